@@ -1,0 +1,266 @@
+//! Opening a table file as a polars LazyFrame whose columns carry the
+//! contract's names, before any cell is checked.
+//!
+//! CSV is read by polars with an explicit all-string schema (so no value is
+//! ever guessed or coerced); the header is read first with the `csv` crate,
+//! which also strips a BOM and understands quoted header names. Parquet keeps
+//! the native type of each column; the validator knows both.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use super::locate::{Format, TableFile};
+use super::spec::ColumnSpec;
+use crate::problems::{Location, Problem};
+
+/// The name of the row-index column added to every raw frame.
+pub const ROW: &str = "__row";
+
+/// A table file opened lazily, its columns renamed to the contract's names.
+pub struct RawTable {
+    pub file: TableFile,
+    /// The file name as shown in messages.
+    pub display: String,
+    /// Canonical columns that the file has, plus [`ROW`].
+    pub frame: LazyFrame,
+    /// The source type of each canonical column the file has.
+    pub columns: BTreeMap<&'static str, DataType>,
+    /// For CSV: the plain (decompressed) file, to map records to lines.
+    pub csv_path: Option<PathBuf>,
+}
+
+impl RawTable {
+    /// Where record `index` (0-based, header excluded) is, before CSV line
+    /// mapping: Parquet rows are exact, CSV lines are refined later.
+    pub fn location_of(&self, index: u64) -> Location {
+        match self.file.format {
+            Format::Parquet => Location::Row(index + 1),
+            Format::Csv | Format::CsvGz => Location::Line(index + 2),
+        }
+    }
+}
+
+/// Header names are matched after trimming and lower-casing.
+fn normalize_header(name: &str) -> String {
+    name.trim_start_matches('\u{feff}').trim().to_lowercase()
+}
+
+/// Opens `file`; `scratch` receives the decompressed copy of a `.csv.gz`.
+pub fn open(file: &TableFile, scratch: &Path) -> Result<RawTable, Vec<Problem>> {
+    let display = file.display_name();
+    match file.format {
+        Format::Parquet => open_parquet(file, display),
+        Format::Csv => open_csv(file, display, file.path.clone()),
+        Format::CsvGz => {
+            let plain = scratch.join(format!("{}.csv", file.table.name()));
+            gunzip(&file.path, &plain).map_err(|err| {
+                vec![Problem::file(
+                    &display,
+                    format!("a readable gzip-compressed CSV file ({err})"),
+                )]
+            })?;
+            open_csv(file, display, plain)
+        }
+    }
+}
+
+fn gunzip(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut decoder = flate2::read::MultiGzDecoder::new(BufReader::new(File::open(from)?));
+    let mut out = BufWriter::new(File::create(to)?);
+    std::io::copy(&mut decoder, &mut out)?;
+    std::io::Write::flush(&mut out)
+}
+
+fn polars_path(path: &Path, display: &str) -> Result<PlRefPath, Vec<Problem>> {
+    path.to_str()
+        .map(PlRefPath::new)
+        .ok_or_else(|| vec![Problem::file(display, "a file path that is valid UTF-8")])
+}
+
+fn row_index() -> Option<RowIndex> {
+    Some(RowIndex {
+        name: ROW.into(),
+        offset: 0,
+    })
+}
+
+fn open_csv(file: &TableFile, display: String, plain: PathBuf) -> Result<RawTable, Vec<Problem>> {
+    let header = read_csv_header(&plain, &display)?;
+    let positions = match_columns(
+        file.table.columns(),
+        header.iter().map(|name| normalize_header(name)),
+        &display,
+        Location::Line(1),
+    )?;
+
+    // Positional names: the file's own header may hold duplicates, blanks or
+    // a BOM, none of which must reach polars.
+    let schema: Schema = (0..header.len())
+        .map(|i| Field::new(format!("c{i}").into(), DataType::String))
+        .collect();
+    let frame = LazyCsvReader::new(polars_path(&plain, &display)?)
+        .with_has_header(true)
+        .with_schema(Some(Arc::new(schema)))
+        .with_row_index(row_index())
+        .with_missing_is_null(true)
+        .finish()
+        .map_err(|err| {
+            vec![Problem::file(
+                &display,
+                format!("a readable CSV file ({err})"),
+            )]
+        })?;
+
+    let mut columns = BTreeMap::new();
+    let mut select = vec![col(ROW)];
+    for (name, position) in positions {
+        select.push(col(format!("c{position}")).alias(name));
+        columns.insert(name, DataType::String);
+    }
+    Ok(RawTable {
+        file: file.clone(),
+        display,
+        frame: frame.select(select),
+        columns,
+        csv_path: Some(plain),
+    })
+}
+
+fn read_csv_header(path: &Path, display: &str) -> Result<Vec<String>, Vec<Problem>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|err| vec![Problem::file(display, format!("a readable file ({err})"))])?;
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => Ok(record.iter().map(str::to_string).collect()),
+        Ok(false) => Err(vec![Problem::file(
+            display,
+            "a header row naming the columns (the file is empty)",
+        )]),
+        Err(err) => Err(vec![csv_error_problem(display, &err)]),
+    }
+}
+
+/// Describes an error of the `csv` crate (bad UTF-8, I/O) with its line.
+pub fn csv_error_problem(display: &str, err: &csv::Error) -> Problem {
+    let line = err.position().map(|p| p.line()).unwrap_or(1);
+    let expected = match err.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => format!(
+            "UTF-8 text (invalid byte sequence in field {})",
+            err.field() + 1
+        ),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{expected_len} fields like the header, found {len}"),
+        _ => format!("a readable CSV file ({err})"),
+    };
+    Problem {
+        file: display.to_string(),
+        location: Location::Line(line),
+        column: None,
+        value: None,
+        expected,
+    }
+}
+
+fn open_parquet(file: &TableFile, display: String) -> Result<RawTable, Vec<Problem>> {
+    let args = ScanArgsParquet {
+        row_index: row_index(),
+        ..Default::default()
+    };
+    let not_parquet = |err: PolarsError| {
+        vec![Problem::file(
+            &display,
+            format!("a readable Parquet file ({err})"),
+        )]
+    };
+    let mut frame =
+        LazyFrame::scan_parquet(polars_path(&file.path, &display)?, args).map_err(not_parquet)?;
+    let schema = frame.collect_schema().map_err(not_parquet)?;
+    let names: Vec<(PlSmallStr, DataType)> = schema
+        .iter()
+        .filter(|(name, _)| name.as_str() != ROW)
+        .map(|(name, dtype)| (name.clone(), dtype.clone()))
+        .collect();
+    let positions = match_columns(
+        file.table.columns(),
+        names.iter().map(|(name, _)| normalize_header(name)),
+        &display,
+        Location::File,
+    )?;
+
+    let mut columns = BTreeMap::new();
+    let mut select = vec![col(ROW)];
+    for (name, position) in positions {
+        let (source, dtype) = &names[position];
+        select.push(col(source.clone()).alias(name));
+        columns.insert(name, dtype.clone());
+    }
+    Ok(RawTable {
+        file: file.clone(),
+        display,
+        frame: frame.select(select),
+        columns,
+        csv_path: None,
+    })
+}
+
+/// Maps each contract column to its position among the file's (normalized)
+/// column names. Unknown columns are ignored; a missing required column or a
+/// contract column named twice is a problem.
+fn match_columns(
+    specs: &'static [ColumnSpec],
+    names: impl Iterator<Item = String>,
+    display: &str,
+    header_location: Location,
+) -> Result<Vec<(&'static str, usize)>, Vec<Problem>> {
+    let names: Vec<String> = names.collect();
+    let mut problems = Vec::new();
+    let mut positions = Vec::new();
+    for spec in specs {
+        let matches: Vec<usize> = names
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| name.as_str() == spec.name)
+            .map(|(i, _)| i)
+            .collect();
+        match matches.as_slice() {
+            [] if spec.required => problems.push(Problem {
+                file: display.to_string(),
+                location: header_location,
+                column: Some(spec.name.to_string()),
+                value: None,
+                expected: format!(
+                    "a column named '{}' (required); the header has: {}",
+                    spec.name,
+                    names.join(", ")
+                ),
+            }),
+            [] => {}
+            [position] => positions.push((spec.name, *position)),
+            _ => problems.push(Problem {
+                file: display.to_string(),
+                location: header_location,
+                column: Some(spec.name.to_string()),
+                value: None,
+                expected: format!(
+                    "the column '{}' once, found {} times (names match case-insensitively)",
+                    spec.name,
+                    matches.len()
+                ),
+            }),
+        }
+    }
+    if problems.is_empty() {
+        Ok(positions)
+    } else {
+        Err(problems)
+    }
+}

@@ -1,0 +1,231 @@
+//! The tables of an export bundle and the columns each one holds, as the
+//! data contract defines them. Everything else in the loader is driven by
+//! these declarations, so a new column is one line here.
+
+/// One table of an export bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    Accounts,
+    ProductAccess,
+    Sites,
+    Domains,
+    Activity,
+}
+
+impl Table {
+    pub const ALL: [Table; 5] = [
+        Table::Accounts,
+        Table::ProductAccess,
+        Table::Sites,
+        Table::Domains,
+        Table::Activity,
+    ];
+
+    /// The file stem of the table, also used in messages and in insights.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Accounts => "accounts",
+            Table::ProductAccess => "product_access",
+            Table::Sites => "sites",
+            Table::Domains => "domains",
+            Table::Activity => "activity",
+        }
+    }
+
+    /// Only `accounts` must be present; every other table is optional.
+    pub fn is_required(self) -> bool {
+        self == Table::Accounts
+    }
+
+    pub fn columns(self) -> &'static [ColumnSpec] {
+        match self {
+            Table::Accounts => ACCOUNTS,
+            Table::ProductAccess => PRODUCT_ACCESS,
+            Table::Sites => SITES,
+            Table::Domains => DOMAINS,
+            Table::Activity => ACTIVITY,
+        }
+    }
+}
+
+/// How a cell is read, once trimmed of surrounding white space.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// Kept as written; an empty cell is null.
+    Text,
+    /// Lower-cased (product keys, domains).
+    Key,
+    /// Exactly one `@`.
+    Email,
+    /// One of `values`, matched case-insensitively.
+    Enum {
+        values: &'static [&'static str],
+        default: Option<&'static str>,
+    },
+    Bool {
+        default: bool,
+    },
+    /// ISO `YYYY-MM-DD`.
+    Date,
+    Int {
+        min: i64,
+        default: Option<i64>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ColumnSpec {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+}
+
+const fn required(name: &'static str, kind: Kind) -> ColumnSpec {
+    ColumnSpec {
+        name,
+        kind,
+        required: true,
+    }
+}
+
+const fn optional(name: &'static str, kind: Kind) -> ColumnSpec {
+    ColumnSpec {
+        name,
+        kind,
+        required: false,
+    }
+}
+
+pub const ACCOUNT_TYPES: &[&str] = &["managed", "external"];
+pub const STATUSES: &[&str] = &["active", "suspended", "deactivated"];
+pub const TWO_STEP: &[&str] = &["off", "on", "enforced"];
+/// In ascending order: `trello_by_plan` relies on it.
+pub const PLANS: &[&str] = &["free", "standard", "premium", "enterprise"];
+pub const BILLING: &[&str] = &["monthly", "annual"];
+pub const SURFACES: &[&str] = &["web", "mobile", "desktop"];
+pub const ACTIONS: &[&str] = &[
+    "view",
+    "rovo_search",
+    "rovo_definition",
+    "rovo_chat",
+    "rovo_agent",
+    "rovo_first_party_click",
+    "rovo_third_party_click",
+    "rovo_third_party_filter",
+    "ai",
+];
+
+pub const TRUE_WORDS: &[&str] = &["true", "1", "yes"];
+pub const FALSE_WORDS: &[&str] = &["false", "0", "no"];
+
+const ACCOUNTS: &[ColumnSpec] = &[
+    required("account_id", Kind::Text),
+    required("email", Kind::Email),
+    optional("name", Kind::Text),
+    required(
+        "account_type",
+        Kind::Enum {
+            values: ACCOUNT_TYPES,
+            default: None,
+        },
+    ),
+    optional(
+        "status",
+        Kind::Enum {
+            values: STATUSES,
+            default: Some("active"),
+        },
+    ),
+    optional(
+        "two_step",
+        Kind::Enum {
+            values: TWO_STEP,
+            default: Some("off"),
+        },
+    ),
+    optional("sso", Kind::Bool { default: false }),
+    optional("external_policy", Kind::Bool { default: false }),
+];
+
+const PRODUCT_ACCESS: &[ColumnSpec] = &[
+    required("account_id", Kind::Text),
+    required("product", Kind::Key),
+    required("site", Kind::Text),
+];
+
+const SITES: &[ColumnSpec] = &[
+    required("site", Kind::Text),
+    required("product", Kind::Key),
+    optional(
+        "plan",
+        Kind::Enum {
+            values: PLANS,
+            default: Some("free"),
+        },
+    ),
+    optional("rovo", Kind::Bool { default: false }),
+    optional("rovo_activated_on", Kind::Date),
+    optional("ai", Kind::Bool { default: false }),
+    optional(
+        "billing",
+        Kind::Enum {
+            values: BILLING,
+            default: None,
+        },
+    ),
+    optional(
+        "paid_seats",
+        Kind::Int {
+            min: 0,
+            default: None,
+        },
+    ),
+];
+
+const DOMAINS: &[ColumnSpec] = &[
+    required("domain", Kind::Key),
+    optional("verified", Kind::Bool { default: false }),
+];
+
+const ACTIVITY: &[ColumnSpec] = &[
+    required("date", Kind::Date),
+    required("account_id", Kind::Text),
+    required("product", Kind::Key),
+    optional("site", Kind::Text),
+    optional(
+        "surface",
+        Kind::Enum {
+            values: SURFACES,
+            default: Some("web"),
+        },
+    ),
+    optional(
+        "action",
+        Kind::Enum {
+            values: ACTIONS,
+            default: Some("view"),
+        },
+    ),
+    optional("success", Kind::Bool { default: true }),
+    optional(
+        "count",
+        Kind::Int {
+            min: 1,
+            default: Some(1),
+        },
+    ),
+];
+
+impl Kind {
+    /// What a valid cell looks like, for error messages.
+    pub fn expectation(self) -> String {
+        match self {
+            Kind::Text | Kind::Key => "a non-empty value".to_string(),
+            Kind::Email => "an email address with exactly one '@'".to_string(),
+            Kind::Enum { values, .. } => format!("one of {}", values.join(", ")),
+            Kind::Bool { .. } => "a boolean: true/false, 1/0 or yes/no".to_string(),
+            Kind::Date => "a date as YYYY-MM-DD".to_string(),
+            Kind::Int { min, .. } => format!("a whole number >= {min}"),
+        }
+    }
+}

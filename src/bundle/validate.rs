@@ -1,0 +1,549 @@
+//! Checking every cell of a raw table against the contract and turning it
+//! into the normalized frame the insights read: trimmed, lower-cased where the
+//! contract says so, typed, defaults filled in.
+//!
+//! Checks are polars expressions evaluated in one scan; only when that scan
+//! finds problems are the offending rows fetched (at most the number still
+//! listed) and, for CSV, their line numbers worked out with the `csv` crate.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::raw::{csv_error_problem, RawTable, ROW};
+use super::spec::{Kind, Table, FALSE_WORDS, TRUE_WORDS};
+use crate::problems::{Location, Problem, Problems};
+
+/// A table whose every cell passed its checks.
+pub struct CheckedTable {
+    /// Contract columns, typed and normalized, defaults filled in.
+    pub frame: LazyFrame,
+    pub rows: u64,
+    /// The latest value of a `date` column, if the table has one.
+    pub latest_date: Option<NaiveDate>,
+}
+
+/// How one contract column is read from its source column.
+struct ColumnPlan {
+    name: &'static str,
+    value: Expr,
+    /// True where the cell breaks the contract.
+    invalid: Option<Expr>,
+    expected: String,
+}
+
+fn string_list(values: &[&str]) -> Expr {
+    let series = Series::new("values".into(), values);
+    lit(series).implode(false)
+}
+
+fn null_of(dtype: DataType) -> Expr {
+    lit(NULL).cast(dtype)
+}
+
+fn plan_column(
+    name: &'static str,
+    kind: Kind,
+    required: bool,
+    source: Option<&DataType>,
+) -> ColumnPlan {
+    let expected = kind.expectation();
+    let Some(dtype) = source else {
+        return ColumnPlan {
+            name,
+            value: default_value(kind),
+            invalid: None,
+            expected,
+        };
+    };
+
+    // Native Parquet types that already mean what the contract says.
+    match (kind, dtype) {
+        (Kind::Bool { default }, DataType::Boolean) => {
+            return ColumnPlan {
+                name,
+                value: col(name).fill_null(lit(default)),
+                invalid: required.then(|| col(name).is_null()),
+                expected,
+            }
+        }
+        (Kind::Date, DataType::Date | DataType::Datetime(_, _)) => {
+            let date = col(name).cast(DataType::Date);
+            return ColumnPlan {
+                name,
+                invalid: required.then(|| date.clone().is_null()),
+                value: date,
+                expected,
+            };
+        }
+        (Kind::Int { min, default }, dtype) if dtype.is_integer() => {
+            let number = col(name).cast(DataType::Int64);
+            let missing = number.clone().is_null();
+            let below = number.clone().lt(lit(min));
+            return ColumnPlan {
+                name,
+                value: match default {
+                    Some(default) => number.fill_null(lit(default)),
+                    None => number,
+                },
+                invalid: Some(if required { missing.or(below) } else { below }),
+                expected,
+            };
+        }
+        _ => {}
+    }
+
+    // Everything else is read as text, exactly as a CSV cell would be.
+    let text = if *dtype == DataType::String {
+        col(name)
+    } else {
+        col(name).cast(DataType::String)
+    };
+    let trimmed = text.str().strip_chars(lit(NULL));
+    let empty = trimmed.clone().is_null().or(trimmed.clone().eq(lit("")));
+    let missing_required = if required { empty.clone() } else { lit(false) };
+    let present = empty.clone().not();
+    let lower = trimmed.clone().str().to_lowercase();
+
+    let (value, bad_when_present) = match kind {
+        Kind::Text => (trimmed.clone(), lit(false)),
+        Kind::Key => (lower.clone(), lit(false)),
+        Kind::Email => (
+            trimmed.clone(),
+            trimmed
+                .clone()
+                .str()
+                .count_matches(lit("@"), true)
+                .neq(lit(1)),
+        ),
+        Kind::Enum { values, .. } => (
+            lower.clone(),
+            lower.clone().is_in(string_list(values), false).not(),
+        ),
+        Kind::Bool { .. } => (
+            lower.clone().is_in(string_list(TRUE_WORDS), false),
+            lower
+                .clone()
+                .is_in(string_list(TRUE_WORDS), false)
+                .or(lower.clone().is_in(string_list(FALSE_WORDS), false))
+                .not(),
+        ),
+        Kind::Date => {
+            let parsed = trimmed.clone().str().to_date(StrptimeOptions {
+                format: Some("%Y-%m-%d".into()),
+                strict: false,
+                exact: true,
+                cache: false,
+            });
+            let shaped = trimmed
+                .clone()
+                .str()
+                .contains(lit(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), true);
+            (parsed.clone(), parsed.is_null().or(shaped.not()))
+        }
+        Kind::Int { min, .. } => {
+            let parsed = trimmed.clone().cast(DataType::Int64);
+            (
+                parsed.clone(),
+                parsed.clone().is_null().or(parsed.lt(lit(min))),
+            )
+        }
+    };
+    let value = when(empty).then(default_value(kind)).otherwise(value);
+    let invalid = missing_required
+        .or(present.and(bad_when_present))
+        .fill_null(lit(false));
+    ColumnPlan {
+        name,
+        value,
+        invalid: Some(invalid),
+        expected,
+    }
+}
+
+fn default_value(kind: Kind) -> Expr {
+    match kind {
+        Kind::Text | Kind::Key | Kind::Email => null_of(DataType::String),
+        Kind::Enum { default, .. } => match default {
+            Some(default) => lit(default),
+            None => null_of(DataType::String),
+        },
+        Kind::Bool { default } => lit(default),
+        Kind::Date => null_of(DataType::Date),
+        Kind::Int { default, .. } => match default {
+            Some(default) => lit(default),
+            None => null_of(DataType::Int64),
+        },
+    }
+}
+
+fn bad_flag(name: &str) -> String {
+    format!("__bad_{name}")
+}
+
+/// Checks every cell of `raw`, adding what is wrong to `problems`.
+/// Returns `None` when the table has problems.
+pub fn check(raw: RawTable, problems: &mut Problems) -> Option<CheckedTable> {
+    let specs = raw.file.table.columns();
+    let plans: Vec<ColumnPlan> = specs
+        .iter()
+        .map(|spec| {
+            plan_column(
+                spec.name,
+                spec.kind,
+                spec.required,
+                raw.columns.get(spec.name),
+            )
+        })
+        .collect();
+    let checked: Vec<&ColumnPlan> = plans.iter().filter(|p| p.invalid.is_some()).collect();
+    let any_bad = checked
+        .iter()
+        .filter_map(|p| p.invalid.clone())
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+
+    let mut stats = vec![
+        len().cast(DataType::UInt64).alias("rows"),
+        any_bad.clone().cast(DataType::UInt64).sum().alias("bad"),
+    ];
+    let date_plan = plans.iter().find(|p| p.name == "date");
+    if let Some(plan) = date_plan {
+        stats.push(plan.value.clone().max().alias("latest"));
+    }
+    let stats = match raw.frame.clone().select(stats).collect() {
+        Ok(stats) => stats,
+        Err(err) => {
+            problems.push(read_failure(&raw, &err));
+            return None;
+        }
+    };
+    let (rows, bad, latest_date) = match read_stats(&stats, date_plan.is_some()) {
+        Ok(values) => values,
+        Err(err) => {
+            problems.push(read_failure(&raw, &err));
+            return None;
+        }
+    };
+
+    let mut found = Vec::new();
+    if bad > 0 {
+        if let Err(err) =
+            collect_cell_problems(&raw, &checked, any_bad, problems.room(), &mut found)
+        {
+            problems.push(read_failure(&raw, &err));
+            return None;
+        }
+    }
+    let duplicates = if raw.file.table == Table::Accounts {
+        match collect_duplicate_ids(&raw, &plans, problems.room(), &mut found) {
+            Ok(count) => count,
+            Err(err) => {
+                problems.push(read_failure(&raw, &err));
+                return None;
+            }
+        }
+    } else {
+        0
+    };
+    if bad + duplicates > 0 {
+        let unlisted = (bad + duplicates).saturating_sub(found.len() as u64) as usize;
+        place_lines(&raw, &mut found, problems);
+        problems.add_unlisted(unlisted);
+        return None;
+    }
+
+    let mut values: Vec<Expr> = plans.into_iter().map(|p| p.value.alias(p.name)).collect();
+    if raw.file.table == Table::Accounts {
+        values.push(email_domain());
+    }
+    Some(CheckedTable {
+        frame: raw.frame.select(values),
+        rows,
+        latest_date,
+    })
+}
+
+/// The domain of an account: the lower-cased part of `email` after its `@`.
+fn email_domain() -> Expr {
+    col("email")
+        .str()
+        .strip_chars(lit(NULL))
+        .str()
+        .extract(lit("(?s)@(.*)$"), 1)
+        .str()
+        .to_lowercase()
+        .alias("domain")
+}
+
+fn read_stats(stats: &DataFrame, has_date: bool) -> PolarsResult<(u64, u64, Option<NaiveDate>)> {
+    let rows = stats.column("rows")?.u64()?.get(0).unwrap_or(0);
+    let bad = stats.column("bad")?.u64()?.get(0).unwrap_or(0);
+    let latest = if has_date {
+        stats
+            .column("latest")?
+            .date()?
+            .physical()
+            .get(0)
+            .map(days_to_date)
+    } else {
+        None
+    };
+    Ok((rows, bad, latest))
+}
+
+/// Polars stores a date as days since 1970-01-01.
+pub fn days_to_date(days: i32) -> NaiveDate {
+    NaiveDate::default() + chrono::Duration::days(i64::from(days))
+}
+
+/// A cell problem before its CSV line is known: `index` is the 0-based record.
+struct Found {
+    index: u64,
+    problem: Problem,
+    /// For a duplicate id: the record of its first occurrence.
+    first_seen: Option<u64>,
+}
+
+fn collect_cell_problems(
+    raw: &RawTable,
+    checked: &[&ColumnPlan],
+    any_bad: Expr,
+    room: usize,
+    found: &mut Vec<Found>,
+) -> PolarsResult<()> {
+    let mut select = vec![col(ROW).cast(DataType::UInt64)];
+    for plan in checked {
+        select.push(
+            col(plan.name)
+                .cast(DataType::String)
+                .alias(format!("__value_{}", plan.name)),
+        );
+        if let Some(invalid) = &plan.invalid {
+            select.push(invalid.clone().alias(bad_flag(plan.name)));
+        }
+    }
+    let rows = raw
+        .frame
+        .clone()
+        .filter(any_bad)
+        .select(select)
+        .limit(room as IdxSize)
+        .collect()?;
+    let index = rows.column(ROW)?.u64()?.clone();
+    for plan in checked {
+        let flags = rows.column(&bad_flag(plan.name))?.bool()?.clone();
+        let values = rows
+            .column(&format!("__value_{}", plan.name))?
+            .str()?
+            .clone();
+        for i in 0..rows.height() {
+            if flags.get(i) == Some(true) {
+                found.push(Found {
+                    index: index.get(i).unwrap_or(0),
+                    problem: Problem {
+                        file: raw.display.clone(),
+                        location: Location::File,
+                        column: Some(plan.name.to_string()),
+                        value: Some(values.get(i).unwrap_or("").to_string()),
+                        expected: plan.expected.clone(),
+                    },
+                    first_seen: None,
+                });
+            }
+        }
+    }
+    found.sort_by_key(|f| f.index);
+    found.truncate(room);
+    Ok(())
+}
+
+/// Finds repeated `account_id`s; returns how many repeats there are.
+fn collect_duplicate_ids(
+    raw: &RawTable,
+    plans: &[ColumnPlan],
+    room: usize,
+    found: &mut Vec<Found>,
+) -> PolarsResult<u64> {
+    let Some(id) = plans.iter().find(|p| p.name == "account_id") else {
+        return Ok(0);
+    };
+    let ids = raw
+        .frame
+        .clone()
+        .select([
+            col(ROW).cast(DataType::UInt64),
+            id.value.clone().alias("__id"),
+        ])
+        .filter(col("__id").is_not_null());
+    let repeated = ids
+        .clone()
+        .group_by([col("__id")])
+        .agg([
+            col(ROW).min().alias("__first"),
+            len().cast(DataType::UInt64).alias("__n"),
+        ])
+        .filter(col("__n").gt(lit(1u64)));
+    let repeats = repeated
+        .clone()
+        .select([(col("__n") - lit(1u64)).sum().alias("repeats")])
+        .collect()?;
+    let repeats = repeats.column("repeats")?.u64()?.get(0).unwrap_or(0);
+    if repeats == 0 {
+        return Ok(0);
+    }
+    let listed = ids
+        .inner_join(repeated, col("__id"), col("__id"))
+        .filter(col(ROW).neq(col("__first")))
+        .sort([ROW], Default::default())
+        .limit(room.saturating_sub(found.len()) as IdxSize)
+        .collect()?;
+    let index = listed.column(ROW)?.u64()?.clone();
+    let first = listed.column("__first")?.u64()?.clone();
+    let values = listed.column("__id")?.str()?.clone();
+    for i in 0..listed.height() {
+        found.push(Found {
+            index: index.get(i).unwrap_or(0),
+            problem: Problem {
+                file: raw.display.clone(),
+                location: Location::File,
+                column: Some("account_id".to_string()),
+                value: Some(values.get(i).unwrap_or("").to_string()),
+                expected: String::new(),
+            },
+            first_seen: first.get(i),
+        });
+    }
+    Ok(repeats)
+}
+
+/// Gives every found problem its line (CSV) or row (Parquet), in file order.
+fn place_lines(raw: &RawTable, found: &mut [Found], problems: &mut Problems) {
+    found.sort_by_key(|f| f.index);
+    let mut wanted: Vec<u64> = found.iter().map(|f| f.index).collect();
+    wanted.extend(found.iter().filter_map(|f| f.first_seen));
+    let lines = match &raw.csv_path {
+        Some(path) => record_lines(path, &wanted),
+        None => HashMap::new(),
+    };
+    let locate = |index: u64| match lines.get(&index) {
+        Some(&line) => Location::Line(line),
+        None => raw.location_of(index),
+    };
+    for f in found.iter() {
+        let mut problem = f.problem.clone();
+        problem.location = locate(f.index);
+        if let Some(first) = f.first_seen {
+            let first = match locate(first) {
+                Location::Line(n) => format!("line {n}"),
+                Location::Row(n) => format!("row {n}"),
+                Location::File => "earlier".to_string(),
+            };
+            problem.expected = format!("a unique account_id (already used on {first})");
+        }
+        problems.push(problem);
+    }
+}
+
+/// The line each wanted record (0-based, after the header) starts on.
+/// A quoted field may hold line breaks, so records and lines can differ.
+fn record_lines(path: &Path, wanted: &[u64]) -> HashMap<u64, u64> {
+    let mut lines = HashMap::new();
+    let Some(&last) = wanted.iter().max() else {
+        return lines;
+    };
+    let Ok(mut reader) = csv::ReaderBuilder::new().flexible(true).from_path(path) else {
+        return lines;
+    };
+    let Ok(mut file) = File::open(path) else {
+        return lines;
+    };
+    let mut record = csv::ByteRecord::new();
+    let mut index = 0u64;
+    while index <= last {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {
+                if wanted.contains(&index) {
+                    if let Some(position) = record.position() {
+                        lines.insert(index, content_line(&mut file, position));
+                    }
+                }
+                index += 1;
+            }
+            _ => break,
+        }
+    }
+    lines
+}
+
+/// The `csv` crate places a record where the previous one's terminator
+/// ended: on the `\n` of a CRLF, or before skipped blank lines. The record
+/// itself starts after those line breaks.
+fn content_line(file: &mut File, position: &csv::Position) -> u64 {
+    let mut line = position.line();
+    if file.seek(SeekFrom::Start(position.byte())).is_err() {
+        return line;
+    }
+    let mut buffer = [0u8; 512];
+    while let Ok(read) = file.read(&mut buffer) {
+        if read == 0 {
+            break;
+        }
+        for byte in &buffer[..read] {
+            match byte {
+                b'\n' => line += 1,
+                b'\r' => {}
+                _ => return line,
+            }
+        }
+    }
+    line
+}
+
+/// Turns a failed scan into a problem. For CSV, the `csv` crate reads the
+/// file again to find the first record it cannot parse (bad UTF-8, a record
+/// with more fields than the header) and names its line.
+fn read_failure(raw: &RawTable, err: &PolarsError) -> Problem {
+    if let Some(path) = &raw.csv_path {
+        if let Some(problem) = first_unreadable_record(path, &raw.display) {
+            return problem;
+        }
+    }
+    Problem::file(&raw.display, format!("a readable file ({err})"))
+}
+
+fn first_unreadable_record(path: &Path, display: &str) -> Option<Problem> {
+    let mut reader = csv::ReaderBuilder::new().from_path(path).ok()?;
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(err) => return Some(csv_error_problem(display, &err)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_map_to_the_line_they_start_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "a,b\r\n1,\"two\r\nlines\"\r\n2,x\r\n\"3\n\",y\n").unwrap();
+        let lines = record_lines(&path, &[0, 1, 2]);
+        assert_eq!(lines.get(&0), Some(&2));
+        assert_eq!(lines.get(&1), Some(&4));
+        assert_eq!(lines.get(&2), Some(&5));
+        std::fs::write(&path, "a,b\n\n1,x\n\n\n2,y\n").unwrap();
+        let lines = record_lines(&path, &[0, 1]);
+        assert_eq!(lines.get(&0), Some(&3));
+        assert_eq!(lines.get(&1), Some(&6));
+    }
+}

@@ -1,0 +1,64 @@
+//! Insight 6: active users in the window, per day and per month.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::monthly::{monthly, MonthActive};
+use super::{counts, distinct_accounts, Context, WINDOW_DAYS};
+use crate::bundle::days_to_date;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActiveUsers {
+    pub active: u64,
+    pub daily: Vec<DayActive>,
+    pub monthly: Vec<MonthActive>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayActive {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub active: u64,
+}
+
+pub fn compute(ctx: &Context) -> Option<PolarsResult<ActiveUsers>> {
+    let views = ctx
+        .counted_activity()?
+        .filter(col("action").eq(lit("view")));
+    Some(figures(ctx, views))
+}
+
+fn figures(ctx: &Context, views: LazyFrame) -> PolarsResult<ActiveUsers> {
+    let in_window = ctx.in_window(views.clone());
+    let per_day = in_window
+        .clone()
+        .group_by([col("date")])
+        .agg([col("account_id").n_unique().alias("active")])
+        .collect()?;
+    let days: Vec<NaiveDate> = per_day
+        .column("date")?
+        .date()?
+        .physical()
+        .iter()
+        .map(|d| d.map(days_to_date).unwrap_or_default())
+        .collect();
+    let per_day: BTreeMap<NaiveDate, u64> =
+        days.into_iter().zip(counts(&per_day, "active")?).collect();
+
+    let daily = (0..WINDOW_DAYS)
+        .filter_map(|offset| ctx.window_start.checked_add_days(Days::new(offset)))
+        .map(|day| DayActive {
+            date: day.format("%Y-%m-%d").to_string(),
+            active: per_day.get(&day).copied().unwrap_or(0),
+        })
+        .collect();
+
+    Ok(ActiveUsers {
+        active: distinct_accounts(in_window)?,
+        daily,
+        monthly: monthly(views, ctx.as_of)?,
+    })
+}

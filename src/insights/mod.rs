@@ -1,0 +1,332 @@
+//! The twelve insights of the data contract. Each module computes one, with
+//! polars lazy plans over the normalized tables of a [`Bundle`]; this module
+//! holds what they share: the as-of date and window, who has access, which
+//! activity rows count, and the conversions from frames to plain values.
+
+mod active_by_product;
+mod active_users;
+mod ai_active;
+mod domains;
+mod external_policy;
+mod external_two_step;
+mod managed_authentication;
+mod mobile_usage;
+mod monthly;
+mod rovo_access;
+mod rovo_active;
+mod trello_by_plan;
+mod users_with_access;
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::bundle::{Bundle, Table};
+
+pub use active_by_product::ProductActivity;
+pub use active_users::{ActiveUsers, DayActive};
+pub use ai_active::AiActive;
+pub use domains::DomainAccess;
+pub use external_policy::ExternalPolicy;
+pub use external_two_step::ExternalTwoStep;
+pub use managed_authentication::ManagedAuthentication;
+pub use mobile_usage::{MobileUsage, ProductMobile};
+pub use monthly::MonthActive;
+pub use rovo_access::RovoAccess;
+pub use rovo_active::RovoActive;
+pub use trello_by_plan::PlanActive;
+pub use users_with_access::UsersWithAccess;
+
+/// Days in the window that ends on the as-of date.
+pub const WINDOW_DAYS: u64 = 30;
+
+/// Every figure of a report, in the contract's order and with its names.
+/// An insight whose tables are missing is `None` (null in insights.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct Insights {
+    pub users_with_access: Option<UsersWithAccess>,
+    pub domains: Option<Vec<DomainAccess>>,
+    pub managed_authentication: Option<ManagedAuthentication>,
+    pub external_two_step: Option<ExternalTwoStep>,
+    pub external_policy: Option<ExternalPolicy>,
+    pub active_users: Option<ActiveUsers>,
+    pub active_by_product: Option<Vec<ProductActivity>>,
+    pub trello_by_plan: Option<Vec<PlanActive>>,
+    pub mobile_usage: Option<MobileUsage>,
+    pub rovo_access: Option<RovoAccess>,
+    pub rovo_active: Option<RovoActive>,
+    pub ai_active: Option<AiActive>,
+}
+
+/// The insights in the contract's order: key and the tables each needs.
+pub const INSIGHT_TABLES: [(&str, &[Table]); 12] = [
+    ("users_with_access", &[Table::Accounts]),
+    ("domains", &[Table::Accounts]),
+    ("managed_authentication", &[Table::Accounts]),
+    ("external_two_step", &[Table::Accounts]),
+    ("external_policy", &[Table::Accounts]),
+    ("active_users", &[Table::Activity]),
+    (
+        "active_by_product",
+        &[Table::ProductAccess, Table::Activity],
+    ),
+    ("trello_by_plan", &[Table::Activity]),
+    ("mobile_usage", &[Table::Activity]),
+    ("rovo_access", &[Table::ProductAccess, Table::Sites]),
+    ("rovo_active", &[Table::Activity, Table::Sites]),
+    ("ai_active", &[Table::Activity, Table::Sites]),
+];
+
+/// The computed insights and, for each one left out, why.
+#[derive(Debug, Clone)]
+pub struct Computed {
+    pub insights: Insights,
+    pub missing: BTreeMap<String, String>,
+}
+
+/// What every insight reads: the normalized tables, the as-of date and the
+/// window. Small tables are held in memory; `activity` stays lazy.
+pub struct Context {
+    pub as_of: NaiveDate,
+    pub window_start: NaiveDate,
+    accounts: LazyFrame,
+    product_access: Option<LazyFrame>,
+    sites: Option<LazyFrame>,
+    domains: Option<LazyFrame>,
+    activity: Option<LazyFrame>,
+}
+
+impl Context {
+    pub fn new(bundle: &Bundle, as_of: NaiveDate) -> PolarsResult<Self> {
+        let in_memory = |table| -> PolarsResult<Option<LazyFrame>> {
+            bundle
+                .frame(table)
+                .map(|frame| frame.collect().map(DataFrame::lazy))
+                .transpose()
+        };
+        let accounts = in_memory(Table::Accounts)?
+            .ok_or_else(|| polars_err!(ComputeError: "the accounts table is required"))?;
+        Ok(Context {
+            as_of,
+            window_start: window_start(as_of),
+            accounts,
+            product_access: in_memory(Table::ProductAccess)?,
+            sites: in_memory(Table::Sites)?,
+            domains: in_memory(Table::Domains)?,
+            activity: bundle.frame(Table::Activity),
+        })
+    }
+
+    pub fn has(&self, table: Table) -> bool {
+        match table {
+            Table::Accounts => true,
+            Table::ProductAccess => self.product_access.is_some(),
+            Table::Sites => self.sites.is_some(),
+            Table::Domains => self.domains.is_some(),
+            Table::Activity => self.activity.is_some(),
+        }
+    }
+
+    /// Accounts with access: active, and with at least one `product_access`
+    /// row (every active account when that table is missing).
+    pub fn accounts_with_access(&self) -> LazyFrame {
+        let active = self
+            .accounts
+            .clone()
+            .filter(col("status").eq(lit("active")));
+        match &self.product_access {
+            Some(access) => active.semi_join(access.clone(), col("account_id"), col("account_id")),
+            None => active,
+        }
+    }
+
+    /// `product_access` rows of accounts with access.
+    pub fn access_of_accounts_with_access(&self) -> Option<LazyFrame> {
+        let access = self.product_access.clone()?;
+        Some(access.semi_join(
+            self.accounts_with_access(),
+            col("account_id"),
+            col("account_id"),
+        ))
+    }
+
+    /// Counted activity rows: of a known account, dated on or before as_of;
+    /// a Trello row only for a managed account.
+    pub fn counted_activity(&self) -> Option<LazyFrame> {
+        let activity = self.activity.clone()?;
+        let types = self
+            .accounts
+            .clone()
+            .select([col("account_id"), col("account_type")]);
+        Some(
+            activity
+                .filter(col("date").lt_eq(lit(self.as_of)))
+                .inner_join(types, col("account_id"), col("account_id"))
+                .filter(
+                    col("product")
+                        .neq(lit("trello"))
+                        .or(col("account_type").eq(lit("managed"))),
+                ),
+        )
+    }
+
+    /// Keeps the rows inside the window.
+    pub fn in_window(&self, rows: LazyFrame) -> LazyFrame {
+        rows.filter(col("date").gt_eq(lit(self.window_start)))
+    }
+
+    pub fn sites(&self) -> Option<LazyFrame> {
+        self.sites.clone()
+    }
+
+    pub fn domains(&self) -> Option<LazyFrame> {
+        self.domains.clone()
+    }
+
+    pub fn accounts(&self) -> LazyFrame {
+        self.accounts.clone()
+    }
+
+    pub fn activity(&self) -> Option<LazyFrame> {
+        self.activity.clone()
+    }
+
+    /// Sites where Rovo is activated (any row of the site says so), with the
+    /// latest `rovo_activated_on` among all rows of the site.
+    pub fn rovo_sites(&self) -> Option<LazyFrame> {
+        let sites = self.sites.clone()?;
+        Some(
+            sites
+                .group_by([col("site")])
+                .agg([
+                    col("rovo").any(true).alias("rovo"),
+                    col("rovo_activated_on").max().alias("activated_on"),
+                ])
+                .filter(col("rovo")),
+        )
+    }
+}
+
+/// The first day of the 30-day window ending on `as_of`.
+pub fn window_start(as_of: NaiveDate) -> NaiveDate {
+    as_of
+        .checked_sub_days(Days::new(WINDOW_DAYS - 1))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// Computes every insight whose tables the bundle has.
+pub fn compute(bundle: &Bundle, as_of: NaiveDate) -> PolarsResult<Computed> {
+    let ctx = Context::new(bundle, as_of)?;
+    let mut missing = BTreeMap::new();
+    for (key, tables) in INSIGHT_TABLES {
+        let absent: Vec<&str> = tables
+            .iter()
+            .filter(|t| !ctx.has(**t))
+            .map(|t| t.name())
+            .collect();
+        if !absent.is_empty() {
+            let reason = match absent.as_slice() {
+                [one] => format!("the bundle has no {one} table"),
+                many => format!("the bundle has no {} tables", many.join(" and ")),
+            };
+            missing.insert(key.to_string(), reason);
+        }
+    }
+
+    let insights = Insights {
+        users_with_access: Some(users_with_access::compute(&ctx)?),
+        domains: Some(domains::compute(&ctx)?),
+        managed_authentication: Some(managed_authentication::compute(&ctx)?),
+        external_two_step: Some(external_two_step::compute(&ctx)?),
+        external_policy: Some(external_policy::compute(&ctx)?),
+        active_users: active_users::compute(&ctx).transpose()?,
+        active_by_product: active_by_product::compute(&ctx).transpose()?,
+        trello_by_plan: trello_by_plan::compute(&ctx).transpose()?,
+        mobile_usage: mobile_usage::compute(&ctx).transpose()?,
+        rovo_access: rovo_access::compute(&ctx).transpose()?,
+        rovo_active: rovo_active::compute(&ctx).transpose()?,
+        ai_active: ai_active::compute(&ctx).transpose()?,
+    };
+    Ok(Computed { insights, missing })
+}
+
+/// `part / whole × 100`, rounded to one decimal with ties away from zero,
+/// in exact integer arithmetic (6.25 → 6.3); `None` when `whole` is 0.
+pub fn percent(part: u64, whole: u64) -> Option<f64> {
+    if whole == 0 {
+        return None;
+    }
+    let (part, whole) = (u128::from(part), u128::from(whole));
+    let tenths = (2000 * part + whole) / (2 * whole);
+    Some(tenths as f64 / 10.0)
+}
+
+/// Reads an unsigned count from the first row of `column`.
+pub(crate) fn first_u64(frame: &DataFrame, column: &str) -> PolarsResult<u64> {
+    let values = frame.column(column)?.cast(&DataType::UInt64)?;
+    Ok(values.u64()?.get(0).unwrap_or(0))
+}
+
+/// Reads a whole column of strings (nulls as empty strings).
+pub(crate) fn strings(frame: &DataFrame, column: &str) -> PolarsResult<Vec<String>> {
+    let values = frame.column(column)?.cast(&DataType::String)?;
+    Ok(values
+        .str()?
+        .iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect())
+}
+
+/// Reads a whole column of counts (nulls as 0).
+pub(crate) fn counts(frame: &DataFrame, column: &str) -> PolarsResult<Vec<u64>> {
+    let values = frame.column(column)?.cast(&DataType::UInt64)?;
+    Ok(values.u64()?.iter().map(|v| v.unwrap_or(0)).collect())
+}
+
+/// Counts of rows by the string value of `key` (a grouped aggregation).
+pub(crate) fn count_by(rows: LazyFrame, key: Expr) -> PolarsResult<BTreeMap<String, u64>> {
+    let frame = rows
+        .group_by([key.alias("__key")])
+        .agg([len().alias("__n")])
+        .collect()?;
+    Ok(strings(&frame, "__key")?
+        .into_iter()
+        .zip(counts(&frame, "__n")?)
+        .collect())
+}
+
+/// Distinct non-null `account_id`s among `rows`.
+pub(crate) fn distinct_accounts(rows: LazyFrame) -> PolarsResult<u64> {
+    let frame = rows
+        .select([col("account_id").drop_nulls().n_unique().alias("__n")])
+        .collect()?;
+    first_u64(&frame, "__n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_rounds_ties_away_from_zero() {
+        assert_eq!(percent(1, 16), Some(6.3)); // 6.25
+        assert_eq!(percent(1, 3), Some(33.3));
+        assert_eq!(percent(2, 3), Some(66.7));
+        assert_eq!(percent(1, 8), Some(12.5));
+        assert_eq!(percent(1, 400), Some(0.3)); // 0.25
+        assert_eq!(percent(0, 5), Some(0.0));
+        assert_eq!(percent(5, 5), Some(100.0));
+        assert_eq!(percent(1, 0), None);
+    }
+
+    #[test]
+    fn window_has_thirty_days_including_both_ends() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert_eq!(
+            window_start(as_of),
+            NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! org-insights: the security and usage insights of an Atlassian
+//! organization, computed offline from an export bundle.
+
+pub mod bundle;
+pub mod cli;
+pub mod config;
+pub mod data_quality;
+pub mod insights;
+pub mod pipeline;
+pub mod problems;
+pub mod report;

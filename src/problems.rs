@@ -1,0 +1,142 @@
+//! Problems found in user input, and the error that carries them to `main`
+//! (exit code 2). Everything else is an operational failure (exit code 1).
+
+use std::fmt;
+
+/// At most this many problems are listed; the rest are counted.
+pub const MAX_LISTED: usize = 50;
+
+/// Where in a file a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Location {
+    /// The file as a whole.
+    File,
+    /// A 1-based line of a CSV file (the line a multi-line record starts on).
+    Line(u64),
+    /// A 1-based row of a Parquet file.
+    Row(u64),
+}
+
+/// One thing wrong with the input, with everything needed to find and fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub location: Location,
+    pub column: Option<String>,
+    pub value: Option<String>,
+    pub expected: String,
+}
+
+impl Problem {
+    pub fn file(file: impl Into<String>, expected: impl Into<String>) -> Self {
+        Problem {
+            file: file.into(),
+            location: Location::File,
+            column: None,
+            value: None,
+            expected: expected.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        match self.location {
+            Location::File => {}
+            Location::Line(n) => write!(f, ": line {n}")?,
+            Location::Row(n) => write!(f, ": row {n}")?,
+        }
+        if let Some(column) = &self.column {
+            write!(f, ", column '{column}'")?;
+        }
+        if let Some(value) = &self.value {
+            write!(f, ", value {:?}", shorten(value))?;
+        }
+        write!(f, ": expected {}", self.expected)
+    }
+}
+
+/// Long cells would drown the message; 80 characters identify any value.
+fn shorten(value: &str) -> String {
+    const KEEP: usize = 80;
+    if value.chars().count() <= KEEP {
+        value.to_string()
+    } else {
+        let head: String = value.chars().take(KEEP).collect();
+        format!("{head}…")
+    }
+}
+
+/// All problems of a run: the first [`MAX_LISTED`] and how many there were.
+#[derive(Debug, Default, Clone)]
+pub struct Problems {
+    listed: Vec<Problem>,
+    total: usize,
+}
+
+impl Problems {
+    pub fn push(&mut self, problem: Problem) {
+        if self.listed.len() < MAX_LISTED {
+            self.listed.push(problem);
+        }
+        self.total += 1;
+    }
+
+    /// Counts problems that were found but not described one by one.
+    pub fn add_unlisted(&mut self, count: usize) {
+        self.total += count;
+    }
+
+    pub fn room(&self) -> usize {
+        MAX_LISTED - self.listed.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    pub fn listed(&self) -> &[Problem] {
+        &self.listed
+    }
+
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// `Ok(())` when nothing was found, else the problems as an error.
+    pub fn into_result(self) -> Result<(), BadInput> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(BadInput(self))
+        }
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for problem in &self.listed {
+            writeln!(f, "{problem}")?;
+        }
+        let unlisted = self.total - self.listed.len();
+        if unlisted > 0 {
+            writeln!(f, "… and {unlisted} more problems")?;
+        }
+        Ok(())
+    }
+}
+
+/// The input does not follow the data contract (or the command line or
+/// configuration is wrong): exit code 2, nothing written.
+#[derive(Debug, thiserror::Error)]
+#[error("{count} problem(s) in the input:\n{problems}", count = .0.total(), problems = .0)]
+pub struct BadInput(pub Problems);
+
+impl BadInput {
+    pub fn single(problem: Problem) -> Self {
+        let mut problems = Problems::default();
+        problems.push(problem);
+        BadInput(problems)
+    }
+}

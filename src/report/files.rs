@@ -1,0 +1,138 @@
+//! Turning computed insights into the bytes of every report file.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context as _;
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::Serialize;
+
+use super::history::HistoryRow;
+use super::html;
+use super::sections::{self, DataTable};
+use crate::data_quality::DataQuality;
+use crate::insights::{Computed, Insights, WINDOW_DAYS};
+
+/// What a report says about the run itself.
+pub struct RunInfo<'a> {
+    pub as_of: NaiveDate,
+    pub generated_at: DateTime<FixedOffset>,
+    pub bundle: &'a str,
+}
+
+/// The files of one report, by path relative to the report directory.
+pub struct RenderedReport {
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub history: HistoryRow,
+}
+
+#[derive(Serialize)]
+struct InsightsJson<'a> {
+    schema_version: u32,
+    as_of: String,
+    window_days: u64,
+    generated_at: String,
+    insights: &'a Insights,
+    missing: &'a BTreeMap<String, String>,
+    data_quality: &'a DataQuality,
+}
+
+pub fn render(
+    run: &RunInfo,
+    computed: &Computed,
+    quality: &DataQuality,
+) -> anyhow::Result<RenderedReport> {
+    let mut sections =
+        sections::build(computed).map_err(|err| anyhow::anyhow!("drawing the charts: {err}"))?;
+    let mut files = BTreeMap::new();
+
+    for section in &mut sections {
+        if let (Some(svg), Some(table)) = (&section.svg, &section.table) {
+            let svg = html::accessible_svg(section, svg, table)?;
+            files.insert(
+                format!("charts/{}.svg", section.key),
+                svg.clone().into_bytes(),
+            );
+            section.svg = Some(svg);
+            files.insert(format!("data/{}.csv", section.key), data_csv(table)?);
+        }
+    }
+
+    let json = InsightsJson {
+        schema_version: 1,
+        as_of: run.as_of.to_string(),
+        window_days: WINDOW_DAYS,
+        generated_at: run.generated_at.to_rfc3339(),
+        insights: &computed.insights,
+        missing: &computed.missing,
+        data_quality: quality,
+    };
+    let mut json_bytes = serde_json::to_vec_pretty(&json).context("serializing insights.json")?;
+    json_bytes.push(b'\n');
+    files.insert("insights.json".to_string(), json_bytes);
+
+    let headlines = sections::headlines(&computed.insights);
+    let page = html::page(run, &sections, &headlines, quality, &warnings(quality))?;
+    files.insert("index.html".to_string(), page.into_bytes());
+
+    Ok(RenderedReport {
+        files,
+        history: HistoryRow::new(run.as_of, &headlines),
+    })
+}
+
+/// One sentence per data-quality finding, for the page.
+fn warnings(quality: &DataQuality) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (table, rows) in &quality.unknown_accounts {
+        if *rows > 0 {
+            lines.push(format!(
+                "{rows} rows of {table} belong to accounts missing from accounts; they are left out of the figures."
+            ));
+        }
+    }
+    for unknown in &quality.unknown_products {
+        lines.push(format!(
+            "{} rows of {} name the product '{}', which no product_access row names.",
+            unknown.rows, unknown.table, unknown.product
+        ));
+    }
+    if quality.activity_after_as_of > 0 {
+        lines.push(format!(
+            "{} activity rows are dated after the report date and are not counted.",
+            quality.activity_after_as_of
+        ));
+    }
+    lines
+}
+
+/// The table behind a chart as CSV. Cells that a spreadsheet would run as a
+/// formula get a leading apostrophe (OWASP's advice for CSV injection).
+fn data_csv(table: &DataTable) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&table.columns)?;
+    for row in &table.rows {
+        writer.write_record(row.iter().map(|cell| neutralize_formula(cell)))?;
+    }
+    writer.into_inner().context("writing a data CSV")
+}
+
+fn neutralize_formula(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralized() {
+        assert_eq!(neutralize_formula("=1+1"), "'=1+1");
+        assert_eq!(neutralize_formula("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralize_formula("-2"), "'-2");
+        assert_eq!(neutralize_formula("acme.com"), "acme.com");
+        assert_eq!(neutralize_formula(""), "");
+    }
+}

@@ -1,0 +1,11 @@
+//! Everything a run writes: the HTML page, insights.json, one SVG chart and
+//! one CSV per insight, and the history row; and writing them atomically.
+
+pub mod charts;
+mod files;
+pub mod history;
+mod html;
+pub mod sections;
+pub mod write;
+
+pub use files::{render, RenderedReport, RunInfo};

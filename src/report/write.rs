@@ -1,0 +1,148 @@
+//! Publishing a report atomically: every file is written into a hidden
+//! sibling directory, which is then swapped into place with one rename.
+//! A failed or interrupted run leaves earlier reports as they were.
+
+use std::ffi::CString;
+use std::fs;
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use chrono::NaiveDate;
+
+use super::history;
+use super::RenderedReport;
+
+/// Removes a directory when dropped, unless it was moved into place.
+struct Scratch(Option<PathBuf>);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = fs::remove_dir_all(path);
+        }
+    }
+}
+
+/// Writes `report` as `<out>/<as_of>/`, then updates history.csv and the
+/// `latest` link. Returns the report directory.
+pub fn publish(out: &Path, as_of: NaiveDate, report: &RenderedReport) -> anyhow::Result<PathBuf> {
+    fs::create_dir_all(out)
+        .with_context(|| format!("creating the output directory {}", out.display()))?;
+    let nonce = format!(
+        "{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    );
+    let staging = out.join(format!(".{as_of}.tmp-{nonce}"));
+    fs::create_dir(&staging)
+        .with_context(|| format!("writing to the output directory {}", out.display()))?;
+    let mut scratch = Scratch(Some(staging.clone()));
+
+    for (relative, bytes) in &report.files {
+        write_file(&staging.join(relative), bytes)?;
+    }
+    sync_dir(&staging);
+
+    let target = out.join(as_of.to_string());
+    if target.exists() {
+        // The old report ends up in `staging`, which `scratch` removes.
+        exchange(&staging, &target)?;
+    } else {
+        fs::rename(&staging, &target)
+            .with_context(|| format!("moving the report into {}", target.display()))?;
+        scratch.0 = None;
+    }
+    drop(scratch);
+
+    let history_path = out.join("history.csv");
+    let history = history::updated(Some(&history_path), &report.history)?;
+    replace_file(&history_path, &history, &nonce)?;
+    point_latest(out, &nonce)?;
+    sync_dir(out);
+    Ok(target)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let mut file =
+        fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Writes `path` through a temporary file and a rename.
+fn replace_file(path: &Path, bytes: &[u8], nonce: &str) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.tmp-{nonce}"));
+    write_file(&temporary, bytes)?;
+    fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))
+}
+
+/// Swaps two directories in one step (Linux `renameat2` with
+/// `RENAME_EXCHANGE`), so the dated path never goes missing.
+fn exchange(a: &Path, b: &Path) -> anyhow::Result<()> {
+    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).context("a path holds a NUL byte");
+    let (ca, cb) = (c(a)?, c(b)?);
+    // SAFETY: both pointers are valid NUL-terminated strings for the call.
+    let result = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if result == 0 {
+        return Ok(());
+    }
+    let err = std::io::Error::last_os_error();
+    if !matches!(err.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) {
+        bail!("replacing {}: {err}", b.display());
+    }
+    // Filesystems without exchange: move the old report aside first.
+    let aside = b.with_file_name(format!(
+        ".{}.old-{}",
+        b.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    fs::rename(b, &aside).with_context(|| format!("moving aside {}", b.display()))?;
+    fs::rename(a, b).with_context(|| format!("moving the report into {}", b.display()))?;
+    fs::rename(&aside, a).with_context(|| format!("removing the old {}", b.display()))
+}
+
+/// Points `<out>/latest` at the newest dated report.
+fn point_latest(out: &Path, nonce: &str) -> anyhow::Result<()> {
+    let newest = fs::read_dir(out)
+        .with_context(|| format!("listing {}", out.display()))?
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|name| NaiveDate::parse_from_str(name, "%Y-%m-%d").is_ok())
+        .max();
+    let Some(newest) = newest else {
+        return Ok(());
+    };
+    let link = out.join("latest");
+    let temporary = out.join(format!(".latest.tmp-{nonce}"));
+    std::os::unix::fs::symlink(&newest, &temporary)
+        .with_context(|| format!("creating {}", temporary.display()))?;
+    fs::rename(&temporary, &link).with_context(|| format!("updating {}", link.display()))
+}
+
+/// Makes renames in `dir` durable; best effort, as not every filesystem can.
+fn sync_dir(dir: &Path) {
+    if let Ok(handle) = fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}

@@ -1,0 +1,381 @@
+//! Bad input through the real binary: every problem named with file, line,
+//! column, value and expectation; exit code 2 (1 for I/O); nothing written;
+//! earlier reports untouched.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::run_binary;
+
+const ACCOUNTS: &str =
+    "account_id,email,account_type\na1,a@acme.com,managed\ne1,e@partner.com,external\n";
+
+struct Case {
+    dir: tempfile::TempDir,
+}
+
+impl Case {
+    fn new(files: &[(&str, &[u8])]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("data")).unwrap();
+        for (name, bytes) in files {
+            fs::write(dir.path().join("data").join(name), bytes).unwrap();
+        }
+        Case { dir }
+    }
+
+    fn run(&self) -> (i32, String) {
+        let output = run_binary(self.dir.path(), &["run", "--data", "data", "--out", "out"]);
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    fn check(&self) -> (i32, String) {
+        let output = run_binary(self.dir.path(), &["check", "--data", "data"]);
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    fn out(&self) -> PathBuf {
+        self.dir.path().join("out")
+    }
+}
+
+/// Asserts exit code 2, that `stderr` holds every `needle`, and that
+/// nothing was written.
+fn assert_rejected(case: &Case, needles: &[&str]) {
+    let (code, stderr) = case.run();
+    assert_eq!(code, 2, "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "missing {needle:?} in:\n{stderr}");
+    }
+    assert!(!case.out().exists(), "nothing is written on bad input");
+    let (code, check_stderr) = case.check();
+    assert_eq!(code, 2);
+    assert_eq!(check_stderr, stderr, "check reports the same problems");
+}
+
+#[test]
+fn missing_accounts_table() {
+    let case = Case::new(&[("activity.csv", b"date,account_id,product\n")]);
+    assert_rejected(&case, &["accounts", "required"]);
+}
+
+#[test]
+fn a_table_in_two_files() {
+    let case = Case::new(&[
+        ("accounts.csv", ACCOUNTS.as_bytes()),
+        ("accounts.csv.gz", b""),
+    ]);
+    assert_rejected(
+        &case,
+        &[
+            "accounts.csv and accounts.csv.gz",
+            "one file for the accounts table",
+        ],
+    );
+}
+
+#[test]
+fn missing_required_column() {
+    let case = Case::new(&[("accounts.csv", b"account_id,email\na1,a@acme.com\n")]);
+    assert_rejected(
+        &case,
+        &["accounts.csv: line 1, column 'account_type'", "required"],
+    );
+}
+
+#[test]
+fn duplicate_account_id_names_both_lines() {
+    let case = Case::new(&[(
+        "accounts.csv",
+        b"account_id,email,account_type\na1,a@acme.com,managed\nb1,b@acme.com,managed\n a1 ,c@acme.com,external\n",
+    )]);
+    assert_rejected(
+        &case,
+        &[
+            "accounts.csv: line 4, column 'account_id', value \"a1\"",
+            "already used on line 2",
+        ],
+    );
+}
+
+#[test]
+fn bad_enum_date_boolean_and_number_each_named() {
+    let case = Case::new(&[
+        ("accounts.csv", b"account_id,email,account_type,sso\na1,a@acme.com,guest,maybe\ne1,e@@x.com,external,no\n"),
+        (
+            "activity.csv",
+            b"date,account_id,product,count\n2026-13-01,a1,jira,1\n2026-01-02,a1,jira,0\n26-1-2,a1,jira,x\n",
+        ),
+    ]);
+    assert_rejected(
+        &case,
+        &[
+            "accounts.csv: line 2, column 'account_type', value \"guest\": expected one of managed, external",
+            "accounts.csv: line 2, column 'sso', value \"maybe\": expected a boolean",
+            "accounts.csv: line 3, column 'email', value \"e@@x.com\": expected an email address",
+            "activity.csv: line 2, column 'date', value \"2026-13-01\": expected a date as YYYY-MM-DD",
+            "activity.csv: line 3, column 'count', value \"0\": expected a whole number >= 1",
+            "activity.csv: line 4, column 'date', value \"26-1-2\"",
+            "activity.csv: line 4, column 'count', value \"x\"",
+            "7 problem(s)",
+        ],
+    );
+}
+
+#[test]
+fn line_numbers_count_line_breaks_inside_quotes() {
+    let case = Case::new(&[(
+        "accounts.csv",
+        b"account_id,name,email,account_type\r\na1,\"two\r\nlines\",a@acme.com,managed\r\na2,x,b@acme.com,robot\r\n",
+    )]);
+    assert_rejected(
+        &case,
+        &["accounts.csv: line 4, column 'account_type', value \"robot\""],
+    );
+}
+
+#[test]
+fn at_most_fifty_problems_are_listed() {
+    let mut accounts = String::from("account_id,email,account_type\n");
+    for i in 0..60 {
+        accounts.push_str(&format!("a{i},a{i}@acme.com,nobody\n"));
+    }
+    let case = Case::new(&[("accounts.csv", accounts.as_bytes())]);
+    let (code, stderr) = case.run();
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr.matches("expected one of managed, external").count(),
+        50,
+        "{stderr}"
+    );
+    assert!(stderr.contains("… and 10 more problems"), "{stderr}");
+    assert!(stderr.contains("60 problem(s)"), "{stderr}");
+}
+
+#[test]
+fn empty_file_and_header_only() {
+    let case = Case::new(&[("accounts.csv", b"")]);
+    assert_rejected(&case, &["accounts.csv", "header row"]);
+    let case = Case::new(&[("accounts.csv", b"account_id,email,account_type\n")]);
+    assert_rejected(&case, &["accounts.csv", "at least one account"]);
+}
+
+#[test]
+fn non_utf8_file_names_its_line() {
+    let case = Case::new(&[(
+        "accounts.csv",
+        b"account_id,email,account_type\na1,a@acme.com,managed\na2,\xff\xfe@acme.com,managed\n",
+    )]);
+    assert_rejected(&case, &["accounts.csv: line 3", "UTF-8"]);
+}
+
+#[test]
+fn bundle_directory_that_does_not_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_binary(dir.path(), &["run", "--data", "nowhere", "--out", "out"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nowhere"));
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        run_binary(dir.path(), &["run", "--as-of", "yesterday"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run_binary(dir.path(), &["frobnicate"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(run_binary(dir.path(), &[]).status.code(), Some(2));
+}
+
+#[test]
+fn output_directory_that_cannot_be_written_exits_1() {
+    let case = Case::new(&[("accounts.csv", ACCOUNTS.as_bytes())]);
+    fs::write(case.dir.path().join("blocker"), b"a file, not a directory").unwrap();
+    let output = run_binary(
+        case.dir.path(),
+        &["run", "--data", "data", "--out", "blocker/reports"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("blocker/reports"));
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            if meta.file_type().is_symlink() {
+                files.insert(
+                    path.clone(),
+                    fs::read_link(&path)
+                        .unwrap()
+                        .into_os_string()
+                        .into_encoded_bytes(),
+                );
+            } else if meta.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(path.clone(), fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn a_failed_run_leaves_earlier_reports_untouched() {
+    let case = Case::new(&[("accounts.csv", ACCOUNTS.as_bytes())]);
+    let output = run_binary(
+        case.dir.path(),
+        &[
+            "run",
+            "--data",
+            "data",
+            "--out",
+            "out",
+            "--as-of",
+            "2026-01-01",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let before = snapshot(&case.out());
+    assert!(before.len() > 10, "a full report was written");
+
+    fs::write(
+        case.dir.path().join("data/accounts.csv"),
+        "account_id,email,account_type\na1,a@acme.com,alien\n",
+    )
+    .unwrap();
+    let output = run_binary(
+        case.dir.path(),
+        &[
+            "run",
+            "--data",
+            "data",
+            "--out",
+            "out",
+            "--as-of",
+            "2026-01-01",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(snapshot(&case.out()), before);
+}
+
+#[test]
+fn rerunning_a_date_replaces_its_report_and_latest_follows_the_newest() {
+    let case = Case::new(&[("accounts.csv", ACCOUNTS.as_bytes())]);
+    for day in ["2026-01-02", "2026-01-01"] {
+        let output = run_binary(
+            case.dir.path(),
+            &["run", "--data", "data", "--out", "out", "--as-of", day],
+        );
+        assert_eq!(output.status.code(), Some(0));
+    }
+    fs::write(
+        case.dir.path().join("data/accounts.csv"),
+        "account_id,email,account_type\na1,a@acme.com,managed\n",
+    )
+    .unwrap();
+    let output = run_binary(
+        case.dir.path(),
+        &[
+            "run",
+            "--data",
+            "data",
+            "--out",
+            "out",
+            "--as-of",
+            "2026-01-01",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0));
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(case.out().join("2026-01-01/insights.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["insights"]["users_with_access"]["total"], 1);
+    assert_eq!(
+        fs::read_link(case.out().join("latest")).unwrap(),
+        Path::new("2026-01-02")
+    );
+    let history = fs::read_to_string(case.out().join("history.csv")).unwrap();
+    let dates: Vec<&str> = history.lines().skip(1).map(|l| &l[..10]).collect();
+    assert_eq!(dates, ["2026-01-01", "2026-01-02"]);
+    assert!(
+        history
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("2026-01-01,1,1,0,"),
+        "{history}"
+    );
+    let leftovers: Vec<_> = fs::read_dir(case.out())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "no temporary files are left: {leftovers:?}"
+    );
+}
+
+#[test]
+fn missing_optional_tables_give_null_and_a_reason() {
+    let case = Case::new(&[("accounts.csv", ACCOUNTS.as_bytes())]);
+    let output = run_binary(
+        case.dir.path(),
+        &[
+            "run",
+            "--data",
+            "data",
+            "--out",
+            "out",
+            "--as-of",
+            "2026-01-01",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(case.out().join("2026-01-01/insights.json")).unwrap())
+            .unwrap();
+    assert!(json["insights"]["active_users"].is_null());
+    assert_eq!(
+        json["missing"]["active_users"],
+        "the bundle has no activity table"
+    );
+    assert_eq!(
+        json["missing"]["rovo_access"],
+        "the bundle has no product_access and sites tables"
+    );
+    assert_eq!(
+        json["insights"]["users_with_access"],
+        serde_json::json!({"managed": 1, "external": 1, "total": 2})
+    );
+    let html = fs::read_to_string(case.out().join("2026-01-01/index.html")).unwrap();
+    assert!(html.contains("No data: the bundle has no activity table."));
+}

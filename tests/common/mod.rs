@@ -1,0 +1,19 @@
+//! Shared helpers of the integration tests.
+#![allow(dead_code)]
+
+pub mod generate;
+pub mod model;
+pub mod oracle;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs the real binary with `args` in `cwd`.
+pub fn run_binary(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_org-insights"))
+        .args(args)
+        .current_dir(cwd)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
