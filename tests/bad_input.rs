@@ -379,3 +379,28 @@ fn missing_optional_tables_give_null_and_a_reason() {
     let html = fs::read_to_string(case.out().join("2026-01-01/index.html")).unwrap();
     assert!(html.contains("No data: the bundle has no activity table."));
 }
+
+#[test]
+fn blank_lines_are_skipped_and_lines_still_count_them() {
+    let case = Case::new(&[(
+        "accounts.csv",
+        b"account_id,email,account_type\r\na1,a@x.com,managed\r\n\r\na2,b@x.com,bad1\r\n\r\n   \r\na3,\"c\r\nd@x.com\",managed\r\n,,\r\na4,e@x.com,bad2\r\n\r\n",
+    )]);
+    assert_rejected(
+        &case,
+        &[
+            "2 problem(s)",
+            "accounts.csv: line 4, column 'account_type', value \"bad1\"",
+            "accounts.csv: line 10, column 'account_type', value \"bad2\"",
+        ],
+    );
+}
+
+#[test]
+fn a_record_with_more_fields_than_the_header() {
+    let case = Case::new(&[(
+        "accounts.csv",
+        b"account_id,email,account_type\na1,a@x.com,managed\na2,b@x.com,managed,surplus\n",
+    )]);
+    assert_rejected(&case, &["accounts.csv: line 3: expected 3 fields like the header, found 4"]);
+}

@@ -125,10 +125,24 @@ fn open_csv(file: &TableFile, display: String, plain: PathBuf) -> Result<RawTabl
     Ok(RawTable {
         file: file.clone(),
         display,
-        frame: frame.select(select),
+        frame: frame.filter(not_blank(header.len())).select(select),
         columns,
         csv_path: Some(plain),
     })
+}
+
+/// Polars reads a blank line as a row of nulls, where the `csv` crate skips
+/// it. Rows without a value in any column carry no data: they are skipped,
+/// and line numbers still count them (see `validate::record_lines`).
+fn not_blank(width: usize) -> Expr {
+    (0..width)
+        .map(|i| {
+            let cell = col(format!("c{i}")).str().strip_chars(lit(NULL));
+            cell.clone().is_not_null().and(cell.neq(lit("")))
+        })
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(true))
+        .fill_null(lit(false))
 }
 
 fn read_csv_header(path: &Path, display: &str) -> Result<Vec<String>, Vec<Problem>> {

@@ -449,33 +449,47 @@ fn place_lines(raw: &RawTable, found: &mut [Found], problems: &mut Problems) {
     }
 }
 
-/// The line each wanted record (0-based, after the header) starts on.
-/// A quoted field may hold line breaks, so records and lines can differ.
+/// The line each wanted row (0-based, after the header, as polars counts
+/// rows) starts on. A quoted field may hold line breaks, and polars counts
+/// a blank line as a row where the `csv` crate skips it; both are followed
+/// here so that the line is the one an editor shows.
 fn record_lines(path: &Path, wanted: &[u64]) -> HashMap<u64, u64> {
     let mut lines = HashMap::new();
     let Some(&last) = wanted.iter().max() else {
         return lines;
     };
-    let Ok(mut reader) = csv::ReaderBuilder::new().flexible(true).from_path(path) else {
+    let Ok(mut reader) = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+    else {
         return lines;
     };
     let Ok(mut file) = File::open(path) else {
         return lines;
     };
     let mut record = csv::ByteRecord::new();
-    let mut index = 0u64;
-    while index <= last {
+    // The line where the next record would start with no blank line between.
+    let mut next_line: Option<u64> = None;
+    let mut row = 0u64;
+    while row <= last {
         match reader.read_byte_record(&mut record) {
-            Ok(true) => {
-                if wanted.contains(&index) {
-                    if let Some(position) = record.position() {
-                        lines.insert(index, content_line(&mut file, position));
-                    }
-                }
-                index += 1;
-            }
+            Ok(true) => {}
             _ => break,
         }
+        let Some(position) = record.position() else {
+            break;
+        };
+        let line = content_line(&mut file, position);
+        let breaks_inside = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+        if let Some(expected) = next_line {
+            row += line.saturating_sub(expected);
+            if wanted.contains(&row) {
+                lines.insert(row, line);
+            }
+            row += 1;
+        }
+        next_line = Some(line + breaks_inside + 1);
     }
     lines
 }
@@ -541,9 +555,21 @@ mod tests {
         assert_eq!(lines.get(&0), Some(&2));
         assert_eq!(lines.get(&1), Some(&4));
         assert_eq!(lines.get(&2), Some(&5));
+    }
+
+    #[test]
+    fn blank_lines_are_rows_for_polars_and_lines_for_people() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        // Rows as polars numbers them: 0 blank, 1 "1,x", 2 and 3 blank, 4 "2,y".
         std::fs::write(&path, "a,b\n\n1,x\n\n\n2,y\n").unwrap();
-        let lines = record_lines(&path, &[0, 1]);
-        assert_eq!(lines.get(&0), Some(&3));
-        assert_eq!(lines.get(&1), Some(&6));
+        let lines = record_lines(&path, &[1, 4]);
+        assert_eq!(lines.get(&1), Some(&3));
+        assert_eq!(lines.get(&4), Some(&6));
+        std::fs::write(&path, "a,b\r\n\r\n1,x\r\n2,\"y\r\n\r\nz\"\r\n\r\n3,w\r\n").unwrap();
+        let lines = record_lines(&path, &[1, 2, 4]);
+        assert_eq!(lines.get(&1), Some(&3));
+        assert_eq!(lines.get(&2), Some(&4));
+        assert_eq!(lines.get(&4), Some(&8));
     }
 }

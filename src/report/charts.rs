@@ -228,7 +228,7 @@ where
 {
     {
         let max = values.iter().copied().max().unwrap_or(0).max(1);
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .margin(14)
             .x_label_area_size(40)
             .y_label_area_size(50)

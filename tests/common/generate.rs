@@ -425,6 +425,10 @@ fn write_csv(rng: &mut Rng, table: &str, cols: &Columns, dir: &Path, gzip: bool)
         writer.write_record(&record).unwrap();
     }
     let mut bytes = writer.into_inner().unwrap();
+    if rng.u8(..4) == 0 {
+        // Trailing blank lines, as editors leave them.
+        bytes.extend_from_slice(if crlf { b"\r\n\r\n" } else { b"\n" });
+    }
     if rng.bool() {
         bytes.splice(0..0, "\u{feff}".bytes());
     }

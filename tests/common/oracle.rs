@@ -345,7 +345,7 @@ pub fn expected(bundle: &Bundle, as_of: NaiveDate) -> (Value, Value) {
                         "rovo_third_party_filter",
                     ]
                     .contains(&r.action);
-                    (generating || click) && r.site.map_or(true, |s| rovo_sites.contains(s))
+                    (generating || click) && r.site.is_none_or(|s| rovo_sites.contains(s))
                 })
                 .map(|r| (r.date, r.account.to_string()))
                 .collect();
