@@ -402,5 +402,8 @@ fn a_record_with_more_fields_than_the_header() {
         "accounts.csv",
         b"account_id,email,account_type\na1,a@x.com,managed\na2,b@x.com,managed,surplus\n",
     )]);
-    assert_rejected(&case, &["accounts.csv: line 3: expected 3 fields like the header, found 4"]);
+    assert_rejected(
+        &case,
+        &["accounts.csv: line 3: expected 3 fields like the header, found 4"],
+    );
 }

@@ -3,7 +3,6 @@
 //! columns for monthly trends. Bars are plain rectangles so that the same
 //! figures always give byte-identical SVG.
 
-use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::RGBColor;
@@ -87,51 +86,45 @@ where
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(label_area)
-            .build_cartesian_2d(0u64..max + max / 6 + 1, (0..rows as i32).into_segmented())?;
+            .build_cartesian_2d(0u64..max + max / 6 + 1, 0f64..rows as f64)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(rows)
-            .y_label_formatter(&|value| match value {
-                SegmentValue::CenterOf(i) => short_label(
-                    categories
-                        .get(*i as usize)
-                        .map(String::as_str)
-                        .unwrap_or(""),
-                ),
-                _ => String::new(),
-            })
+            .y_labels(0)
             .x_labels(6)
             .x_label_formatter(&|x| x.to_string())
             .x_desc(x_label)
             .label_style((FONT, 13).into_font().color(&INK))
             .draw()?;
 
+        let text = (FONT, 13).into_font().color(&INK);
         for (i, total) in totals.iter().enumerate() {
+            // The first category is drawn at the top.
+            let slot = (rows - 1 - i) as f64;
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((0, slot + 0.5))
+                    + Text::new(
+                        short_label(&categories[i]),
+                        (-8, 0),
+                        text.clone().pos(Pos::new(HPos::Right, VPos::Center)),
+                    ),
+            ))?;
             let mut start = 0u64;
             for (s, one) in series.iter().enumerate() {
                 let value = one.values.get(i).copied().unwrap_or(0);
                 if value == 0 {
                     continue;
                 }
-                let mut bar = Rectangle::new(
-                    [
-                        (start, SegmentValue::Exact(i as i32)),
-                        (start + value, SegmentValue::Exact(i as i32 + 1)),
-                    ],
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(start, slot + 0.18), (start + value, slot + 0.82)],
                     PALETTE[s % PALETTE.len()].filled(),
-                );
-                bar.set_margin(5, 5, 0, 0);
-                chart.draw_series(std::iter::once(bar))?;
+                )))?;
                 start += value;
             }
             chart.draw_series(std::iter::once(Text::new(
                 format!(" {total}"),
-                (*total, SegmentValue::CenterOf(i as i32)),
-                (FONT, 13)
-                    .into_font()
-                    .color(&INK)
-                    .pos(Pos::new(HPos::Left, VPos::Center)),
+                (*total, slot + 0.5),
+                text.clone().pos(Pos::new(HPos::Left, VPos::Center)),
             )))?;
         }
         if series.len() > 1 {
@@ -232,42 +225,36 @@ where
             .margin(14)
             .x_label_area_size(40)
             .y_label_area_size(50)
-            .build_cartesian_2d(
-                (0..months.len() as i32).into_segmented(),
-                0u64..max + max / 5 + 1,
-            )?;
+            .build_cartesian_2d(0f64..months.len() as f64, 0u64..max + max / 5 + 1)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(months.len())
-            .x_label_formatter(&|value| match value {
-                SegmentValue::CenterOf(i) => months.get(*i as usize).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
+            .x_labels(0)
             .y_labels(6)
             .y_label_formatter(&|y| y.to_string())
             .y_desc(y_label)
-            .x_desc("month")
             .label_style((FONT, 12).into_font().color(&INK))
             .draw()?;
-        for (i, value) in values.iter().enumerate() {
-            let mut column = Rectangle::new(
-                [
-                    (SegmentValue::Exact(i as i32), 0),
-                    (SegmentValue::Exact(i as i32 + 1), *value),
-                ],
+        let text = (FONT, 12).into_font().color(&INK);
+        for (i, (month, value)) in months.iter().zip(values).enumerate() {
+            let slot = i as f64;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(slot + 0.15, 0), (slot + 0.85, *value)],
                 PALETTE[0].filled(),
-            );
-            column.set_margin(0, 0, 8, 8);
-            chart.draw_series(std::iter::once(column))?;
+            )))?;
             chart.draw_series(std::iter::once(Text::new(
                 value.to_string(),
-                (SegmentValue::CenterOf(i as i32), *value),
-                (FONT, 12)
-                    .into_font()
-                    .color(&INK)
-                    .pos(Pos::new(HPos::Center, VPos::Bottom)),
+                (slot + 0.5, *value),
+                text.clone().pos(Pos::new(HPos::Center, VPos::Bottom)),
             )))?;
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((slot + 0.5, 0))
+                    + Text::new(
+                        month.clone(),
+                        (0, 8),
+                        text.clone().pos(Pos::new(HPos::Center, VPos::Top)),
+                    ),
+            ))?;
         }
     }
     Ok(())
@@ -324,5 +311,70 @@ fn short_label(label: &str) -> String {
     } else {
         let head: String = label.chars().take(KEEP - 1).collect();
         format!("{head}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(svg: &str, label: &str) -> usize {
+        svg.matches(&format!(">\n{label}\n</text>")).count()
+    }
+
+    #[test]
+    fn every_category_is_labelled_once_in_order() {
+        for rows in 1..4 {
+            let categories: Vec<String> = (0..rows).map(|i| format!("cat{i}")).collect();
+            let values = (1..=rows as u64).collect();
+            let svg = bars("t", "x", &categories, &[Series { name: "s", values }]).unwrap();
+            for category in &categories {
+                assert_eq!(labels(&svg, category), 1, "{category} of {rows}");
+            }
+            // The first category is drawn above the others.
+            if rows > 1 {
+                let y_of = |label: &str| {
+                    let at = svg.find(&format!("\n{label}\n")).unwrap();
+                    let tag = &svg[svg[..at].rfind("<text").unwrap()..at];
+                    let y = tag.split("y=\"").nth(1).unwrap().split('"').next().unwrap();
+                    y.parse::<i32>().unwrap()
+                };
+                assert!(y_of("cat0") < y_of("cat1"));
+            }
+        }
+    }
+
+    #[test]
+    fn every_month_is_labelled_once() {
+        for n in 1..4 {
+            let months: Vec<String> = (0..n).map(|i| format!("2026-0{}", i + 1)).collect();
+            let svg = columns("t", "y", &months, &vec![3; n]).unwrap();
+            for month in &months {
+                assert_eq!(labels(&svg, month), 1, "{month} of {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_same_figures_draw_the_same_svg() {
+        let draw = || {
+            bars(
+                "t",
+                "x",
+                &["a".into(), "b".into()],
+                &[
+                    Series {
+                        name: "one",
+                        values: vec![1, 2],
+                    },
+                    Series {
+                        name: "two",
+                        values: vec![3, 0],
+                    },
+                ],
+            )
+            .unwrap()
+        };
+        assert_eq!(draw(), draw());
     }
 }
