@@ -407,3 +407,52 @@ fn a_record_with_more_fields_than_the_header() {
         &["accounts.csv: line 3: expected 3 fields like the header, found 4"],
     );
 }
+
+#[test]
+fn parquet_problems_name_the_row() {
+    use polars::prelude::*;
+    let case = Case::new(&[]);
+    let mut frame = df!(
+        "Account_ID" => ["a1", "a2", "a3"],
+        "email" => ["a@x.com", "b@x.com", "c@x.com"],
+        "account_type" => ["managed", "robot", "external"],
+        "sso" => [Some(true), None, Some(false)],
+    )
+    .unwrap();
+    let file = fs::File::create(case.dir.path().join("data/accounts.parquet")).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+    assert_rejected(&case, &["accounts.parquet: row 2, column 'account_type', value \"robot\""]);
+}
+
+#[test]
+fn gzip_problems_name_the_line_and_a_broken_archive_is_named() {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder
+        .write_all(b"account_id,email,account_type\na1,a@x.com,managed\na2,b@x.com,nobody\n")
+        .unwrap();
+    let case = Case::new(&[("accounts.csv.gz", &encoder.finish().unwrap())]);
+    assert_rejected(&case, &["accounts.csv.gz: line 3, column 'account_type', value \"nobody\""]);
+
+    let case = Case::new(&[("accounts.csv.gz", b"not gzip at all")]);
+    assert_rejected(&case, &["accounts.csv.gz", "gzip"]);
+}
+
+#[test]
+fn run_now_takes_its_folders_from_the_configuration() {
+    let case = Case::new(&[("accounts.csv", ACCOUNTS.as_bytes())]);
+    fs::write(
+        case.dir.path().join("org-insights.toml"),
+        "data_dir = \"data\"\nout_dir = \"published\"\n",
+    )
+    .unwrap();
+    let output = run_binary(case.dir.path(), &["--run-now"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(case.dir.path().join("published/latest/insights.json").is_file());
+
+    fs::write(case.dir.path().join("org-insights.toml"), "data_dir = \"data\"\nouts = 1\n").unwrap();
+    let output = run_binary(case.dir.path(), &["--run-now"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("org-insights.toml") && stderr.contains("outs"), "{stderr}");
+}
