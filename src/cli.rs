@@ -1,13 +1,16 @@
 //! The command line: flags as clap parses them, and what each command does.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config;
+use crate::config::{self, Config};
 use crate::pipeline::{self, RunRequest};
 use crate::problems::{BadInput, Problem};
+use crate::runner::{self, RunControl};
+use crate::schedule;
 
 /// Security and usage insights of an Atlassian organization, computed offline
 /// from the admin's export bundle into a static HTML report.
@@ -19,8 +22,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Run the report once now with the settings of the configuration file.
-    #[arg(long)]
+    /// Run the report once now with the settings of the configuration file
+    /// (mailing the digest when [email] enabled = true). With `schedule`:
+    /// run once at start, then follow the schedule.
+    #[arg(long, global = true)]
     pub run_now: bool,
 
     /// Log line format on standard error. RUST_LOG sets the level (default info).
@@ -44,6 +49,9 @@ pub enum Command {
     /// Check a bundle against the data contract and list every problem,
     /// writing nothing.
     Check(CheckArgs),
+    /// Run the report on the cron schedule of the configuration file until
+    /// SIGINT or SIGTERM, mailing the digest when [email] enabled = true.
+    Schedule,
 }
 
 #[derive(Debug, clap::Args)]
@@ -62,6 +70,11 @@ pub struct RunArgs {
     /// today in the configured time zone.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+
+    /// Also send the digest with the [email] settings of the configuration.
+    /// If it cannot be sent, the report stays written and the exit code is 3.
+    #[arg(long)]
+    pub email: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -81,15 +94,23 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
     let config = config::load(cli.config.as_deref())?;
     match cli.command {
         Some(Command::Run(args)) => {
+            let email = if args.email {
+                Some(config.email.clone().ok_or_else(|| {
+                    BadInput::single(Problem::file(
+                        "configuration",
+                        "an [email] table for --email (see org-insights.example.toml)",
+                    ))
+                })?)
+            } else {
+                None
+            };
             let request = RunRequest {
                 data_dir: args.data.unwrap_or(config.data_dir),
                 out_dir: args.out.unwrap_or(config.out_dir),
                 as_of: args.as_of,
-                timezone: config.timezone,
+                timezone: config.schedule.timezone(),
             };
-            let outcome = pipeline::run(&request)?;
-            println!("{}", outcome.report_dir.join("index.html").display());
-            Ok(())
+            report_once(&request, email.as_ref())
         }
         Some(Command::Check(args)) => {
             let data_dir = args.data.unwrap_or(config.data_dir);
@@ -101,21 +122,44 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             println!("{}: OK ({})", data_dir.display(), counts.join(", "));
             Ok(())
         }
+        Some(Command::Schedule) => serve(config, cli.run_now),
         None if cli.run_now => {
             let request = RunRequest {
-                data_dir: config.data_dir,
-                out_dir: config.out_dir,
+                data_dir: config.data_dir.clone(),
+                out_dir: config.out_dir.clone(),
                 as_of: None,
-                timezone: config.timezone,
+                timezone: config.schedule.timezone(),
             };
-            let outcome = pipeline::run(&request)?;
-            println!("{}", outcome.report_dir.join("index.html").display());
-            Ok(())
+            let email = config.email.filter(|email| email.enabled);
+            report_once(&request, email.as_ref())
         }
         None => Err(BadInput::single(Problem::file(
             "command line",
-            "a command (run, check) or --run-now; see org-insights --help",
+            "a command (run, check, schedule) or --run-now; see org-insights --help",
         ))
         .into()),
     }
+}
+
+fn report_once(request: &RunRequest, email: Option<&config::EmailConfig>) -> anyhow::Result<()> {
+    if let Some(email) = email {
+        email.check_password()?;
+    }
+    let outcome = runner::run(request, email, &RunControl::default())?;
+    println!("{}", outcome.report_dir.join("index.html").display());
+    Ok(())
+}
+
+fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
+    if let Some(email) = config.email.as_ref().filter(|email| email.enabled) {
+        email.check_password()?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(schedule::serve(config, run_now));
+    // Dropping a runtime waits for every blocking task; an abandoned run
+    // (a slow SMTP server, say) must not hold up the exit.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    result
 }

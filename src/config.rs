@@ -1,15 +1,22 @@
-//! The configuration file (TOML). Every key is checked: an unknown key or a
-//! bad value is an error naming the file, so a typo never goes unnoticed.
+//! The configuration file (TOML). Every key and value is checked when the
+//! program starts: an unknown key, a bad cron expression, an unknown time
+//! zone or an address that does not parse is an error naming the file, so a
+//! typo never surfaces at six in the morning.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono_tz::Tz;
+use lettre::message::Mailbox;
 use serde::Deserialize;
 
 use crate::problems::{BadInput, Problem};
+use crate::schedule::Schedule;
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "org-insights.toml";
+/// Every day at 06:00.
+pub const DEFAULT_CRON: &str = "0 0 6 * * *";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,12 +25,56 @@ struct RawConfig {
     out_dir: Option<PathBuf>,
     #[serde(default)]
     schedule: RawSchedule,
+    email: Option<RawEmail>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSchedule {
+    cron: Option<String>,
     timezone: Option<String>,
+    catch_up: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmail {
+    #[serde(default)]
+    enabled: bool,
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    tls: Option<TlsMode>,
+    ca_file: Option<PathBuf>,
+    username: Option<String>,
+    password_env: Option<String>,
+    from: Option<String>,
+    #[serde(default)]
+    to: Vec<String>,
+    attach_report: Option<bool>,
+    timeout_seconds: Option<u64>,
+    report_url: Option<String>,
+}
+
+/// How the connection to the SMTP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain text: only for a relay on the same host or a test server.
+    None,
+    /// STARTTLS, required (no fallback to plain text); port 587 by default.
+    Starttls,
+    /// TLS from the first byte (SMTPS); port 465 by default.
+    Tls,
+}
+
+impl TlsMode {
+    fn default_port(self) -> u16 {
+        match self {
+            TlsMode::None => 25,
+            TlsMode::Starttls => 587,
+            TlsMode::Tls => 465,
+        }
+    }
 }
 
 /// Validated settings.
@@ -31,8 +82,63 @@ struct RawSchedule {
 pub struct Config {
     pub data_dir: PathBuf,
     pub out_dir: PathBuf,
-    /// The zone in which "today" is taken when there is no activity.
-    pub timezone: Tz,
+    pub schedule: Schedule,
+    /// At start, run at once when the newest report missed a scheduled run.
+    pub catch_up: bool,
+    /// `None` when the file has no `[email]` table.
+    pub email: Option<EmailConfig>,
+}
+
+/// Where and how the digest is sent. The password itself is never stored
+/// here: it is read from the environment when a message is sent.
+#[derive(Clone)]
+pub struct EmailConfig {
+    /// Send a digest after every scheduled run.
+    pub enabled: bool,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub tls: TlsMode,
+    /// PEM certificate of an extra trusted CA.
+    pub ca_pem: Option<Vec<u8>>,
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    pub from: Mailbox,
+    pub to: Vec<Mailbox>,
+    pub attach_report: bool,
+    pub timeout: Duration,
+    /// Where `out_dir` is published, for the link in the digest.
+    pub report_url: Option<String>,
+}
+
+impl EmailConfig {
+    /// The SMTP password from the environment, when a username is set.
+    pub fn password(&self) -> Result<Option<String>, BadInput> {
+        let (Some(_), Some(variable)) = (&self.username, &self.password_env) else {
+            return Ok(None);
+        };
+        std::env::var(variable).map(Some).map_err(|_| {
+            BadInput::single(Problem::file(
+                "environment",
+                format!("the SMTP password in the environment variable {variable} ([email] password_env), which is not set"),
+            ))
+        })
+    }
+
+    /// Fails at start, not at the first send, when the password is missing.
+    pub fn check_password(&self) -> Result<(), BadInput> {
+        self.password().map(|_| ())
+    }
+}
+
+impl std::fmt::Debug for EmailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailConfig")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("tls", &self.tls)
+            .field("to", &self.to.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Config {
@@ -40,7 +146,10 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("data"),
             out_dir: PathBuf::from("reports"),
-            timezone: Tz::UTC,
+            schedule: Schedule::parse(DEFAULT_CRON, Tz::UTC)
+                .expect("the default cron expression parses"),
+            catch_up: true,
+            email: None,
         }
     }
 }
@@ -70,18 +179,98 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
     let raw: RawConfig = toml::from_str(text)
         .map_err(|err| bad(format!("valid configuration: {}", err.to_string().trim())))?;
     let defaults = Config::default();
+
     let timezone = match raw.schedule.timezone {
         Some(name) => name.parse::<Tz>().map_err(|_| {
             bad(format!(
                 "[schedule] timezone to be an IANA time zone such as Europe/Berlin, not '{name}'"
             ))
         })?,
-        None => defaults.timezone,
+        None => Tz::UTC,
     };
+    let cron = raw.schedule.cron.as_deref().unwrap_or(DEFAULT_CRON);
+    let schedule = Schedule::parse(cron, timezone).map_err(|err| {
+        bad(format!(
+            "[schedule] cron to be six fields, seconds first, such as \"0 0 6 * * *\" ({err})"
+        ))
+    })?;
+    let email = raw
+        .email
+        .map(|email| email_config(email, base))
+        .transpose()
+        .map_err(bad)?;
+
     Ok(Config {
         data_dir: base.join(raw.data_dir.unwrap_or(defaults.data_dir)),
         out_dir: base.join(raw.out_dir.unwrap_or(defaults.out_dir)),
-        timezone,
+        schedule,
+        catch_up: raw.schedule.catch_up.unwrap_or(defaults.catch_up),
+        email,
+    })
+}
+
+fn email_config(raw: RawEmail, base: &Path) -> Result<EmailConfig, String> {
+    let mailbox = |key: &str, text: &str| {
+        text.parse::<Mailbox>()
+            .map_err(|err| format!("[email] {key} to be an email address, not '{text}' ({err})"))
+    };
+    let smtp_host = raw
+        .smtp_host
+        .filter(|h| !h.trim().is_empty())
+        .ok_or("[email] smtp_host, the SMTP server to send through")?;
+    let from = mailbox(
+        "from",
+        raw.from
+            .as_deref()
+            .ok_or("[email] from, the sender address")?,
+    )?;
+    if raw.to.is_empty() {
+        return Err("[email] to, a list of at least one recipient".to_string());
+    }
+    let to = raw
+        .to
+        .iter()
+        .map(|address| mailbox("to", address))
+        .collect::<Result<Vec<_>, _>>()?;
+    if raw.username.is_some() && raw.password_env.is_none() {
+        return Err(
+            "[email] password_env, the environment variable holding the SMTP password, when username is set"
+                .to_string(),
+        );
+    }
+    let ca_pem = match raw.ca_file {
+        Some(file) => {
+            let path = base.join(file);
+            let pem = std::fs::read(&path).map_err(|err| {
+                format!(
+                    "[email] ca_file to be a readable PEM file: {} ({err})",
+                    path.display()
+                )
+            })?;
+            lettre::transport::smtp::client::Certificate::from_pem(&pem).map_err(|err| {
+                format!(
+                    "[email] ca_file to hold a PEM certificate: {} ({err})",
+                    path.display()
+                )
+            })?;
+            Some(pem)
+        }
+        None => None,
+    };
+    let tls = raw.tls.unwrap_or(TlsMode::Starttls);
+    Ok(EmailConfig {
+        enabled: raw.enabled,
+        smtp_host,
+        smtp_port: raw.smtp_port.unwrap_or(tls.default_port()),
+        tls,
+        ca_pem,
+        username: raw.username,
+        password_env: raw.password_env,
+        from,
+        to,
+        attach_report: raw.attach_report.unwrap_or(true),
+        timeout: Duration::from_secs(raw.timeout_seconds.unwrap_or(30).max(1)),
+        report_url: raw.report_url,
     })
 }
 
@@ -89,30 +278,88 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn reads_paths_relative_to_the_file_and_the_zone() {
-        let config = parse(
-            "data_dir = \"in\"\nout_dir = \"/srv/out\"\n[schedule]\ntimezone = \"Europe/Berlin\"\n",
-            "c.toml",
-            Path::new("/etc/org"),
-        )
-        .unwrap();
-        assert_eq!(config.data_dir, PathBuf::from("/etc/org/in"));
-        assert_eq!(config.out_dir, PathBuf::from("/srv/out"));
-        assert_eq!(config.timezone, chrono_tz::Europe::Berlin);
+    fn parse_ok(text: &str) -> Config {
+        parse(text, "c.toml", Path::new("/etc/org")).unwrap()
+    }
+
+    fn parse_err(text: &str) -> String {
+        parse(text, "c.toml", Path::new("/etc/org"))
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
-    fn unknown_keys_and_zones_are_errors_naming_them() {
-        let err = parse("data_dri = \"x\"\n", "c.toml", Path::new("")).unwrap_err();
-        assert!(err.to_string().contains("data_dri"), "{err}");
-        assert!(err.to_string().contains("c.toml"), "{err}");
-        let err = parse(
-            "[schedule]\ntimezone = \"Mars/Base\"\n",
-            "c.toml",
-            Path::new(""),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("Mars/Base"), "{err}");
+    fn reads_paths_relative_to_the_file_and_the_schedule() {
+        let config = parse_ok(
+            "data_dir = \"in\"\nout_dir = \"/srv/out\"\n[schedule]\ncron = \"0 30 7 * * MON-FRI\"\ntimezone = \"Europe/Berlin\"\ncatch_up = false\n",
+        );
+        assert_eq!(config.data_dir, PathBuf::from("/etc/org/in"));
+        assert_eq!(config.out_dir, PathBuf::from("/srv/out"));
+        assert_eq!(config.schedule.timezone(), chrono_tz::Europe::Berlin);
+        assert_eq!(config.schedule.expression(), "0 30 7 * * MON-FRI");
+        assert!(!config.catch_up);
+        assert!(config.email.is_none());
+    }
+
+    #[test]
+    fn every_bad_value_is_named() {
+        let err = parse_err("data_dri = \"x\"\n");
+        assert!(err.contains("data_dri") && err.contains("c.toml"), "{err}");
+        let err = parse_err("[schedule]\ntimezone = \"Mars/Base\"\n");
+        assert!(err.contains("Mars/Base"), "{err}");
+        let err = parse_err("[schedule]\ncron = \"0 6 * * *\"\n");
+        assert!(err.contains("[schedule] cron"), "{err}");
+        let err = parse_err("[schedule]\ncron = \"0 0 25 * * *\"\n");
+        assert!(err.contains("[schedule] cron"), "{err}");
+        let err =
+            parse_err("[email]\nsmtp_host = \"h\"\nfrom = \"not an address\"\nto = [\"a@b.c\"]\n");
+        assert!(
+            err.contains("[email] from") && err.contains("not an address"),
+            "{err}"
+        );
+        let err =
+            parse_err("[email]\nsmtp_host = \"h\"\nfrom = \"a@b.c\"\nto = [\"x@y.z\", \"@@\"]\n");
+        assert!(err.contains("[email] to") && err.contains("@@"), "{err}");
+        let err = parse_err("[email]\nsmtp_host = \"h\"\nfrom = \"a@b.c\"\nto = []\n");
+        assert!(err.contains("at least one recipient"), "{err}");
+        let err = parse_err(
+            "[email]\nsmtp_host = \"h\"\nfrom = \"a@b.c\"\nto = [\"x@y.z\"]\ntls = \"ssl\"\n",
+        );
+        assert!(err.contains("ssl"), "{err}");
+        let err = parse_err(
+            "[email]\nsmtp_host = \"h\"\nfrom = \"a@b.c\"\nto = [\"x@y.z\"]\nusername = \"u\"\n",
+        );
+        assert!(err.contains("password_env"), "{err}");
+        let err = parse_err("[email]\nsmtp_host = \"h\"\nfrom = \"a@b.c\"\nto = [\"x@y.z\"]\nca_file = \"/nonexistent.pem\"\n");
+        assert!(err.contains("ca_file"), "{err}");
+        let err = parse_err("[email]\nsmtp_host = \"h\"\nfrom = \"a@b.c\"\nto = [\"x@y.z\"]\npassword = \"secret\"\n");
+        assert!(err.contains("password"), "{err}");
+    }
+
+    #[test]
+    fn email_defaults_follow_the_tls_mode() {
+        let config = parse_ok(
+            "[email]\nenabled = true\nsmtp_host = \"smtp.example.com\"\nfrom = \"Org insights <r@example.com>\"\nto = [\"it@example.com\"]\n",
+        );
+        let email = config.email.unwrap();
+        assert!(email.enabled && email.attach_report);
+        assert_eq!((email.tls, email.smtp_port), (TlsMode::Starttls, 587));
+        assert_eq!(email.from.name.as_deref(), Some("Org insights"));
+        let config = parse_ok(
+            "[email]\nsmtp_host = \"h\"\ntls = \"tls\"\nfrom = \"r@example.com\"\nto = [\"it@example.com\"]\n",
+        );
+        assert_eq!(config.email.unwrap().smtp_port, 465);
+    }
+
+    #[test]
+    fn the_example_file_is_valid() {
+        let config = parse_ok(include_str!("../org-insights.example.toml"));
+        assert_eq!(config.schedule.expression(), "0 0 6 * * *");
+        let email = config.email.unwrap();
+        assert!(!email.enabled);
+        assert_eq!(
+            email.password_env.as_deref(),
+            Some("ORG_INSIGHTS_SMTP_PASSWORD")
+        );
     }
 }

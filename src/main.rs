@@ -1,8 +1,10 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 use org_insights::cli::{self, Cli, LogFormat};
 use org_insights::problems::BadInput;
+use org_insights::runner::MailFailed;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -12,9 +14,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            // Bad input or usage: 2. Anything else (I/O, a full disk): 1.
+            // Bad input or usage: 2. The report written but the digest not
+            // sent: 3. Anything else (I/O, a full disk): 1.
             if err.downcast_ref::<BadInput>().is_some() {
                 ExitCode::from(2)
+            } else if err.downcast_ref::<MailFailed>().is_some() {
+                ExitCode::from(3)
             } else {
                 ExitCode::from(1)
             }
@@ -23,10 +28,13 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The scheduler crate narrates every job it creates at info level.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tokio_cron_scheduler=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

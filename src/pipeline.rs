@@ -10,8 +10,10 @@ use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::bundle::{self, Table};
+use crate::data_quality::{self, DataQuality};
+use crate::insights::{self, Insights};
 use crate::report::{self, write, RunInfo};
-use crate::{data_quality, insights};
+use crate::runner::RunControl;
 
 /// What a run needs to know.
 #[derive(Debug, Clone)]
@@ -24,19 +26,34 @@ pub struct RunRequest {
     pub timezone: Tz,
 }
 
-/// What a run did, for the log line and the caller.
+/// What a run did, for the digest, the log line and the caller.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     pub as_of: NaiveDate,
     pub report_dir: PathBuf,
     pub rows: BTreeMap<Table, u64>,
+    pub insights: Insights,
+    pub quality: DataQuality,
+    pub timings: Timings,
+}
+
+/// Time spent in each stage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
     pub load: Duration,
     pub compute: Duration,
     pub render: Duration,
     pub write: Duration,
 }
 
-pub fn run(request: &RunRequest) -> anyhow::Result<RunOutcome> {
+/// The run was stopped before it published anything.
+#[derive(Debug, thiserror::Error)]
+#[error("the run was abandoned before writing: the program is stopping")]
+pub struct Abandoned;
+
+/// Loads, computes, renders and publishes one report. Nothing is written
+/// unless every stage before succeeded and `control` still allows it.
+pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutcome> {
     let started = Instant::now();
     let bundle = bundle::load(&request.data_dir)?;
     let load = started.elapsed();
@@ -62,38 +79,25 @@ pub fn run(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     let render = started.elapsed();
 
     let started = Instant::now();
+    let Some(_writing) = control.begin_write() else {
+        return Err(Abandoned.into());
+    };
     let report_dir = write::publish(&request.out_dir, as_of, &rendered)?;
     let write = started.elapsed();
 
-    let outcome = RunOutcome {
+    Ok(RunOutcome {
         as_of,
         report_dir,
         rows: bundle.row_counts(),
-        load,
-        compute,
-        render,
-        write,
-    };
-    log_outcome(&outcome);
-    Ok(outcome)
-}
-
-fn log_outcome(outcome: &RunOutcome) {
-    let rows: Vec<String> = outcome
-        .rows
-        .iter()
-        .map(|(table, n)| format!("{}={n}", table.name()))
-        .collect();
-    tracing::info!(
-        as_of = %outcome.as_of,
-        rows = %rows.join(" "),
-        load_ms = outcome.load.as_millis() as u64,
-        compute_ms = outcome.compute.as_millis() as u64,
-        render_ms = outcome.render.as_millis() as u64,
-        write_ms = outcome.write.as_millis() as u64,
-        report = %outcome.report_dir.display(),
-        "report written"
-    );
+        insights: computed.insights,
+        quality,
+        timings: Timings {
+            load,
+            compute,
+            render,
+            write,
+        },
+    })
 }
 
 /// Checks a bundle without writing anything; returns the rows per table.

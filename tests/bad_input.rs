@@ -421,7 +421,10 @@ fn parquet_problems_name_the_row() {
     .unwrap();
     let file = fs::File::create(case.dir.path().join("data/accounts.parquet")).unwrap();
     ParquetWriter::new(file).finish(&mut frame).unwrap();
-    assert_rejected(&case, &["accounts.parquet: row 2, column 'account_type', value \"robot\""]);
+    assert_rejected(
+        &case,
+        &["accounts.parquet: row 2, column 'account_type', value \"robot\""],
+    );
 }
 
 #[test]
@@ -432,7 +435,10 @@ fn gzip_problems_name_the_line_and_a_broken_archive_is_named() {
         .write_all(b"account_id,email,account_type\na1,a@x.com,managed\na2,b@x.com,nobody\n")
         .unwrap();
     let case = Case::new(&[("accounts.csv.gz", &encoder.finish().unwrap())]);
-    assert_rejected(&case, &["accounts.csv.gz: line 3, column 'account_type', value \"nobody\""]);
+    assert_rejected(
+        &case,
+        &["accounts.csv.gz: line 3, column 'account_type', value \"nobody\""],
+    );
 
     let case = Case::new(&[("accounts.csv.gz", b"not gzip at all")]);
     assert_rejected(&case, &["accounts.csv.gz", "gzip"]);
@@ -447,12 +453,28 @@ fn run_now_takes_its_folders_from_the_configuration() {
     )
     .unwrap();
     let output = run_binary(case.dir.path(), &["--run-now"]);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(case.dir.path().join("published/latest/insights.json").is_file());
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(case
+        .dir
+        .path()
+        .join("published/latest/insights.json")
+        .is_file());
 
-    fs::write(case.dir.path().join("org-insights.toml"), "data_dir = \"data\"\nouts = 1\n").unwrap();
+    fs::write(
+        case.dir.path().join("org-insights.toml"),
+        "data_dir = \"data\"\nouts = 1\n",
+    )
+    .unwrap();
     let output = run_binary(case.dir.path(), &["--run-now"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("org-insights.toml") && stderr.contains("outs"), "{stderr}");
+    assert!(
+        stderr.contains("org-insights.toml") && stderr.contains("outs"),
+        "{stderr}"
+    );
 }

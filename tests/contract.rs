@@ -7,6 +7,7 @@ mod common;
 use chrono::NaiveDate;
 use common::{generate, oracle};
 use org_insights::pipeline::{run, RunRequest};
+use org_insights::runner::RunControl;
 use serde_json::Value;
 
 fn check_seed(seed: u64) {
@@ -29,7 +30,8 @@ fn check_seed(seed: u64) {
         as_of: explicit.then_some(as_of),
         timezone: chrono_tz::UTC,
     };
-    let outcome = run(&request).unwrap_or_else(|err| panic!("seed {seed} ({formats:?}): {err:#}"));
+    let outcome = run(&request, &RunControl::default())
+        .unwrap_or_else(|err| panic!("seed {seed} ({formats:?}): {err:#}"));
     assert_eq!(outcome.as_of, as_of, "seed {seed}: as_of");
 
     let json: Value =

@@ -6,6 +6,7 @@ mod common;
 use std::path::Path;
 
 use org_insights::pipeline::{run, RunRequest};
+use org_insights::runner::RunControl;
 use serde_json::{json, Value};
 
 fn sample_report() -> (tempfile::TempDir, Value) {
@@ -16,7 +17,7 @@ fn sample_report() -> (tempfile::TempDir, Value) {
         as_of: None,
         timezone: chrono_tz::UTC,
     };
-    let outcome = run(&request).expect("the sample loads");
+    let outcome = run(&request, &RunControl::default()).expect("the sample loads");
     let json =
         serde_json::from_slice(&std::fs::read(outcome.report_dir.join("insights.json")).unwrap())
             .unwrap();

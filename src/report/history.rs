@@ -29,6 +29,25 @@ impl HistoryRow {
     }
 }
 
+/// The row of history.csv dated just before `as_of`, column by column.
+pub fn previous(path: &Path, as_of: NaiveDate) -> Option<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).ok()?;
+    let header: Vec<String> = reader.headers().ok()?.iter().map(str::to_string).collect();
+    let current = as_of.to_string();
+    reader
+        .records()
+        .flatten()
+        .map(|record| -> BTreeMap<String, String> {
+            header
+                .iter()
+                .cloned()
+                .zip(record.iter().map(str::to_string))
+                .collect()
+        })
+        .filter(|row| row.get("as_of").is_some_and(|date| *date < current))
+        .max_by(|a, b| a.get("as_of").cmp(&b.get("as_of")))
+}
+
 /// The contents of history.csv with `row` added, replacing an earlier row of
 /// the same date; rows sorted by date. Columns of older versions are kept.
 pub fn updated(existing: Option<&Path>, row: &HistoryRow) -> anyhow::Result<Vec<u8>> {

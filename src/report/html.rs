@@ -1,34 +1,18 @@
 //! The HTML page and the accessible wrapper of each SVG chart, rendered with
-//! minijinja. Templates are compiled into the binary; autoescaping is on for
-//! both, so every name from the data is escaped.
+//! minijinja; autoescaping is on for both, so every name from the data is
+//! escaped.
 
 use anyhow::Context as _;
-use minijinja::{context, AutoEscape, Environment, UndefinedBehavior};
+use minijinja::context;
 
 use super::files::RunInfo;
 use super::sections::{DataTable, Headline, Section};
 use crate::data_quality::DataQuality;
 use crate::insights::{window_start, WINDOW_DAYS};
+use crate::templates::environment;
 
 /// Rows of a figures table shown in the page; the CSV has them all.
 const ROW_CAP: usize = 100;
-
-fn environment() -> anyhow::Result<Environment<'static>> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_auto_escape_callback(|name| {
-        if name.ends_with(".html") || name.ends_with(".svg") {
-            AutoEscape::Html
-        } else {
-            AutoEscape::None
-        }
-    });
-    env.add_template("report.html", include_str!("../../templates/report.html"))
-        .context("loading the report template")?;
-    env.add_template("chart.svg", include_str!("../../templates/chart.svg"))
-        .context("loading the chart template")?;
-    Ok(env)
-}
 
 pub fn page(
     run: &RunInfo,

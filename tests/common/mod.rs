@@ -4,6 +4,7 @@
 pub mod generate;
 pub mod model;
 pub mod oracle;
+pub mod smtp;
 
 use std::path::Path;
 use std::process::{Command, Output};

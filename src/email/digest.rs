@@ -1,0 +1,140 @@
+//! What the digest says, as text and as HTML.
+
+use anyhow::Context as _;
+use minijinja::context;
+use serde::Serialize;
+
+use crate::config::EmailConfig;
+use crate::findings::findings;
+use crate::pipeline::RunOutcome;
+use crate::report::history;
+use crate::report::sections::headlines;
+use crate::templates::environment;
+
+/// How many findings the digest names.
+const FINDINGS: usize = 3;
+
+pub struct Digest {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// File name and bytes of the attached report.
+    pub attachment: Option<(String, Vec<u8>)>,
+}
+
+#[derive(Serialize)]
+struct Line {
+    label: &'static str,
+    value: String,
+    /// Against the previous report: "+3", "-1.5", or empty.
+    change: String,
+}
+
+pub fn build(settings: &EmailConfig, outcome: &RunOutcome) -> anyhow::Result<Digest> {
+    let out_dir = outcome
+        .report_dir
+        .parent()
+        .context("the report directory has no parent")?;
+    let previous = history::previous(&out_dir.join("history.csv"), outcome.as_of);
+    let lines: Vec<Line> = headlines(&outcome.insights)
+        .into_iter()
+        .map(|h| Line {
+            change: previous
+                .as_ref()
+                .and_then(|row| row.get(h.key))
+                .map(|before| change(before, &h.value))
+                .unwrap_or_default(),
+            label: h.label,
+            value: h.value,
+        })
+        .collect();
+    let mut findings = findings(&outcome.insights, &outcome.quality);
+    findings.truncate(FINDINGS);
+
+    let as_of = outcome.as_of.to_string();
+    let (location, link) = match &settings.report_url {
+        Some(url) => (
+            format!("{}/{as_of}/index.html", url.trim_end_matches('/')),
+            true,
+        ),
+        None => {
+            // A path the reader can open, whatever the working directory was.
+            let dir = std::fs::canonicalize(&outcome.report_dir)
+                .unwrap_or_else(|_| outcome.report_dir.clone());
+            (dir.join("index.html").display().to_string(), false)
+        }
+    };
+    let attachment_name = format!("org-insights-{as_of}.html");
+    let attachment = if settings.attach_report {
+        let page = std::fs::read(outcome.report_dir.join("index.html"))
+            .context("reading the report to attach")?;
+        Some((attachment_name.clone(), page))
+    } else {
+        None
+    };
+
+    let env = environment()?;
+    let values = context! {
+        as_of => as_of,
+        previous => previous.as_ref().and_then(|row| row.get("as_of").cloned()),
+        headlines => lines,
+        findings => findings,
+        location => location,
+        link => link,
+        attached => attachment.is_some(),
+        attachment_name => attachment_name,
+    };
+    let users = outcome
+        .insights
+        .users_with_access
+        .as_ref()
+        .map(|u| u.total)
+        .unwrap_or(0);
+    let subject = match findings.len() {
+        0 => format!("Organization insights {as_of}: {users} users with access"),
+        n => format!(
+            "Organization insights {as_of}: {users} users with access, {n} {} to review",
+            if n == 1 { "finding" } else { "findings" }
+        ),
+    };
+    Ok(Digest {
+        subject,
+        text: env.get_template("digest.txt")?.render(&values)?,
+        html: env.get_template("digest.html")?.render(&values)?,
+        attachment,
+    })
+}
+
+/// The change from `before` to `now` of one headline figure, signed.
+fn change(before: &str, now: &str) -> String {
+    let decimals = now.contains('.');
+    let (Ok(before), Ok(now)) = (before.parse::<f64>(), now.parse::<f64>()) else {
+        return String::new();
+    };
+    let delta = now - before;
+    let text = if !decimals {
+        format!("{delta:+.0}")
+    } else {
+        format!("{delta:+.1}")
+    };
+    if text == "+0" || text == "+0.0" || text == "-0" || text == "-0.0" {
+        "no change".to_string()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::change;
+
+    #[test]
+    fn changes_are_signed_and_keep_the_figure_s_precision() {
+        assert_eq!(change("5", "8"), "+3");
+        assert_eq!(change("8", "5"), "-3");
+        assert_eq!(change("5", "5"), "no change");
+        assert_eq!(change("66.7", "75.0"), "+8.3");
+        assert_eq!(change("75.0", "75.0"), "no change");
+        assert_eq!(change("", "5"), "");
+    }
+}

@@ -1,0 +1,86 @@
+//! What most needs an admin's attention, in plain words, most important
+//! first: accounts that can sign in with a password alone come before seats
+//! nobody uses.
+
+use crate::data_quality::DataQuality;
+use crate::insights::Insights;
+
+/// Every finding that applies, most important first.
+pub fn findings(i: &Insights, quality: &DataQuality) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut add = |count: u64, text: String| {
+        if count > 0 {
+            found.push(text);
+        }
+    };
+    if let Some(m) = &i.managed_authentication {
+        add(
+            m.two_step_disabled,
+            format!(
+                "{} managed {} with access {} neither single sign-on nor two-step verification.",
+                m.two_step_disabled,
+                plural(m.two_step_disabled, "account", "accounts"),
+                plural(m.two_step_disabled, "has", "have"),
+            ),
+        );
+    }
+    if let Some(p) = &i.external_policy {
+        let uncovered = p.total - p.covered;
+        add(
+            uncovered,
+            format!(
+                "{uncovered} external {} not covered by an external user policy.",
+                plural(uncovered, "user is", "users are"),
+            ),
+        );
+    }
+    if let Some(e) = &i.external_two_step {
+        add(
+            e.not_enabled,
+            format!(
+                "{} external {} two-step verification turned off.",
+                e.not_enabled,
+                plural(e.not_enabled, "user has", "users have"),
+            ),
+        );
+    }
+    if let Some(products) = &i.active_by_product {
+        let idle: u64 = products.iter().map(|p| p.inactive).sum();
+        add(
+            idle,
+            format!(
+                "{idle} product {} had no use in the last 30 days.",
+                plural(idle, "seat", "seats")
+            ),
+        );
+    }
+    if let (Some(access), Some(active)) = (&i.rovo_access, &i.rovo_active) {
+        if let Some(seats) = access.paid_seats {
+            add(
+                seats.saturating_sub(active.active),
+                format!(
+                    "{seats} paid Rovo seats, but {} active Rovo {} in the last 30 days.",
+                    active.active,
+                    plural(active.active, "user", "users")
+                ),
+            );
+        }
+    }
+    let unknown: u64 = quality.unknown_accounts.values().sum();
+    add(
+        unknown,
+        format!(
+            "{unknown} {} of the export refer to accounts missing from the accounts table.",
+            plural(unknown, "row", "rows")
+        ),
+    );
+    found
+}
+
+fn plural<'a>(count: u64, one: &'a str, many: &'a str) -> &'a str {
+    if count == 1 {
+        one
+    } else {
+        many
+    }
+}

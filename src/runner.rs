@@ -1,0 +1,86 @@
+//! One job: the report run, then the digest when one is asked for, then one
+//! log line with what was done. Shared by `run`, `--run-now` and the
+//! scheduler. `RunControl` lets a shutdown abandon a run without ever
+//! leaving a half-written report.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::config::EmailConfig;
+use crate::email;
+use crate::pipeline::{self, RunOutcome, RunRequest};
+
+/// Shared between a run and whoever may stop it.
+#[derive(Debug, Default)]
+pub struct RunControl {
+    cancelled: AtomicBool,
+    /// Held while a report is being published.
+    writing: Mutex<()>,
+}
+
+impl RunControl {
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Permission to publish: `None` once cancelled. While the guard lives,
+    /// [`RunControl::wait_for_writes`] waits.
+    pub fn begin_write(&self) -> Option<MutexGuard<'_, ()>> {
+        let guard = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        (!self.is_cancelled()).then_some(guard)
+    }
+
+    /// Returns once no report is being published (call after `cancel`).
+    pub fn wait_for_writes(&self) {
+        drop(self.writing.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+/// The report was written but the digest could not be sent (exit code 3).
+#[derive(Debug, thiserror::Error)]
+#[error("the report was written, but the digest could not be sent: {0:#}")]
+pub struct MailFailed(pub anyhow::Error);
+
+/// Runs the report and, with `email`, sends the digest.
+pub fn run(
+    request: &RunRequest,
+    email: Option<&EmailConfig>,
+    control: &RunControl,
+) -> anyhow::Result<RunOutcome> {
+    let outcome = pipeline::run(request, control)?;
+    let started = Instant::now();
+    let mail = match email {
+        Some(settings) if !control.is_cancelled() => Some(email::send_digest(settings, &outcome)),
+        _ => None,
+    };
+    log_outcome(&outcome, mail.as_ref().map(|_| started.elapsed()));
+    match mail {
+        Some(Err(err)) => Err(MailFailed(err).into()),
+        _ => Ok(outcome),
+    }
+}
+
+fn log_outcome(outcome: &RunOutcome, mail: Option<Duration>) {
+    let rows: Vec<String> = outcome
+        .rows
+        .iter()
+        .map(|(table, n)| format!("{}={n}", table.name()))
+        .collect();
+    let ms = |d: Duration| d.as_millis() as u64;
+    tracing::info!(
+        as_of = %outcome.as_of,
+        rows = %rows.join(" "),
+        load_ms = ms(outcome.timings.load),
+        compute_ms = ms(outcome.timings.compute),
+        render_ms = ms(outcome.timings.render),
+        write_ms = ms(outcome.timings.write),
+        mail_ms = mail.map(ms),
+        report = %outcome.report_dir.display(),
+        "report written"
+    );
+}

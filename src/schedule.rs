@@ -1,0 +1,343 @@
+//! The unattended mode: run the report on a cron schedule in a time zone,
+//! one run at a time, until SIGINT or SIGTERM.
+//!
+//! tokio-cron-scheduler's own time-zone jobs capture the zone's UTC offset
+//! once, so after a daylight-saving change they fire an hour off. Instead,
+//! every next run is computed here with croner in the configured zone (which
+//! knows both transitions) and handed to tokio-cron-scheduler as a one-shot
+//! job; each job schedules its successor before it runs the report.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use croner::parser::{CronParser, Seconds};
+use croner::Cron;
+use tokio::sync::Mutex;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::config::Config;
+use crate::pipeline::RunRequest;
+use crate::runner::{self, RunControl};
+
+/// How long a run in progress may take to finish after SIGINT or SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// A cron expression (six fields, seconds first) in a time zone.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    cron: Cron,
+    expression: String,
+    timezone: Tz,
+}
+
+impl Schedule {
+    pub fn parse(expression: &str, timezone: Tz) -> Result<Self, String> {
+        let fields = expression.split_whitespace().count();
+        if fields != 6 {
+            return Err(format!("'{expression}' has {fields} fields"));
+        }
+        let cron = CronParser::builder()
+            .seconds(Seconds::Required)
+            .build()
+            .parse(expression)
+            .map_err(|err| format!("'{expression}': {err}"))?;
+        Ok(Schedule {
+            cron,
+            expression: expression.to_string(),
+            timezone,
+        })
+    }
+
+    pub fn expression(&self) -> &str {
+        &self.expression
+    }
+
+    pub fn timezone(&self) -> Tz {
+        self.timezone
+    }
+
+    /// The first run strictly after `now`, by the wall clock of the zone.
+    pub fn next_after(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cron
+            .find_next_occurrence(&now.with_timezone(&self.timezone), false)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+
+    /// The last run at or before `now`.
+    pub fn previous_before(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cron
+            .find_previous_occurrence(&now.with_timezone(&self.timezone), true)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+}
+
+/// What the scheduled jobs share.
+struct Daemon {
+    config: Config,
+    /// Held while a run is going: a tick that finds it taken is skipped.
+    busy: Mutex<()>,
+    control: Arc<RunControl>,
+}
+
+/// Runs until SIGINT or SIGTERM. With `run_now`, or when `catch_up` finds
+/// that the newest report missed a scheduled run, runs once at start.
+pub async fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
+    let scheduler = JobScheduler::new()
+        .await
+        .context("starting the scheduler")?;
+    let daemon = Arc::new(Daemon {
+        config,
+        busy: Mutex::new(()),
+        control: Arc::new(RunControl::default()),
+    });
+    tracing::info!(
+        cron = daemon.config.schedule.expression(),
+        timezone = %daemon.config.schedule.timezone(),
+        "scheduler started"
+    );
+
+    let missed = daemon.config.catch_up && missed_a_run(&daemon.config, Utc::now());
+    schedule_next(&scheduler, daemon.clone()).await?;
+    scheduler.start().await.context("starting the scheduler")?;
+    if run_now || missed {
+        if missed && !run_now {
+            tracing::info!("the newest report missed a scheduled run: running now");
+        }
+        tokio::spawn(run_guarded(daemon.clone(), "start"));
+    }
+
+    wait_for_signal().await?;
+    tracing::info!("stopping: no new runs");
+    daemon.control.cancel();
+    let mut scheduler = scheduler;
+    let _ = scheduler.shutdown().await;
+    // Let a run in progress finish; past the grace period it is abandoned,
+    // which never leaves partial output (see RunControl).
+    if tokio::time::timeout(SHUTDOWN_GRACE, daemon.busy.lock())
+        .await
+        .is_err()
+    {
+        tracing::warn!("a run was still going: abandoned");
+    }
+    let control = daemon.control.clone();
+    tokio::task::spawn_blocking(move || control.wait_for_writes())
+        .await
+        .context("waiting for the report writer")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Adds a one-shot job for the next run after now.
+async fn schedule_next(scheduler: &JobScheduler, daemon: Arc<Daemon>) -> anyhow::Result<()> {
+    let job = next_job(daemon, Utc::now())?;
+    scheduler
+        .add(job)
+        .await
+        .context("scheduling the next run")?;
+    Ok(())
+}
+
+/// A one-shot job for the first run after `after`.
+///
+/// tokio-cron-scheduler keeps a one-shot's time in whole seconds, rounded
+/// down, so a job may fire up to a second early: it then waits for its exact
+/// time, and its successor is computed from that time, never from the early
+/// clock (which would run the same tick twice).
+fn next_job(daemon: Arc<Daemon>, after: DateTime<Utc>) -> anyhow::Result<Job> {
+    let at = daemon
+        .config
+        .schedule
+        .next_after(after)
+        .context("the cron expression has no future run")?;
+    let wait = (at - Utc::now()).to_std().unwrap_or_default();
+    tracing::debug!(next = %at, "next run scheduled");
+    let job = Job::new_one_shot_at_instant_async(Instant::now() + wait, move |_id, scheduler| {
+        let daemon = daemon.clone();
+        Box::pin(async move {
+            if let Ok(early) = (at - Utc::now()).to_std() {
+                tokio::time::sleep(early).await;
+            }
+            if daemon.control.is_cancelled() {
+                return;
+            }
+            // After a long pause (a suspended machine), missed ticks are
+            // not run one after another: the successor follows now.
+            chain(&scheduler, daemon.clone(), at.max(Utc::now())).await;
+            run_guarded(daemon, "schedule").await;
+        })
+    })
+    .context("creating the next run")?;
+    Ok(job)
+}
+
+/// Schedules the successor of the job that is firing now.
+async fn chain(scheduler: &JobScheduler, daemon: Arc<Daemon>, after: DateTime<Utc>) {
+    match next_job(daemon, after) {
+        Ok(job) => {
+            if let Err(err) = scheduler.add(job).await {
+                tracing::error!(error = %err, "could not schedule the next run");
+            }
+        }
+        Err(err) => tracing::error!(error = %format!("{err:#}"), "could not schedule the next run"),
+    }
+}
+
+/// Runs the report unless a run is already going. A failed run is logged
+/// with its cause; the schedule goes on.
+async fn run_guarded(daemon: Arc<Daemon>, trigger: &'static str) {
+    let Ok(_busy) = daemon.busy.try_lock() else {
+        tracing::warn!(trigger, "skipped: the previous run is still going");
+        return;
+    };
+    tracing::info!(trigger, "run started");
+    let request = RunRequest {
+        data_dir: daemon.config.data_dir.clone(),
+        out_dir: daemon.config.out_dir.clone(),
+        as_of: None,
+        timezone: daemon.config.schedule.timezone(),
+    };
+    let email = daemon.config.email.clone().filter(|email| email.enabled);
+    let control = daemon.control.clone();
+    let result =
+        tokio::task::spawn_blocking(move || runner::run(&request, email.as_ref(), &control)).await;
+    match result {
+        Ok(Ok(_)) => tracing::info!(trigger, "run finished"),
+        Ok(Err(err)) => tracing::error!(trigger, error = %format!("{err:#}"), "run failed"),
+        Err(err) => tracing::error!(trigger, error = %err, "run failed: the run panicked"),
+    }
+}
+
+/// Whether the newest report was generated before the last scheduled run.
+fn missed_a_run(config: &Config, now: DateTime<Utc>) -> bool {
+    let Some(previous) = config.schedule.previous_before(now) else {
+        return false;
+    };
+    match newest_report_time(&config.out_dir) {
+        Some(generated) => generated < previous,
+        None => true,
+    }
+}
+
+/// `generated_at` of the report `latest` points at.
+fn newest_report_time(out_dir: &Path) -> Option<DateTime<Utc>> {
+    let json = std::fs::read(out_dir.join("latest").join("insights.json")).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&json).ok()?;
+    let generated = value.get("generated_at")?.as_str()?;
+    DateTime::parse_from_rfc3339(generated)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    tokio::select! {
+        _ = terminate.recv() => tracing::info!("SIGTERM received"),
+        _ = interrupt.recv() => tracing::info!("SIGINT received"),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use chrono_tz::Europe::Berlin;
+
+    fn berlin(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        Berlin
+            .with_ymd_and_hms(y, m, d, h, min, 0)
+            .single()
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+    }
+
+    /// A simulated clock: the runs that follow `start`, one after another.
+    fn runs_from(schedule: &Schedule, start: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
+        let mut runs = Vec::new();
+        let mut now = start;
+        for _ in 0..count {
+            now = schedule.next_after(now).unwrap();
+            runs.push(now);
+        }
+        runs
+    }
+
+    #[test]
+    fn six_in_the_morning_on_both_sides_of_spring_forward() {
+        // Europe/Berlin moves from UTC+1 to UTC+2 on 2026-03-29 at 02:00.
+        let daily = Schedule::parse("0 0 6 * * *", Berlin).unwrap();
+        let runs = runs_from(&daily, berlin(2026, 3, 27, 12, 0), 4);
+        assert_eq!(
+            runs,
+            vec![
+                utc(2026, 3, 28, 5, 0), // 06:00 CET
+                utc(2026, 3, 29, 4, 0), // 06:00 CEST, the day of the change
+                utc(2026, 3, 30, 4, 0),
+                utc(2026, 3, 31, 4, 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn six_in_the_morning_on_both_sides_of_fall_back() {
+        // Europe/Berlin moves from UTC+2 to UTC+1 on 2026-10-25 at 03:00.
+        let daily = Schedule::parse("0 0 6 * * *", Berlin).unwrap();
+        let runs = runs_from(&daily, berlin(2026, 10, 23, 12, 0), 3);
+        assert_eq!(
+            runs,
+            vec![
+                utc(2026, 10, 24, 4, 0), // 06:00 CEST
+                utc(2026, 10, 25, 5, 0), // 06:00 CET, the day of the change
+                utc(2026, 10, 26, 5, 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_time_inside_the_spring_gap_runs_once_right_after_it_and_once_in_the_repeated_hour() {
+        let at_half_past_two = Schedule::parse("0 30 2 * * *", Berlin).unwrap();
+        // 02:30 does not exist on 2026-03-29: the run comes at 03:00 CEST.
+        assert_eq!(
+            runs_from(&at_half_past_two, berlin(2026, 3, 28, 12, 0), 1),
+            vec![utc(2026, 3, 29, 1, 0)]
+        );
+        // 02:30 happens twice on 2026-10-25: one run, at the first.
+        assert_eq!(
+            runs_from(&at_half_past_two, berlin(2026, 10, 24, 12, 0), 2),
+            vec![utc(2026, 10, 25, 0, 30), utc(2026, 10, 26, 1, 30)]
+        );
+    }
+
+    #[test]
+    fn the_previous_run_is_found_for_catch_up() {
+        let daily = Schedule::parse("0 0 6 * * *", Berlin).unwrap();
+        assert_eq!(
+            daily.previous_before(berlin(2026, 7, 1, 5, 59)),
+            Some(berlin(2026, 6, 30, 6, 0))
+        );
+        assert_eq!(
+            daily.previous_before(berlin(2026, 7, 1, 6, 0)),
+            Some(berlin(2026, 7, 1, 6, 0))
+        );
+    }
+
+    #[test]
+    fn five_fields_or_bad_values_are_rejected() {
+        assert!(Schedule::parse("0 6 * * *", Berlin).is_err());
+        assert!(Schedule::parse("0 0 6 * * * 2026", Berlin).is_err());
+        assert!(Schedule::parse("0 0 24 * * *", Berlin).is_err());
+        assert!(Schedule::parse("*/2 * * * * *", Berlin).is_ok());
+    }
+}

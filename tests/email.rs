@@ -1,0 +1,221 @@
+//! The digest, sent by the real binary to a real SMTP server on loopback,
+//! parsed back and checked: sender, recipients, subject, both parts, the
+//! figures and their changes, the findings and the attachment.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::run_binary;
+use common::smtp::{free_port, SmtpServer};
+use mail_parser::{MessageParser, MimeHeaders};
+
+fn sample() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/sample")
+        .display()
+        .to_string()
+}
+
+fn write_config(dir: &Path, email: &str) {
+    let config = format!(
+        "data_dir = \"{}\"\nout_dir = \"out\"\n\n[email]\n{email}\nfrom = \"Org insights <reports@example.com>\"\nto = [\"it-admins@example.com\", \"Security <sec@example.com>\"]\ntimeout_seconds = 5\n",
+        sample()
+    );
+    fs::write(dir.join("org-insights.toml"), config).unwrap();
+}
+
+#[test]
+fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), &[]);
+    write_config(
+        dir.path(),
+        &format!(
+            "smtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"",
+            server.port
+        ),
+    );
+    // An earlier report: on 2026-10-01 nobody had viewed anything for 30 days.
+    let earlier = run_binary(dir.path(), &["run", "--as-of", "2026-10-01"]);
+    assert_eq!(earlier.status.code(), Some(0));
+    let output = run_binary(dir.path(), &["run", "--as-of", "2026-11-10", "--email"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1, "one message for all recipients");
+    let message = MessageParser::default().parse(&messages[0]).unwrap();
+
+    let from = message.from().unwrap().first().unwrap();
+    assert_eq!(from.address(), Some("reports@example.com"));
+    assert_eq!(from.name(), Some("Org insights"));
+    let to: Vec<&str> = message
+        .to()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.address())
+        .collect();
+    assert_eq!(to, ["it-admins@example.com", "sec@example.com"]);
+    assert_eq!(
+        message.subject(),
+        Some("Organization insights 2026-11-10: 8 users with access, 3 findings to review")
+    );
+
+    let text = message.body_text(0).unwrap();
+    let html = message.body_html(0).unwrap();
+    assert!(
+        text.contains("Changes since the report of 2026-10-01."),
+        "{text}"
+    );
+    // Users with access do not depend on the date; active users went from 0 to 7.
+    assert!(text.contains("Users with access: 8 (no change)"), "{text}");
+    assert!(text.contains("Active users (30 days): 7 (+7)"), "{text}");
+    assert!(
+        text.contains("External users covered by policy (%): 66.7 (no change)"),
+        "{text}"
+    );
+    let findings = [
+        "1 managed account with access has neither single sign-on nor two-step verification.",
+        "1 external user is not covered by an external user policy.",
+        "1 external user has two-step verification turned off.",
+    ];
+    for finding in findings {
+        assert!(text.contains(finding), "text: {finding}");
+        assert!(html.contains(finding), "html: {finding}");
+    }
+    assert!(html.contains("<table") && html.contains(">+7<"), "{html}");
+    for forbidden in ["<svg", "<script", "src=", "<link"] {
+        assert!(!html.contains(forbidden), "{forbidden} in the HTML part");
+    }
+    let report = dir.path().join("out/2026-11-10/index.html");
+    assert!(text.contains(&report.display().to_string()), "{text}");
+
+    let attachment = message.attachment(0).expect("the report is attached");
+    assert_eq!(
+        attachment.attachment_name(),
+        Some("org-insights-2026-11-10.html")
+    );
+    assert_eq!(attachment.contents(), fs::read(&report).unwrap().as_slice());
+}
+
+#[test]
+fn starttls_with_a_certificate_trusted_through_ca_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    fs::write(dir.path().join("cert.pem"), cert.cert.pem()).unwrap();
+    fs::write(dir.path().join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
+    let server = SmtpServer::start(
+        dir.path(),
+        &[
+            "--tlscert",
+            &dir.path().join("cert.pem").to_string_lossy(),
+            "--tlskey",
+            &dir.path().join("key.pem").to_string_lossy(),
+        ],
+    );
+    let settings = format!(
+        "enabled = true\nsmtp_host = \"localhost\"\nsmtp_port = {}\ntls = \"starttls\"\nattach_report = false\nreport_url = \"https://intranet.example.com/insights/\"",
+        server.port
+    );
+    write_config(dir.path(), &format!("{settings}\nca_file = \"cert.pem\""));
+    let output = run_binary(dir.path(), &["--run-now"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    let message = MessageParser::default().parse(&messages[0]).unwrap();
+    assert!(message.attachment(0).is_none());
+    // minijinja escapes '/' in HTML as an entity, which browsers read back.
+    let html = message.body_html(0).unwrap().replace("&#x2f;", "/");
+    assert!(
+        html.contains("href=\"https://intranet.example.com/insights/2026-11-10/index.html\""),
+        "{html}"
+    );
+
+    // Without the CA the server's certificate is not trusted: no mail, exit 3.
+    write_config(dir.path(), &settings);
+    let output = run_binary(dir.path(), &["run", "--email"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("digest could not be sent"));
+    assert_eq!(server.messages().len(), 1);
+}
+
+#[test]
+fn implicit_tls_from_the_first_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    fs::write(dir.path().join("cert.pem"), cert.cert.pem()).unwrap();
+    fs::write(dir.path().join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
+    let server = SmtpServer::start(
+        dir.path(),
+        &[
+            "--smtpscert",
+            &dir.path().join("cert.pem").to_string_lossy(),
+            "--smtpskey",
+            &dir.path().join("key.pem").to_string_lossy(),
+        ],
+    );
+    write_config(
+        dir.path(),
+        &format!(
+            "smtp_host = \"localhost\"\nsmtp_port = {}\ntls = \"tls\"\nca_file = \"cert.pem\"",
+            server.port
+        ),
+    );
+    let output = run_binary(dir.path(), &["run", "--email"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    let message = MessageParser::default().parse(&messages[0]).unwrap();
+    assert!(message
+        .subject()
+        .unwrap()
+        .starts_with("Organization insights 2026-11-10"));
+}
+
+#[test]
+fn an_unreachable_server_keeps_the_report_and_exits_3_after_three_tries() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        &format!(
+            "smtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"",
+            free_port()
+        ),
+    );
+    let output = run_binary(dir.path(), &["run", "--email"]);
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("trying again").count(), 2, "{stderr}");
+    assert!(dir.path().join("out/2026-11-10/index.html").is_file());
+}
+
+#[test]
+fn a_missing_password_variable_is_named_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        "smtp_host = \"127.0.0.1\"\nusername = \"reports\"\npassword_env = \"ORG_INSIGHTS_TEST_NO_SUCH_VARIABLE\"",
+    );
+    let output = run_binary(dir.path(), &["run", "--email"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("ORG_INSIGHTS_TEST_NO_SUCH_VARIABLE"));
+    assert!(!dir.path().join("out").exists());
+}
