@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config};
+use crate::generate::{self, OutputFormat};
 use crate::pipeline::{self, RunRequest};
 use crate::problems::{BadInput, Problem};
 use crate::runner::{self, RunControl};
@@ -52,6 +53,34 @@ pub enum Command {
     /// Run the report on the cron schedule of the configuration file until
     /// SIGINT or SIGTERM, mailing the digest when [email] enabled = true.
     Schedule,
+    /// Write a deterministic synthetic bundle (for benchmarks and demos):
+    /// the same options and seed give the same files.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// Number of accounts.
+    #[arg(long, value_name = "N")]
+    pub accounts: usize,
+    /// Number of activity rows.
+    #[arg(long, value_name = "M")]
+    pub events: usize,
+    /// Days of activity, ending on --end.
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..=3660))]
+    pub days: u64,
+    /// Seed of the random generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// File format of every table.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Parquet)]
+    pub format: OutputFormat,
+    /// The last day of activity (YYYY-MM-DD).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, default_value = "2026-10-31")]
+    pub end: NaiveDate,
+    /// Directory to write the bundle into (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -123,6 +152,20 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Schedule) => serve(config, cli.run_now),
+        Some(Command::Generate(args)) => {
+            let options = generate::Options {
+                accounts: args.accounts,
+                events: args.events,
+                days: args.days,
+                seed: args.seed,
+                format: args.format,
+                end: args.end,
+                out: args.out,
+            };
+            generate::generate(&options)?;
+            println!("{}", generate::describe(&options));
+            Ok(())
+        }
         None if cli.run_now => {
             let request = RunRequest {
                 data_dir: config.data_dir.clone(),

@@ -4,12 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
 use crate::bundle::{Bundle, Table};
-use crate::insights::{counts, first_u64, strings};
+use crate::insights::{counts, first_u64, strings, Context};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DataQuality {
@@ -30,16 +29,8 @@ pub struct UnknownProduct {
     pub rows: u64,
 }
 
-impl DataQuality {
-    /// Whether there is anything to warn about.
-    pub fn has_warnings(&self) -> bool {
-        self.unknown_accounts.values().any(|&n| n > 0)
-            || !self.unknown_products.is_empty()
-            || self.activity_after_as_of > 0
-    }
-}
-
-pub fn assess(bundle: &Bundle, as_of: NaiveDate) -> PolarsResult<DataQuality> {
+/// `activity`'s share was gathered with the insights, in the same scan.
+pub fn assess(bundle: &Bundle, ctx: &Context) -> PolarsResult<DataQuality> {
     let mut quality = DataQuality {
         rows: bundle
             .row_counts()
@@ -48,55 +39,62 @@ pub fn assess(bundle: &Bundle, as_of: NaiveDate) -> PolarsResult<DataQuality> {
             .collect(),
         ..Default::default()
     };
-    let Some(accounts) = bundle.frame(Table::Accounts) else {
-        return Ok(quality);
-    };
-    let known = accounts.select([col("account_id")]);
-
-    for table in [Table::ProductAccess, Table::Activity] {
-        if let Some(frame) = bundle.frame(table) {
-            let unknown = frame
-                .anti_join(known.clone(), col("account_id"), col("account_id"))
-                .select([len().alias("rows")])
-                .collect()?;
-            quality
-                .unknown_accounts
-                .insert(table.name().to_string(), first_u64(&unknown, "rows")?);
-        }
-    }
-
-    if let Some(activity) = bundle.frame(Table::Activity) {
-        let later = activity
-            .filter(col("date").gt(lit(as_of)))
-            .select([len().alias("rows")])
-            .collect()?;
-        quality.activity_after_as_of = first_u64(&later, "rows")?;
-    }
+    let known = ctx.accounts().select([col("account_id")]);
 
     if let Some(access) = bundle.frame(Table::ProductAccess) {
-        let named = access
-            .select([col("product")])
-            .unique(None, UniqueKeepStrategy::Any);
-        for table in [Table::Activity, Table::Sites] {
-            if let Some(frame) = bundle.frame(table) {
-                let unknown = frame
-                    .anti_join(named.clone(), col("product"), col("product"))
-                    .group_by([col("product")])
-                    .agg([len().alias("rows")])
-                    .sort(["product"], Default::default())
-                    .collect()?;
-                for (product, rows) in strings(&unknown, "product")?
-                    .into_iter()
-                    .zip(counts(&unknown, "rows")?)
-                {
-                    quality.unknown_products.push(UnknownProduct {
-                        table: table.name().to_string(),
-                        product,
-                        rows,
-                    });
-                }
+        let unknown = access
+            .anti_join(known, col("account_id"), col("account_id"))
+            .select([len().alias("rows")])
+            .collect()?;
+        quality.unknown_accounts.insert(
+            Table::ProductAccess.name().to_string(),
+            first_u64(&unknown, "rows")?,
+        );
+    }
+    if let Some(facts) = ctx.activity() {
+        quality.unknown_accounts.insert(
+            Table::Activity.name().to_string(),
+            facts.unknown_account_rows,
+        );
+        quality.activity_after_as_of = facts.rows_after_as_of;
+    }
+
+    let Some(access) = bundle.frame(Table::ProductAccess) else {
+        return Ok(quality);
+    };
+    let named = access
+        .select([col("product")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()?;
+    let named: std::collections::BTreeSet<String> =
+        strings(&named, "product")?.into_iter().collect();
+    let mut unknown = |table: Table, rows_by_product: Vec<(String, u64)>| {
+        for (product, rows) in rows_by_product {
+            if !named.contains(&product) {
+                quality.unknown_products.push(UnknownProduct {
+                    table: table.name().to_string(),
+                    product,
+                    rows,
+                });
             }
         }
+    };
+    if let Some(facts) = ctx.activity() {
+        unknown(Table::Activity, facts.rows_by_product.clone());
+    }
+    if let Some(sites) = ctx.sites() {
+        let per_product = sites
+            .group_by([col("product")])
+            .agg([len().alias("rows")])
+            .sort(["product"], Default::default())
+            .collect()?;
+        unknown(
+            Table::Sites,
+            strings(&per_product, "product")?
+                .into_iter()
+                .zip(counts(&per_product, "rows")?)
+                .collect(),
+        );
     }
     Ok(quality)
 }

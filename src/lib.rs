@@ -7,6 +7,7 @@ pub mod config;
 pub mod data_quality;
 pub mod email;
 pub mod findings;
+pub mod generate;
 pub mod insights;
 pub mod pipeline;
 pub mod problems;

@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 
 use crate::bundle::{self, Table};
 use crate::data_quality::{self, DataQuality};
-use crate::insights::{self, Insights};
+use crate::insights::{self, Context, Insights};
 use crate::report::{self, write, RunInfo};
 use crate::runner::RunControl;
 
@@ -64,8 +64,9 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
         .unwrap_or_else(|| Utc::now().with_timezone(&request.timezone).date_naive());
 
     let started = Instant::now();
-    let computed = insights::compute(&bundle, as_of).context("computing the insights")?;
-    let quality = data_quality::assess(&bundle, as_of).context("assessing data quality")?;
+    let context = Context::new(&bundle, as_of).context("reading the bundle")?;
+    let computed = insights::compute(&context).context("computing the insights")?;
+    let quality = data_quality::assess(&bundle, &context).context("assessing data quality")?;
     let compute = started.elapsed();
 
     let started = Instant::now();

@@ -15,23 +15,16 @@ pub struct ProductActivity {
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<Vec<ProductActivity>>> {
     let access = ctx.access_of_accounts_with_access()?;
-    let views = ctx
-        .counted_activity()?
-        .filter(col("action").eq(lit("view")));
-    Some(figures(ctx, access, views))
+    let views = ctx.window_rows()?.filter(col("action").eq(lit("view")));
+    Some(figures(access, views))
 }
 
-fn figures(
-    ctx: &Context,
-    access: LazyFrame,
-    views: LazyFrame,
-) -> PolarsResult<Vec<ProductActivity>> {
+fn figures(access: LazyFrame, views: LazyFrame) -> PolarsResult<Vec<ProductActivity>> {
     let pairs = [col("account_id"), col("product")];
     let holders = access
         .select(pairs.clone())
         .unique(None, UniqueKeepStrategy::Any);
-    let users = ctx
-        .in_window(views)
+    let users = views
         .select(pairs.clone())
         .unique(None, UniqueKeepStrategy::Any)
         .with_column(lit(true).alias("used"));

@@ -6,7 +6,7 @@ use chrono::{Days, NaiveDate};
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::monthly::{monthly, MonthActive};
+use super::monthly::{trend, MonthActive};
 use super::{counts, distinct_accounts, Context, WINDOW_DAYS};
 use crate::bundle::days_to_date;
 
@@ -25,15 +25,13 @@ pub struct DayActive {
 }
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<ActiveUsers>> {
-    let views = ctx
-        .counted_activity()?
-        .filter(col("action").eq(lit("view")));
-    Some(figures(ctx, views))
+    let facts = ctx.activity()?;
+    let views = ctx.window_rows()?.filter(col("action").eq(lit("view")));
+    Some(figures(ctx, views, &facts.monthly_views))
 }
 
-fn figures(ctx: &Context, views: LazyFrame) -> PolarsResult<ActiveUsers> {
-    let in_window = ctx.in_window(views.clone());
-    let per_day = in_window
+fn figures(ctx: &Context, views: LazyFrame, per_month: &DataFrame) -> PolarsResult<ActiveUsers> {
+    let per_day = views
         .clone()
         .group_by([col("date")])
         .agg([col("account_id").n_unique().alias("active")])
@@ -57,8 +55,8 @@ fn figures(ctx: &Context, views: LazyFrame) -> PolarsResult<ActiveUsers> {
         .collect();
 
     Ok(ActiveUsers {
-        active: distinct_accounts(in_window)?,
+        active: distinct_accounts(views)?,
         daily,
-        monthly: monthly(views, ctx.as_of)?,
+        monthly: trend(per_month, ctx.as_of)?,
     })
 }

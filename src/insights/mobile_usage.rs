@@ -21,7 +21,7 @@ pub struct ProductMobile {
 }
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<MobileUsage>> {
-    let rows = ctx.in_window(ctx.counted_activity()?);
+    let rows = ctx.window_rows()?;
     Some(figures(rows))
 }
 

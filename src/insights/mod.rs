@@ -5,6 +5,7 @@
 
 mod active_by_product;
 mod active_users;
+mod activity;
 mod ai_active;
 mod domains;
 mod external_policy;
@@ -24,6 +25,9 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::bundle::{Bundle, Table};
+
+pub use activity::ActivityFacts;
+use activity::SiteFacts;
 
 pub use active_by_product::ProductActivity;
 pub use active_users::{ActiveUsers, DayActive};
@@ -95,7 +99,7 @@ pub struct Context {
     product_access: Option<LazyFrame>,
     sites: Option<LazyFrame>,
     domains: Option<LazyFrame>,
-    activity: Option<LazyFrame>,
+    activity: Option<ActivityFacts>,
 }
 
 impl Context {
@@ -108,15 +112,43 @@ impl Context {
         };
         let accounts = in_memory(Table::Accounts)?
             .ok_or_else(|| polars_err!(ComputeError: "the accounts table is required"))?;
-        Ok(Context {
+        let mut ctx = Context {
             as_of,
             window_start: window_start(as_of),
             accounts,
             product_access: in_memory(Table::ProductAccess)?,
             sites: in_memory(Table::Sites)?,
             domains: in_memory(Table::Domains)?,
-            activity: bundle.frame(Table::Activity),
-        })
+            activity: None,
+        };
+        if let Some(activity) = bundle.frame(Table::Activity) {
+            let site_facts = ctx.site_facts()?;
+            ctx.activity = Some(activity::gather(
+                activity,
+                ctx.accounts.clone(),
+                site_facts.as_ref(),
+                as_of,
+                ctx.window_start,
+            )?);
+        }
+        Ok(ctx)
+    }
+
+    /// What the Rovo and AI figures need to know of `sites`.
+    fn site_facts(&self) -> PolarsResult<Option<SiteFacts>> {
+        let (Some(sites), Some(rovo_sites)) = (self.sites(), self.rovo_sites()) else {
+            return Ok(None);
+        };
+        let rovo_sites = rovo_sites
+            .select([col("site")])
+            .collect()?
+            .column("site")?
+            .as_materialized_series()
+            .clone();
+        Ok(Some(SiteFacts {
+            rovo_sites,
+            ai_pairs: ai_active::enabled_pairs(sites),
+        }))
     }
 
     pub fn has(&self, table: Table) -> bool {
@@ -152,29 +184,14 @@ impl Context {
         ))
     }
 
-    /// Counted activity rows: of a known account, dated on or before as_of;
-    /// a Trello row only for a managed account.
-    pub fn counted_activity(&self) -> Option<LazyFrame> {
-        let activity = self.activity.clone()?;
-        let types = self
-            .accounts
-            .clone()
-            .select([col("account_id"), col("account_type")]);
-        Some(
-            activity
-                .filter(col("date").lt_eq(lit(self.as_of)))
-                .inner_join(types, col("account_id"), col("account_id"))
-                .filter(
-                    col("product")
-                        .neq(lit("trello"))
-                        .or(col("account_type").eq(lit("managed"))),
-                ),
-        )
+    /// What was gathered from `activity`, when the bundle has it.
+    pub fn activity(&self) -> Option<&ActivityFacts> {
+        self.activity.as_ref()
     }
 
-    /// Keeps the rows inside the window.
-    pub fn in_window(&self, rows: LazyFrame) -> LazyFrame {
-        rows.filter(col("date").gt_eq(lit(self.window_start)))
+    /// Counted activity rows inside the window.
+    pub fn window_rows(&self) -> Option<LazyFrame> {
+        Some(self.activity.as_ref()?.window.clone().lazy())
     }
 
     pub fn sites(&self) -> Option<LazyFrame> {
@@ -187,10 +204,6 @@ impl Context {
 
     pub fn accounts(&self) -> LazyFrame {
         self.accounts.clone()
-    }
-
-    pub fn activity(&self) -> Option<LazyFrame> {
-        self.activity.clone()
     }
 
     /// Sites where Rovo is activated (any row of the site says so), with the
@@ -217,8 +230,7 @@ pub fn window_start(as_of: NaiveDate) -> NaiveDate {
 }
 
 /// Computes every insight whose tables the bundle has.
-pub fn compute(bundle: &Bundle, as_of: NaiveDate) -> PolarsResult<Computed> {
-    let ctx = Context::new(bundle, as_of)?;
+pub fn compute(ctx: &Context) -> PolarsResult<Computed> {
     let mut missing = BTreeMap::new();
     for (key, tables) in INSIGHT_TABLES {
         let absent: Vec<&str> = tables
@@ -236,18 +248,18 @@ pub fn compute(bundle: &Bundle, as_of: NaiveDate) -> PolarsResult<Computed> {
     }
 
     let insights = Insights {
-        users_with_access: Some(users_with_access::compute(&ctx)?),
-        domains: Some(domains::compute(&ctx)?),
-        managed_authentication: Some(managed_authentication::compute(&ctx)?),
-        external_two_step: Some(external_two_step::compute(&ctx)?),
-        external_policy: Some(external_policy::compute(&ctx)?),
-        active_users: active_users::compute(&ctx).transpose()?,
-        active_by_product: active_by_product::compute(&ctx).transpose()?,
-        trello_by_plan: trello_by_plan::compute(&ctx).transpose()?,
-        mobile_usage: mobile_usage::compute(&ctx).transpose()?,
-        rovo_access: rovo_access::compute(&ctx).transpose()?,
-        rovo_active: rovo_active::compute(&ctx).transpose()?,
-        ai_active: ai_active::compute(&ctx).transpose()?,
+        users_with_access: Some(users_with_access::compute(ctx)?),
+        domains: Some(domains::compute(ctx)?),
+        managed_authentication: Some(managed_authentication::compute(ctx)?),
+        external_two_step: Some(external_two_step::compute(ctx)?),
+        external_policy: Some(external_policy::compute(ctx)?),
+        active_users: active_users::compute(ctx).transpose()?,
+        active_by_product: active_by_product::compute(ctx).transpose()?,
+        trello_by_plan: trello_by_plan::compute(ctx).transpose()?,
+        mobile_usage: mobile_usage::compute(ctx).transpose()?,
+        rovo_access: rovo_access::compute(ctx).transpose()?,
+        rovo_active: rovo_active::compute(ctx).transpose()?,
+        ai_active: ai_active::compute(ctx).transpose()?,
     };
     Ok(Computed { insights, missing })
 }

@@ -26,18 +26,19 @@ fn first_of_month(date: NaiveDate) -> NaiveDate {
     date.with_day(1).unwrap_or(date)
 }
 
-/// Distinct accounts per calendar month among `rows` (the counted rows of one
-/// figure, none after as_of), from the month of the earliest row (at most 11
-/// months before as_of's month) to as_of's month, zero-filled. No rows at
-/// all: an empty trend.
-pub fn monthly(rows: LazyFrame, as_of: NaiveDate) -> PolarsResult<Vec<MonthActive>> {
-    let per_month = rows
-        .group_by([col("date").dt().strftime("%Y-%m").alias("month")])
+/// Distinct accounts per calendar month (`month`, `active`) among `rows`:
+/// the counted rows of one figure, none after as_of.
+pub fn per_month(rows: LazyFrame) -> LazyFrame {
+    rows.group_by([col("date").dt().strftime("%Y-%m").alias("month")])
         .agg([col("account_id").n_unique().alias("active")])
-        .collect()?;
-    let active: BTreeMap<String, u64> = strings(&per_month, "month")?
+}
+
+/// The trend from the month of the earliest row (at most 11 months before
+/// as_of's month) to as_of's month, zero-filled. No rows at all: empty.
+pub fn trend(per_month: &DataFrame, as_of: NaiveDate) -> PolarsResult<Vec<MonthActive>> {
+    let active: BTreeMap<String, u64> = strings(per_month, "month")?
         .into_iter()
-        .zip(counts(&per_month, "active")?)
+        .zip(counts(per_month, "active")?)
         .collect();
     let Some(earliest) = active.keys().next() else {
         return Ok(Vec::new());
@@ -71,41 +72,34 @@ pub fn monthly(rows: LazyFrame, as_of: NaiveDate) -> PolarsResult<Vec<MonthActiv
 mod tests {
     use super::*;
 
-    fn rows(dates: &[(&str, &str)]) -> LazyFrame {
+    fn monthly(dates: &[(&str, &str)], as_of: &str) -> Vec<MonthActive> {
         let ids: Vec<&str> = dates.iter().map(|(id, _)| *id).collect();
         let days: Vec<NaiveDate> = dates
             .iter()
             .map(|(_, d)| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap())
             .collect();
-        df!("account_id" => ids, "date" => days).unwrap().lazy()
-    }
-
-    fn as_of(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+        let rows = df!("account_id" => ids, "date" => days).unwrap().lazy();
+        let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
+        trend(&per_month(rows).collect().unwrap(), as_of).unwrap()
     }
 
     #[test]
     fn starts_at_the_earliest_month_and_fills_gaps() {
         let trend = monthly(
-            rows(&[
+            &[
                 ("a", "2026-03-02"),
                 ("b", "2026-03-30"),
                 ("a", "2026-05-01"),
-            ]),
-            as_of("2026-05-10"),
-        )
-        .unwrap();
+            ],
+            "2026-05-10",
+        );
         let got: Vec<(&str, u64)> = trend.iter().map(|m| (m.month.as_str(), m.active)).collect();
         assert_eq!(got, vec![("2026-03", 2), ("2026-04", 0), ("2026-05", 1)]);
     }
 
     #[test]
     fn keeps_at_most_twelve_months() {
-        let trend = monthly(
-            rows(&[("a", "2024-01-15"), ("b", "2025-12-01")]),
-            as_of("2026-02-01"),
-        )
-        .unwrap();
+        let trend = monthly(&[("a", "2024-01-15"), ("b", "2025-12-01")], "2026-02-01");
         assert_eq!(trend.len(), 12);
         assert_eq!(trend[0].month, "2025-03");
         assert_eq!(trend[9].month, "2025-12");
@@ -115,6 +109,6 @@ mod tests {
 
     #[test]
     fn no_rows_no_trend() {
-        assert!(monthly(rows(&[]), as_of("2026-02-01")).unwrap().is_empty());
+        assert!(monthly(&[], "2026-02-01").is_empty());
     }
 }

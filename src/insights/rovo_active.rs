@@ -4,7 +4,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::monthly::{monthly, MonthActive};
+use super::monthly::{trend, MonthActive};
 use super::{distinct_accounts, strings, Context};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,30 +29,39 @@ fn one_of(values: &[&str]) -> Expr {
     col("action").is_in(lit(series).implode(false), false)
 }
 
-pub fn compute(ctx: &Context) -> Option<PolarsResult<RovoActive>> {
-    let rows = ctx.counted_activity()?;
-    let rovo_sites = ctx.rovo_sites()?;
-    Some(figures(ctx, rows, rovo_sites))
-}
-
-fn figures(ctx: &Context, rows: LazyFrame, rovo_sites: LazyFrame) -> PolarsResult<RovoActive> {
-    let sites = rovo_sites.sort(["site"], Default::default()).collect()?;
-    let site_names = sites.column("site")?.as_materialized_series().clone();
-    let rovo_use = rows
-        .filter(one_of(&GENERATING).and(col("success")).or(one_of(&CLICKS)))
+/// The counted rows that are Rovo use: a successful search, definition,
+/// chat or agent, or any click or filter, on a Rovo site or on no site.
+pub fn used(rows: LazyFrame, rovo_sites: &Series) -> LazyFrame {
+    rows.filter(one_of(&GENERATING).and(col("success")).or(one_of(&CLICKS)))
         .filter(
             col("site")
                 .is_null()
-                .or(col("site").is_in(lit(site_names).implode(false), false)),
-        );
+                .or(col("site").is_in(lit(rovo_sites.clone()).implode(false), false)),
+        )
+}
 
+pub fn compute(ctx: &Context) -> Option<PolarsResult<RovoActive>> {
+    let per_month = ctx.activity()?.monthly_rovo.as_ref()?;
+    let window = ctx.window_rows()?;
+    let rovo_sites = ctx.rovo_sites()?;
+    Some(figures(ctx, window, rovo_sites, per_month))
+}
+
+fn figures(
+    ctx: &Context,
+    window: LazyFrame,
+    rovo_sites: LazyFrame,
+    per_month: &DataFrame,
+) -> PolarsResult<RovoActive> {
+    let sites = rovo_sites.sort(["site"], Default::default()).collect()?;
+    let site_names = sites.column("site")?.as_materialized_series().clone();
     let recent = sites
         .lazy()
         .filter(col("activated_on").gt_eq(lit(ctx.window_start)))
         .collect()?;
     Ok(RovoActive {
-        active: distinct_accounts(ctx.in_window(rovo_use.clone()))?,
-        monthly: monthly(rovo_use, ctx.as_of)?,
+        active: distinct_accounts(used(window, &site_names))?,
+        monthly: trend(per_month, ctx.as_of)?,
         recently_activated: strings(&recent, "site")?,
     })
 }

@@ -23,7 +23,7 @@ fn plan_rank() -> Expr {
 }
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<Vec<PlanActive>>> {
-    let views = ctx.counted_activity()?.filter(
+    let views = ctx.window_rows()?.filter(
         col("product")
             .eq(lit("trello"))
             .and(col("action").eq(lit("view"))),
@@ -32,9 +32,7 @@ pub fn compute(ctx: &Context) -> Option<PolarsResult<Vec<PlanActive>>> {
 }
 
 fn figures(ctx: &Context, views: LazyFrame) -> PolarsResult<Vec<PlanActive>> {
-    let used = ctx
-        .in_window(views)
-        .select([col("account_id"), col("site")]);
+    let used = views.select([col("account_id"), col("site")]);
     let ranked = match ctx.sites() {
         Some(sites) => {
             let site_rank = sites

@@ -1,0 +1,382 @@
+//! `org-insights generate`: a deterministic synthetic bundle that follows
+//! the contract, for benchmarks and demos. The same options and seed give
+//! the same files.
+//!
+//! Shapes an admin would recognise: most accounts on the organization's few
+//! verified domains, a long tail of partner domains, a fifth of the accounts
+//! making most of the activity, mostly views, some mobile, Rovo and
+//! Atlassian Intelligence use, several sites and plans, and a trace of rows
+//! for accounts the accounts export does not know.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use chrono::{Days, NaiveDate};
+use fastrand::Rng;
+use polars::prelude::*;
+
+/// Activity rows are produced and written in chunks of this many.
+const CHUNK: usize = 2_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Parquet,
+    Csv,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub accounts: usize,
+    pub events: usize,
+    pub days: u64,
+    pub seed: u64,
+    pub format: OutputFormat,
+    /// The last day of activity.
+    pub end: NaiveDate,
+    pub out: PathBuf,
+}
+
+const MANAGED_DOMAINS: [&str; 3] = ["acme.com", "acme.co.uk", "acme-labs.io"];
+const FREE_MAIL: [&str; 2] = ["gmail.com", "outlook.com"];
+/// Products of the sites, with the share of accounts that have each.
+const SITE_PRODUCTS: [(&str, f64); 5] = [
+    ("jira", 0.7),
+    ("confluence", 0.6),
+    ("jira-service-management", 0.2),
+    ("loom", 0.15),
+    ("opsgenie", 0.05),
+];
+const TRELLO_SHARE: f64 = 0.25;
+const PLANS: [&str; 4] = ["free", "standard", "premium", "enterprise"];
+
+/// The fixed cast of a bundle: who exists and where.
+struct World {
+    account_ids: Vec<String>,
+    sites: Vec<String>,
+    trello: Vec<String>,
+}
+
+pub fn generate(options: &Options) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&options.out)
+        .with_context(|| format!("creating {}", options.out.display()))?;
+    let mut rng = Rng::with_seed(options.seed);
+    let world = accounts(&mut rng, options)?;
+    product_access(&mut rng, options, &world)?;
+    sites(&mut rng, options, &world)?;
+    domains(options)?;
+    activity(&mut rng, options, &world)?;
+    Ok(())
+}
+
+fn path(options: &Options, table: &str) -> PathBuf {
+    let extension = match options.format {
+        OutputFormat::Parquet => "parquet",
+        OutputFormat::Csv => "csv",
+    };
+    options.out.join(format!("{table}.{extension}"))
+}
+
+fn write(options: &Options, table: &str, mut frame: DataFrame) -> anyhow::Result<()> {
+    let target = path(options, table);
+    let file = BufWriter::new(
+        File::create(&target).with_context(|| format!("creating {}", target.display()))?,
+    );
+    match options.format {
+        OutputFormat::Parquet => {
+            ParquetWriter::new(file).finish(&mut frame)?;
+        }
+        OutputFormat::Csv => CsvWriter::new(file).finish(&mut frame)?,
+    }
+    Ok(())
+}
+
+/// A weight falling with rank, for long tails (Zipf-like).
+fn zipf_pick(rng: &mut Rng, n: usize) -> usize {
+    // Inverse of a power-law CDF: small ranks come up far more often.
+    let u = rng.f64();
+    ((n as f64).powf(u) - 1.0)
+        .floor()
+        .clamp(0.0, (n - 1) as f64) as usize
+}
+
+fn accounts(rng: &mut Rng, options: &Options) -> anyhow::Result<World> {
+    let n = options.accounts.max(1);
+    let partners: Vec<String> = (0..(n / 200).max(20))
+        .map(|k| format!("partner{k}.com"))
+        .collect();
+    let mut ids = Vec::with_capacity(n);
+    let mut emails = Vec::with_capacity(n);
+    let mut names = Vec::with_capacity(n);
+    let mut types = Vec::with_capacity(n);
+    let mut statuses = Vec::with_capacity(n);
+    let mut two_step = Vec::with_capacity(n);
+    let mut sso = Vec::with_capacity(n);
+    let mut policy = Vec::with_capacity(n);
+    for i in 0..n {
+        let is_managed = rng.f64() < 0.75;
+        let domain = if is_managed {
+            MANAGED_DOMAINS[zipf_pick(rng, MANAGED_DOMAINS.len())].to_string()
+        } else if rng.f64() < 0.15 {
+            FREE_MAIL[rng.usize(..FREE_MAIL.len())].to_string()
+        } else {
+            partners[zipf_pick(rng, partners.len())].clone()
+        };
+        ids.push(format!("acc-{i:08}"));
+        emails.push(format!("user{i}@{domain}"));
+        names.push(format!("User {i}"));
+        types.push(if is_managed { "managed" } else { "external" });
+        statuses.push(match rng.u8(..100) {
+            0..=94 => "active",
+            95..=97 => "suspended",
+            _ => "deactivated",
+        });
+        two_step.push(match rng.u8(..100) {
+            0..=59 => "on",
+            60..=84 => "off",
+            _ => "enforced",
+        });
+        sso.push(is_managed && rng.f64() < 0.6);
+        policy.push(!is_managed && rng.f64() < 0.5);
+    }
+    let frame = df!(
+        "account_id" => &ids,
+        "email" => emails,
+        "name" => names,
+        "account_type" => types,
+        "status" => statuses,
+        "two_step" => two_step,
+        "sso" => sso,
+        "external_policy" => policy,
+    )?;
+    write(options, "accounts", frame)?;
+    let site_count = (n / 20_000).clamp(3, 40);
+    Ok(World {
+        account_ids: ids,
+        sites: (0..site_count)
+            .map(|k| format!("site{k}.atlassian.net"))
+            .collect(),
+        trello: (0..(n / 50_000).clamp(2, 20))
+            .map(|k| format!("trello-ws{k}"))
+            .collect(),
+    })
+}
+
+fn product_access(rng: &mut Rng, options: &Options, world: &World) -> anyhow::Result<()> {
+    let mut ids: Vec<&str> = Vec::new();
+    let mut products: Vec<&str> = Vec::new();
+    let mut sites: Vec<&str> = Vec::new();
+    for id in &world.account_ids {
+        for (product, share) in SITE_PRODUCTS {
+            if rng.f64() < share {
+                ids.push(id);
+                products.push(product);
+                sites.push(&world.sites[zipf_pick(rng, world.sites.len())]);
+            }
+        }
+        if rng.f64() < TRELLO_SHARE {
+            ids.push(id);
+            products.push("trello");
+            sites.push(&world.trello[zipf_pick(rng, world.trello.len())]);
+        }
+    }
+    write(
+        options,
+        "product_access",
+        df!("account_id" => ids, "product" => products, "site" => sites)?,
+    )
+}
+
+fn sites(rng: &mut Rng, options: &Options, world: &World) -> anyhow::Result<()> {
+    let mut site = Vec::new();
+    let mut product = Vec::new();
+    let mut plan = Vec::new();
+    let mut rovo = Vec::new();
+    let mut activated: Vec<Option<String>> = Vec::new();
+    let mut ai = Vec::new();
+    let mut billing = Vec::new();
+    let mut seats: Vec<Option<i64>> = Vec::new();
+    for (k, name) in world.sites.iter().enumerate() {
+        for (key, _) in SITE_PRODUCTS {
+            let annual = rng.f64() < 0.7;
+            let has_rovo = k % 3 == 0 && key == "jira";
+            site.push(name.clone());
+            product.push(key);
+            plan.push(PLANS[rng.usize(1..PLANS.len())]);
+            rovo.push(has_rovo);
+            // The first Rovo site was activated a week before the end.
+            let days_ago = if k == 0 { 7 } else { rng.u64(40..365) };
+            activated.push(has_rovo.then(|| (options.end - Days::new(days_ago)).to_string()));
+            ai.push(rng.f64() < 0.6);
+            billing.push(if annual { "annual" } else { "monthly" });
+            seats.push(
+                annual.then(|| {
+                    (world.account_ids.len() / world.sites.len()) as i64 + rng.i64(0..100)
+                }),
+            );
+        }
+    }
+    for name in &world.trello {
+        site.push(name.clone());
+        product.push("trello");
+        plan.push(PLANS[rng.usize(..PLANS.len())]);
+        rovo.push(false);
+        activated.push(None);
+        ai.push(false);
+        billing.push("monthly");
+        seats.push(None);
+    }
+    write(
+        options,
+        "sites",
+        df!(
+            "site" => site,
+            "product" => product,
+            "plan" => plan,
+            "rovo" => rovo,
+            "rovo_activated_on" => activated,
+            "ai" => ai,
+            "billing" => billing,
+            "paid_seats" => seats,
+        )?,
+    )
+}
+
+fn domains(options: &Options) -> anyhow::Result<()> {
+    let mut names: Vec<&str> = MANAGED_DOMAINS.to_vec();
+    names.push("partner0.com");
+    let verified: Vec<bool> = names.iter().map(|d| MANAGED_DOMAINS.contains(d)).collect();
+    write(
+        options,
+        "domains",
+        df!("domain" => names, "verified" => verified)?,
+    )
+}
+
+fn activity(rng: &mut Rng, options: &Options, world: &World) -> anyhow::Result<()> {
+    let target = path(options, "activity");
+    let file = BufWriter::new(
+        File::create(&target).with_context(|| format!("creating {}", target.display()))?,
+    );
+    let ghosts: Vec<String> = (0..100).map(|k| format!("ghost-{k}")).collect();
+    let first_day = options.end - Days::new(options.days.max(1) - 1);
+    let schema = activity_chunk(rng, options, world, &ghosts, first_day, 0)?
+        .schema()
+        .clone();
+    let mut remaining = options.events;
+    match options.format {
+        OutputFormat::Parquet => {
+            let mut writer = ParquetWriter::new(file).batched(&schema)?;
+            while remaining > 0 {
+                let rows = remaining.min(CHUNK);
+                writer.write_batch(&activity_chunk(
+                    rng, options, world, &ghosts, first_day, rows,
+                )?)?;
+                remaining -= rows;
+            }
+            writer.finish()?;
+        }
+        OutputFormat::Csv => {
+            let mut writer = CsvWriter::new(file).batched(&schema)?;
+            while remaining > 0 {
+                let rows = remaining.min(CHUNK);
+                writer.write_batch(&activity_chunk(
+                    rng, options, world, &ghosts, first_day, rows,
+                )?)?;
+                remaining -= rows;
+            }
+            writer.finish()?;
+        }
+    }
+    Ok(())
+}
+
+fn activity_chunk(
+    rng: &mut Rng,
+    options: &Options,
+    world: &World,
+    ghosts: &[String],
+    first_day: NaiveDate,
+    rows: usize,
+) -> anyhow::Result<DataFrame> {
+    let n = world.account_ids.len();
+    let epoch_day = (first_day - NaiveDate::default()).num_days() as i32;
+    let mut dates = Vec::with_capacity(rows);
+    let mut ids: Vec<&str> = Vec::with_capacity(rows);
+    let mut products: Vec<&str> = Vec::with_capacity(rows);
+    let mut sites: Vec<Option<&str>> = Vec::with_capacity(rows);
+    let mut surfaces = Vec::with_capacity(rows);
+    let mut actions = Vec::with_capacity(rows);
+    let mut success = Vec::with_capacity(rows);
+    let mut counts = Vec::with_capacity(rows);
+    for _ in 0..rows {
+        dates.push(epoch_day + rng.i32(0..options.days as i32));
+        // A fifth of the accounts make most of the activity.
+        let u = rng.f64();
+        let account = ((u * u) * n as f64) as usize;
+        let id = if rng.u16(..1000) == 0 {
+            ghosts[rng.usize(..ghosts.len())].as_str()
+        } else {
+            world.account_ids[account.min(n - 1)].as_str()
+        };
+        ids.push(id);
+        let trello = rng.f64() < 0.12;
+        if trello {
+            products.push("trello");
+            sites.push(Some(
+                world.trello[zipf_pick(rng, world.trello.len())].as_str(),
+            ));
+        } else {
+            products.push(SITE_PRODUCTS[zipf_pick(rng, SITE_PRODUCTS.len())].0);
+            sites.push(
+                (rng.u8(..100) >= 3)
+                    .then(|| world.sites[zipf_pick(rng, world.sites.len())].as_str()),
+            );
+        }
+        surfaces.push(match rng.u8(..100) {
+            0..=79 => "web",
+            80..=91 => "mobile",
+            _ => "desktop",
+        });
+        let action = match rng.u16(..1000) {
+            0..=849 => "view",
+            850..=889 => "rovo_search",
+            890..=904 => "rovo_chat",
+            905..=914 => "rovo_agent",
+            915..=924 => "rovo_definition",
+            925..=934 => "rovo_first_party_click",
+            935..=942 => "rovo_third_party_click",
+            943..=949 => "rovo_third_party_filter",
+            _ => "ai",
+        };
+        actions.push(action);
+        success.push(rng.u8(..100) < 92);
+        counts.push(1 + rng.i64(0..5) * rng.i64(0..3));
+    }
+    let dates = Series::new("date".into(), dates).cast(&DataType::Date)?;
+    Ok(DataFrame::new_infer_height(vec![
+        dates.into(),
+        Series::new("account_id".into(), ids).into(),
+        Series::new("product".into(), products).into(),
+        Series::new("site".into(), sites).into(),
+        Series::new("surface".into(), surfaces).into(),
+        Series::new("action".into(), actions).into(),
+        Series::new("success".into(), success).into(),
+        Series::new("count".into(), counts).into(),
+    ])?)
+}
+
+/// Where a table of a generated bundle was written, for messages.
+pub fn describe(options: &Options) -> String {
+    let dir: &Path = &options.out;
+    format!(
+        "{} accounts, {} activity rows over {} days to {}, as {:?} in {}",
+        options.accounts,
+        options.events,
+        options.days,
+        options.end,
+        options.format,
+        dir.display()
+    )
+}
