@@ -138,6 +138,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 out_dir: args.out.unwrap_or(config.out_dir),
                 as_of: args.as_of,
                 timezone: config.schedule.timezone(),
+                progress: true,
             };
             report_once(&request, email.as_ref())
         }
@@ -172,6 +173,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 out_dir: config.out_dir.clone(),
                 as_of: None,
                 timezone: config.schedule.timezone(),
+                progress: true,
             };
             let email = config.email.filter(|email| email.enabled);
             report_once(&request, email.as_ref())

@@ -11,6 +11,7 @@ pub mod generate;
 pub mod insights;
 pub mod pipeline;
 pub mod problems;
+pub mod progress;
 pub mod report;
 pub mod runner;
 pub mod schedule;

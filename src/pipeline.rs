@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 use crate::bundle::{self, Table};
 use crate::data_quality::{self, DataQuality};
 use crate::insights::{self, Context, Insights};
+use crate::progress::Progress;
 use crate::report::{self, write, RunInfo};
 use crate::runner::RunControl;
 
@@ -24,6 +25,8 @@ pub struct RunRequest {
     pub as_of: Option<NaiveDate>,
     /// The zone of "today" when the bundle has no activity.
     pub timezone: Tz,
+    /// Show the stages on a terminal (runs by hand).
+    pub progress: bool,
 }
 
 /// What a run did, for the digest, the log line and the caller.
@@ -54,6 +57,8 @@ pub struct Abandoned;
 /// Loads, computes, renders and publishes one report. Nothing is written
 /// unless every stage before succeeded and `control` still allows it.
 pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutcome> {
+    let progress = Progress::new(request.progress);
+    progress.stage("reading and checking the bundle");
     let started = Instant::now();
     let bundle = bundle::load(&request.data_dir)?;
     let load = started.elapsed();
@@ -63,12 +68,14 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
         .or_else(|| bundle.latest_activity())
         .unwrap_or_else(|| Utc::now().with_timezone(&request.timezone).date_naive());
 
+    progress.stage("computing the insights");
     let started = Instant::now();
     let context = Context::new(&bundle, as_of).context("reading the bundle")?;
     let computed = insights::compute(&context).context("computing the insights")?;
     let quality = data_quality::assess(&bundle, &context).context("assessing data quality")?;
     let compute = started.elapsed();
 
+    progress.stage("drawing the charts and the page");
     let started = Instant::now();
     let bundle_name = request.data_dir.display().to_string();
     let run = RunInfo {
@@ -79,6 +86,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     let rendered = report::render(&run, &computed, &quality)?;
     let render = started.elapsed();
 
+    progress.stage("writing the report");
     let started = Instant::now();
     let Some(_writing) = control.begin_write() else {
         return Err(Abandoned.into());

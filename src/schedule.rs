@@ -201,6 +201,7 @@ async fn run_guarded(daemon: Arc<Daemon>, trigger: &'static str) {
         out_dir: daemon.config.out_dir.clone(),
         as_of: None,
         timezone: daemon.config.schedule.timezone(),
+        progress: false,
     };
     let email = daemon.config.email.clone().filter(|email| email.enabled);
     let control = daemon.control.clone();

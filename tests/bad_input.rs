@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::run_binary;
+use common::{leftovers, run_binary};
 
 const ACCOUNTS: &str =
     "account_id,email,account_type\na1,a@acme.com,managed\ne1,e@partner.com,external\n";
@@ -333,15 +333,8 @@ fn rerunning_a_date_replaces_its_report_and_latest_follows_the_newest() {
             .starts_with("2026-01-01,1,1,0,"),
         "{history}"
     );
-    let leftovers: Vec<_> = fs::read_dir(case.out())
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
-        .collect();
-    assert!(
-        leftovers.is_empty(),
-        "no temporary files are left: {leftovers:?}"
-    );
+    let left = leftovers(&case.out());
+    assert!(left.is_empty(), "no temporary files are left: {left:?}");
 }
 
 #[test]

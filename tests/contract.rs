@@ -29,6 +29,7 @@ fn check_seed(seed: u64) {
         out_dir: dir.path().join("out"),
         as_of: explicit.then_some(as_of),
         timezone: chrono_tz::UTC,
+        progress: false,
     };
     let outcome = run(&request, &RunControl::default())
         .unwrap_or_else(|err| panic!("seed {seed} ({formats:?}): {err:#}"));

@@ -16,6 +16,7 @@ fn sample_report() -> (tempfile::TempDir, Value) {
         out_dir: out.path().to_path_buf(),
         as_of: None,
         timezone: chrono_tz::UTC,
+        progress: false,
     };
     let outcome = run(&request, &RunControl::default()).expect("the sample loads");
     let json =

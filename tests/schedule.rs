@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::leftovers;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
@@ -105,18 +107,6 @@ fn assert_no_overlap(messages: &[String]) {
             _ => {}
         }
     }
-}
-
-fn leftovers(out: &Path) -> Vec<String> {
-    std::fs::read_dir(out)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|name| name.starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[test]

@@ -5,6 +5,7 @@ pub mod charts;
 mod files;
 pub mod history;
 mod html;
+mod lock;
 pub mod sections;
 pub mod write;
 

@@ -1,18 +1,26 @@
 //! Publishing a report atomically: every file is written into a hidden
 //! sibling directory, which is then swapped into place with one rename.
-//! A failed or interrupted run leaves earlier reports as they were.
+//! A failed or interrupted run leaves earlier reports as they were, and the
+//! next run clears what it left behind. Reports hold names and email
+//! addresses: directories are created 0700 and files 0600.
 
 use std::ffi::CString;
 use std::fs;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use chrono::NaiveDate;
 
 use super::history;
+use super::lock::OutputLock;
 use super::RenderedReport;
+
+/// How long a run waits for another run writing to the same folder.
+const LOCK_PATIENCE: Duration = Duration::from_secs(120);
 
 /// Removes a directory when dropped, unless it was moved into place.
 struct Scratch(Option<PathBuf>);
@@ -28,15 +36,20 @@ impl Drop for Scratch {
 /// Writes `report` as `<out>/<as_of>/`, then updates history.csv and the
 /// `latest` link. Returns the report directory.
 pub fn publish(out: &Path, as_of: NaiveDate, report: &RenderedReport) -> anyhow::Result<PathBuf> {
-    fs::create_dir_all(out)
+    private_dir()
+        .recursive(true)
+        .create(out)
         .with_context(|| format!("creating the output directory {}", out.display()))?;
+    let _lock = OutputLock::acquire(out, LOCK_PATIENCE)?;
+    remove_leftovers(out);
     let nonce = format!(
         "{}-{}",
         std::process::id(),
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
     );
     let staging = out.join(format!(".{as_of}.tmp-{nonce}"));
-    fs::create_dir(&staging)
+    private_dir()
+        .create(&staging)
         .with_context(|| format!("writing to the output directory {}", out.display()))?;
     let mut scratch = Scratch(Some(staging.clone()));
 
@@ -64,12 +77,26 @@ pub fn publish(out: &Path, as_of: NaiveDate, report: &RenderedReport) -> anyhow:
     Ok(target)
 }
 
+fn private_dir() -> fs::DirBuilder {
+    let mut builder = fs::DirBuilder::new();
+    builder.mode(0o700);
+    builder
+}
+
 fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        private_dir()
+            .recursive(true)
+            .create(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
-    let mut file =
-        fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .with_context(|| format!("writing {}", path.display()))
@@ -138,6 +165,29 @@ fn point_latest(out: &Path, nonce: &str) -> anyhow::Result<()> {
     std::os::unix::fs::symlink(&newest, &temporary)
         .with_context(|| format!("creating {}", temporary.display()))?;
     fs::rename(&temporary, &link).with_context(|| format!("updating {}", link.display()))
+}
+
+/// Removes what an interrupted run left: staging directories, half-made
+/// links and history files. Only called with the output lock held, so no
+/// other run is using them.
+fn remove_leftovers(out: &Path) {
+    let Ok(entries) = fs::read_dir(out) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && (name.contains(".tmp-") || name.contains(".old-")) {
+            let path = entry.path();
+            let removed = if path.is_dir() && !path.is_symlink() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+            if removed.is_ok() {
+                tracing::info!(leftover = %name, "removed what an interrupted run left");
+            }
+        }
+    }
 }
 
 /// Makes renames in `dir` durable; best effort, as not every filesystem can.

@@ -18,3 +18,17 @@ pub fn run_binary(cwd: &Path, args: &[&str]) -> Output {
         .output()
         .expect("the binary runs")
 }
+
+/// Hidden entries of an output folder other than the lock file: what an
+/// interrupted or failed run would have left behind.
+pub fn leftovers(out: &Path) -> Vec<String> {
+    std::fs::read_dir(out)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.starts_with('.') && name != ".org-insights.lock")
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,112 @@
+"""Benchmark: org-insights against DuckDB on the same bundles, in one run.
+
+Generates each tier once (cached under ~/.cache/org-insights-bench), then
+for each tier times `org-insights run` and DuckDB computing the same twelve
+insights (bench/duckdb_insights.py), both under /usr/bin/time -v, checks
+that every figure agrees, and prints a Markdown table: wall time, peak
+resident memory and the ratio org-insights / DuckDB.
+
+Usage: python3 bench/run.py [--tiers S,M,Mcsv,L] [--repeat N]
+Run through bench/run.sh, which builds the release binary and installs
+DuckDB first.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+BINARY = os.path.join(TARGET, "release", "org-insights")
+CACHE = os.path.expanduser("~/.cache/org-insights-bench")
+END = "2026-10-31"
+
+# name: (accounts, events, format)
+TIERS = {
+    "S": (10_000, 1_000_000, "parquet"),
+    "M": (100_000, 10_000_000, "parquet"),
+    "Mcsv": (100_000, 10_000_000, "csv"),
+    "L": (1_000_000, 100_000_000, "parquet"),
+}
+
+
+def bundle(tier):
+    accounts, events, fmt = TIERS[tier]
+    path = os.path.join(CACHE, tier)
+    marker = os.path.join(path, ".complete")
+    if not os.path.exists(marker):
+        shutil.rmtree(path, ignore_errors=True)
+        print(f"generating {tier}: {accounts} accounts, {events} events ({fmt})", file=sys.stderr)
+        subprocess.run(
+            [BINARY, "generate", "--accounts", str(accounts), "--events", str(events),
+             "--format", fmt, "--seed", "7", "--end", END, "--out", path],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+        open(marker, "w").close()
+    return path
+
+
+def timed(command, env=None):
+    """Wall seconds and peak RSS (MiB) of a command, with /usr/bin/time -v."""
+    started = time.monotonic()
+    result = subprocess.run(
+        ["/usr/bin/time", "-v", *command], capture_output=True, text=True, env=env
+    )
+    wall = time.monotonic() - started
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1))
+    return wall, rss / 1024
+
+
+def best_of(repeat, command, env=None):
+    runs = [timed(command, env) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tiers", default="S,M,Mcsv,L")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    tiers = args.tiers.split(",")
+
+    import duckdb  # noqa: F401  (fail early when it is missing)
+
+    rows = []
+    for tier in tiers:
+        data = bundle(tier)
+        with tempfile.TemporaryDirectory() as scratch:
+            out = os.path.join(scratch, "out")
+            env = dict(os.environ, RUST_LOG="warn")
+            ours = best_of(args.repeat, [BINARY, "run", "--data", data, "--out", out, "--as-of", END], env)
+            report = json.load(open(os.path.join(out, END, "insights.json")))["insights"]
+            peer_json = os.path.join(scratch, "duckdb.json")
+            peer = best_of(args.repeat, [sys.executable, os.path.join(ROOT, "bench", "duckdb_insights.py"), data, END, peer_json])
+            expected = json.load(open(peer_json))
+        differing = [key for key in expected if expected[key] != report.get(key)]
+        if differing:
+            sys.exit(f"tier {tier}: org-insights and DuckDB disagree on {differing}")
+        rows.append((tier, ours, peer))
+        print(f"{tier}: org-insights {ours[0]:.2f} s {ours[1]:.0f} MiB, DuckDB {peer[0]:.2f} s {peer[1]:.0f} MiB: same figures", file=sys.stderr)
+
+    import duckdb as d
+    print(f"\nMachine: {os.cpu_count()} cores, {platform.machine()}, {platform.platform()}; "
+          f"DuckDB {d.__version__}; best of {args.repeat} runs; {time.strftime('%Y-%m-%d')}\n")
+    print("| tier | accounts | events | format | org-insights | peak | DuckDB | peak | time ratio | memory ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for tier, ours, peer in rows:
+        accounts, events, fmt = TIERS[tier]
+        print(f"| {tier} | {accounts:,} | {events:,} | {fmt} | {ours[0]:.2f} s | {ours[1]:.0f} MiB | "
+              f"{peer[0]:.2f} s | {peer[1]:.0f} MiB | {ours[0] / peer[0]:.2f} | {ours[1] / peer[1]:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

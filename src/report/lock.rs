@@ -1,0 +1,87 @@
+//! One writer per output directory. Two runs on the same folder (a cron job
+//! and a person, two schedulers) must never publish at once: the second
+//! waits for the first, up to a limit, then fails with a clear message.
+//!
+//! The lock is `flock(2)` on `<out>/.org-insights.lock`: the kernel releases
+//! it when its holder exits, however it exits, so a crashed run never leaves
+//! a stale lock behind.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+
+const FILE: &str = ".org-insights.lock";
+
+/// Held for as long as a report is being published.
+pub struct OutputLock {
+    _file: File,
+}
+
+impl OutputLock {
+    pub fn acquire(out: &Path, patience: Duration) -> anyhow::Result<Self> {
+        let path = out.join(FILE);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("opening the lock file {}", path.display()))?;
+        let started = Instant::now();
+        let mut told = false;
+        loop {
+            // SAFETY: flock on a file descriptor this function owns.
+            let locked =
+                unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+            if locked {
+                file.set_len(0)?;
+                file.rewind()?;
+                write!(file, "{}", std::process::id())?;
+                return Ok(OutputLock { _file: file });
+            }
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                return Err(err).with_context(|| format!("locking {}", path.display()));
+            }
+            if !told {
+                tracing::warn!(out = %out.display(), "another run is writing to this folder: waiting");
+                told = true;
+            }
+            if started.elapsed() >= patience {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                bail!(
+                    "another org-insights run (process {}) is writing to {}; gave up after {} s",
+                    holder.trim(),
+                    out.display(),
+                    patience.as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_writer_waits_then_fails_naming_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = OutputLock::acquire(dir.path(), Duration::ZERO).unwrap();
+        let err = OutputLock::acquire(dir.path(), Duration::from_millis(300))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains(&std::process::id().to_string()), "{err}");
+        drop(first);
+        assert!(OutputLock::acquire(dir.path(), Duration::ZERO).is_ok());
+    }
+}

@@ -1,0 +1,111 @@
+//! What a run leaves on disk: private permissions, no leftovers of an
+//! interrupted run, and one writer at a time.
+
+mod common;
+
+use std::fs;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+use common::{leftovers, run_binary};
+
+fn bundle(dir: &Path) {
+    fs::create_dir_all(dir.join("data")).unwrap();
+    fs::write(
+        dir.join("data/accounts.csv"),
+        "account_id,email,account_type\na1,a@acme.com,managed\n",
+    )
+    .unwrap();
+}
+
+fn run(dir: &Path) -> std::process::Output {
+    run_binary(
+        dir,
+        &[
+            "run",
+            "--data",
+            "data",
+            "--out",
+            "out",
+            "--as-of",
+            "2026-01-01",
+        ],
+    )
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn reports_are_private_to_their_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    bundle(dir.path());
+    assert_eq!(run(dir.path()).status.code(), Some(0));
+    let day = dir.path().join("out/2026-01-01");
+    assert_eq!(mode(&dir.path().join("out")), 0o700);
+    assert_eq!(mode(&day), 0o700);
+    assert_eq!(mode(&day.join("charts")), 0o700);
+    for file in [
+        "index.html",
+        "insights.json",
+        "data/users_with_access.csv",
+        "charts/domains.svg",
+    ] {
+        assert_eq!(mode(&day.join(file)), 0o600, "{file}");
+    }
+    assert_eq!(mode(&dir.path().join("out/history.csv")), 0o600);
+}
+
+#[test]
+fn leftovers_of_an_interrupted_run_are_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    bundle(dir.path());
+    let out = dir.path().join("out");
+    fs::create_dir_all(out.join(".2026-01-01.tmp-99999-1/charts")).unwrap();
+    fs::write(out.join(".2026-01-01.tmp-99999-1/index.html"), "half").unwrap();
+    fs::write(out.join(".history.csv.tmp-99999-1"), "half").unwrap();
+    std::os::unix::fs::symlink("2025-12-31", out.join(".latest.tmp-99999-1")).unwrap();
+    assert_eq!(run(dir.path()).status.code(), Some(0));
+    assert_eq!(leftovers(&out), Vec::<String>::new());
+}
+
+#[test]
+fn a_second_writer_waits_for_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    bundle(dir.path());
+    let out = dir.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    // Another writer holds the lock for a moment.
+    let lock = fs::File::create(out.join(".org-insights.lock")).unwrap();
+    // SAFETY: flock on a file this test owns.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        drop(lock);
+    });
+    let output = run_binary(
+        dir.path(),
+        &[
+            "--log-format",
+            "json",
+            "run",
+            "--data",
+            "data",
+            "--out",
+            "out",
+            "--as-of",
+            "2026-01-01",
+        ],
+    );
+    holder.join().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("another run is writing to this folder: waiting"),
+        "{stderr}"
+    );
+    assert!(out.join("2026-01-01/index.html").is_file());
+}
