@@ -215,7 +215,15 @@ pub fn check(raw: RawTable, problems: &mut Problems) -> Option<CheckedTable> {
     if let Some(plan) = date_plan {
         stats.push(plan.value.clone().max().alias("latest"));
     }
-    let stats = match raw.frame.clone().select(stats).collect() {
+    // The streaming engine runs this scan several times faster on a large
+    // file, in bounded memory.
+    let stats = match raw
+        .frame
+        .clone()
+        .select(stats)
+        .collect_with_engine(Engine::Streaming)
+        .map(|result| result.unwrap_single())
+    {
         Ok(stats) => stats,
         Err(err) => {
             problems.push(read_failure(&raw, &err));

@@ -15,13 +15,18 @@ pub struct ProductActivity {
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<Vec<ProductActivity>>> {
     let access = ctx.access_of_accounts_with_access()?;
-    let views = ctx.window_rows()?.filter(col("action").eq(lit("view")));
-    Some(figures(access, views))
+    let views = ctx.window_facts()?.filter(col("view"));
+    Some(figures(access, views, ctx.numbered_accounts()))
 }
 
-fn figures(access: LazyFrame, views: LazyFrame) -> PolarsResult<Vec<ProductActivity>> {
-    let pairs = [col("account_id"), col("product")];
+fn figures(
+    access: LazyFrame,
+    views: LazyFrame,
+    numbered: LazyFrame,
+) -> PolarsResult<Vec<ProductActivity>> {
+    let pairs = [col("account"), col("product")];
     let holders = access
+        .inner_join(numbered, col("account_id"), col("account_id"))
         .select(pairs.clone())
         .unique(None, UniqueKeepStrategy::Any);
     let users = views

@@ -6,8 +6,8 @@ use chrono::{Days, NaiveDate};
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::monthly::{trend, MonthActive};
-use super::{counts, distinct_accounts, Context, WINDOW_DAYS};
+use super::monthly::{monthly, MonthActive};
+use super::{counts, distinct, Context, WINDOW_DAYS};
 use crate::bundle::days_to_date;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,19 +25,19 @@ pub struct DayActive {
 }
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<ActiveUsers>> {
-    let facts = ctx.activity()?;
-    let views = ctx.window_rows()?.filter(col("action").eq(lit("view")));
-    Some(figures(ctx, views, &facts.monthly_views))
+    let views = ctx.window_facts()?.filter(col("view"));
+    let all = ctx.all_facts()?;
+    Some(figures(ctx, views, all))
 }
 
-fn figures(ctx: &Context, views: LazyFrame, per_month: &DataFrame) -> PolarsResult<ActiveUsers> {
+fn figures(ctx: &Context, views: LazyFrame, all: LazyFrame) -> PolarsResult<ActiveUsers> {
     let per_day = views
         .clone()
-        .group_by([col("date")])
-        .agg([col("account_id").n_unique().alias("active")])
+        .group_by([col("day")])
+        .agg([col("account").n_unique().alias("active")])
         .collect()?;
     let days: Vec<NaiveDate> = per_day
-        .column("date")?
+        .column("day")?
         .date()?
         .physical()
         .iter()
@@ -55,8 +55,8 @@ fn figures(ctx: &Context, views: LazyFrame, per_month: &DataFrame) -> PolarsResu
         .collect();
 
     Ok(ActiveUsers {
-        active: distinct_accounts(views)?,
+        active: distinct(views, "account")?,
         daily,
-        monthly: trend(per_month, ctx.as_of)?,
+        monthly: monthly(all, "view", ctx.as_of)?,
     })
 }

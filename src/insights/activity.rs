@@ -1,27 +1,28 @@
-//! One pass over `activity` for everything the report needs from it.
+//! One pass over `activity` for everything the insights need from it.
 //!
 //! `activity` is the one large table (a year of daily rows for a large
-//! organization runs to a hundred million). Every figure that reads it is
-//! planned here and collected together with polars' streaming engine, so the
-//! file is scanned once and never held in memory whole: only the counted
-//! rows of the 30-day window are kept, and the monthly trends and
-//! data-quality counts arrive already aggregated.
+//! organization runs to a hundred million). It is read once, with polars'
+//! streaming engine, into a compact frame of *facts*: for each counted row,
+//! what it says about the figures (a view, Rovo use, AI use), the account as
+//! a number, and, inside the window only, the product, site and surface.
+//! Rows before the window collapse to one fact per account, month and kind
+//! of use, which is all the monthly trends need. Duplicates are dropped, so
+//! the frame stays a fraction of the table's size.
+//!
+//! A second, narrow pass counts what data quality reports.
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::monthly::per_month;
-use super::{ai_active, counts, first_u64, rovo_active, strings};
+use super::{counts, strings};
 
 /// What the insights and the data-quality section need from `activity`.
 pub struct ActivityFacts {
-    /// Counted rows inside the window: date, account_id, product, site,
-    /// surface, action, success.
-    pub window: DataFrame,
-    /// Distinct accounts per month (`month`, `active`), per figure.
-    pub monthly_views: DataFrame,
-    pub monthly_rovo: Option<DataFrame>,
-    pub monthly_ai: Option<DataFrame>,
+    /// One row per distinct fact: `day` (the date inside the window, the
+    /// first of the month before it), `account` (a number per account),
+    /// `in_window`, `view`, `rovo`, `ai`, and inside the window `product`,
+    /// `site` and `mobile`.
+    pub facts: DataFrame,
     /// Rows whose account is missing from `accounts`.
     pub unknown_account_rows: u64,
     /// Rows dated after the as-of date.
@@ -30,10 +31,33 @@ pub struct ActivityFacts {
     pub rows_by_product: Vec<(String, u64)>,
 }
 
-/// The Rovo sites and the site and product pairs with AI on, from `sites`.
+/// What the Rovo and AI figures need to know of `sites`.
 pub struct SiteFacts {
+    /// Sites where Rovo is activated.
     pub rovo_sites: Series,
+    /// Site and product pairs with Atlassian Intelligence on.
     pub ai_pairs: LazyFrame,
+}
+
+/// Rovo actions that count only when results were generated.
+const GENERATING: [&str; 4] = ["rovo_search", "rovo_definition", "rovo_chat", "rovo_agent"];
+/// Rovo actions that always count.
+const CLICKS: [&str; 3] = [
+    "rovo_first_party_click",
+    "rovo_third_party_click",
+    "rovo_third_party_filter",
+];
+
+fn action_in(values: &[&str]) -> Expr {
+    let series = Series::new("values".into(), values);
+    col("action").is_in(lit(series).implode(false), false)
+}
+
+/// `accounts` with the number that stands for each account in the facts.
+pub fn numbered(accounts: LazyFrame) -> LazyFrame {
+    accounts
+        .select([col("account_id"), col("account_type")])
+        .with_row_index("account", None)
 }
 
 pub fn gather(
@@ -43,89 +67,119 @@ pub fn gather(
     as_of: NaiveDate,
     window_start: NaiveDate,
 ) -> PolarsResult<ActivityFacts> {
-    let types = accounts
-        .clone()
-        .select([col("account_id"), col("account_type")]);
+    let in_window = col("date").gt_eq(lit(window_start));
+    // Rovo use: a successful search, definition, chat or agent, or any
+    // click or filter, on a Rovo site or on no site. AI use: an `ai` row on
+    // a site and product with AI on, or on no site. Without `sites`
+    // neither figure exists.
+    let (rovo, ai, rows) = match sites {
+        Some(sites) => {
+            let on_rovo_site = col("site")
+                .is_null()
+                .or(col("site").is_in(lit(sites.rovo_sites.clone()).implode(false), false));
+            let rovo = action_in(&GENERATING)
+                .and(col("success"))
+                .or(action_in(&CLICKS))
+                .and(on_rovo_site);
+            let ai = col("action")
+                .eq(lit("ai"))
+                .and(col("site").is_null().or(col("__ai").fill_null(lit(false))));
+            let keys = [col("site"), col("product")];
+            let rows = activity.clone().join(
+                sites.ai_pairs.clone(),
+                keys.clone(),
+                keys,
+                JoinArgs::new(JoinType::Left),
+            );
+            (rovo, ai, rows)
+        }
+        None => (lit(false), lit(false), activity.clone()),
+    };
+
     // Counted rows: a known account, on or before as_of; Trello rows only
     // for managed accounts.
-    let counted = activity
-        .clone()
+    let facts = rows
         .filter(col("date").lt_eq(lit(as_of)))
-        .inner_join(types, col("account_id"), col("account_id"))
+        .inner_join(
+            numbered(accounts.clone()),
+            col("account_id"),
+            col("account_id"),
+        )
         .filter(
             col("product")
                 .neq(lit("trello"))
                 .or(col("account_type").eq(lit("managed"))),
         )
         .select([
-            col("date"),
-            col("account_id"),
-            col("product"),
-            col("site"),
-            col("surface"),
-            col("action"),
-            col("success"),
-        ]);
+            when(in_window.clone())
+                .then(col("date"))
+                .otherwise(col("date").dt().truncate(lit("1mo")))
+                .alias("day"),
+            col("account"),
+            in_window.clone().alias("in_window"),
+            col("action").eq(lit("view")).alias("view"),
+            rovo.alias("rovo"),
+            ai.alias("ai"),
+            when(in_window.clone())
+                .then(col("product"))
+                .otherwise(lit(NULL).cast(DataType::String))
+                .alias("product"),
+            when(in_window.clone())
+                .then(col("site"))
+                .otherwise(lit(NULL).cast(DataType::String))
+                .alias("site"),
+            in_window
+                .and(col("surface").eq(lit("mobile")))
+                .alias("mobile"),
+        ])
+        // Before the window only the monthly trends read a row.
+        .filter(
+            col("in_window")
+                .or(col("view"))
+                .or(col("rovo"))
+                .or(col("ai")),
+        )
+        .unique(None, UniqueKeepStrategy::Any);
 
-    let mut plans = vec![
-        counted.clone().filter(col("date").gt_eq(lit(window_start))),
-        per_month(counted.clone().filter(col("action").eq(lit("view")))),
-        activity
-            .clone()
-            .anti_join(
-                accounts.select([col("account_id")]),
-                col("account_id"),
-                col("account_id"),
-            )
-            .select([len().alias("rows")]),
-        activity
-            .clone()
-            .filter(col("date").gt(lit(as_of)))
-            .select([len().alias("rows")]),
-        activity
-            .group_by([col("product")])
-            .agg([len().alias("rows")])
-            .sort(["product"], Default::default()),
-    ];
-    if let Some(sites) = sites {
-        plans.push(per_month(rovo_active::used(
-            counted.clone(),
-            &sites.rovo_sites,
-        )));
-        plans.push(per_month(ai_active::used(counted, sites.ai_pairs.clone())));
-    }
+    let known = accounts
+        .select([col("account_id")])
+        .with_column(lit(true).alias("__known"));
+    let quality = activity
+        .select([col("account_id"), col("date"), col("product")])
+        .left_join(known, col("account_id"), col("account_id"))
+        .group_by([col("product")])
+        .agg([
+            len().alias("rows"),
+            col("__known")
+                .is_null()
+                .cast(DataType::UInt64)
+                .sum()
+                .alias("unknown"),
+            col("date")
+                .gt(lit(as_of))
+                .cast(DataType::UInt64)
+                .sum()
+                .alias("after"),
+        ])
+        .sort(["product"], Default::default());
 
     let mut frames = LazyFrame::collect_all_with_engine(
-        plans.into_iter().map(|plan| plan.logical_plan).collect(),
+        vec![facts.logical_plan, quality.logical_plan],
         Engine::Streaming,
         OptFlags::default(),
     )?
     .into_iter();
-    let mut next = || {
-        frames
-            .next()
-            .ok_or_else(|| polars_err!(ComputeError: "a planned result is missing"))
+    let (Some(facts), Some(quality)) = (frames.next(), frames.next()) else {
+        polars_bail!(ComputeError: "a planned result is missing");
     };
-    let window = next()?;
-    let monthly_views = next()?;
-    let unknown_account_rows = first_u64(&next()?, "rows")?;
-    let rows_after_as_of = first_u64(&next()?, "rows")?;
-    let products = next()?;
-    let rows_by_product = strings(&products, "product")?
-        .into_iter()
-        .zip(counts(&products, "rows")?)
-        .collect();
-    let (monthly_rovo, monthly_ai) = match sites {
-        Some(_) => (Some(next()?), Some(next()?)),
-        None => (None, None),
-    };
+    let sum = |column: &str| -> PolarsResult<u64> { Ok(counts(&quality, column)?.iter().sum()) };
     Ok(ActivityFacts {
-        window,
-        monthly_views,
-        monthly_rovo,
-        monthly_ai,
-        unknown_account_rows,
-        rows_after_as_of,
-        rows_by_product,
+        unknown_account_rows: sum("unknown")?,
+        rows_after_as_of: sum("after")?,
+        rows_by_product: strings(&quality, "product")?
+            .into_iter()
+            .zip(counts(&quality, "rows")?)
+            .collect(),
+        facts,
     })
 }

@@ -3,7 +3,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{counts, distinct_accounts, percent, strings, Context};
+use super::{counts, distinct, percent, strings, Context};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MobileUsage {
@@ -21,18 +21,18 @@ pub struct ProductMobile {
 }
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<MobileUsage>> {
-    let rows = ctx.window_rows()?;
+    let rows = ctx.window_facts()?;
     Some(figures(rows))
 }
 
 fn figures(rows: LazyFrame) -> PolarsResult<MobileUsage> {
-    let on_mobile = col("surface").eq(lit("mobile"));
+    let on_mobile = col("mobile");
     let frame = rows
         .clone()
         .group_by([col("product")])
         .agg([
-            col("account_id").n_unique().alias("all"),
-            col("account_id")
+            col("account").n_unique().alias("all"),
+            col("account")
                 .filter(on_mobile.clone())
                 .n_unique()
                 .alias("users"),
@@ -51,6 +51,6 @@ fn figures(rows: LazyFrame) -> PolarsResult<MobileUsage> {
         .collect();
     Ok(MobileUsage {
         products,
-        total: distinct_accounts(rows.filter(on_mobile))?,
+        total: distinct(rows.filter(on_mobile), "account")?,
     })
 }

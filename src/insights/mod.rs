@@ -145,9 +145,14 @@ impl Context {
             .column("site")?
             .as_materialized_series()
             .clone();
+        let ai_pairs = sites
+            .filter(col("ai"))
+            .select([col("site"), col("product")])
+            .unique(None, UniqueKeepStrategy::Any)
+            .with_column(lit(true).alias("__ai"));
         Ok(Some(SiteFacts {
             rovo_sites,
-            ai_pairs: ai_active::enabled_pairs(sites),
+            ai_pairs,
         }))
     }
 
@@ -189,9 +194,19 @@ impl Context {
         self.activity.as_ref()
     }
 
-    /// Counted activity rows inside the window.
-    pub fn window_rows(&self) -> Option<LazyFrame> {
-        Some(self.activity.as_ref()?.window.clone().lazy())
+    /// The activity facts of counted rows inside the window.
+    pub fn window_facts(&self) -> Option<LazyFrame> {
+        Some(self.all_facts()?.filter(col("in_window")))
+    }
+
+    /// Every activity fact, for the monthly trends.
+    pub fn all_facts(&self) -> Option<LazyFrame> {
+        Some(self.activity.as_ref()?.facts.clone().lazy())
+    }
+
+    /// `accounts` with the number that stands for each in the facts.
+    pub fn numbered_accounts(&self) -> LazyFrame {
+        activity::numbered(self.accounts.clone())
     }
 
     pub fn sites(&self) -> Option<LazyFrame> {
@@ -309,10 +324,10 @@ pub(crate) fn count_by(rows: LazyFrame, key: Expr) -> PolarsResult<BTreeMap<Stri
         .collect())
 }
 
-/// Distinct non-null `account_id`s among `rows`.
-pub(crate) fn distinct_accounts(rows: LazyFrame) -> PolarsResult<u64> {
+/// Distinct non-null values of `column` (an account id or number) among `rows`.
+pub(crate) fn distinct(rows: LazyFrame, column: &str) -> PolarsResult<u64> {
     let frame = rows
-        .select([col("account_id").drop_nulls().n_unique().alias("__n")])
+        .select([col(column).drop_nulls().n_unique().alias("__n")])
         .collect()?;
     first_u64(&frame, "__n")
 }

@@ -26,16 +26,20 @@ fn first_of_month(date: NaiveDate) -> NaiveDate {
     date.with_day(1).unwrap_or(date)
 }
 
-/// Distinct accounts per calendar month (`month`, `active`) among `rows`:
-/// the counted rows of one figure, none after as_of.
-pub fn per_month(rows: LazyFrame) -> LazyFrame {
-    rows.group_by([col("date").dt().strftime("%Y-%m").alias("month")])
-        .agg([col("account_id").n_unique().alias("active")])
+/// The monthly trend of one figure: distinct accounts per calendar month
+/// among the activity facts where `flag` is true (none after as_of), from
+/// the month of the earliest (at most 11 months before as_of's month) to
+/// as_of's month, zero-filled. No facts at all: an empty trend.
+pub fn monthly(facts: LazyFrame, flag: &str, as_of: NaiveDate) -> PolarsResult<Vec<MonthActive>> {
+    let per_month = facts
+        .filter(col(flag))
+        .group_by([col("day").dt().strftime("%Y-%m").alias("month")])
+        .agg([col("account").n_unique().alias("active")])
+        .collect()?;
+    trend(&per_month, as_of)
 }
 
-/// The trend from the month of the earliest row (at most 11 months before
-/// as_of's month) to as_of's month, zero-filled. No rows at all: empty.
-pub fn trend(per_month: &DataFrame, as_of: NaiveDate) -> PolarsResult<Vec<MonthActive>> {
+fn trend(per_month: &DataFrame, as_of: NaiveDate) -> PolarsResult<Vec<MonthActive>> {
     let active: BTreeMap<String, u64> = strings(per_month, "month")?
         .into_iter()
         .zip(counts(per_month, "active")?)
@@ -72,25 +76,24 @@ pub fn trend(per_month: &DataFrame, as_of: NaiveDate) -> PolarsResult<Vec<MonthA
 mod tests {
     use super::*;
 
-    fn monthly(dates: &[(&str, &str)], as_of: &str) -> Vec<MonthActive> {
-        let ids: Vec<&str> = dates.iter().map(|(id, _)| *id).collect();
-        let days: Vec<NaiveDate> = dates
+    fn run(facts: &[(u32, &str)], as_of: &str) -> Vec<MonthActive> {
+        let accounts: Vec<u32> = facts.iter().map(|(id, _)| *id).collect();
+        let days: Vec<NaiveDate> = facts
             .iter()
             .map(|(_, d)| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap())
             .collect();
-        let rows = df!("account_id" => ids, "date" => days).unwrap().lazy();
+        let flags = vec![true; facts.len()];
+        let facts = df!("account" => accounts, "day" => days, "view" => flags)
+            .unwrap()
+            .lazy();
         let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
-        trend(&per_month(rows).collect().unwrap(), as_of).unwrap()
+        monthly(facts, "view", as_of).unwrap()
     }
 
     #[test]
     fn starts_at_the_earliest_month_and_fills_gaps() {
-        let trend = monthly(
-            &[
-                ("a", "2026-03-02"),
-                ("b", "2026-03-30"),
-                ("a", "2026-05-01"),
-            ],
+        let trend = run(
+            &[(1, "2026-03-02"), (2, "2026-03-30"), (1, "2026-05-01")],
             "2026-05-10",
         );
         let got: Vec<(&str, u64)> = trend.iter().map(|m| (m.month.as_str(), m.active)).collect();
@@ -99,7 +102,7 @@ mod tests {
 
     #[test]
     fn keeps_at_most_twelve_months() {
-        let trend = monthly(&[("a", "2024-01-15"), ("b", "2025-12-01")], "2026-02-01");
+        let trend = run(&[(1, "2024-01-15"), (2, "2025-12-01")], "2026-02-01");
         assert_eq!(trend.len(), 12);
         assert_eq!(trend[0].month, "2025-03");
         assert_eq!(trend[9].month, "2025-12");
@@ -109,6 +112,6 @@ mod tests {
 
     #[test]
     fn no_rows_no_trend() {
-        assert!(monthly(&[], "2026-02-01").is_empty());
+        assert!(run(&[], "2026-02-01").is_empty());
     }
 }

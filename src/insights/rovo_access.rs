@@ -4,7 +4,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{distinct_accounts, first_u64, Context};
+use super::{distinct, first_u64, Context};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RovoAccess {
@@ -22,7 +22,10 @@ pub fn compute(ctx: &Context) -> Option<PolarsResult<RovoAccess>> {
 }
 
 fn figures(access: LazyFrame, sites: LazyFrame, rovo_sites: LazyFrame) -> PolarsResult<RovoAccess> {
-    let users = distinct_accounts(access.semi_join(rovo_sites.clone(), col("site"), col("site")))?;
+    let users = distinct(
+        access.semi_join(rovo_sites.clone(), col("site"), col("site")),
+        "account_id",
+    )?;
     let seats = sites
         .semi_join(rovo_sites.clone(), col("site"), col("site"))
         .filter(col("billing").eq(lit("annual")))

@@ -23,16 +23,14 @@ fn plan_rank() -> Expr {
 }
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<Vec<PlanActive>>> {
-    let views = ctx.window_rows()?.filter(
-        col("product")
-            .eq(lit("trello"))
-            .and(col("action").eq(lit("view"))),
-    );
+    let views = ctx
+        .window_facts()?
+        .filter(col("product").eq(lit("trello")).and(col("view")));
     Some(figures(ctx, views))
 }
 
 fn figures(ctx: &Context, views: LazyFrame) -> PolarsResult<Vec<PlanActive>> {
-    let used = views.select([col("account_id"), col("site")]);
+    let used = views.select([col("account"), col("site")]);
     let ranked = match ctx.sites() {
         Some(sites) => {
             let site_rank = sites
@@ -45,7 +43,7 @@ fn figures(ctx: &Context, views: LazyFrame) -> PolarsResult<Vec<PlanActive>> {
         None => used.with_column(lit(0u32).alias("rank")),
     };
     let frame = ranked
-        .group_by([col("account_id")])
+        .group_by([col("account")])
         .agg([col("rank").max()])
         .group_by([col("rank")])
         .agg([len().alias("active")])
