@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -69,10 +69,23 @@ pub fn open(file: &TableFile, scratch: &Path) -> Result<RawTable, Vec<Problem>> 
     }
 }
 
+/// A compressed export expands at most this many times its size (and at
+/// least to [`MIN_EXPANSION_LIMIT`]); past that it is a gzip bomb, not an
+/// export, and must not fill the disk.
+const EXPANSION_RATIO: u64 = 200;
+const MIN_EXPANSION_LIMIT: u64 = 1 << 30;
+
 fn gunzip(from: &Path, to: &Path) -> std::io::Result<()> {
-    let mut decoder = flate2::read::MultiGzDecoder::new(BufReader::new(File::open(from)?));
+    let compressed = File::open(from)?;
+    let limit = (compressed.metadata()?.len() * EXPANSION_RATIO).max(MIN_EXPANSION_LIMIT);
+    let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(compressed));
     let mut out = BufWriter::new(File::create(to)?);
-    std::io::copy(&mut decoder, &mut out)?;
+    let copied = std::io::copy(&mut decoder.take(limit + 1), &mut out)?;
+    if copied > limit {
+        return Err(std::io::Error::other(format!(
+            "it expands to more than {limit} bytes: a gzip bomb, not an export"
+        )));
+    }
     std::io::Write::flush(&mut out)
 }
 
@@ -118,27 +131,33 @@ fn open_csv(file: &TableFile, display: String, plain: PathBuf) -> Result<RawTabl
 
     let mut columns = BTreeMap::new();
     let mut select = vec![col(ROW)];
+    let mut cells = Vec::new();
     for (name, position) in positions {
-        select.push(col(format!("c{position}")).alias(name));
+        let cell = col(format!("c{position}"));
+        cells.push(cell.clone());
+        select.push(cell.alias(name));
         columns.insert(name, DataType::String);
     }
     Ok(RawTable {
         file: file.clone(),
         display,
-        frame: frame.filter(not_blank(header.len())).select(select),
+        frame: frame.filter(has_a_value(cells)).select(select),
         columns,
         csv_path: Some(plain),
     })
 }
 
 /// Polars reads a blank line as a row of nulls, where the `csv` crate skips
-/// it. Rows without a value in any column carry no data: they are skipped,
-/// and line numbers still count them (see `validate::record_lines`).
-fn not_blank(width: usize) -> Expr {
-    (0..width)
-        .map(|i| {
-            let cell = col(format!("c{i}")).str().strip_chars(lit(NULL));
-            cell.clone().is_not_null().and(cell.neq(lit("")))
+/// it. A row with no value in any of the table's own columns carries no
+/// data: it is skipped, and line numbers still count it (see
+/// `validate::record_lines`). Only the table's columns are looked at, so a
+/// file with thousands of other columns costs nothing more.
+fn has_a_value(cells: Vec<Expr>) -> Expr {
+    cells
+        .into_iter()
+        .map(|cell| {
+            let trimmed = cell.str().strip_chars(lit(NULL));
+            trimmed.clone().is_not_null().and(trimmed.neq(lit("")))
         })
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(true))
