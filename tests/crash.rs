@@ -1,0 +1,98 @@
+//! SIGKILL at random points of many runs: afterwards `latest` points at a
+//! complete report, every report directory is complete, history.csv parses,
+//! and the next run clears whatever a killed run left half-written.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::leftovers;
+
+const TRIALS: u64 = 40;
+
+fn assert_complete(day: &Path) {
+    let json = fs::read(day.join("insights.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(
+        json["insights"].as_object().unwrap().len(),
+        12,
+        "{}",
+        day.display()
+    );
+    let html = fs::read_to_string(day.join("index.html")).unwrap();
+    assert!(html.trim_end().ends_with("</html>"), "{}", day.display());
+    assert_eq!(fs::read_dir(day.join("charts")).unwrap().count(), 12);
+    assert_eq!(fs::read_dir(day.join("data")).unwrap().count(), 12);
+}
+
+fn assert_consistent(out: &Path) {
+    if let Ok(target) = fs::read_link(out.join("latest")) {
+        assert_complete(&out.join(target));
+    }
+    for entry in fs::read_dir(out).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.len() == 10 && name.starts_with("20") {
+            assert_complete(&entry.path());
+        }
+    }
+    if out.join("history.csv").exists() {
+        let mut reader = csv::Reader::from_path(out.join("history.csv")).unwrap();
+        assert_eq!(reader.headers().unwrap().get(0), Some("as_of"));
+        for record in reader.records() {
+            record.unwrap();
+        }
+    }
+}
+
+#[test]
+fn killed_runs_never_leave_a_broken_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
+    let out = dir.path().join("out");
+    let mut rng = fastrand::Rng::with_seed(11);
+    let mut killed_mid_run = 0;
+    for trial in 0..TRIALS {
+        // Several dates, so runs both create and replace reports.
+        let as_of = format!("2026-11-{:02}", 8 + trial % 3);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_org-insights"))
+            .args(["run", "--data"])
+            .arg(&sample)
+            .arg("--out")
+            .arg(&out)
+            .args(["--as-of", &as_of])
+            .env("RUST_LOG", "off")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.u64(0..250)));
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_run += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        if out.exists() {
+            assert_consistent(&out);
+        }
+    }
+    assert!(killed_mid_run >= TRIALS / 4, "only {killed_mid_run} runs were killed mid-run");
+    // A run after all that finishes and leaves nothing behind.
+    let output = common::run_binary(
+        dir.path(),
+        &[
+            "run",
+            "--data",
+            &sample.to_string_lossy(),
+            "--out",
+            "out",
+            "--as-of",
+            "2026-11-10",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert_consistent(&out);
+    assert_eq!(leftovers(&out), Vec::<String>::new());
+}

@@ -1,0 +1,156 @@
+//! Resource faults on a real filesystem: an output disk that fills up mid-run
+//! and an output folder that turns read-only. Each gives a clear error and
+//! exit code 1, and leaves the earlier report as it was.
+//!
+//! These tests mount a small tmpfs, which needs root: they are ignored by a
+//! plain `cargo test` and run by `.ci/run` (`cargo test --test faults --
+//! --ignored`).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{leftovers, run_binary};
+
+/// A tmpfs mounted for one test, unmounted when dropped.
+struct SmallDisk {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("disk");
+        fs::create_dir(&path).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mounting a tmpfs needs root");
+        SmallDisk { path, _dir: dir }
+    }
+
+    fn remount_read_only(&self) {
+        let status = Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&self.path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.path).status();
+    }
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                stack.push(path);
+            } else if path.ends_with(".org-insights.lock") {
+                // Holds the pid of the last writer, not a report.
+            } else if meta.file_type().is_symlink() {
+                files.insert(
+                    path.clone(),
+                    fs::read_link(&path)
+                        .unwrap()
+                        .into_os_string()
+                        .into_encoded_bytes(),
+                );
+            } else {
+                files.insert(path.clone(), fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn sample() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/sample")
+        .display()
+        .to_string()
+}
+
+fn run(out: &Path, as_of: &str) -> (Option<i32>, String) {
+    let output = run_binary(
+        out.parent().unwrap(),
+        &[
+            "run",
+            "--data",
+            &sample(),
+            "--out",
+            &out.to_string_lossy(),
+            "--as-of",
+            as_of,
+        ],
+    );
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+#[ignore = "needs root to mount a tmpfs; run by .ci/run"]
+fn a_disk_that_fills_up_mid_run() {
+    let disk = SmallDisk::mount("2m");
+    let out = disk.path.join("reports");
+    assert_eq!(run(&out, "2026-11-09").0, Some(0));
+    let before = snapshot(&out);
+    // Leave room for a few files, not for a whole report.
+    let free = free_bytes(&disk.path);
+    fs::write(
+        disk.path.join("filler"),
+        vec![0u8; free.saturating_sub(60 * 1024) as usize],
+    )
+    .unwrap();
+
+    let (code, stderr) = run(&out, "2026-11-10");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert_eq!(snapshot(&out), before, "the earlier report is untouched");
+    assert_eq!(leftovers(&out), Vec::<String>::new());
+}
+
+#[test]
+#[ignore = "needs root to mount a tmpfs; run by .ci/run"]
+fn an_output_folder_that_turns_read_only() {
+    let disk = SmallDisk::mount("4m");
+    let out = disk.path.join("reports");
+    assert_eq!(run(&out, "2026-11-09").0, Some(0));
+    let before = snapshot(&out);
+    disk.remount_read_only();
+
+    let (code, stderr) = run(&out, "2026-11-10");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("Read-only file system"), "{stderr}");
+    assert_eq!(snapshot(&out), before);
+}
+
+/// Free bytes of the filesystem holding `path`.
+fn free_bytes(path: &Path) -> u64 {
+    let output = Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap()
+}
