@@ -78,7 +78,10 @@ fn killed_runs_never_leave_a_broken_report() {
             assert_consistent(&out);
         }
     }
-    assert!(killed_mid_run >= TRIALS / 4, "only {killed_mid_run} runs were killed mid-run");
+    assert!(
+        killed_mid_run >= TRIALS / 4,
+        "only {killed_mid_run} runs were killed mid-run"
+    );
     // A run after all that finishes and leaves nothing behind.
     let output = common::run_binary(
         dir.path(),
