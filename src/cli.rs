@@ -139,6 +139,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 as_of: args.as_of,
                 timezone: config.schedule.timezone(),
                 progress: true,
+                access: config.access,
             };
             report_once(&request, email.as_ref())
         }
@@ -174,6 +175,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 as_of: None,
                 timezone: config.schedule.timezone(),
                 progress: true,
+                access: config.access,
             };
             let email = config.email.filter(|email| email.enabled);
             report_once(&request, email.as_ref())

@@ -11,6 +11,7 @@ use lettre::message::Mailbox;
 use serde::Deserialize;
 
 use crate::problems::{BadInput, Problem};
+use crate::report::write::Access;
 use crate::schedule::Schedule;
 
 /// The file read when `--config` is not given, if it exists.
@@ -26,6 +27,14 @@ struct RawConfig {
     #[serde(default)]
     schedule: RawSchedule,
     email: Option<RawEmail>,
+    #[serde(default)]
+    output: RawOutput,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutput {
+    private: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,6 +96,8 @@ pub struct Config {
     pub catch_up: bool,
     /// `None` when the file has no `[email]` table.
     pub email: Option<EmailConfig>,
+    /// Who may read the reports (`[output] private`).
+    pub access: Access,
 }
 
 /// Where and how the digest is sent. The password itself is never stored
@@ -150,6 +161,7 @@ impl Default for Config {
                 .expect("the default cron expression parses"),
             catch_up: true,
             email: None,
+            access: Access::Private,
         }
     }
 }
@@ -206,6 +218,10 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
         schedule,
         catch_up: raw.schedule.catch_up.unwrap_or(defaults.catch_up),
         email,
+        access: match raw.output.private {
+            Some(false) => Access::Shared,
+            _ => Access::Private,
+        },
     })
 }
 

@@ -13,7 +13,8 @@ use crate::bundle::{self, Table};
 use crate::data_quality::{self, DataQuality};
 use crate::insights::{self, Context, Insights};
 use crate::progress::Progress;
-use crate::report::{self, write, RunInfo};
+use crate::report::write::{self, Access};
+use crate::report::{self, RunInfo};
 use crate::runner::RunControl;
 
 /// What a run needs to know.
@@ -27,6 +28,8 @@ pub struct RunRequest {
     pub timezone: Tz,
     /// Show the stages on a terminal (runs by hand).
     pub progress: bool,
+    /// Who may read the written files.
+    pub access: Access,
 }
 
 /// What a run did, for the digest, the log line and the caller.
@@ -91,7 +94,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     let Some(_writing) = control.begin_write() else {
         return Err(Abandoned.into());
     };
-    let report_dir = write::publish(&request.out_dir, as_of, &rendered)?;
+    let report_dir = write::publish(&request.out_dir, as_of, &rendered, request.access)?;
     let write = started.elapsed();
 
     Ok(RunOutcome {

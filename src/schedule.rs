@@ -202,6 +202,7 @@ async fn run_guarded(daemon: Arc<Daemon>, trigger: &'static str) {
         as_of: None,
         timezone: daemon.config.schedule.timezone(),
         progress: false,
+        access: daemon.config.access,
     };
     let email = daemon.config.email.clone().filter(|email| email.enabled);
     let control = daemon.control.clone();

@@ -7,6 +7,7 @@ mod common;
 use chrono::NaiveDate;
 use common::{generate, oracle};
 use org_insights::pipeline::{run, RunRequest};
+use org_insights::report::write::Access;
 use org_insights::runner::RunControl;
 use serde_json::Value;
 
@@ -30,6 +31,7 @@ fn check_seed(seed: u64) {
         as_of: explicit.then_some(as_of),
         timezone: chrono_tz::UTC,
         progress: false,
+        access: Access::Private,
     };
     let outcome = run(&request, &RunControl::default())
         .unwrap_or_else(|err| panic!("seed {seed} ({formats:?}): {err:#}"));

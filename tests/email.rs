@@ -18,9 +18,16 @@ fn sample() -> String {
         .to_string()
 }
 
+/// A configuration with the sample bundle and `email` (a five-second
+/// timeout unless `email` sets one).
 fn write_config(dir: &Path, email: &str) {
+    let timeout = if email.contains("timeout_seconds") {
+        ""
+    } else {
+        "timeout_seconds = 5\n"
+    };
     let config = format!(
-        "data_dir = \"{}\"\nout_dir = \"out\"\n\n[email]\n{email}\nfrom = \"Org insights <reports@example.com>\"\nto = [\"it-admins@example.com\", \"Security <sec@example.com>\"]\ntimeout_seconds = 5\n",
+        "data_dir = \"{}\"\nout_dir = \"out\"\n\n[email]\n{email}\nfrom = \"Org insights <reports@example.com>\"\nto = [\"it-admins@example.com\", \"Security <sec@example.com>\"]\n{timeout}",
         sample()
     );
     fs::write(dir.join("org-insights.toml"), config).unwrap();
@@ -205,6 +212,26 @@ fn an_unreachable_server_keeps_the_report_and_exits_3_after_three_tries() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.matches("trying again").count(), 2, "{stderr}");
     assert!(dir.path().join("out/2026-11-10/index.html").is_file());
+}
+
+#[test]
+fn a_server_that_never_answers_is_given_up_on() {
+    let dir = tempfile::tempdir().unwrap();
+    // Accepts connections and never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    write_config(
+        dir.path(),
+        &format!(
+            "smtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\ntimeout_seconds = 1",
+            silent.local_addr().unwrap().port()
+        ),
+    );
+    let output = run_binary(dir.path(), &["run", "--email"]);
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("digest could not be sent"), "{stderr}");
+    assert!(dir.path().join("out/2026-11-10/index.html").is_file());
+    drop(silent);
 }
 
 #[test]

@@ -154,3 +154,72 @@ fn free_bytes(path: &Path) -> u64 {
         .and_then(|l| l.trim().parse().ok())
         .unwrap()
 }
+
+#[test]
+fn a_data_file_deleted_while_the_run_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let generated = run_binary(
+        dir.path(),
+        &[
+            "generate",
+            "--accounts",
+            "2000",
+            "--events",
+            "300000",
+            "--format",
+            "csv",
+            "--out",
+            "data",
+        ],
+    );
+    assert_eq!(generated.status.code(), Some(0));
+    let out = dir.path().join("out");
+    let first = run_binary(dir.path(), &["run", "--data", "data", "--out", "out"]);
+    assert_eq!(first.status.code(), Some(0));
+    let before = snapshot(&out);
+
+    for delay in [0, 50, 150, 400] {
+        fs::copy(data.join("activity.csv"), dir.path().join("activity.copy")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_org-insights"))
+            .args([
+                "run",
+                "--data",
+                "data",
+                "--out",
+                "out",
+                "--as-of",
+                "2026-10-31",
+            ])
+            .current_dir(dir.path())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        fs::remove_file(data.join("activity.csv")).unwrap();
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        match output.status.code() {
+            // Read before the deletion: a whole report.
+            Some(0) => assert!(out.join("2026-10-31/index.html").is_file()),
+            // Deleted under it: a clear error naming the file, nothing written.
+            Some(1) | Some(2) => {
+                assert!(stderr.contains("activity"), "{stderr}");
+                let now = snapshot(&out);
+                for (path, bytes) in &before {
+                    if !path.starts_with(out.join("2026-10-31"))
+                        && !path.ends_with("history.csv")
+                        && !path.ends_with("latest")
+                    {
+                        assert_eq!(now.get(path), Some(bytes), "{} changed", path.display());
+                    }
+                }
+            }
+            other => panic!("exit {other:?}: {stderr}"),
+        }
+        fs::rename(dir.path().join("activity.copy"), data.join("activity.csv")).unwrap();
+    }
+    assert_eq!(leftovers(&out), Vec::<String>::new());
+}

@@ -109,3 +109,46 @@ fn a_second_writer_waits_for_the_first() {
     );
     assert!(out.join("2026-01-01/index.html").is_file());
 }
+
+#[test]
+fn a_shared_output_folder_is_readable_by_others() {
+    let dir = tempfile::tempdir().unwrap();
+    bundle(dir.path());
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        "[output]\nprivate = false\n",
+    )
+    .unwrap();
+    assert_eq!(run(dir.path()).status.code(), Some(0));
+    let day = dir.path().join("out/2026-01-01");
+    assert_eq!(mode(&day), 0o755);
+    assert_eq!(mode(&day.join("index.html")), 0o644);
+}
+
+#[test]
+fn logs_at_info_level_name_no_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_org-insights"))
+        .args(["--log-format", "json", "run", "--out", "out", "--data"])
+        .arg(&sample)
+        .current_dir(dir.path())
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(logs.contains("report written"), "{logs}");
+    let accounts = fs::read_to_string(sample.join("accounts.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(accounts.trim_start_matches('\u{feff}').as_bytes());
+    for record in reader.records() {
+        let record = record.unwrap();
+        // account_id, email and name of every account.
+        for cell in [&record[1], &record[2], &record[3]] {
+            let cell = cell.trim();
+            if cell.len() > 2 {
+                assert!(!logs.contains(cell), "{cell:?} in the logs");
+            }
+        }
+    }
+}

@@ -6,6 +6,7 @@ mod common;
 use std::path::Path;
 
 use org_insights::pipeline::{run, RunRequest};
+use org_insights::report::write::Access;
 use org_insights::runner::RunControl;
 use serde_json::{json, Value};
 
@@ -17,6 +18,7 @@ fn sample_report() -> (tempfile::TempDir, Value) {
         as_of: None,
         timezone: chrono_tz::UTC,
         progress: false,
+        access: Access::Private,
     };
     let outcome = run(&request, &RunControl::default()).expect("the sample loads");
     let json =

@@ -2,7 +2,8 @@
 //! sibling directory, which is then swapped into place with one rename.
 //! A failed or interrupted run leaves earlier reports as they were, and the
 //! next run clears what it left behind. Reports hold names and email
-//! addresses: directories are created 0700 and files 0600.
+//! addresses: directories are created 0700 and files 0600 unless the
+//! configuration shares them.
 
 use std::ffi::CString;
 use std::fs;
@@ -33,10 +34,40 @@ impl Drop for Scratch {
     }
 }
 
+/// Who may read the reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Directories 0700, files 0600: reports hold names and email addresses.
+    Private,
+    /// Directories 0755, files 0644: for a folder a web server publishes.
+    Shared,
+}
+
+impl Access {
+    fn dir_mode(self) -> u32 {
+        match self {
+            Access::Private => 0o700,
+            Access::Shared => 0o755,
+        }
+    }
+
+    fn file_mode(self) -> u32 {
+        match self {
+            Access::Private => 0o600,
+            Access::Shared => 0o644,
+        }
+    }
+}
+
 /// Writes `report` as `<out>/<as_of>/`, then updates history.csv and the
 /// `latest` link. Returns the report directory.
-pub fn publish(out: &Path, as_of: NaiveDate, report: &RenderedReport) -> anyhow::Result<PathBuf> {
-    private_dir()
+pub fn publish(
+    out: &Path,
+    as_of: NaiveDate,
+    report: &RenderedReport,
+    access: Access,
+) -> anyhow::Result<PathBuf> {
+    dir_builder(access)
         .recursive(true)
         .create(out)
         .with_context(|| format!("creating the output directory {}", out.display()))?;
@@ -48,13 +79,13 @@ pub fn publish(out: &Path, as_of: NaiveDate, report: &RenderedReport) -> anyhow:
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
     );
     let staging = out.join(format!(".{as_of}.tmp-{nonce}"));
-    private_dir()
+    dir_builder(access)
         .create(&staging)
         .with_context(|| format!("writing to the output directory {}", out.display()))?;
     let mut scratch = Scratch(Some(staging.clone()));
 
     for (relative, bytes) in &report.files {
-        write_file(&staging.join(relative), bytes)?;
+        write_file(&staging.join(relative), bytes, access)?;
     }
     sync_dir(&staging);
 
@@ -71,21 +102,21 @@ pub fn publish(out: &Path, as_of: NaiveDate, report: &RenderedReport) -> anyhow:
 
     let history_path = out.join("history.csv");
     let history = history::updated(Some(&history_path), &report.history)?;
-    replace_file(&history_path, &history, &nonce)?;
+    replace_file(&history_path, &history, &nonce, access)?;
     point_latest(out, &nonce)?;
     sync_dir(out);
     Ok(target)
 }
 
-fn private_dir() -> fs::DirBuilder {
+fn dir_builder(access: Access) -> fs::DirBuilder {
     let mut builder = fs::DirBuilder::new();
-    builder.mode(0o700);
+    builder.mode(access.dir_mode());
     builder
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+fn write_file(path: &Path, bytes: &[u8], access: Access) -> anyhow::Result<()> {
     if let Some(parent) = path.parent() {
-        private_dir()
+        dir_builder(access)
             .recursive(true)
             .create(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
@@ -94,7 +125,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .write(true)
         .create(true)
         .truncate(true)
-        .mode(0o600)
+        .mode(access.file_mode())
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(bytes)
@@ -103,13 +134,13 @@ fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Writes `path` through a temporary file and a rename.
-fn replace_file(path: &Path, bytes: &[u8], nonce: &str) -> anyhow::Result<()> {
+fn replace_file(path: &Path, bytes: &[u8], nonce: &str, access: Access) -> anyhow::Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temporary = path.with_file_name(format!(".{name}.tmp-{nonce}"));
-    write_file(&temporary, bytes)?;
+    write_file(&temporary, bytes, access)?;
     fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))
 }
 
