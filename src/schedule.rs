@@ -5,7 +5,8 @@
 //! once, so after a daylight-saving change they fire an hour off. Instead,
 //! every next run is computed here with croner in the configured zone (which
 //! knows both transitions) and handed to tokio-cron-scheduler as a one-shot
-//! job; each job schedules its successor before it runs the report.
+//! job; when it fires, the supervisor loop schedules the next and starts the
+//! report.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,11 +17,12 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use croner::parser::{CronParser, Seconds};
 use croner::Cron;
-use tokio::sync::Mutex;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, Mutex};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::config::Config;
-use crate::pipeline::RunRequest;
+use crate::pipeline::{Abandoned, RunRequest};
 use crate::runner::{self, RunControl};
 
 /// How long a run in progress may take to finish after SIGINT or SIGTERM.
@@ -87,8 +89,13 @@ struct Daemon {
 
 /// Runs until SIGINT or SIGTERM. With `run_now`, or when `catch_up` finds
 /// that the newest report missed a scheduled run, runs once at start.
+///
+/// A supervisor loop owns the schedule: it hands tokio-cron-scheduler one
+/// one-shot job at a time, whose only work is to say that it fired; the loop
+/// then schedules the next one and starts the run. Job callbacks never call
+/// back into the scheduler.
 pub async fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
-    let scheduler = JobScheduler::new()
+    let mut scheduler = JobScheduler::new()
         .await
         .context("starting the scheduler")?;
     let daemon = Arc::new(Daemon {
@@ -101,9 +108,12 @@ pub async fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
         timezone = %daemon.config.schedule.timezone(),
         "scheduler started"
     );
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
 
+    let (fired, mut ticks) = mpsc::unbounded_channel();
     let missed = daemon.config.catch_up && missed_a_run(&daemon.config, Utc::now());
-    schedule_next(&scheduler, daemon.clone()).await?;
+    schedule_after(&scheduler, &daemon.config.schedule, Utc::now(), &fired).await?;
     scheduler.start().await.context("starting the scheduler")?;
     if run_now || missed {
         if missed && !run_now {
@@ -112,10 +122,32 @@ pub async fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
         tokio::spawn(run_guarded(daemon.clone(), "start"));
     }
 
-    wait_for_signal().await?;
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => {
+                tracing::info!("SIGTERM received");
+                break;
+            }
+            _ = interrupt.recv() => {
+                tracing::info!("SIGINT received");
+                break;
+            }
+            Some(at) = ticks.recv() => {
+                // Times are kept in whole seconds, rounded down: a job can
+                // fire up to a second early. Wait for the exact time.
+                if let Ok(early) = (at - Utc::now()).to_std() {
+                    tokio::time::sleep(early).await;
+                }
+                // After a long pause (a suspended machine) missed ticks are
+                // not run one after another: the next follows now.
+                schedule_after(&scheduler, &daemon.config.schedule, at.max(Utc::now()), &fired).await?;
+                tokio::spawn(run_guarded(daemon.clone(), "schedule"));
+            }
+        }
+    }
+
     tracing::info!("stopping: no new runs");
     daemon.control.cancel();
-    let mut scheduler = scheduler;
     let _ = scheduler.shutdown().await;
     // Let a run in progress finish; past the grace period it is abandoned,
     // which never leaves partial output (see RunControl).
@@ -133,58 +165,46 @@ pub async fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Adds a one-shot job for the next run after now.
-async fn schedule_next(scheduler: &JobScheduler, daemon: Arc<Daemon>) -> anyhow::Result<()> {
-    let job = next_job(daemon, Utc::now())?;
-    scheduler
-        .add(job)
-        .await
-        .context("scheduling the next run")?;
-    Ok(())
-}
-
-/// A one-shot job for the first run after `after`.
-///
-/// tokio-cron-scheduler keeps a one-shot's time in whole seconds, rounded
-/// down, so a job may fire up to a second early: it then waits for its exact
-/// time, and its successor is computed from that time, never from the early
-/// clock (which would run the same tick twice).
-fn next_job(daemon: Arc<Daemon>, after: DateTime<Utc>) -> anyhow::Result<Job> {
-    let at = daemon
-        .config
-        .schedule
+/// Hands the scheduler a one-shot job for the first run after `after`; the
+/// job reports its time on `fired`. Retried a few times: without a next job
+/// the schedule would stop, so failing here stops the program (exit 1, for
+/// systemd to restart it) rather than leave it idle.
+async fn schedule_after(
+    scheduler: &JobScheduler,
+    schedule: &Schedule,
+    after: DateTime<Utc>,
+    fired: &mpsc::UnboundedSender<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    let at = schedule
         .next_after(after)
         .context("the cron expression has no future run")?;
-    let wait = (at - Utc::now()).to_std().unwrap_or_default();
-    tracing::debug!(next = %at, "next run scheduled");
-    let job = Job::new_one_shot_at_instant_async(Instant::now() + wait, move |_id, scheduler| {
-        let daemon = daemon.clone();
-        Box::pin(async move {
-            if let Ok(early) = (at - Utc::now()).to_std() {
-                tokio::time::sleep(early).await;
+    let mut tries = 0;
+    loop {
+        let wait = (at - Utc::now()).to_std().unwrap_or_default();
+        let fired = fired.clone();
+        let job =
+            Job::new_one_shot_at_instant_async(Instant::now() + wait, move |_id, _scheduler| {
+                let fired = fired.clone();
+                Box::pin(async move {
+                    let _ = fired.send(at);
+                })
+            });
+        let added = match job {
+            Ok(job) => scheduler.add(job).await.map(|_| ()),
+            Err(err) => Err(err),
+        };
+        match added {
+            Ok(()) => {
+                tracing::debug!(next = %at, "next run scheduled");
+                return Ok(());
             }
-            if daemon.control.is_cancelled() {
-                return;
+            Err(err) if tries < 3 => {
+                tracing::warn!(error = %err, "scheduling the next run failed; trying again");
+                tries += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
-            // After a long pause (a suspended machine), missed ticks are
-            // not run one after another: the successor follows now.
-            chain(&scheduler, daemon.clone(), at.max(Utc::now())).await;
-            run_guarded(daemon, "schedule").await;
-        })
-    })
-    .context("creating the next run")?;
-    Ok(job)
-}
-
-/// Schedules the successor of the job that is firing now.
-async fn chain(scheduler: &JobScheduler, daemon: Arc<Daemon>, after: DateTime<Utc>) {
-    match next_job(daemon, after) {
-        Ok(job) => {
-            if let Err(err) = scheduler.add(job).await {
-                tracing::error!(error = %err, "could not schedule the next run");
-            }
+            Err(err) => return Err(anyhow::anyhow!("scheduling the next run: {err}")),
         }
-        Err(err) => tracing::error!(error = %format!("{err:#}"), "could not schedule the next run"),
     }
 }
 
@@ -210,6 +230,9 @@ async fn run_guarded(daemon: Arc<Daemon>, trigger: &'static str) {
         tokio::task::spawn_blocking(move || runner::run(&request, email.as_ref(), &control)).await;
     match result {
         Ok(Ok(_)) => tracing::info!(trigger, "run finished"),
+        Ok(Err(err)) if err.downcast_ref::<Abandoned>().is_some() => {
+            tracing::warn!(trigger, "run abandoned: the program is stopping")
+        }
         Ok(Err(err)) => tracing::error!(trigger, error = %format!("{err:#}"), "run failed"),
         Err(err) => tracing::error!(trigger, error = %err, "run failed: the run panicked"),
     }
@@ -234,17 +257,6 @@ fn newest_report_time(out_dir: &Path) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(generated)
         .ok()
         .map(|t| t.with_timezone(&Utc))
-}
-
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
-    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
-    tokio::select! {
-        _ = terminate.recv() => tracing::info!("SIGTERM received"),
-        _ = interrupt.recv() => tracing::info!("SIGINT received"),
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -156,7 +156,7 @@ fn free_bytes(path: &Path) -> u64 {
 }
 
 #[test]
-fn a_data_file_deleted_while_the_run_reads_it() {
+fn a_data_file_deleted_or_truncated_while_the_run_reads_it() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let generated = run_binary(
@@ -179,7 +179,7 @@ fn a_data_file_deleted_while_the_run_reads_it() {
     assert_eq!(first.status.code(), Some(0));
     let before = snapshot(&out);
 
-    for delay in [0, 50, 150, 400] {
+    for (trial, delay) in [0, 50, 150, 400, 0, 50, 150, 400].into_iter().enumerate() {
         fs::copy(data.join("activity.csv"), dir.path().join("activity.copy")).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_org-insights"))
             .args([
@@ -198,13 +198,23 @@ fn a_data_file_deleted_while_the_run_reads_it() {
             .spawn()
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(delay));
-        fs::remove_file(data.join("activity.csv")).unwrap();
+        if trial % 2 == 0 {
+            fs::remove_file(data.join("activity.csv")).unwrap();
+        } else {
+            // Cut in the middle of a record, as an interrupted copy leaves it.
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .open(data.join("activity.csv"))
+                .unwrap();
+            let length = file.metadata().unwrap().len();
+            file.set_len(length / 2 + 7).unwrap();
+        }
         let output = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         match output.status.code() {
-            // Read before the deletion: a whole report.
+            // Read before the change: a whole report.
             Some(0) => assert!(out.join("2026-10-31/index.html").is_file()),
-            // Deleted under it: a clear error naming the file, nothing written.
+            // Changed under it: a clear error naming the file, nothing written.
             Some(1) | Some(2) => {
                 assert!(stderr.contains("activity"), "{stderr}");
                 let now = snapshot(&out);

@@ -103,7 +103,9 @@ fn assert_no_overlap(messages: &[String]) {
                 assert!(!running, "two runs at once: {messages:?}");
                 running = true;
             }
-            "run finished" | "run failed" => running = false,
+            "run finished" | "run failed" | "run abandoned: the program is stopping" => {
+                running = false
+            }
             _ => {}
         }
     }

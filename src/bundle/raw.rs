@@ -51,11 +51,28 @@ fn normalize_header(name: &str) -> String {
 }
 
 /// Opens `file`; `scratch` receives the decompressed copy of a `.csv.gz`.
+///
+/// Every file is read from a private copy in `scratch`: polars maps files
+/// into memory, and a file cut short under a mapping kills the process
+/// (SIGBUS); the copy also keeps the checking scan and the computing scan
+/// on the same bytes if the export is replaced mid-run.
 pub fn open(file: &TableFile, scratch: &Path) -> Result<RawTable, Vec<Problem>> {
     let display = file.display_name();
+    let snapshot = |extension: &str| -> Result<PathBuf, Vec<Problem>> {
+        let copy = scratch.join(format!("{}.{extension}", file.table.name()));
+        std::fs::copy(&file.path, &copy)
+            .map_err(|err| vec![Problem::file(&display, format!("a readable file ({err})"))])?;
+        Ok(copy)
+    };
     match file.format {
-        Format::Parquet => open_parquet(file, display),
-        Format::Csv => open_csv(file, display, file.path.clone()),
+        Format::Parquet => {
+            let copy = snapshot("parquet")?;
+            open_parquet(file, display, &copy)
+        }
+        Format::Csv => {
+            let copy = snapshot("csv")?;
+            open_csv(file, display, copy)
+        }
         Format::CsvGz => {
             let plain = scratch.join(format!("{}.csv", file.table.name()));
             gunzip(&file.path, &plain).map_err(|err| {
@@ -203,7 +220,7 @@ pub fn csv_error_problem(display: &str, err: &csv::Error) -> Problem {
     }
 }
 
-fn open_parquet(file: &TableFile, display: String) -> Result<RawTable, Vec<Problem>> {
+fn open_parquet(file: &TableFile, display: String, path: &Path) -> Result<RawTable, Vec<Problem>> {
     let args = ScanArgsParquet {
         row_index: row_index(),
         ..Default::default()
@@ -215,7 +232,7 @@ fn open_parquet(file: &TableFile, display: String) -> Result<RawTable, Vec<Probl
         )]
     };
     let mut frame =
-        LazyFrame::scan_parquet(polars_path(&file.path, &display)?, args).map_err(not_parquet)?;
+        LazyFrame::scan_parquet(polars_path(path, &display)?, args).map_err(not_parquet)?;
     let schema = frame.collect_schema().map_err(not_parquet)?;
     let names: Vec<(PlSmallStr, DataType)> = schema
         .iter()
