@@ -264,28 +264,26 @@ fn activity(rng: &mut Rng, options: &Options, world: &World) -> anyhow::Result<(
     let schema = activity_chunk(rng, options, world, &ghosts, first_day, 0)?
         .schema()
         .clone();
-    let mut remaining = options.events;
+    let mut chunks = |write: &mut dyn FnMut(&DataFrame) -> PolarsResult<()>| -> anyhow::Result<()> {
+        let mut remaining = options.events;
+        while remaining > 0 {
+            let rows = remaining.min(CHUNK);
+            write(&activity_chunk(
+                rng, options, world, &ghosts, first_day, rows,
+            )?)?;
+            remaining -= rows;
+        }
+        Ok(())
+    };
     match options.format {
         OutputFormat::Parquet => {
             let mut writer = ParquetWriter::new(file).batched(&schema)?;
-            while remaining > 0 {
-                let rows = remaining.min(CHUNK);
-                writer.write_batch(&activity_chunk(
-                    rng, options, world, &ghosts, first_day, rows,
-                )?)?;
-                remaining -= rows;
-            }
+            chunks(&mut |chunk| writer.write_batch(chunk))?;
             writer.finish()?;
         }
         OutputFormat::Csv => {
             let mut writer = CsvWriter::new(file).batched(&schema)?;
-            while remaining > 0 {
-                let rows = remaining.min(CHUNK);
-                writer.write_batch(&activity_chunk(
-                    rng, options, world, &ghosts, first_day, rows,
-                )?)?;
-                remaining -= rows;
-            }
+            chunks(&mut |chunk| writer.write_batch(chunk))?;
             writer.finish()?;
         }
     }

@@ -6,7 +6,8 @@ pub mod model;
 pub mod oracle;
 pub mod smtp;
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Runs the real binary with `args` in `cwd`.
@@ -31,4 +32,28 @@ pub fn leftovers(out: &Path) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Every file and link below `dir` with its bytes (a link: its target), to
+/// compare a folder before and after a run. The lock file holds the pid of
+/// the last writer, not a report, and is left out.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&path).unwrap();
+                files.insert(path, target.into_os_string().into_encoded_bytes());
+            } else if meta.is_dir() {
+                stack.push(path);
+            } else if !path.ends_with(".org-insights.lock") {
+                let bytes = std::fs::read(&path).unwrap();
+                files.insert(path, bytes);
+            }
+        }
+    }
+    files
 }
