@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config};
 use crate::generate::{self, OutputFormat};
+use crate::import;
 use crate::pipeline::{self, RunRequest};
 use crate::problems::{BadInput, Problem};
 use crate::runner::{self, RunControl};
@@ -53,9 +54,33 @@ pub enum Command {
     /// Run the report on the cron schedule of the configuration file until
     /// SIGINT or SIGTERM, mailing the digest when [email] enabled = true.
     Schedule,
+    /// Turn the CSV exports of admin.atlassian.com into a bundle, adding
+    /// each day's "last seen" dates to the activity history.
+    Import(ImportArgs),
     /// Write a deterministic synthetic bundle (for benchmarks and demos):
     /// the same options and seed give the same files.
     Generate(GenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The users export (Directory > Users > Export users).
+    #[arg(long, value_name = "FILE")]
+    pub users: PathBuf,
+    /// The managed accounts export (Directory > Managed accounts > Export
+    /// accounts): who is managed, their two-step verification and SSO.
+    #[arg(long, value_name = "FILE")]
+    pub managed: Option<PathBuf>,
+    /// The external users export (Security > External users > Export).
+    #[arg(long, value_name = "FILE")]
+    pub external: Option<PathBuf>,
+    /// The organization's verified domains, comma-separated. Without
+    /// --managed, accounts on them are taken as managed.
+    #[arg(long, value_name = "DOMAINS", value_delimiter = ',')]
+    pub verified_domains: Vec<String>,
+    /// The bundle directory to write or update.
+    #[arg(long, value_name = "DIR")]
+    pub into: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -154,6 +179,27 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Schedule) => serve(config, cli.run_now),
+        Some(Command::Import(args)) => {
+            let summary = import::import(&import::ImportOptions {
+                users: args.users,
+                managed: args.managed,
+                external: args.external,
+                verified_domains: args.verified_domains,
+                into: args.into.clone(),
+            })?;
+            for name in &summary.unknown_products {
+                tracing::warn!(product = %name, "a product name with no known key: kept as a slug");
+            }
+            println!(
+                "{}: {} accounts, {} access rows, {} new activity rows ({} in all)",
+                args.into.display(),
+                summary.accounts,
+                summary.access_rows,
+                summary.new_activity_rows,
+                summary.activity_rows
+            );
+            Ok(())
+        }
         Some(Command::Generate(args)) => {
             let options = generate::Options {
                 accounts: args.accounts,

@@ -8,6 +8,7 @@ pub mod data_quality;
 pub mod email;
 pub mod findings;
 pub mod generate;
+pub mod import;
 pub mod insights;
 pub mod pipeline;
 pub mod problems;

@@ -146,7 +146,7 @@ fn replace_file(path: &Path, bytes: &[u8], nonce: &str, access: Access) -> anyho
 
 /// Swaps two directories in one step (Linux `renameat2` with
 /// `RENAME_EXCHANGE`), so the dated path never goes missing.
-fn exchange(a: &Path, b: &Path) -> anyhow::Result<()> {
+pub(crate) fn exchange(a: &Path, b: &Path) -> anyhow::Result<()> {
     let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).context("a path holds a NUL byte");
     let (ca, cb) = (c(a)?, c(b)?);
     // SAFETY: both pointers are valid NUL-terminated strings for the call.

@@ -1,0 +1,303 @@
+//! `org-insights import` on exports written from admin.atlassian.com's
+//! published layouts (fixtures/exports): the bundle rows it writes, three
+//! days of imports building up the history and the trends, and bad exports.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::run_binary;
+use polars::prelude::*;
+
+fn export(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/exports")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn import(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut all = vec!["import", "--into", "bundle"];
+    all.extend_from_slice(args);
+    let output = run_binary(dir, &all);
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn rows(path: PathBuf) -> Vec<Vec<String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+fn activity(dir: &Path) -> Vec<(String, String, String, String)> {
+    let path = dir.join("bundle/activity.parquet");
+    let frame = LazyFrame::scan_parquet(PlRefPath::new(path.to_str().unwrap()), Default::default())
+        .unwrap()
+        .select([
+            col("date").cast(DataType::String),
+            col("account_id"),
+            col("product"),
+            col("site").fill_null(lit("")),
+        ])
+        .collect()
+        .unwrap();
+    let text = |c: &str| -> Vec<String> {
+        frame
+            .column(c)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap_or("").to_string())
+            .collect()
+    };
+    let (d, a, p, s) = (
+        text("date"),
+        text("account_id"),
+        text("product"),
+        text("site"),
+    );
+    (0..frame.height())
+        .map(|i| (d[i].clone(), a[i].clone(), p[i].clone(), s[i].clone()))
+        .collect()
+}
+
+fn row(d: &str, a: &str, p: &str, s: &str) -> (String, String, String, String) {
+    (d.into(), a.into(), p.into(), s.into())
+}
+
+#[test]
+fn the_three_exports_make_a_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = import(
+        dir.path(),
+        &[
+            "--users",
+            &export("users-2026-03-01.csv"),
+            "--managed",
+            &export("managed-accounts.csv"),
+            "--external",
+            &export("external-users.csv"),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    // u1 appears twice (two groups): once. Managed from the managed export,
+    // u3 external from the external export; 2SV and SSO from the managed export.
+    assert_eq!(
+        rows(dir.path().join("bundle/accounts.csv")),
+        vec![
+            vec![
+                "u1",
+                "ana@acme.com",
+                "Ana Núñez",
+                "managed",
+                "active",
+                "off",
+                "true"
+            ],
+            vec![
+                "u2",
+                "bjorn@acme.com",
+                "Björn Ek",
+                "managed",
+                "active",
+                "on",
+                "false"
+            ],
+            vec![
+                "u3",
+                "zoe@partner.io",
+                "Zoë Partner",
+                "external",
+                "active",
+                "off",
+                "false"
+            ],
+            vec![
+                "u4",
+                "old@acme.com",
+                "Old Timer",
+                "managed",
+                "suspended",
+                "enforced",
+                "false"
+            ],
+        ]
+    );
+    // Access from role columns, last-seen columns and the managed export's
+    // site lists.
+    assert_eq!(
+        rows(dir.path().join("bundle/product_access.csv")),
+        vec![
+            vec!["u1", "confluence", "acme"],
+            vec!["u1", "confluence", "acme.atlassian.net"],
+            vec!["u1", "jira", "acme"],
+            vec!["u1", "jira", "acme.atlassian.net"],
+            vec!["u2", "jira", "acme"],
+            vec!["u2", "jira", "acme.atlassian.net"],
+            vec!["u2", "jira", "beta.atlassian.net"],
+            vec!["u3", "confluence", "acme"],
+            vec!["u4", "jira", "acme"],
+            vec!["u4", "jira", "acme.atlassian.net"],
+        ]
+    );
+    // One view per account, product and site on each last-seen date;
+    // "Never accessed" adds nothing.
+    assert_eq!(
+        activity(dir.path()),
+        vec![
+            row("2024-01-03", "u4", "jira", "acme"),
+            row("2026-02-27", "u2", "jira", "acme"),
+            row("2026-02-28", "u1", "confluence", "acme"),
+            row("2026-03-01", "u1", "jira", "acme"),
+            row("2026-03-01", "u3", "confluence", "acme"),
+        ]
+    );
+    // The bundle follows the contract: a report runs on it.
+    let output = run_binary(dir.path(), &["run", "--data", "bundle", "--out", "out"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn the_older_users_export_and_verified_domains() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = import(
+        dir.path(),
+        &[
+            "--users",
+            &export("users-old-format.csv"),
+            "--verified-domains",
+            "acme.com, other.org",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        rows(dir.path().join("bundle/accounts.csv")),
+        vec![
+            vec![
+                "o1",
+                "ola@acme.com",
+                "Ola Nordmann",
+                "managed",
+                "active",
+                "off",
+                "false"
+            ],
+            vec![
+                "o2",
+                "kari@acme.com",
+                "Kari Gone",
+                "managed",
+                "deactivated",
+                "off",
+                "false"
+            ],
+        ]
+    );
+    assert_eq!(
+        rows(dir.path().join("bundle/domains.csv")),
+        vec![vec!["acme.com", "true"], vec!["other.org", "true"]]
+    );
+    assert_eq!(
+        activity(dir.path()),
+        vec![
+            row("2021-07-01", "o2", "confluence", ""),
+            row("2021-08-12", "o1", "jira", "")
+        ]
+    );
+}
+
+#[test]
+fn daily_imports_build_the_history_idempotently() {
+    let dir = tempfile::tempdir().unwrap();
+    for day in ["01", "02", "03", "03"] {
+        let (code, stderr) = import(
+            dir.path(),
+            &[
+                "--users",
+                &export(&format!("users-2026-03-{day}.csv")),
+                "--verified-domains",
+                "acme.com",
+            ],
+        );
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    // Every day's new last-seen dates, each once; importing day 3 twice
+    // added nothing; nothing earlier was dropped.
+    assert_eq!(
+        activity(dir.path()),
+        vec![
+            row("2024-01-03", "u4", "jira", "acme"),
+            row("2026-02-27", "u2", "jira", "acme"),
+            row("2026-02-28", "u1", "confluence", "acme"),
+            row("2026-03-01", "u1", "jira", "acme"),
+            row("2026-03-01", "u3", "confluence", "acme"),
+            row("2026-03-02", "u1", "jira", "acme"),
+            row("2026-03-02", "u2", "confluence", "acme"),
+            row("2026-03-03", "u1", "confluence", "acme"),
+            row("2026-03-03", "u1", "jira", "acme"),
+            row("2026-03-03", "u3", "confluence", "acme"),
+            row("2026-03-03", "u3", "jira-service-management", "acme"),
+        ]
+    );
+    // The trends follow the history: views on 1, 2 and 3 March.
+    let output = run_binary(dir.path(), &["run", "--data", "bundle", "--out", "out"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("out/2026-03-03/insights.json")).unwrap())
+            .unwrap();
+    let daily = json["insights"]["active_users"]["daily"]
+        .as_array()
+        .unwrap();
+    let last_three: Vec<u64> = daily[27..]
+        .iter()
+        .map(|d| d["active"].as_u64().unwrap())
+        .collect();
+    // 1 Mar: u1, u3; 2 Mar: u1, u2; 3 Mar: u1, u3.
+    assert_eq!(last_three, vec![2, 2, 2]);
+    // u3 is external (partner.io is not verified); u2 deactivated on day 3.
+    assert_eq!(
+        json["insights"]["users_with_access"],
+        serde_json::json!({"managed": 1, "external": 1, "total": 2})
+    );
+}
+
+#[test]
+fn a_bad_export_names_file_line_and_column_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        import(dir.path(), &["--users", &export("users-2026-03-01.csv")]).0,
+        Some(0)
+    );
+    let before = common::snapshot(&dir.path().join("bundle"));
+    let (code, stderr) = import(dir.path(), &["--users", &export("users-bad.csv")]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "users-bad.csv: line 2, column 'last seen in jira - acme', value \"31 Feb 2026\""
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("users-bad.csv: line 3, column 'user id'"),
+        "{stderr}"
+    );
+    assert_eq!(common::snapshot(&dir.path().join("bundle")), before);
+}
