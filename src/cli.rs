@@ -223,6 +223,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 progress: true,
                 access: config.access,
             };
+            runner::import_waiting(config.import.as_ref(), &request.data_dir)?;
             let email = config.email.filter(|email| email.enabled);
             report_once(&request, email.as_ref())
         }

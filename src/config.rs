@@ -29,6 +29,23 @@ struct RawConfig {
     email: Option<RawEmail>,
     #[serde(default)]
     output: RawOutput,
+    import: Option<RawImport>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImport {
+    from: PathBuf,
+    #[serde(default)]
+    verified_domains: Vec<String>,
+}
+
+/// A drop folder of Atlassian's exports, imported into `data_dir` before
+/// each scheduled run and each `--run-now`.
+#[derive(Debug, Clone)]
+pub struct ImportConfig {
+    pub from: PathBuf,
+    pub verified_domains: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +115,7 @@ pub struct Config {
     pub email: Option<EmailConfig>,
     /// Who may read the reports (`[output] private`).
     pub access: Access,
+    pub import: Option<ImportConfig>,
 }
 
 /// Where and how the digest is sent. The password itself is never stored
@@ -162,6 +180,7 @@ impl Default for Config {
             catch_up: true,
             email: None,
             access: Access::Private,
+            import: None,
         }
     }
 }
@@ -222,6 +241,10 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
             Some(false) => Access::Shared,
             _ => Access::Private,
         },
+        import: raw.import.map(|import| ImportConfig {
+            from: base.join(import.from),
+            verified_domains: import.verified_domains,
+        }),
     })
 }
 

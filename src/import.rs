@@ -555,6 +555,76 @@ fn merge_activity(
     Ok((total - before, total))
 }
 
+/// Which export a file of the drop folder is, by its header.
+fn kind_of(path: &Path) -> Option<&'static str> {
+    let mut reader = csv::Reader::from_path(path).ok()?;
+    let header: Vec<String> = reader
+        .headers()
+        .ok()?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase())
+        .collect();
+    let has = |name: &str| header.iter().any(|h| h == name);
+    if has("atlassian id") && has("two-step verification") {
+        Some("managed")
+    } else if has("atlassian id") && has("user access to products") {
+        Some("external")
+    } else if (has("user id") || has("id")) && has("email") {
+        Some("users")
+    } else {
+        None
+    }
+}
+
+/// Imports every users export waiting in the drop folder `from` (oldest
+/// name first, with the latest managed and external exports there), then
+/// moves the files it read to `from/done/`. Nothing waiting: nothing done.
+pub fn from_folder(
+    from: &Path,
+    verified_domains: &[String],
+    into: &Path,
+) -> anyhow::Result<Option<ImportSummary>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(from)
+        .with_context(|| format!("reading the drop folder {}", from.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+        .collect();
+    files.sort();
+    let of_kind = |kind: &str| -> Vec<PathBuf> {
+        files
+            .iter()
+            .filter(|p| kind_of(p) == Some(kind))
+            .cloned()
+            .collect()
+    };
+    let users = of_kind("users");
+    if users.is_empty() {
+        return Ok(None);
+    }
+    let managed = of_kind("managed").last().cloned();
+    let external = of_kind("external").last().cloned();
+    let mut last = ImportSummary::default();
+    for users_export in &users {
+        last = import(&ImportOptions {
+            users: users_export.clone(),
+            managed: managed.clone(),
+            external: external.clone(),
+            verified_domains: verified_domains.to_vec(),
+            into: into.to_path_buf(),
+        })?;
+    }
+    let done = from.join("done");
+    std::fs::create_dir_all(&done).with_context(|| format!("creating {}", done.display()))?;
+    for path in users.iter().chain(managed.iter()).chain(external.iter()) {
+        if let Some(name) = path.file_name() {
+            std::fs::rename(path, done.join(name))
+                .with_context(|| format!("moving {} to {}", path.display(), done.display()))?;
+        }
+    }
+    Ok(Some(last))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::config::EmailConfig;
+use std::path::Path;
+
+use crate::config::{EmailConfig, ImportConfig};
 use crate::email;
+use crate::import;
 use crate::pipeline::{self, RunOutcome, RunRequest};
 
 /// Shared between a run and whoever may stop it.
@@ -39,6 +42,22 @@ impl RunControl {
     pub fn wait_for_writes(&self) {
         drop(self.writing.lock().unwrap_or_else(|e| e.into_inner()));
     }
+}
+
+/// Imports what waits in the drop folder of `[import]` into the bundle; a
+/// failed import fails the run before anything is written.
+pub fn import_waiting(import: Option<&ImportConfig>, data_dir: &Path) -> anyhow::Result<()> {
+    let Some(import) = import else {
+        return Ok(());
+    };
+    if let Some(summary) = import::from_folder(&import.from, &import.verified_domains, data_dir)? {
+        tracing::info!(
+            accounts = summary.accounts,
+            new_activity_rows = summary.new_activity_rows,
+            "exports imported"
+        );
+    }
+    Ok(())
 }
 
 /// The report was written but the digest could not be sent (exit code 3).

@@ -226,8 +226,12 @@ async fn run_guarded(daemon: Arc<Daemon>, trigger: &'static str) {
     };
     let email = daemon.config.email.clone().filter(|email| email.enabled);
     let control = daemon.control.clone();
-    let result =
-        tokio::task::spawn_blocking(move || runner::run(&request, email.as_ref(), &control)).await;
+    let import = daemon.config.import.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        runner::import_waiting(import.as_ref(), &request.data_dir)?;
+        runner::run(&request, email.as_ref(), &control)
+    })
+    .await;
     match result {
         Ok(Ok(_)) => tracing::info!(trigger, "run finished"),
         Ok(Err(err)) if err.downcast_ref::<Abandoned>().is_some() => {

@@ -36,8 +36,8 @@ fn rows(path: PathBuf) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn activity(dir: &Path) -> Vec<(String, String, String, String)> {
-    let path = dir.join("bundle/activity.parquet");
+fn activity(bundle: &Path) -> Vec<(String, String, String, String)> {
+    let path = bundle.join("activity.parquet");
     let frame = LazyFrame::scan_parquet(PlRefPath::new(path.to_str().unwrap()), Default::default())
         .unwrap()
         .select([
@@ -151,7 +151,7 @@ fn the_three_exports_make_a_bundle() {
     // One view per account, product and site on each last-seen date;
     // "Never accessed" adds nothing.
     assert_eq!(
-        activity(dir.path()),
+        activity(&dir.path().join("bundle")),
         vec![
             row("2024-01-03", "u4", "jira", "acme"),
             row("2026-02-27", "u2", "jira", "acme"),
@@ -211,7 +211,7 @@ fn the_older_users_export_and_verified_domains() {
         vec![vec!["acme.com", "true"], vec!["other.org", "true"]]
     );
     assert_eq!(
-        activity(dir.path()),
+        activity(&dir.path().join("bundle")),
         vec![
             row("2021-07-01", "o2", "confluence", ""),
             row("2021-08-12", "o1", "jira", "")
@@ -237,7 +237,7 @@ fn daily_imports_build_the_history_idempotently() {
     // Every day's new last-seen dates, each once; importing day 3 twice
     // added nothing; nothing earlier was dropped.
     assert_eq!(
-        activity(dir.path()),
+        activity(&dir.path().join("bundle")),
         vec![
             row("2024-01-03", "u4", "jira", "acme"),
             row("2026-02-27", "u2", "jira", "acme"),
@@ -300,4 +300,53 @@ fn a_bad_export_names_file_line_and_column_and_changes_nothing() {
         "{stderr}"
     );
     assert_eq!(common::snapshot(&dir.path().join("bundle")), before);
+}
+
+#[test]
+fn run_now_imports_what_waits_in_the_drop_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    fs::create_dir(&exports).unwrap();
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        "data_dir = \"data\"\nout_dir = \"out\"\n\n[import]\nfrom = \"exports\"\nverified_domains = [\"acme.com\"]\n",
+    )
+    .unwrap();
+    // Nothing waiting and no bundle yet: the run has nothing to read.
+    assert_eq!(
+        run_binary(dir.path(), &["--run-now"]).status.code(),
+        Some(2)
+    );
+
+    for (day, file) in [("01", "export-users-a.csv"), ("02", "export-users-b.csv")] {
+        fs::copy(
+            export(&format!("users-2026-03-{day}.csv")),
+            exports.join(file),
+        )
+        .unwrap();
+    }
+    fs::copy(export("managed-accounts.csv"), exports.join("managed.csv")).unwrap();
+    let output = run_binary(dir.path(), &["--run-now"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut done: Vec<String> = fs::read_dir(exports.join("done"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    done.sort();
+    assert_eq!(
+        done,
+        ["export-users-a.csv", "export-users-b.csv", "managed.csv"]
+    );
+    // Both days' last-seen dates, as in the daily import test.
+    assert_eq!(activity(&dir.path().join("data")).len(), 7);
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("out/latest/insights.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["as_of"], "2026-03-02");
 }
