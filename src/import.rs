@@ -52,6 +52,8 @@ struct Person {
 
 #[derive(Default)]
 struct Collected {
+    /// Whether a managed accounts export was read (2SV and SSO are known).
+    managed_export: bool,
     people: BTreeMap<String, Person>,
     access: BTreeSet<(String, String, String)>,
     seen: BTreeSet<(NaiveDate, String, String, String)>,
@@ -368,6 +370,7 @@ pub fn import(options: &ImportOptions) -> anyhow::Result<ImportSummary> {
     );
     if let Some(path) = &options.managed {
         read_managed(&Export::read(path)?, &mut collected, &mut problems);
+        collected.managed_export = true;
     }
     if let Some(path) = &options.external {
         read_external(&Export::read(path)?, &mut collected, &mut problems);
@@ -509,6 +512,17 @@ fn stage(
         domains.write_record([domain.as_str(), "true"])?;
     }
     domains.flush()?;
+
+    // What the exports do not record shows as "no data", not as zeros.
+    let mut not_recorded = vec!["external_two_step", "external_policy", "mobile_usage"];
+    if !collected.managed_export {
+        not_recorded.push("managed_authentication");
+    }
+    let manifest = format!(
+        "# Written by org-insights import.\nsource = \"Atlassian's user exports\"\nnot_recorded = [{}]\n",
+        not_recorded.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")
+    );
+    std::fs::write(staging.join(crate::bundle::manifest::FILE), manifest)?;
 
     let (new_rows, total) = merge_activity(into, staging, &collected.seen)?;
     Ok(ImportSummary {

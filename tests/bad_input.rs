@@ -445,3 +445,15 @@ fn run_now_takes_its_folders_from_the_configuration() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_bundle_toml_naming_no_insight() {
+    let case = Case::new(&[
+        ("accounts.csv", ACCOUNTS.as_bytes()),
+        (
+            "bundle.toml",
+            b"not_recorded = [\"mobile_usage\", \"moon_phase\"]\n",
+        ),
+    ]);
+    assert_rejected(&case, &["bundle.toml", "moon_phase"]);
+}

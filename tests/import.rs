@@ -160,13 +160,29 @@ fn the_three_exports_make_a_bundle() {
             row("2026-03-01", "u3", "confluence", "acme"),
         ]
     );
-    // The bundle follows the contract: a report runs on it.
+    // The bundle follows the contract: a report runs on it. What the
+    // exports do not record shows as "no data", not as zeros.
     let output = run_binary(dir.path(), &["run", "--data", "bundle", "--out", "out"]);
     assert_eq!(
         output.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("out/latest/insights.json")).unwrap())
+            .unwrap();
+    for key in ["external_two_step", "external_policy", "mobile_usage"] {
+        assert!(json["insights"][key].is_null(), "{key}");
+        assert_eq!(
+            json["missing"][key],
+            "not recorded by Atlassian's user exports (bundle.toml)"
+        );
+    }
+    // The managed export gives 2SV and SSO: u1 SSO, u2 2SV on; u4 suspended.
+    assert_eq!(
+        json["insights"]["managed_authentication"],
+        serde_json::json!({"sso": 1, "two_step_enabled": 1, "two_step_disabled": 0})
     );
 }
 
@@ -216,6 +232,12 @@ fn the_older_users_export_and_verified_domains() {
             row("2021-07-01", "o2", "confluence", ""),
             row("2021-08-12", "o1", "jira", "")
         ]
+    );
+    // Without the managed export, 2SV and SSO are unknown too.
+    let manifest = fs::read_to_string(dir.path().join("bundle/bundle.toml")).unwrap();
+    assert!(
+        manifest.contains("\"managed_authentication\""),
+        "{manifest}"
     );
 }
 

@@ -2,6 +2,7 @@
 //! with polars and checking every cell against the data contract.
 
 mod locate;
+pub mod manifest;
 mod raw;
 pub mod spec;
 mod validate;
@@ -22,6 +23,8 @@ use crate::problems::{BadInput, Problem, Problems};
 /// A bundle whose every table follows the contract.
 pub struct Bundle {
     pub dir: PathBuf,
+    /// What the bundle's source does not record (`bundle.toml`).
+    pub manifest: manifest::Manifest,
     tables: BTreeMap<Table, LoadedTable>,
     /// Holds decompressed copies of `.csv.gz` files for as long as the
     /// lazy frames may read them.
@@ -66,6 +69,10 @@ pub fn load(dir: &Path) -> anyhow::Result<Bundle> {
         .context("creating a scratch directory for decompressed files")?;
 
     let mut problems = Problems::default();
+    let manifest = manifest::read(dir).unwrap_or_else(|problem| {
+        problems.push(problem);
+        manifest::Manifest::default()
+    });
     let mut tables = BTreeMap::new();
     for (table, file) in files {
         let raw = match raw::open(&file, scratch.path()) {
@@ -97,6 +104,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Bundle> {
     problems.into_result()?;
     Ok(Bundle {
         dir: dir.to_path_buf(),
+        manifest,
         tables,
         _scratch: scratch,
     })

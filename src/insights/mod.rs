@@ -100,6 +100,9 @@ pub struct Context {
     sites: Option<LazyFrame>,
     domains: Option<LazyFrame>,
     activity: Option<ActivityFacts>,
+    /// Insights the bundle's source does not record, and the source.
+    not_recorded: Vec<String>,
+    source: Option<String>,
 }
 
 impl Context {
@@ -120,6 +123,8 @@ impl Context {
             sites: in_memory(Table::Sites)?,
             domains: in_memory(Table::Domains)?,
             activity: None,
+            not_recorded: bundle.manifest.not_recorded.clone(),
+            source: bundle.manifest.source.clone(),
         };
         if let Some(activity) = bundle.frame(Table::Activity) {
             let site_facts = ctx.site_facts()?;
@@ -276,7 +281,37 @@ pub fn compute(ctx: &Context) -> PolarsResult<Computed> {
         rovo_active: rovo_active::compute(ctx).transpose()?,
         ai_active: ai_active::compute(ctx).transpose()?,
     };
-    Ok(Computed { insights, missing })
+    let mut computed = Computed { insights, missing };
+    for key in &ctx.not_recorded {
+        computed.insights.clear(key);
+        let source = ctx.source.as_deref().unwrap_or("the source of this bundle");
+        computed
+            .missing
+            .entry(key.clone())
+            .or_insert_with(|| format!("not recorded by {source} (bundle.toml)"));
+    }
+    Ok(computed)
+}
+
+impl Insights {
+    /// Forgets the figures of one insight: they will show as "no data".
+    fn clear(&mut self, key: &str) {
+        match key {
+            "users_with_access" => self.users_with_access = None,
+            "domains" => self.domains = None,
+            "managed_authentication" => self.managed_authentication = None,
+            "external_two_step" => self.external_two_step = None,
+            "external_policy" => self.external_policy = None,
+            "active_users" => self.active_users = None,
+            "active_by_product" => self.active_by_product = None,
+            "trello_by_plan" => self.trello_by_plan = None,
+            "mobile_usage" => self.mobile_usage = None,
+            "rovo_access" => self.rovo_access = None,
+            "rovo_active" => self.rovo_active = None,
+            "ai_active" => self.ai_active = None,
+            _ => {}
+        }
+    }
 }
 
 /// `part / whole × 100`, rounded to one decimal with ties away from zero,
