@@ -383,6 +383,7 @@ pub fn import(options: &ImportOptions) -> anyhow::Result<ImportSummary> {
         .map(|d| d.trim().to_lowercase())
         .filter(|d| !d.is_empty())
         .collect();
+    reconcile_sites(&mut collected);
     // Without the managed export, an account on a verified domain is managed.
     let only_users = options.managed.is_none();
     for person in collected.people.values_mut() {
@@ -395,6 +396,39 @@ pub fn import(options: &ImportOptions) -> anyhow::Result<ImportSummary> {
         }
     }
     write_bundle(options, collected, &verified)
+}
+
+/// The users export names a site by its short name (`acme`), the managed
+/// accounts export by its address (`acme.atlassian.net`): a short name that
+/// begins exactly one known address is taken as that site.
+fn reconcile_sites(collected: &mut Collected) {
+    let addresses: BTreeSet<String> = collected
+        .access
+        .iter()
+        .map(|(_, _, site)| site.clone())
+        .filter(|site| site.contains('.'))
+        .collect();
+    let full = |site: &str| -> String {
+        if site.is_empty() || site.contains('.') {
+            return site.to_string();
+        }
+        let prefix = format!("{site}.");
+        let mut matches = addresses.iter().filter(|a| a.starts_with(&prefix));
+        match (matches.next(), matches.next()) {
+            (Some(address), None) => address.clone(),
+            _ => site.to_string(),
+        }
+    };
+    collected.access = collected
+        .access
+        .iter()
+        .map(|(id, product, site)| (id.clone(), product.clone(), full(site)))
+        .collect();
+    collected.seen = collected
+        .seen
+        .iter()
+        .map(|(day, id, product, site)| (*day, id.clone(), product.clone(), full(site)))
+        .collect();
 }
 
 fn write_bundle(
