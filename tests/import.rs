@@ -241,6 +241,8 @@ fn the_older_users_export_and_verified_domains() {
 #[test]
 fn daily_imports_build_the_history_idempotently() {
     let dir = tempfile::tempdir().unwrap();
+    // A staging folder left by an import that was killed is cleared.
+    fs::create_dir(dir.path().join(".bundle.import-99999")).unwrap();
     for day in ["01", "02", "03", "03"] {
         let (code, stderr) = import(
             dir.path(),
@@ -253,6 +255,7 @@ fn daily_imports_build_the_history_idempotently() {
         );
         assert_eq!(code, Some(0), "{stderr}");
     }
+    assert!(!dir.path().join(".bundle.import-99999").exists());
     // Every day's new last-seen dates, each once; importing day 3 twice
     // added nothing; nothing earlier was dropped.
     assert_eq!(
