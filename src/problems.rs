@@ -96,10 +96,6 @@ impl Problems {
         self.total == 0
     }
 
-    pub fn listed(&self) -> &[Problem] {
-        &self.listed
-    }
-
     pub fn total(&self) -> usize {
         self.total
     }

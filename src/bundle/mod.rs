@@ -8,7 +8,7 @@ pub mod spec;
 mod validate;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -22,7 +22,6 @@ use crate::problems::{BadInput, Problem, Problems};
 
 /// A bundle whose every table follows the contract.
 pub struct Bundle {
-    pub dir: PathBuf,
     /// What the bundle's source does not record (`bundle.toml`).
     pub manifest: manifest::Manifest,
     tables: BTreeMap<Table, LoadedTable>,
@@ -103,7 +102,6 @@ pub fn load(dir: &Path) -> anyhow::Result<Bundle> {
     }
     problems.into_result()?;
     Ok(Bundle {
-        dir: dir.to_path_buf(),
         manifest,
         tables,
         _scratch: scratch,
