@@ -52,6 +52,19 @@ fn killed_runs_never_leave_a_broken_report() {
     let dir = tempfile::tempdir().unwrap();
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
     let out = dir.path().join("out");
+    // How long a whole run takes here: kills land at random points of it.
+    let started = std::time::Instant::now();
+    let warm_up = Command::new(env!("CARGO_BIN_EXE_org-insights"))
+        .args(["run", "--data"])
+        .arg(&sample)
+        .arg("--out")
+        .arg(dir.path().join("warm-up"))
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(warm_up.status.success());
+    let run_ms = (started.elapsed().as_millis() as u64).max(20);
+
     let mut rng = fastrand::Rng::with_seed(11);
     let mut killed_mid_run = 0;
     for trial in 0..TRIALS {
@@ -68,7 +81,7 @@ fn killed_runs_never_leave_a_broken_report() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.u64(0..250)));
+        std::thread::sleep(Duration::from_millis(rng.u64(0..run_ms)));
         if child.try_wait().unwrap().is_none() {
             killed_mid_run += 1;
         }
