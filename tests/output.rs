@@ -74,23 +74,17 @@ fn leftovers_of_an_interrupted_run_are_cleared() {
 
 #[test]
 fn a_second_writer_waits_for_the_first() {
+    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     bundle(dir.path());
     let out = dir.path().join("out");
     fs::create_dir_all(&out).unwrap();
-    // Another writer holds the lock for a moment.
+    // Another writer holds the lock.
     let lock = fs::File::create(out.join(".org-insights.lock")).unwrap();
     // SAFETY: flock on a file this test owns.
     assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
-    let holder = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
-        drop(lock);
-    });
-    let output = run_binary(
-        dir.path(),
-        &[
-            "--log-format",
-            "json",
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_org-insights"))
+        .args([
             "run",
             "--data",
             "data",
@@ -98,15 +92,31 @@ fn a_second_writer_waits_for_the_first() {
             "out",
             "--as-of",
             "2026-01-01",
-        ],
-    );
-    holder.join().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+        ])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The run says it waits, and keeps waiting while the lock is held.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("another run is writing to this folder: waiting") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the run ended without waiting"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
     assert!(
-        stderr.contains("another run is writing to this folder: waiting"),
-        "{stderr}"
+        child.try_wait().unwrap().is_none(),
+        "the run did not wait for the lock"
     );
+    assert!(!out.join("2026-01-01").exists());
+    // Released: the run goes on and publishes.
+    drop(lock);
+    assert!(child.wait().unwrap().success());
     assert!(out.join("2026-01-01/index.html").is_file());
 }
 
