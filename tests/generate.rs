@@ -98,3 +98,34 @@ fn a_generated_bundle_passes_the_checks_and_fills_every_insight() {
             > 0
     );
 }
+
+#[test]
+fn checking_activity_in_slices_gives_the_same_report() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "data", "3", "parquet");
+    let run = |out: &str, slice_rows: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_org-insights"))
+            .args(["run", "--data", "data", "--out", out])
+            .current_dir(dir.path())
+            .env("RUST_LOG", "warn")
+            .env("ORG_INSIGHTS_SLICE_ROWS", slice_rows)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut json: serde_json::Value = serde_json::from_slice(
+            &fs::read(dir.path().join(out).join("latest/insights.json")).unwrap(),
+        )
+        .unwrap();
+        json["generated_at"] = serde_json::Value::Null;
+        json
+    };
+    // The checks read the 20,000 activity rows as one slice, then as seven.
+    let whole = run("whole", "1000000");
+    let sliced = run("sliced", "3000");
+    assert_eq!(whole, sliced);
+}

@@ -14,6 +14,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use super::locate::Format;
 use super::raw::{csv_error_problem, RawTable, ROW};
 use super::spec::{Kind, Table, FALSE_WORDS, TRUE_WORDS};
 use crate::problems::{Location, Problem, Problems};
@@ -215,15 +216,7 @@ pub fn check(raw: RawTable, problems: &mut Problems) -> Option<CheckedTable> {
     if let Some(plan) = date_plan {
         stats.push(plan.value.clone().max().alias("latest"));
     }
-    // The streaming engine runs this scan several times faster on a large
-    // file, in bounded memory.
-    let stats = match raw
-        .frame
-        .clone()
-        .select(stats)
-        .collect_with_engine(Engine::Streaming)
-        .map(|result| result.unwrap_single())
-    {
+    let stats = match scan_in_slices(&raw, &stats, date_plan.is_some()) {
         Ok(stats) => stats,
         Err(err) => {
             problems.push(read_failure(&raw, &err));
@@ -274,6 +267,61 @@ pub fn check(raw: RawTable, problems: &mut Problems) -> Option<CheckedTable> {
         rows,
         latest_date,
     })
+}
+
+/// Rows of a Parquet table read per scan. polars' Parquet decoder is not
+/// held back by the slower string expressions downstream: one scan of a
+/// large file decodes about all of its strings at once. Slices bound that.
+const SLICE_ROWS: u64 = 4_000_000;
+
+/// [`SLICE_ROWS`], or `ORG_INSIGHTS_SLICE_ROWS` from the environment: fewer
+/// rows per slice use less memory and take a little longer.
+fn slice_rows() -> u64 {
+    std::env::var("ORG_INSIGHTS_SLICE_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&rows| rows > 0)
+        .unwrap_or(SLICE_ROWS)
+}
+
+/// The check statistics (`rows`, `bad`, `latest`) of the whole table, one
+/// slice at a time for Parquet, folded into one row.
+fn scan_in_slices(raw: &RawTable, stats: &[Expr], has_date: bool) -> PolarsResult<DataFrame> {
+    // The streaming engine runs these scans several times faster, in
+    // bounded memory.
+    let scan = |frame: LazyFrame| {
+        frame
+            .select(stats)
+            .collect_with_engine(Engine::Streaming)
+            .map(|result| result.unwrap_single())
+    };
+    if raw.file.format != Format::Parquet {
+        return scan(raw.frame.clone());
+    }
+    let total = raw
+        .frame
+        .clone()
+        .select([len().cast(DataType::UInt64).alias("rows")])
+        .collect()?;
+    let total = total.column("rows")?.u64()?.get(0).unwrap_or(0);
+    let size = slice_rows();
+    let mut parts = Vec::new();
+    let mut offset = 0u64;
+    loop {
+        let slice = raw.frame.clone().slice(offset as i64, size as IdxSize);
+        parts.push(scan(slice)?.lazy());
+        offset += size;
+        if offset >= total {
+            break;
+        }
+    }
+    let mut folded = vec![col("rows").sum(), col("bad").sum()];
+    if has_date {
+        folded.push(col("latest").max());
+    }
+    concat(parts, UnionArgs::default())?
+        .select(folded)
+        .collect()
 }
 
 /// The domain of an account: the lower-cased part of `email` after its `@`.
