@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{leftovers, run_binary, snapshot};
+use common::{leftovers, read_json, run_binary, run_ok, snapshot};
 
 const ACCOUNTS: &str =
     "account_id,email,account_type\na1,a@acme.com,managed\ne1,e@partner.com,external\n";
@@ -217,7 +217,7 @@ fn output_directory_that_cannot_be_written_exits_1() {
 #[test]
 fn a_failed_run_leaves_earlier_reports_untouched() {
     let case = Case::new(&[("accounts.csv", ACCOUNTS.as_bytes())]);
-    let output = run_binary(
+    run_ok(
         case.dir.path(),
         &[
             "run",
@@ -228,12 +228,6 @@ fn a_failed_run_leaves_earlier_reports_untouched() {
             "--as-of",
             "2026-01-01",
         ],
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
     );
     let before = snapshot(&case.out());
     assert!(before.len() > 10, "a full report was written");
@@ -288,9 +282,7 @@ fn rerunning_a_date_replaces_its_report_and_latest_follows_the_newest() {
     );
     assert_eq!(output.status.code(), Some(0));
 
-    let json: serde_json::Value =
-        serde_json::from_slice(&fs::read(case.out().join("2026-01-01/insights.json")).unwrap())
-            .unwrap();
+    let json: serde_json::Value = read_json(&case.out().join("2026-01-01/insights.json"));
     assert_eq!(json["insights"]["users_with_access"]["total"], 1);
     assert_eq!(
         fs::read_link(case.out().join("latest")).unwrap(),
@@ -327,9 +319,7 @@ fn missing_optional_tables_give_null_and_a_reason() {
         ],
     );
     assert_eq!(output.status.code(), Some(0));
-    let json: serde_json::Value =
-        serde_json::from_slice(&fs::read(case.out().join("2026-01-01/insights.json")).unwrap())
-            .unwrap();
+    let json: serde_json::Value = read_json(&case.out().join("2026-01-01/insights.json"));
     assert!(json["insights"]["active_users"].is_null());
     assert_eq!(
         json["missing"]["active_users"],
@@ -419,13 +409,7 @@ fn run_now_takes_its_folders_from_the_configuration() {
         "data_dir = \"data\"\nout_dir = \"published\"\n",
     )
     .unwrap();
-    let output = run_binary(case.dir.path(), &["--run-now"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_ok(case.dir.path(), &["--run-now"]);
     assert!(case
         .dir
         .path()

@@ -7,8 +7,8 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::run_binary;
 use common::smtp::{free_port, SmtpServer};
+use common::{run_binary, run_ok};
 use mail_parser::{MessageParser, MimeHeaders};
 
 fn sample() -> String {
@@ -33,6 +33,27 @@ fn write_config(dir: &Path, email: &str) {
     fs::write(dir.join("org-insights.toml"), config).unwrap();
 }
 
+/// An SMTP server speaking TLS (STARTTLS with `--tlscert`/`--tlskey`, or
+/// from the first byte with `--smtpscert`/`--smtpskey`) with a certificate
+/// for localhost made now, written as `cert.pem` for `ca_file`.
+fn tls_server(dir: &Path, cert_flag: &str, key_flag: &str) -> SmtpServer {
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
+    fs::write(&cert_file, cert.cert.pem()).unwrap();
+    fs::write(&key_file, cert.signing_key.serialize_pem()).unwrap();
+    SmtpServer::start(
+        dir,
+        &[
+            cert_flag,
+            &cert_file.to_string_lossy(),
+            key_flag,
+            &key_file.to_string_lossy(),
+        ],
+    )
+}
+
 #[test]
 fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -47,13 +68,7 @@ fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
     // An earlier report: on 2026-10-01 nobody had viewed anything for 30 days.
     let earlier = run_binary(dir.path(), &["run", "--as-of", "2026-10-01"]);
     assert_eq!(earlier.status.code(), Some(0));
-    let output = run_binary(dir.path(), &["run", "--as-of", "2026-11-10", "--email"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_ok(dir.path(), &["run", "--as-of", "2026-11-10", "--email"]);
 
     let messages = server.messages();
     assert_eq!(messages.len(), 1, "one message for all recipients");
@@ -114,32 +129,13 @@ fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
 #[test]
 fn starttls_with_a_certificate_trusted_through_ca_file() {
     let dir = tempfile::tempdir().unwrap();
-    let cert =
-        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .unwrap();
-    fs::write(dir.path().join("cert.pem"), cert.cert.pem()).unwrap();
-    fs::write(dir.path().join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
-    let server = SmtpServer::start(
-        dir.path(),
-        &[
-            "--tlscert",
-            &dir.path().join("cert.pem").to_string_lossy(),
-            "--tlskey",
-            &dir.path().join("key.pem").to_string_lossy(),
-        ],
-    );
+    let server = tls_server(dir.path(), "--tlscert", "--tlskey");
     let settings = format!(
         "enabled = true\nsmtp_host = \"localhost\"\nsmtp_port = {}\ntls = \"starttls\"\nattach_report = false\nreport_url = \"https://intranet.example.com/insights/\"",
         server.port
     );
     write_config(dir.path(), &format!("{settings}\nca_file = \"cert.pem\""));
-    let output = run_binary(dir.path(), &["--run-now"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_ok(dir.path(), &["--run-now"]);
     let messages = server.messages();
     assert_eq!(messages.len(), 1);
     let message = MessageParser::default().parse(&messages[0]).unwrap();
@@ -162,18 +158,7 @@ fn starttls_with_a_certificate_trusted_through_ca_file() {
 #[test]
 fn implicit_tls_from_the_first_byte() {
     let dir = tempfile::tempdir().unwrap();
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    fs::write(dir.path().join("cert.pem"), cert.cert.pem()).unwrap();
-    fs::write(dir.path().join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
-    let server = SmtpServer::start(
-        dir.path(),
-        &[
-            "--smtpscert",
-            &dir.path().join("cert.pem").to_string_lossy(),
-            "--smtpskey",
-            &dir.path().join("key.pem").to_string_lossy(),
-        ],
-    );
+    let server = tls_server(dir.path(), "--smtpscert", "--smtpskey");
     write_config(
         dir.path(),
         &format!(
@@ -181,13 +166,7 @@ fn implicit_tls_from_the_first_byte() {
             server.port
         ),
     );
-    let output = run_binary(dir.path(), &["run", "--email"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_ok(dir.path(), &["run", "--email"]);
     let messages = server.messages();
     assert_eq!(messages.len(), 1);
     let message = MessageParser::default().parse(&messages[0]).unwrap();

@@ -6,10 +6,10 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::run_binary;
+use common::{read_json, run_ok};
 
 fn generate(dir: &Path, out: &str, seed: &str, format: &str) {
-    let output = run_binary(
+    run_ok(
         dir,
         &[
             "generate",
@@ -24,12 +24,6 @@ fn generate(dir: &Path, out: &str, seed: &str, format: &str) {
             "--out",
             out,
         ],
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
     );
 }
 
@@ -74,16 +68,8 @@ fn the_same_seed_gives_the_same_files() {
 fn a_generated_bundle_passes_the_checks_and_fills_every_insight() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), "data", "1", "parquet");
-    let output = run_binary(dir.path(), &["run", "--data", "data", "--out", "out"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.path().join("out/latest/insights.json")).unwrap())
-            .unwrap();
+    run_ok(dir.path(), &["run", "--data", "data", "--out", "out"]);
+    let json: serde_json::Value = read_json(&dir.path().join("out/latest/insights.json"));
     assert_eq!(json["as_of"], "2026-10-31");
     assert_eq!(json["missing"], serde_json::json!({}));
     for (key, value) in json["insights"].as_object().unwrap() {
@@ -117,10 +103,8 @@ fn checking_activity_in_slices_gives_the_same_report() {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let mut json: serde_json::Value = serde_json::from_slice(
-            &fs::read(dir.path().join(out).join("latest/insights.json")).unwrap(),
-        )
-        .unwrap();
+        let mut json: serde_json::Value =
+            read_json(&dir.path().join(out).join("latest/insights.json"));
         json["generated_at"] = serde_json::Value::Null;
         json
     };

@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::run_binary;
+use common::{read_json, run_binary, run_ok};
 use polars::prelude::*;
 
 fn export(name: &str) -> String {
@@ -159,16 +159,8 @@ fn the_three_exports_make_a_bundle() {
     );
     // The bundle follows the contract: a report runs on it. What the
     // exports do not record shows as "no data", not as zeros.
-    let output = run_binary(dir.path(), &["run", "--data", "bundle", "--out", "out"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.path().join("out/latest/insights.json")).unwrap())
-            .unwrap();
+    run_ok(dir.path(), &["run", "--data", "bundle", "--out", "out"]);
+    let json: serde_json::Value = read_json(&dir.path().join("out/latest/insights.json"));
     for key in ["external_two_step", "external_policy", "mobile_usage"] {
         assert!(json["insights"][key].is_null(), "{key}");
         assert_eq!(
@@ -275,16 +267,8 @@ fn daily_imports_build_the_history_idempotently() {
         ]
     );
     // The trends follow the history: views on 1, 2 and 3 March.
-    let output = run_binary(dir.path(), &["run", "--data", "bundle", "--out", "out"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.path().join("out/2026-03-03/insights.json")).unwrap())
-            .unwrap();
+    run_ok(dir.path(), &["run", "--data", "bundle", "--out", "out"]);
+    let json: serde_json::Value = read_json(&dir.path().join("out/2026-03-03/insights.json"));
     let daily = json["insights"]["active_users"]["daily"]
         .as_array()
         .unwrap();
@@ -348,13 +332,7 @@ fn run_now_imports_what_waits_in_the_drop_folder() {
         .unwrap();
     }
     fs::copy(export("managed-accounts.csv"), exports.join("managed.csv")).unwrap();
-    let output = run_binary(dir.path(), &["--run-now"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_ok(dir.path(), &["--run-now"]);
     let mut done: Vec<String> = fs::read_dir(exports.join("done"))
         .unwrap()
         .flatten()
@@ -367,8 +345,6 @@ fn run_now_imports_what_waits_in_the_drop_folder() {
     );
     // Both days' last-seen dates, as in the daily import test.
     assert_eq!(activity(&dir.path().join("data")).len(), 7);
-    let json: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.path().join("out/latest/insights.json")).unwrap())
-            .unwrap();
+    let json: serde_json::Value = read_json(&dir.path().join("out/latest/insights.json"));
     assert_eq!(json["as_of"], "2026-03-02");
 }

@@ -20,6 +20,24 @@ pub fn run_binary(cwd: &Path, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// Runs the real binary with `args` in `cwd` and asserts that it succeeded,
+/// showing its standard error when it did not.
+pub fn run_ok(cwd: &Path, args: &[&str]) -> Output {
+    let output = run_binary(cwd, args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// A JSON file, such as a report's insights.json.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 /// Hidden entries of an output folder other than the lock file: what an
 /// interrupted or failed run would have left behind.
 pub fn leftovers(out: &Path) -> Vec<String> {
