@@ -29,6 +29,9 @@ pub struct ActivityFacts {
     pub rows_after_as_of: u64,
     /// Every product of the table with its number of rows.
     pub rows_by_product: Vec<(String, u64)>,
+    /// The day of each account's latest counted `view` of each product, on
+    /// or before the as-of date: `account`, `product`, `last_view`.
+    pub last_views: DataFrame,
 }
 
 /// What the Rovo and AI figures need to know of `sites`.
@@ -98,7 +101,7 @@ pub fn gather(
 
     // Counted rows: a known account, on or before as_of; Trello rows only
     // for managed accounts.
-    let facts = rows
+    let counted = rows
         .filter(col("date").lt_eq(lit(as_of)))
         .inner_join(
             numbered(accounts.clone()),
@@ -109,7 +112,15 @@ pub fn gather(
             col("product")
                 .neq(lit("trello"))
                 .or(col("account_type").eq(lit("managed"))),
-        )
+        );
+    // The snapshot's last active date, and how long each seat went unused,
+    // reach back beyond the window.
+    let last_views = counted
+        .clone()
+        .filter(col("action").eq(lit("view")))
+        .group_by([col("account"), col("product")])
+        .agg([col("date").max().alias("last_view")]);
+    let facts = counted
         .select([
             when(in_window.clone())
                 .then(col("date"))
@@ -164,12 +175,18 @@ pub fn gather(
         .sort(["product"], Default::default());
 
     let mut frames = LazyFrame::collect_all_with_engine(
-        vec![facts.logical_plan, quality.logical_plan],
+        vec![
+            facts.logical_plan,
+            quality.logical_plan,
+            last_views.logical_plan,
+        ],
         Engine::Streaming,
         OptFlags::default(),
     )?
     .into_iter();
-    let (Some(facts), Some(quality)) = (frames.next(), frames.next()) else {
+    let (Some(facts), Some(quality), Some(last_views)) =
+        (frames.next(), frames.next(), frames.next())
+    else {
         polars_bail!(ComputeError: "a planned result is missing");
     };
     let sum = |column: &str| -> PolarsResult<u64> { Ok(counts(&quality, column)?.iter().sum()) };
@@ -181,5 +198,6 @@ pub fn gather(
             .zip(counts(&quality, "rows")?)
             .collect(),
         facts,
+        last_views,
     })
 }

@@ -214,6 +214,10 @@ impl Context {
         activity::numbered(self.accounts.clone())
     }
 
+    pub fn product_access(&self) -> Option<LazyFrame> {
+        self.product_access.clone()
+    }
+
     pub fn sites(&self) -> Option<LazyFrame> {
         self.sites.clone()
     }

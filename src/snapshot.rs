@@ -1,0 +1,296 @@
+//! The account-level snapshot kept beside each report
+//! (`<out>/<as_of>/snapshot.parquet`): one row per account with what the
+//! next report compares against to say who changed. Rows are sorted by
+//! account, so the same input gives the same file.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::Path;
+
+use chrono::{Days, NaiveDate};
+use polars::prelude::*;
+
+use crate::insights::{counts, strings, window_start, Context};
+
+/// The snapshot's file name inside a report directory.
+pub const FILE: &str = "snapshot.parquet";
+
+/// One account as a report saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountState {
+    pub account_id: String,
+    pub email: String,
+    /// The lower-cased part of the email after the `@`.
+    pub domain: String,
+    pub account_type: String,
+    pub status: String,
+    pub two_step: String,
+    pub sso: bool,
+    pub external_policy: bool,
+    /// Has access as the contract defines it.
+    pub has_access: bool,
+    /// Products with access, sorted (empty without `product_access`).
+    pub products: Vec<String>,
+    /// The latest counted `view` on or before the report date.
+    pub last_active: Option<NaiveDate>,
+}
+
+impl AccountState {
+    /// Two-step verification is on, by the person or by a policy.
+    pub fn two_step_on(&self) -> bool {
+        self.two_step != "off"
+    }
+
+    pub fn is_external(&self) -> bool {
+        self.account_type == "external"
+    }
+
+    /// Active in the 30-day window ending on `as_of`.
+    pub fn active_on(&self, as_of: NaiveDate) -> bool {
+        self.last_active
+            .is_some_and(|day| day >= window_start(as_of) && day <= as_of)
+    }
+}
+
+/// Every account of one report, sorted by `account_id`.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub as_of: NaiveDate,
+    pub accounts: Vec<AccountState>,
+}
+
+impl Snapshot {
+    /// The accounts of the bundle as the report for `ctx.as_of` sees them.
+    pub fn build(ctx: &Context) -> PolarsResult<Snapshot> {
+        let accounts = ctx
+            .accounts()
+            .with_row_index("account", None)
+            .select([
+                col("account"),
+                col("account_id"),
+                col("email"),
+                col("domain"),
+                col("account_type"),
+                col("status"),
+                col("two_step"),
+                col("sso"),
+                col("external_policy"),
+            ])
+            .collect()?;
+        let with_access: Vec<bool> = {
+            let ids = ctx
+                .accounts_with_access()
+                .select([col("account_id")])
+                .collect()?;
+            let ids: std::collections::HashSet<String> =
+                strings(&ids, "account_id")?.into_iter().collect();
+            strings(&accounts, "account_id")?
+                .iter()
+                .map(|id| ids.contains(id))
+                .collect()
+        };
+        let products = products_by_account(ctx)?;
+        let last_active = last_active_by_account(ctx)?;
+
+        let numbers = counts(&accounts, "account")?;
+        let bools = |name: &str| -> PolarsResult<Vec<bool>> {
+            Ok(accounts
+                .column(name)?
+                .bool()?
+                .iter()
+                .map(|v| v.unwrap_or(false))
+                .collect())
+        };
+        let (sso, policy) = (bools("sso")?, bools("external_policy")?);
+        let columns = [
+            "account_id",
+            "email",
+            "domain",
+            "account_type",
+            "status",
+            "two_step",
+        ]
+        .map(|name| strings(&accounts, name));
+        let [ids, emails, domains, types, statuses, two_steps] = columns;
+        let mut rows: Vec<AccountState> = ids?
+            .into_iter()
+            .zip(emails?)
+            .zip(domains?)
+            .zip(types?)
+            .zip(statuses?)
+            .zip(two_steps?)
+            .enumerate()
+            .map(
+                |(i, (((((account_id, email), domain), account_type), status), two_step))| {
+                    AccountState {
+                        products: products.get(&account_id).cloned().unwrap_or_default(),
+                        last_active: last_active.get(&numbers[i]).copied(),
+                        account_id,
+                        email,
+                        domain,
+                        account_type,
+                        status,
+                        two_step,
+                        sso: sso[i],
+                        external_policy: policy[i],
+                        has_access: with_access[i],
+                    }
+                },
+            )
+            .collect();
+        rows.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        Ok(Snapshot {
+            as_of: ctx.as_of,
+            accounts: rows,
+        })
+    }
+
+    /// The snapshot as Parquet bytes. `products` is a comma-separated
+    /// string, `last_active` a date.
+    pub fn to_parquet(&self) -> PolarsResult<Vec<u8>> {
+        let text =
+            |f: fn(&AccountState) -> &str| -> Vec<&str> { self.accounts.iter().map(f).collect() };
+        let flag =
+            |f: fn(&AccountState) -> bool| -> Vec<bool> { self.accounts.iter().map(f).collect() };
+        let products: Vec<String> = self.accounts.iter().map(|a| a.products.join(",")).collect();
+        let last_active: Vec<Option<i32>> = self
+            .accounts
+            .iter()
+            .map(|a| a.last_active.map(days_since_epoch))
+            .collect();
+        let mut frame = DataFrame::new_infer_height(vec![
+            Column::new("account_id".into(), text(|a| &a.account_id)),
+            Column::new("email".into(), text(|a| &a.email)),
+            Column::new("domain".into(), text(|a| &a.domain)),
+            Column::new("account_type".into(), text(|a| &a.account_type)),
+            Column::new("status".into(), text(|a| &a.status)),
+            Column::new("two_step".into(), text(|a| &a.two_step)),
+            Column::new("sso".into(), flag(|a| a.sso)),
+            Column::new("external_policy".into(), flag(|a| a.external_policy)),
+            Column::new("has_access".into(), flag(|a| a.has_access)),
+            Column::new("products".into(), products),
+            Column::new("last_active".into(), last_active).cast(&DataType::Date)?,
+        ])?;
+        let mut bytes = Vec::new();
+        ParquetWriter::new(Cursor::new(&mut bytes)).finish(&mut frame)?;
+        Ok(bytes)
+    }
+
+    /// Reads the snapshot a report for `as_of` kept.
+    pub fn read(path: &Path, as_of: NaiveDate) -> anyhow::Result<Snapshot> {
+        let read = || -> PolarsResult<Snapshot> {
+            let file = std::fs::File::open(path)?;
+            let frame = ParquetReader::new(file).finish()?;
+            let text = |name: &str| strings(&frame, name);
+            let flag = |name: &str| -> PolarsResult<Vec<bool>> {
+                Ok(frame
+                    .column(name)?
+                    .bool()?
+                    .iter()
+                    .map(|v| v.unwrap_or(false))
+                    .collect())
+            };
+            let last_active: Vec<Option<NaiveDate>> = frame
+                .column("last_active")?
+                .cast(&DataType::Int32)?
+                .i32()?
+                .iter()
+                .map(|days| days.and_then(date_from_epoch_days))
+                .collect();
+            let (sso, policy, access) =
+                (flag("sso")?, flag("external_policy")?, flag("has_access")?);
+            let accounts = text("account_id")?
+                .into_iter()
+                .zip(text("email")?)
+                .zip(text("domain")?)
+                .zip(text("account_type")?)
+                .zip(text("status")?)
+                .zip(text("two_step")?)
+                .zip(text("products")?)
+                .enumerate()
+                .map(
+                    |(
+                        i,
+                        (
+                            (((((account_id, email), domain), account_type), status), two_step),
+                            products,
+                        ),
+                    )| {
+                        AccountState {
+                            account_id,
+                            email,
+                            domain,
+                            account_type,
+                            status,
+                            two_step,
+                            sso: sso[i],
+                            external_policy: policy[i],
+                            has_access: access[i],
+                            products: products
+                                .split(',')
+                                .filter(|p| !p.is_empty())
+                                .map(str::to_string)
+                                .collect(),
+                            last_active: last_active[i],
+                        }
+                    },
+                )
+                .collect();
+            Ok(Snapshot { as_of, accounts })
+        };
+        read().map_err(|err| anyhow::anyhow!("reading the snapshot {}: {err}", path.display()))
+    }
+}
+
+/// The sorted products each account has access to.
+fn products_by_account(ctx: &Context) -> PolarsResult<BTreeMap<String, Vec<String>>> {
+    let mut by_account: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let Some(access) = ctx.product_access() else {
+        return Ok(by_account);
+    };
+    let pairs = access
+        .select([col("account_id"), col("product")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort(["account_id", "product"], Default::default())
+        .collect()?;
+    for (id, product) in strings(&pairs, "account_id")?
+        .into_iter()
+        .zip(strings(&pairs, "product")?)
+    {
+        by_account.entry(id).or_default().push(product);
+    }
+    Ok(by_account)
+}
+
+/// The latest counted view of each account (by its number in the facts).
+fn last_active_by_account(ctx: &Context) -> PolarsResult<BTreeMap<u64, NaiveDate>> {
+    let Some(activity) = ctx.activity() else {
+        return Ok(BTreeMap::new());
+    };
+    let latest = activity
+        .last_views
+        .clone()
+        .lazy()
+        .group_by([col("account")])
+        .agg([col("last_view").max()])
+        .collect()?;
+    let days = latest.column("last_view")?.cast(&DataType::Int32)?;
+    Ok(counts(&latest, "account")?
+        .into_iter()
+        .zip(days.i32()?.iter())
+        .filter_map(|(account, day)| Some((account, date_from_epoch_days(day?)?)))
+        .collect())
+}
+
+fn days_since_epoch(date: NaiveDate) -> i32 {
+    (date - NaiveDate::default()).num_days() as i32
+}
+
+fn date_from_epoch_days(days: i32) -> Option<NaiveDate> {
+    let epoch = NaiveDate::default();
+    if days >= 0 {
+        epoch.checked_add_days(Days::new(days as u64))
+    } else {
+        epoch.checked_sub_days(Days::new(days.unsigned_abs() as u64))
+    }
+}
