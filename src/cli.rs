@@ -159,12 +159,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 None
             };
             let request = RunRequest {
-                data_dir: args.data.unwrap_or(config.data_dir),
-                out_dir: args.out.unwrap_or(config.out_dir),
+                data_dir: args.data.unwrap_or(config.data_dir.clone()),
+                out_dir: args.out.unwrap_or(config.out_dir.clone()),
                 as_of: args.as_of,
-                timezone: config.schedule.timezone(),
-                progress: true,
-                access: config.access,
+                ..RunRequest::from_config(&config, true)
             };
             report_once(&request, email.as_ref())
         }
@@ -215,14 +213,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         None if cli.run_now => {
-            let request = RunRequest {
-                data_dir: config.data_dir.clone(),
-                out_dir: config.out_dir.clone(),
-                as_of: None,
-                timezone: config.schedule.timezone(),
-                progress: true,
-                access: config.access,
-            };
+            let request = RunRequest::from_config(&config, true);
             runner::import_waiting(config.import.as_ref(), &request.data_dir)?;
             let email = config.email.filter(|email| email.enabled);
             report_once(&request, email.as_ref())

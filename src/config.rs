@@ -11,6 +11,7 @@ use lettre::message::Mailbox;
 use serde::Deserialize;
 
 use crate::problems::{BadInput, Problem};
+use crate::recommendations::Thresholds;
 use crate::report::write::Access;
 use crate::schedule::Schedule;
 
@@ -30,6 +31,8 @@ struct RawConfig {
     #[serde(default)]
     output: RawOutput,
     import: Option<RawImport>,
+    #[serde(default)]
+    thresholds: Thresholds,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,6 +119,8 @@ pub struct Config {
     /// Who may read the reports (`[output] private`).
     pub access: Access,
     pub import: Option<ImportConfig>,
+    /// Where the recommendations call for action (`[thresholds]`).
+    pub thresholds: Thresholds,
 }
 
 /// Where and how the digest is sent. The password itself is never stored
@@ -181,6 +186,7 @@ impl Default for Config {
             email: None,
             access: Access::Private,
             import: None,
+            thresholds: Thresholds::default(),
         }
     }
 }
@@ -225,6 +231,11 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
             "[schedule] cron to be six fields, seconds first, such as \"0 0 6 * * *\" ({err})"
         ))
     })?;
+    if let Some(key) = raw.thresholds.out_of_range().first() {
+        return Err(bad(format!(
+            "[thresholds] {key} to be a percentage from 0 to 100"
+        )));
+    }
     let email = raw
         .email
         .map(|email| email_config(email, base))
@@ -245,6 +256,7 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
             from: base.join(import.from),
             verified_domains: import.verified_domains,
         }),
+        thresholds: raw.thresholds,
     })
 }
 
@@ -373,6 +385,21 @@ mod tests {
         assert!(err.contains("ca_file"), "{err}");
         let err = parse_err("[email]\nsmtp_host = \"h\"\nfrom = \"a@b.c\"\nto = [\"x@y.z\"]\npassword = \"secret\"\n");
         assert!(err.contains("password"), "{err}");
+        let err = parse_err("[thresholds]\nmanaged_two_step_min_percent = 120\n");
+        assert!(
+            err.contains("[thresholds] managed_two_step_min_percent"),
+            "{err}"
+        );
+        let err = parse_err("[thresholds]\nmanaged_2sv = 90\n");
+        assert!(err.contains("managed_2sv"), "{err}");
+    }
+
+    #[test]
+    fn thresholds_default_when_left_out() {
+        let config = parse_ok("[thresholds]\nexternal_policy_min_percent = 90\n");
+        assert_eq!(config.thresholds.external_policy_min_percent, 90.0);
+        assert_eq!(config.thresholds.managed_two_step_min_percent, 95.0);
+        assert_eq!(parse_ok("").thresholds, Thresholds::default());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! organization, computed offline from an export bundle.
 
 pub mod bundle;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod data_quality;
@@ -13,7 +14,9 @@ pub mod insights;
 pub mod pipeline;
 pub mod problems;
 pub mod progress;
+pub mod recommendations;
 pub mod report;
 pub mod runner;
 pub mod schedule;
+pub mod snapshot;
 pub mod templates;

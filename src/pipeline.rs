@@ -10,12 +10,16 @@ use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::bundle::{self, Table};
+use crate::changes;
+use crate::config::Config;
 use crate::data_quality::{self, DataQuality};
 use crate::insights::{self, Context, Insights};
 use crate::progress::Progress;
+use crate::recommendations::{self, Thresholds};
 use crate::report::write::{self, Access};
 use crate::report::{self, RunInfo};
 use crate::runner::RunControl;
+use crate::snapshot::Snapshot;
 
 /// What a run needs to know.
 #[derive(Debug, Clone)]
@@ -30,6 +34,24 @@ pub struct RunRequest {
     pub progress: bool,
     /// Who may read the written files.
     pub access: Access,
+    /// Where the recommendations call for action.
+    pub thresholds: Thresholds,
+}
+
+impl RunRequest {
+    /// The scheduled run of `config`: its folders, zone, access and
+    /// thresholds, as of the date the data gives.
+    pub fn from_config(config: &Config, progress: bool) -> Self {
+        RunRequest {
+            data_dir: config.data_dir.clone(),
+            out_dir: config.out_dir.clone(),
+            as_of: None,
+            timezone: config.schedule.timezone(),
+            progress,
+            access: config.access,
+            thresholds: config.thresholds.clone(),
+        }
+    }
 }
 
 /// What a run did, for the digest, the log line and the caller.
@@ -76,6 +98,13 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     let context = Context::new(&bundle, as_of).context("reading the bundle")?;
     let computed = insights::compute(&context).context("computing the insights")?;
     let quality = data_quality::assess(&bundle, &context).context("assessing data quality")?;
+    let snapshot = Snapshot::build(&context).context("taking the account snapshot")?;
+    let advice = recommendations::advise(&computed.insights, &snapshot, &request.thresholds);
+    let past = report::past::load(&request.out_dir, as_of);
+    let changes = match &past.baseline {
+        changes::Baseline::Previous(previous) => Some(changes::compare(previous, &snapshot)),
+        _ => None,
+    };
     let compute = started.elapsed();
 
     progress.stage("drawing the charts and the page");
@@ -86,7 +115,18 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
         generated_at: Utc::now().fixed_offset(),
         bundle: &bundle_name,
     };
-    let rendered = report::render(&run, &computed, &quality)?;
+    let rendered = report::render(
+        &run,
+        &report::Extras {
+            snapshot: &snapshot,
+            changes: changes.as_ref(),
+            baseline: &past.baseline,
+            history: &past.history,
+            advice: &advice,
+        },
+        &computed,
+        &quality,
+    )?;
     let render = started.elapsed();
 
     progress.stage("writing the report");

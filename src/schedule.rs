@@ -216,14 +216,7 @@ async fn run_guarded(daemon: Arc<Daemon>, trigger: &'static str) {
         return;
     };
     tracing::info!(trigger, "run started");
-    let request = RunRequest {
-        data_dir: daemon.config.data_dir.clone(),
-        out_dir: daemon.config.out_dir.clone(),
-        as_of: None,
-        timezone: daemon.config.schedule.timezone(),
-        progress: false,
-        access: daemon.config.access,
-    };
+    let request = RunRequest::from_config(&daemon.config, false);
     let email = daemon.config.email.clone().filter(|email| email.enabled);
     let control = daemon.control.clone();
     let import = daemon.config.import.clone();

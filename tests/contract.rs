@@ -32,6 +32,7 @@ fn check_seed(seed: u64) {
         timezone: chrono_tz::UTC,
         progress: false,
         access: Access::Private,
+        thresholds: Default::default(),
     };
     let outcome = run(&request, &RunControl::default())
         .unwrap_or_else(|err| panic!("seed {seed} ({formats:?}): {err:#}"));

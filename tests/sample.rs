@@ -19,6 +19,7 @@ fn sample_report() -> (tempfile::TempDir, Value) {
         timezone: chrono_tz::UTC,
         progress: false,
         access: Access::Private,
+        thresholds: Default::default(),
     };
     let outcome = run(&request, &RunControl::default()).expect("the sample loads");
     let json =

@@ -260,6 +260,39 @@ where
     Ok(())
 }
 
+/// A sparkline: the trend of one headline figure over past reports, a line
+/// without axes, the latest point marked. No background, so it sits on the
+/// tile in either colour scheme.
+pub fn sparkline(values: &[f64]) -> DrawResult<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (120, 32)).into_drawing_area();
+        let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (low, high) = if low.is_finite() && high > low {
+            (low, high)
+        } else {
+            let centre = if low.is_finite() { low } else { 0.0 };
+            (centre - 1.0, centre + 1.0)
+        };
+        let last = values.len().saturating_sub(1).max(1) as f64;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(4)
+            .build_cartesian_2d(0f64..last, low..high)?;
+        let points: Vec<(f64, f64)> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as f64, *v))
+            .collect();
+        chart.draw_series(LineSeries::new(points.clone(), PALETTE[0].stroke_width(2)))?;
+        if let Some(&end) = points.last() {
+            chart.draw_series(std::iter::once(Circle::new(end, 3, PALETTE[0].filled())))?;
+        }
+        root.present()?;
+    }
+    Ok(svg)
+}
+
 fn nothing_to_show<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
 ) -> DrawResult<()>

@@ -9,14 +9,29 @@ use serde::Serialize;
 use super::history::HistoryRow;
 use super::html;
 use super::sections::{self, DataTable};
+use super::tiles;
+use crate::changes::{Baseline, Changes};
 use crate::data_quality::DataQuality;
 use crate::insights::{Computed, Insights, WINDOW_DAYS};
+use crate::snapshot::{self, Snapshot};
 
 /// What a report says about the run itself.
 pub struct RunInfo<'a> {
     pub as_of: NaiveDate,
     pub generated_at: DateTime<FixedOffset>,
     pub bundle: &'a str,
+}
+
+/// What a report shows beyond the figures of its own bundle.
+pub struct Extras<'a> {
+    pub snapshot: &'a Snapshot,
+    /// Against the previous report, when it kept a snapshot.
+    pub changes: Option<&'a Changes>,
+    pub baseline: &'a Baseline,
+    /// history.csv before the report date, oldest first.
+    pub history: &'a [BTreeMap<String, String>],
+    /// What to do, per insight key.
+    pub advice: &'a BTreeMap<&'static str, Vec<String>>,
 }
 
 /// The files of one report, by path relative to the report directory.
@@ -38,6 +53,7 @@ struct InsightsJson<'a> {
 
 pub fn render(
     run: &RunInfo,
+    extras: &Extras,
     computed: &Computed,
     quality: &DataQuality,
 ) -> anyhow::Result<RenderedReport> {
@@ -46,6 +62,9 @@ pub fn render(
     let mut files = BTreeMap::new();
 
     for section in &mut sections {
+        if let Some(advice) = extras.advice.get(section.key.as_str()) {
+            section.advice = advice.clone();
+        }
         if let (Some(svg), Some(table)) = (&section.svg, &section.table) {
             let svg = html::accessible_svg(section, svg, table)?;
             files.insert(
@@ -70,8 +89,28 @@ pub fn render(
     json_bytes.push(b'\n');
     files.insert("insights.json".to_string(), json_bytes);
 
+    files.insert(
+        snapshot::FILE.to_string(),
+        extras
+            .snapshot
+            .to_parquet()
+            .context("writing the account snapshot")?,
+    );
+    files.insert("data/changes.csv".to_string(), changes_csv(extras.changes)?);
+
     let headlines = sections::headlines(&computed.insights);
-    let page = html::page(run, &sections, &headlines, quality, &warnings(quality))?;
+    let tiles = tiles::build(&headlines, extras.history, run.as_of);
+    let page = html::page(
+        run,
+        &html::Page {
+            sections: &sections,
+            tiles: &tiles,
+            changes: extras.changes,
+            baseline: extras.baseline,
+            quality,
+            warnings: &warnings(quality),
+        },
+    )?;
     files.insert("index.html".to_string(), page.into_bytes());
 
     Ok(RenderedReport {
@@ -103,6 +142,29 @@ fn warnings(quality: &DataQuality) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// Every change against the previous report, one row per account (per
+/// domain for new domains); only the header on a first report.
+fn changes_csv(changes: Option<&Changes>) -> anyhow::Result<Vec<u8>> {
+    let mut table = DataTable {
+        columns: ["change", "account_id", "email", "domain", "detail"]
+            .map(String::from)
+            .to_vec(),
+        rows: Vec::new(),
+    };
+    for group in changes.iter().flat_map(|c| &c.groups) {
+        for entry in &group.entries {
+            table.rows.push(vec![
+                group.key.to_string(),
+                entry.account_id.clone(),
+                entry.email.clone(),
+                entry.domain.clone(),
+                entry.detail.clone(),
+            ]);
+        }
+    }
+    data_csv(&table)
 }
 
 /// The table behind a chart as CSV. Cells that a spreadsheet would run as a

@@ -29,23 +29,38 @@ impl HistoryRow {
     }
 }
 
-/// The row of history.csv dated just before `as_of`, column by column.
-pub fn previous(path: &Path, as_of: NaiveDate) -> Option<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(path).ok()?;
-    let header: Vec<String> = reader.headers().ok()?.iter().map(str::to_string).collect();
+/// The rows of history.csv dated before `as_of`, oldest first, column by
+/// column. A missing or unreadable file has no rows.
+pub fn earlier(path: &Path, as_of: NaiveDate) -> Vec<BTreeMap<String, String>> {
+    let Ok(mut reader) = csv::Reader::from_path(path) else {
+        return Vec::new();
+    };
+    let Ok(header) = reader
+        .headers()
+        .map(|h| h.iter().map(str::to_string).collect::<Vec<_>>())
+    else {
+        return Vec::new();
+    };
     let current = as_of.to_string();
-    reader
+    let mut rows: Vec<BTreeMap<String, String>> = reader
         .records()
         .flatten()
-        .map(|record| -> BTreeMap<String, String> {
+        .map(|record| {
             header
                 .iter()
                 .cloned()
                 .zip(record.iter().map(str::to_string))
-                .collect()
+                .collect::<BTreeMap<String, String>>()
         })
         .filter(|row| row.get("as_of").is_some_and(|date| *date < current))
-        .max_by(|a, b| a.get("as_of").cmp(&b.get("as_of")))
+        .collect();
+    rows.sort_by(|a, b| a.get("as_of").cmp(&b.get("as_of")));
+    rows
+}
+
+/// The row of history.csv dated just before `as_of`, column by column.
+pub fn previous(path: &Path, as_of: NaiveDate) -> Option<BTreeMap<String, String>> {
+    earlier(path, as_of).pop()
 }
 
 /// The contents of history.csv with `row` added, replacing an earlier row of

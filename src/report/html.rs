@@ -5,22 +5,61 @@
 use anyhow::Context as _;
 use minijinja::context;
 
+use serde::Serialize;
+
 use super::files::RunInfo;
-use super::sections::{DataTable, Headline, Section};
+use super::sections::{DataTable, Section};
+use super::tiles::Tile;
+use crate::changes::{Baseline, ChangeEntry, Changes};
 use crate::data_quality::DataQuality;
 use crate::insights::{window_start, WINDOW_DAYS};
 use crate::templates::environment;
 
 /// Rows of a figures table shown in the page; the CSV has them all.
 const ROW_CAP: usize = 100;
+/// Accounts of a change group shown in the page; data/changes.csv has all.
+const CHANGE_CAP: usize = 25;
 
-pub fn page(
-    run: &RunInfo,
-    sections: &[Section],
-    headlines: &[Headline],
-    quality: &DataQuality,
-    warnings: &[String],
-) -> anyhow::Result<String> {
+/// Everything the page shows.
+pub struct Page<'a> {
+    pub sections: &'a [Section],
+    pub tiles: &'a [Tile],
+    pub changes: Option<&'a Changes>,
+    pub baseline: &'a Baseline,
+    pub quality: &'a DataQuality,
+    pub warnings: &'a [String],
+}
+
+/// A change group as the page shows it: the first accounts and a count.
+#[derive(Serialize)]
+struct ChangeView<'a> {
+    key: &'a str,
+    title: &'a str,
+    count: usize,
+    shown: &'a [ChangeEntry],
+}
+
+pub fn page(run: &RunInfo, page: &Page) -> anyhow::Result<String> {
+    let compared_with = match page.baseline {
+        Baseline::FirstReport => {
+            "This is the first report in this folder: changes appear from the next report.".to_string()
+        }
+        Baseline::NoSnapshot(date) => format!(
+            "The previous report ({date}) kept no account snapshot: changes appear from the next report."
+        ),
+        Baseline::Previous(snapshot) => format!("Compared with the report of {}.", snapshot.as_of),
+    };
+    let changes: Vec<ChangeView> = page
+        .changes
+        .iter()
+        .flat_map(|c| &c.groups)
+        .map(|g| ChangeView {
+            key: g.key,
+            title: g.title,
+            count: g.entries.len(),
+            shown: &g.entries[..g.entries.len().min(CHANGE_CAP)],
+        })
+        .collect();
     let env = environment()?;
     let template = env.get_template("report.html")?;
     template
@@ -31,10 +70,12 @@ pub fn page(
             generated_at => run.generated_at.to_rfc3339(),
             bundle => run.bundle,
             version => env!("CARGO_PKG_VERSION"),
-            headlines => headlines,
-            sections => sections,
-            data_quality => quality,
-            warnings => warnings,
+            tiles => page.tiles,
+            compared_with => compared_with,
+            changes => changes,
+            sections => page.sections,
+            data_quality => page.quality,
+            warnings => page.warnings,
             row_cap => ROW_CAP,
         })
         .context("rendering index.html")

@@ -6,7 +6,9 @@ mod files;
 pub mod history;
 mod html;
 mod lock;
+pub mod past;
 pub mod sections;
+mod tiles;
 pub mod write;
 
-pub use files::{render, RenderedReport, RunInfo};
+pub use files::{render, Extras, RenderedReport, RunInfo};

@@ -44,6 +44,8 @@ pub struct Section {
     pub svg: Option<String>,
     /// Why there is no data, when the needed tables are missing.
     pub missing: Option<String>,
+    /// What to do, in plain words.
+    pub advice: Vec<String>,
 }
 
 type Rendered = Result<(String, DataTable, String), Box<dyn std::error::Error>>;
@@ -322,6 +324,7 @@ pub fn build(computed: &Computed) -> Result<Vec<Section>, Box<dyn std::error::Er
             table,
             svg,
             missing: computed.missing.get(key).cloned(),
+            advice: Vec::new(),
         });
     }
     Ok(sections)
@@ -384,6 +387,14 @@ pub fn headlines(i: &Insights) -> Vec<Headline> {
             label: "Managed with SSO or 2SV (%)",
             key: "managed_sso_or_two_step_percent",
             value: format_percent(managed_protected.flatten()),
+        },
+        Headline {
+            label: "External with 2SV (%)",
+            key: "external_two_step_percent",
+            value: format_percent(i.external_two_step.as_ref().and_then(|e| {
+                let on = e.enabled_self + e.enabled_by_other_org;
+                percent(on, on + e.not_enabled)
+            })),
         },
         Headline {
             label: "External users covered by policy (%)",

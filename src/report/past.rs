@@ -1,0 +1,65 @@
+//! What earlier reports in the output folder say: the headline figures of
+//! history.csv (for the tiles' trends) and the previous report's snapshot
+//! (for the changes). Read before the new report is written.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use super::history;
+use crate::changes::Baseline;
+use crate::snapshot::{self, Snapshot};
+
+pub struct Past {
+    /// Rows of history.csv before the report date, oldest first.
+    pub history: Vec<BTreeMap<String, String>>,
+    pub baseline: Baseline,
+}
+
+impl Past {
+    /// No earlier report (for tests and the first run).
+    pub fn none() -> Past {
+        Past {
+            history: Vec::new(),
+            baseline: Baseline::FirstReport,
+        }
+    }
+}
+
+pub fn load(out: &Path, as_of: NaiveDate) -> Past {
+    Past {
+        history: history::earlier(&out.join("history.csv"), as_of),
+        baseline: baseline(out, as_of),
+    }
+}
+
+/// The newest report folder dated before `as_of`, and its snapshot.
+fn baseline(out: &Path, as_of: NaiveDate) -> Baseline {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Baseline::FirstReport;
+    };
+    let previous = entries
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|entry| {
+            let name = entry.file_name();
+            NaiveDate::parse_from_str(name.to_str()?, "%Y-%m-%d").ok()
+        })
+        .filter(|date| *date < as_of)
+        .max();
+    let Some(date) = previous else {
+        return Baseline::FirstReport;
+    };
+    let path = out.join(date.to_string()).join(snapshot::FILE);
+    if !path.exists() {
+        return Baseline::NoSnapshot(date);
+    }
+    match Snapshot::read(&path, date) {
+        Ok(snapshot) => Baseline::Previous(snapshot),
+        Err(err) => {
+            tracing::warn!("changes left out: {err:#}");
+            Baseline::NoSnapshot(date)
+        }
+    }
+}

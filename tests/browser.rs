@@ -1,0 +1,164 @@
+//! The report in a real browser and real checkers: headless Chromium loads
+//! it at desktop and phone width, light and dark (no console errors, no
+//! network requests, every section, no horizontal scrolling, screenshots and
+//! a PDF print), axe-core finds no WCAG 2.1 A/AA violation, and the Nu Html
+//! Checker finds no error. `.ci/run` installs the tools (npm puppeteer-core,
+//! axe-core, vnu-jar; Debian chromium and a Java runtime).
+//!
+//! A deliberately broken page proves each check can fail.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::run_ok;
+use serde_json::Value;
+
+const SECTIONS: [&str; 14] = [
+    "changes",
+    "users_with_access",
+    "domains",
+    "managed_authentication",
+    "external_two_step",
+    "external_policy",
+    "active_users",
+    "active_by_product",
+    "trello_by_plan",
+    "mobile_usage",
+    "rovo_access",
+    "rovo_active",
+    "ai_active",
+    "data_quality",
+];
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tool(relative: &str) -> PathBuf {
+    let path = manifest_dir().join(relative);
+    assert!(
+        path.exists(),
+        "{} is missing: run `npm install --no-save puppeteer-core axe-core vnu-jar` (as .ci/run does)",
+        path.display()
+    );
+    path
+}
+
+/// The sample bundle reported on two days, so that the page has trends and
+/// changes; returns the temporary folder and the second report's page.
+fn sample_report() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = manifest_dir().join("fixtures/sample");
+    let data = data.to_str().unwrap();
+    for as_of in ["2026-11-09", "2026-11-10"] {
+        run_ok(
+            dir.path(),
+            &["run", "--data", data, "--out", "out", "--as-of", as_of],
+        );
+    }
+    let page = dir.path().join("out/2026-11-10/index.html");
+    (dir, page)
+}
+
+/// Runs tests/browser/check-report.mjs on `page`; screenshots go to `shots`.
+fn browse(page: &Path, shots: &Path) -> Value {
+    tool("node_modules/puppeteer-core");
+    tool("node_modules/axe-core");
+    std::fs::create_dir_all(shots).unwrap();
+    let output = Command::new("node")
+        .arg(manifest_dir().join("tests/browser/check-report.mjs"))
+        .arg(page)
+        .arg(shots)
+        .current_dir(manifest_dir())
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The Nu Html Checker's error messages for `page`.
+fn html_errors(page: &Path) -> Vec<Value> {
+    let output = Command::new("java")
+        .arg("-jar")
+        .arg(tool("node_modules/vnu-jar/build/dist/vnu.jar"))
+        .args(["--errors-only", "--format", "json", "--exit-zero-always"])
+        .arg(page)
+        .output()
+        .expect("java runs");
+    // vnu writes its JSON report to standard error.
+    let report: Value = serde_json::from_slice(&output.stderr)
+        .unwrap_or_else(|_| panic!("vnu said: {}", String::from_utf8_lossy(&output.stderr)));
+    report["messages"].as_array().unwrap().clone()
+}
+
+#[test]
+fn the_report_is_clean_in_chromium_and_axe_at_every_width_and_scheme() {
+    let (dir, page) = sample_report();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
+    let result = browse(&page, &shots);
+    let views = result["views"].as_array().unwrap();
+    let names: Vec<&str> = views.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["desktop-light", "desktop-dark", "phone-light", "phone-dark"]
+    );
+    for view in views {
+        let name = &view["name"];
+        assert_eq!(view["console_errors"], Value::Array(vec![]), "{name}");
+        assert_eq!(view["requests"], Value::Array(vec![]), "{name}");
+        assert_eq!(view["axe"], Value::Array(vec![]), "{name}");
+        assert_eq!(view["overflow"], 0, "{name}: the page scrolls sideways");
+        let sections: Vec<&str> = view["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        assert_eq!(sections, SECTIONS, "{name}");
+        let dark = view["scheme"] == "dark";
+        let background = view["background"].as_str().unwrap();
+        assert_eq!(
+            background == "rgb(255, 255, 255)",
+            !dark,
+            "{name}: {background}"
+        );
+        let shot = shots.join(format!("{}.png", name.as_str().unwrap()));
+        assert!(std::fs::metadata(shot).unwrap().len() > 10_000);
+    }
+    assert_eq!(result["pdf_head"], "%PDF-");
+    assert!(result["pdf_bytes"].as_u64().unwrap() > 10_000);
+    drop(dir);
+}
+
+#[test]
+fn the_report_has_no_html_errors() {
+    let (_dir, page) = sample_report();
+    assert_eq!(html_errors(&page), Vec::<Value>::new());
+}
+
+#[test]
+fn every_check_fails_on_a_broken_page() {
+    let page = manifest_dir().join("tests/browser/broken.html");
+    let shots = tempfile::tempdir().unwrap();
+    let result = browse(&page, shots.path());
+    let view = &result["views"][2]; // phone, light
+    assert!(!view["console_errors"].as_array().unwrap().is_empty());
+    assert!(!view["requests"].as_array().unwrap().is_empty());
+    assert!(view["overflow"].as_i64().unwrap() > 0);
+    let rules: Vec<&str> = view["axe"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    for rule in ["image-alt", "color-contrast", "html-has-lang"] {
+        assert!(rules.contains(&rule), "{rule} not in {rules:?}");
+    }
+    assert!(!html_errors(&page).is_empty());
+}

@@ -1,0 +1,83 @@
+// Loads a report in headless Chromium (puppeteer-core drives the system
+// browser) and prints, as JSON, what tests/browser.rs asserts: console
+// errors, network requests, the sections present, horizontal overflow, the
+// axe-core violations (WCAG 2.1 A and AA) in each viewport and colour
+// scheme, and the size of a PDF print. Screenshots go to the output folder.
+//
+// usage: node check-report.mjs REPORT/index.html OUT_DIR
+import { readFileSync, statSync, mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const require = createRequire(join(process.cwd(), "package.json"));
+const puppeteer = require("puppeteer-core");
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+const [page_path, out_dir] = process.argv.slice(2);
+if (!page_path || !out_dir) {
+  console.error("usage: node check-report.mjs REPORT/index.html OUT_DIR");
+  process.exit(2);
+}
+const url = pathToFileURL(resolve(page_path)).href;
+const profile = mkdtempSync(join(tmpdir(), "org-insights-chromium-"));
+
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  userDataDir: profile,
+  args: [
+    "--headless", "--no-sandbox", "--disable-gpu",
+    "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+  ],
+});
+
+const views = [
+  { name: "desktop-light", width: 1280, scheme: "light" },
+  { name: "desktop-dark", width: 1280, scheme: "dark" },
+  { name: "phone-light", width: 390, scheme: "light" },
+  { name: "phone-dark", width: 390, scheme: "dark" },
+];
+const result = { views: [], pdf_bytes: 0 };
+try {
+  for (const view of views) {
+    const page = await browser.newPage();
+    const console_errors = [];
+    const requests = [];
+    page.on("console", (m) => { if (m.type() === "error") console_errors.push(m.text()); });
+    page.on("pageerror", (e) => console_errors.push(String(e)));
+    page.on("request", (r) => { if (r.url() !== url) requests.push(r.url()); });
+    await page.setViewport({ width: view.width, height: 900 });
+    await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: view.scheme }]);
+    await page.goto(url, { waitUntil: "load" });
+    const layout = await page.evaluate(() => ({
+      sections: [...document.querySelectorAll("main > section")].map((s) => s.id),
+      overflow: document.documentElement.scrollWidth - window.innerWidth,
+      background: getComputedStyle(document.body).backgroundColor,
+    }));
+    await page.screenshot({ path: join(out_dir, `${view.name}.png`) });
+    await page.addScriptTag({ content: axeSource });
+    const axe = await page.evaluate(async () => {
+      // Open every disclosure so that axe checks the tables inside.
+      document.querySelectorAll("details").forEach((d) => { d.open = true; });
+      const r = await window.axe.run(document, {
+        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+      });
+      return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5) }));
+    });
+    result.views.push({ ...view, ...layout, console_errors, requests, axe });
+    if (view.name === "desktop-light") {
+      await page.emulateMediaType("print");
+      const pdf = join(out_dir, "report.pdf");
+      await page.pdf({ path: pdf, format: "A4", printBackground: true });
+      result.pdf_bytes = statSync(pdf).size;
+      result.pdf_head = readFileSync(pdf).subarray(0, 5).toString("latin1");
+    }
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(JSON.stringify(result));
