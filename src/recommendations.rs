@@ -68,6 +68,15 @@ impl Thresholds {
     }
 }
 
+/// "1 account", "2 accounts".
+fn many(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Unverified domains named one by one before "and N more".
 const NAMED_DOMAINS: usize = 3;
 
@@ -85,7 +94,7 @@ pub fn advise(
         say(
             "users_with_access",
             if u.external > 0 {
-                format!("Review the access of the {} external users regularly and remove what is no longer needed.", u.external)
+                format!("Review the access of the {} with access regularly and remove what is no longer needed.", many(u.external, "external user"))
             } else {
                 "No external users have access: nothing to do.".to_string()
             },
@@ -126,8 +135,8 @@ pub fn advise(
         match percent(protected, protected + m.two_step_disabled) {
             None => say("managed_authentication", "There are no managed accounts with access.".into()),
             Some(p) if p < limits.managed_two_step_min_percent => say("managed_authentication", format!(
-                "Only {} of managed accounts use single sign-on or two-step verification (target {} %): enforce two-step verification in an authentication policy, or move the {} remaining accounts to single sign-on.",
-                pct(Some(p)), limits.managed_two_step_min_percent, m.two_step_disabled
+                "Only {} of managed accounts use single sign-on or two-step verification (target {} %): enforce two-step verification in an authentication policy, or move the remaining {} to single sign-on.",
+                pct(Some(p)), limits.managed_two_step_min_percent, many(m.two_step_disabled, "account")
             )),
             Some(p) => say("managed_authentication", format!(
                 "{} of managed accounts use single sign-on or two-step verification, at or above the target of {} %.",
@@ -141,8 +150,8 @@ pub fn advise(
         match percent(on, on + e.not_enabled) {
             None => say("external_two_step", "There are no external users with access.".into()),
             Some(p) if p < limits.external_two_step_min_percent => say("external_two_step", format!(
-                "{} external users have two-step verification off ({} on, target {} %): require it in an external user policy.",
-                e.not_enabled, pct(Some(p)), limits.external_two_step_min_percent
+                "{} two-step verification off ({} on, target {} %): require it in an external user policy.",
+                match e.not_enabled { 1 => "1 external user has".to_string(), n => format!("{n} external users have") }, pct(Some(p)), limits.external_two_step_min_percent
             )),
             Some(p) => say("external_two_step", format!(
                 "{} of external users have two-step verification on, at or above the target of {} %.",
@@ -155,8 +164,8 @@ pub fn advise(
         match policy.percent {
             None => say("external_policy", "There are no external users with access.".into()),
             Some(p) if p < limits.external_policy_min_percent => say("external_policy", format!(
-                "{} external users are not covered by an external user policy (target {} %): create one, or add them to it, to control what they can do and require two-step verification.",
-                policy.total - policy.covered, limits.external_policy_min_percent
+                "{} not covered by an external user policy (target {} %): create one, or add them to it, to control what they can do and require two-step verification.",
+                match policy.total - policy.covered { 1 => "1 external user is".to_string(), n => format!("{n} external users are") }, limits.external_policy_min_percent
             )),
             Some(_) => say("external_policy", format!(
                 "External user policy coverage is at or above the target of {} %.",
@@ -176,7 +185,10 @@ pub fn advise(
             if active.active == 0 {
                 "No account viewed anything in the 30 days: check that the activity export is complete.".to_string()
             } else if idle > 0 {
-                format!("{idle} accounts with access were not active in the 30 days: ask whether they still need access.")
+                format!(
+                    "{} with access had no activity in the 30 days: ask whether they still need access.",
+                    many(idle as u64, "account")
+                )
             } else {
                 "Every account with access was active in the 30 days: nothing to do.".to_string()
             },
@@ -217,7 +229,7 @@ pub fn advise(
         say(
             "trello_by_plan",
             if free > 0 {
-                format!("{free} managed accounts work in Free Trello workspaces, outside the controls of a paid plan: consider moving that work to a Standard or higher workspace.")
+                format!("{} used only Free Trello workspaces, outside the controls of a paid plan: consider moving that work to a Standard or higher workspace.", many(free, "managed account"))
             } else {
                 "No managed account works only in Free Trello workspaces: nothing to do."
                     .to_string()
@@ -229,7 +241,7 @@ pub fn advise(
         say(
             "mobile_usage",
             if mobile.total > 0 {
-                format!("{} accounts use the mobile apps: check that a mobile app policy protects the organization's data on their devices.", mobile.total)
+                format!("{} used the mobile apps: check that a mobile app policy protects the organization's data on their devices.", many(mobile.total, "account"))
             } else {
                 "No mobile app use in the 30 days: nothing to do.".to_string()
             },
@@ -237,13 +249,17 @@ pub fn advise(
     }
 
     if let Some(rovo) = &insights.rovo_access {
-        say("rovo_access", match rovo.paid_seats {
-            Some(seats) if seats > rovo.users => format!(
-                "{seats} paid Rovo seats for {} accounts with access: lower the user tier at renewal.",
-                rovo.users
-            ),
-            _ => "The paid Rovo seats do not exceed the accounts with access: nothing to do.".to_string(),
-        });
+        say(
+            "rovo_access",
+            match rovo.paid_seats {
+                Some(seats) if seats > rovo.users => format!(
+                    "{seats} paid Rovo seats for {} with access: lower the user tier at renewal.",
+                    many(rovo.users, "account")
+                ),
+                _ => "The paid Rovo seats do not exceed the accounts with access: nothing to do."
+                    .to_string(),
+            },
+        );
     }
 
     if let Some(rovo) = &insights.rovo_active {
@@ -251,8 +267,8 @@ pub fn advise(
         let use_share = seats.and_then(|s| percent(rovo.active, s));
         say("rovo_active", match (seats, use_share) {
             (Some(seats), Some(share)) if share < limits.rovo_seat_use_min_percent => format!(
-                "{} active Rovo users for {seats} paid seats ({share:.1} %, target {} %): show people what Rovo can do, or lower the tier at renewal.",
-                rovo.active, limits.rovo_seat_use_min_percent
+                "{} for {seats} paid seats ({share:.1} %, target {} %): show people what Rovo can do, or lower the tier at renewal.",
+                many(rovo.active, "active Rovo user"), limits.rovo_seat_use_min_percent
             ),
             (Some(_), Some(share)) => format!(
                 "Active Rovo users fill {share:.1} % of the paid seats, at or above the target of {} %.",
@@ -276,8 +292,8 @@ pub fn advise(
                 "No one used Atlassian Intelligence in the 30 days: tell people about it, or turn it off where it is not wanted.".to_string()
             } else {
                 format!(
-                    "{} accounts used Atlassian Intelligence: nothing to do.",
-                    ai.active
+                    "{} used Atlassian Intelligence: nothing to do.",
+                    many(ai.active, "account")
                 )
             },
         );
