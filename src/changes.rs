@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::privacy::Privacy;
 use crate::snapshot::{AccountState, Snapshot};
 
 /// What the current report is compared with.
@@ -46,6 +47,15 @@ pub struct Changes {
 impl Changes {
     pub fn total(&self) -> usize {
         self.groups.iter().map(|g| g.entries.len()).sum()
+    }
+
+    /// The same changes with emails as `privacy` shows them.
+    pub fn concealed(&self, privacy: &Privacy) -> Changes {
+        let mut changes = self.clone();
+        for entry in changes.groups.iter_mut().flat_map(|g| g.entries.iter_mut()) {
+            entry.email = privacy.email(&entry.email);
+        }
+        changes
     }
 }
 

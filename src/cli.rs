@@ -162,7 +162,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 data_dir: args.data.unwrap_or(config.data_dir.clone()),
                 out_dir: args.out.unwrap_or(config.out_dir.clone()),
                 as_of: args.as_of,
-                ..RunRequest::from_config(&config, true)
+                ..RunRequest::from_config(&config, true)?
             };
             report_once(&request, email.as_ref())
         }
@@ -213,7 +213,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         None if cli.run_now => {
-            let request = RunRequest::from_config(&config, true);
+            let request = RunRequest::from_config(&config, true)?;
             runner::import_waiting(config.import.as_ref(), &request.data_dir)?;
             let email = config.email.filter(|email| email.enabled);
             report_once(&request, email.as_ref())
@@ -239,6 +239,8 @@ fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
     if let Some(email) = config.email.as_ref().filter(|email| email.enabled) {
         email.check_password()?;
     }
+    // A missing hash key stops the service at start, not at six in the morning.
+    config.privacy()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -10,6 +10,9 @@ use chrono_tz::Tz;
 use lettre::message::Mailbox;
 use serde::Deserialize;
 
+use crate::email::SendWhen;
+use crate::exceptions::{Exception, Target};
+use crate::privacy::{NameMode, Privacy};
 use crate::problems::{BadInput, Problem};
 use crate::recommendations::Thresholds;
 use crate::report::write::Access;
@@ -33,7 +36,56 @@ struct RawConfig {
     import: Option<RawImport>,
     #[serde(default)]
     thresholds: Thresholds,
+    #[serde(default)]
+    privacy: RawPrivacy,
+    #[serde(default)]
+    seat_reclaim: RawSeatReclaim,
+    #[serde(default)]
+    exceptions: Vec<RawException>,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrivacy {
+    #[serde(default)]
+    names: NameMode,
+    hash_key_env: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeatReclaim {
+    skip_added_within_days: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawException {
+    account: Option<String>,
+    domain: Option<String>,
+    reason: Option<String>,
+    owner: Option<String>,
+    expires: Option<DateValue>,
+}
+
+/// A TOML date (`2026-12-31`) or the same date quoted.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum DateValue {
+    Date(toml::value::Datetime),
+    Text(String),
+}
+
+/// `[privacy]`: how names and emails appear; the hash key stays in the
+/// environment.
+#[derive(Debug, Clone, Default)]
+pub struct PrivacyConfig {
+    pub names: NameMode,
+    pub hash_key_env: Option<String>,
+}
+
+/// Seats of accounts added fewer days ago are left out of seat reclaim.
+pub const DEFAULT_SKIP_ADDED_WITHIN_DAYS: u64 = 30;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,6 +134,10 @@ struct RawEmail {
     attach_report: Option<bool>,
     timeout_seconds: Option<u64>,
     report_url: Option<String>,
+    #[serde(default)]
+    send: SendWhen,
+    #[serde(default)]
+    include_names: bool,
 }
 
 /// How the connection to the SMTP server is secured.
@@ -121,6 +177,17 @@ pub struct Config {
     pub import: Option<ImportConfig>,
     /// Where the recommendations call for action (`[thresholds]`).
     pub thresholds: Thresholds,
+    pub privacy: PrivacyConfig,
+    /// `[seat_reclaim] skip_added_within_days`.
+    pub skip_added_within_days: u64,
+    pub exceptions: Vec<Exception>,
+}
+
+impl Config {
+    /// The names mode with its key; a missing key is an error at start.
+    pub fn privacy(&self) -> Result<Privacy, BadInput> {
+        Privacy::from_env(self.privacy.names, self.privacy.hash_key_env.as_deref())
+    }
 }
 
 /// Where and how the digest is sent. The password itself is never stored
@@ -142,6 +209,10 @@ pub struct EmailConfig {
     pub timeout: Duration,
     /// Where `out_dir` is published, for the link in the digest.
     pub report_url: Option<String>,
+    /// When a run mails the digest.
+    pub send: SendWhen,
+    /// Whether the digest (and its attachment) may show names and emails.
+    pub include_names: bool,
 }
 
 impl EmailConfig {
@@ -187,6 +258,9 @@ impl Default for Config {
             access: Access::Private,
             import: None,
             thresholds: Thresholds::default(),
+            privacy: PrivacyConfig::default(),
+            skip_added_within_days: DEFAULT_SKIP_ADDED_WITHIN_DAYS,
+            exceptions: Vec::new(),
         }
     }
 }
@@ -231,9 +305,21 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
             "[schedule] cron to be six fields, seconds first, such as \"0 0 6 * * *\" ({err})"
         ))
     })?;
+    let exceptions = raw
+        .exceptions
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| exception(i + 1, raw))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    if raw.privacy.names == NameMode::Hash && raw.privacy.hash_key_env.is_none() {
+        return Err(bad(
+            "[privacy] hash_key_env, the environment variable holding the key, when names = \"hash\"".to_string(),
+        ));
+    }
     if let Some(key) = raw.thresholds.out_of_range().first() {
         return Err(bad(format!(
-            "[thresholds] {key} to be a percentage from 0 to 100"
+            "[thresholds] {key} to be a percentage from 0 to 100 (an increase may exceed 100)"
         )));
     }
     let email = raw
@@ -257,6 +343,49 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
             verified_domains: import.verified_domains,
         }),
         thresholds: raw.thresholds,
+        privacy: PrivacyConfig {
+            names: raw.privacy.names,
+            hash_key_env: raw.privacy.hash_key_env,
+        },
+        skip_added_within_days: raw
+            .seat_reclaim
+            .skip_added_within_days
+            .unwrap_or(DEFAULT_SKIP_ADDED_WITHIN_DAYS),
+        exceptions,
+    })
+}
+
+/// The `n`th `[[exceptions]]` entry: one of `account` or `domain`, and a
+/// reason, an owner and an expiry date, so none is forgotten.
+fn exception(n: usize, raw: RawException) -> Result<Exception, String> {
+    let entry = format!("[[exceptions]] entry {n}");
+    let filled = |value: Option<String>, key: &str, what: &str| {
+        value
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("{entry}: {key}, {what}"))
+    };
+    let target = match (raw.account, raw.domain) {
+        (Some(account), None) => Target::Account(account.trim().to_string()),
+        (None, Some(domain)) => Target::Domain(domain.trim().to_lowercase()),
+        _ => return Err(format!("{entry}: exactly one of account or domain")),
+    };
+    let expires = match raw.expires {
+        Some(DateValue::Date(date)) => date.to_string(),
+        Some(DateValue::Text(text)) => text,
+        None => {
+            return Err(format!(
+                "{entry}: expires, the last day the exception holds (YYYY-MM-DD)"
+            ))
+        }
+    };
+    let expires = chrono::NaiveDate::parse_from_str(expires.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{entry}: expires to be a date as YYYY-MM-DD, not '{expires}'"))?;
+    Ok(Exception {
+        target,
+        reason: filled(raw.reason, "reason", "why the exception exists")?,
+        owner: filled(raw.owner, "owner", "who answers for it")?,
+        expires,
     })
 }
 
@@ -322,6 +451,8 @@ fn email_config(raw: RawEmail, base: &Path) -> Result<EmailConfig, String> {
         attach_report: raw.attach_report.unwrap_or(true),
         timeout: Duration::from_secs(raw.timeout_seconds.unwrap_or(30).max(1)),
         report_url: raw.report_url,
+        send: raw.send,
+        include_names: raw.include_names,
     })
 }
 

@@ -3,10 +3,11 @@
 //! nobody uses.
 
 use crate::data_quality::DataQuality;
+use crate::exceptions::Review;
 use crate::insights::Insights;
 
 /// Every finding that applies, most important first.
-pub fn findings(i: &Insights, quality: &DataQuality) -> Vec<String> {
+pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec<String> {
     let mut found = Vec::new();
     let mut add = |count: u64, text: String| {
         if count > 0 {
@@ -41,6 +42,15 @@ pub fn findings(i: &Insights, quality: &DataQuality) -> Vec<String> {
                 "{} external {} two-step verification turned off.",
                 e.not_enabled,
                 plural(e.not_enabled, "user has", "users have"),
+            ),
+        );
+    }
+    for expired in exceptions.expired() {
+        add(
+            1,
+            format!(
+                "The exception for {} (owner {}) expired on {}: renew or remove it.",
+                expired.target, expired.exception.owner, expired.exception.expires
             ),
         );
     }

@@ -48,6 +48,8 @@ struct Person {
     managed: Option<bool>,
     two_step: Option<&'static str>,
     sso: Option<bool>,
+    /// "Added to org", as `YYYY-MM-DD` (empty when unknown).
+    added_on: String,
 }
 
 #[derive(Default)]
@@ -191,6 +193,7 @@ fn read_users(export: &Export, into: &mut Collected, problems: &mut Problems) {
     let name = export.column(&["user name", "name", "display name"]);
     let status = export.column(&["user status", "status"]);
     let active = export.column(&["active"]);
+    let added = export.column(&["added to org"]);
     let last_seen: Vec<(usize, String, String)> = export
         .header
         .iter()
@@ -229,6 +232,20 @@ fn read_users(export: &Export, into: &mut Collected, problems: &mut Problems) {
             ("deactivated" | "inactive", _) | (_, Some(false)) => "deactivated",
             _ => "active",
         };
+        let added_on = match export_date(cell(record, added)) {
+            Ok(day) => day.map(|d| d.to_string()).unwrap_or_default(),
+            Err(()) => {
+                if let Some(column) = added {
+                    problems.push(export.problem(
+                        *line,
+                        column,
+                        cell(record, added),
+                        "a date such as 3 Jan 2024",
+                    ));
+                }
+                String::new()
+            }
+        };
         // A user in several groups appears once per group: the first row wins.
         into.people
             .entry(account.clone())
@@ -236,6 +253,7 @@ fn read_users(export: &Export, into: &mut Collected, problems: &mut Problems) {
                 email: cell(record, email).to_string(),
                 name: cell(record, name).to_string(),
                 status,
+                added_on,
                 ..Person::default()
             });
         for (column, product, site) in &last_seen {
@@ -513,6 +531,7 @@ fn stage(
                     _ => Some("off"),
                 },
                 sso: Some(record.get(6) == Some("true")),
+                added_on: record.get(7).unwrap_or("").to_string(),
             });
         }
     }
@@ -525,6 +544,7 @@ fn stage(
         "status",
         "two_step",
         "sso",
+        "added_on",
     ])?;
     for (id, p) in &people {
         accounts.write_record([
@@ -539,6 +559,7 @@ fn stage(
             p.status,
             p.two_step.unwrap_or("off"),
             if p.sso == Some(true) { "true" } else { "false" },
+            &p.added_on,
         ])?;
     }
     accounts.flush()?;

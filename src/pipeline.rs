@@ -11,14 +11,18 @@ use chrono_tz::Tz;
 
 use crate::bundle::{self, Table};
 use crate::changes;
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_SKIP_ADDED_WITHIN_DAYS};
 use crate::data_quality::{self, DataQuality};
+use crate::exceptions::{self, Exception, Review};
 use crate::insights::{self, Context, Insights};
+use crate::privacy::Privacy;
+use crate::problems::BadInput;
 use crate::progress::Progress;
 use crate::recommendations::{self, Thresholds};
 use crate::report::write::{self, Access};
 use crate::report::{self, RunInfo};
 use crate::runner::RunControl;
+use crate::seat_reclaim;
 use crate::snapshot::Snapshot;
 
 /// What a run needs to know.
@@ -36,13 +40,18 @@ pub struct RunRequest {
     pub access: Access,
     /// Where the recommendations call for action.
     pub thresholds: Thresholds,
+    /// How names and emails appear in everything written.
+    pub privacy: Privacy,
+    pub exceptions: Vec<Exception>,
+    /// Seat reclaim leaves out accounts added fewer days ago.
+    pub skip_added_within_days: u64,
 }
 
 impl RunRequest {
-    /// The scheduled run of `config`: its folders, zone, access and
-    /// thresholds, as of the date the data gives.
-    pub fn from_config(config: &Config, progress: bool) -> Self {
-        RunRequest {
+    /// The scheduled run of `config`, as of the date the data gives. Fails
+    /// when the hash key of `[privacy]` is missing from the environment.
+    pub fn from_config(config: &Config, progress: bool) -> Result<Self, BadInput> {
+        Ok(RunRequest {
             data_dir: config.data_dir.clone(),
             out_dir: config.out_dir.clone(),
             as_of: None,
@@ -50,6 +59,26 @@ impl RunRequest {
             progress,
             access: config.access,
             thresholds: config.thresholds.clone(),
+            privacy: config.privacy()?,
+            exceptions: config.exceptions.clone(),
+            skip_added_within_days: config.skip_added_within_days,
+        })
+    }
+
+    /// A run of `data_dir` into `out_dir` with every other setting at its
+    /// default (tests and tools).
+    pub fn new(data_dir: PathBuf, out_dir: PathBuf) -> Self {
+        RunRequest {
+            data_dir,
+            out_dir,
+            as_of: None,
+            timezone: Tz::UTC,
+            progress: false,
+            access: Access::Private,
+            thresholds: Thresholds::default(),
+            privacy: Privacy::show(),
+            exceptions: Vec::new(),
+            skip_added_within_days: DEFAULT_SKIP_ADDED_WITHIN_DAYS,
         }
     }
 }
@@ -63,6 +92,13 @@ pub struct RunOutcome {
     pub insights: Insights,
     pub quality: DataQuality,
     pub timings: Timings,
+    /// Account changes against the previous report (`None`: nothing to
+    /// compare with).
+    pub changes: Option<usize>,
+    pub exceptions: Review,
+    /// The page with names masked, for a digest that must not show them
+    /// (only when the report itself shows names).
+    pub masked_page: Option<Vec<u8>>,
 }
 
 /// Time spent in each stage.
@@ -85,7 +121,11 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     let progress = Progress::new(request.progress);
     progress.stage("reading and checking the bundle");
     let started = Instant::now();
-    let bundle = bundle::load(&request.data_dir)?;
+    let bundle =
+        bundle::load(&request.data_dir).map_err(|err| match err.downcast::<BadInput>() {
+            Ok(bad) => request.privacy.conceal_problems(bad).into(),
+            Err(other) => other,
+        })?;
     let load = started.elapsed();
 
     let as_of = request
@@ -98,7 +138,14 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     let context = Context::new(&bundle, as_of).context("reading the bundle")?;
     let computed = insights::compute(&context).context("computing the insights")?;
     let quality = data_quality::assess(&bundle, &context).context("assessing data quality")?;
-    let snapshot = Snapshot::build(&context).context("taking the account snapshot")?;
+    let snapshot =
+        Snapshot::build(&context, &request.privacy).context("taking the account snapshot")?;
+    let seats = seat_reclaim::compute(&context, &snapshot, request.skip_added_within_days)
+        .context("finding seats to reclaim")?;
+    let review = exceptions::review(&request.exceptions, &snapshot);
+    for unknown in review.unknown() {
+        tracing::warn!(exception = %unknown.target, "an exception names no account of the bundle");
+    }
     let advice = recommendations::advise(&computed.insights, &snapshot, &request.thresholds);
     let past = report::past::load(&request.out_dir, as_of);
     let changes = match &past.baseline {
@@ -123,6 +170,9 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
             baseline: &past.baseline,
             history: &past.history,
             advice: &advice,
+            seats: seats.as_ref(),
+            exceptions: &review,
+            privacy: &request.privacy,
         },
         &computed,
         &quality,
@@ -143,6 +193,9 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
         rows: bundle.row_counts(),
         insights: computed.insights,
         quality,
+        changes: changes.as_ref().map(|c| c.total()),
+        exceptions: review,
+        masked_page: rendered.masked_page,
         timings: Timings {
             load,
             compute,

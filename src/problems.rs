@@ -100,6 +100,11 @@ impl Problems {
         self.total
     }
 
+    /// The problems described one by one.
+    pub fn listed(&self) -> &[Problem] {
+        &self.listed
+    }
+
     /// `Ok(())` when nothing was found, else the problems as an error.
     pub fn into_result(self) -> Result<(), BadInput> {
         if self.is_empty() {

@@ -24,6 +24,9 @@ pub struct Thresholds {
     pub inactive_seats_max_percent: f64,
     /// Active Rovo users per paid Rovo seat.
     pub rovo_seat_use_min_percent: f64,
+    /// Growth of external users since the previous report that mails the
+    /// digest under `[email] send = "on_threshold"` (may exceed 100).
+    pub external_users_max_increase_percent: f64,
 }
 
 impl Default for Thresholds {
@@ -35,6 +38,7 @@ impl Default for Thresholds {
             domain_external_accounts_min: 10,
             inactive_seats_max_percent: 20.0,
             rovo_seat_use_min_percent: 50.0,
+            external_users_max_increase_percent: 10.0,
         }
     }
 }
@@ -64,6 +68,10 @@ impl Thresholds {
         .into_iter()
         .filter(|(_, value)| !(0.0..=100.0).contains(value))
         .map(|(key, _)| key)
+        .chain(
+            (!(self.external_users_max_increase_percent >= 0.0))
+                .then_some("external_users_max_increase_percent"),
+        )
         .collect()
     }
 }

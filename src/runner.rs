@@ -10,9 +10,11 @@ use std::time::{Duration, Instant};
 use std::path::Path;
 
 use crate::config::{EmailConfig, ImportConfig};
-use crate::email;
+use crate::email::{self, Decision, Evidence};
 use crate::import;
 use crate::pipeline::{self, RunOutcome, RunRequest};
+use crate::report::history;
+use crate::report::sections::headlines;
 
 /// Shared between a run and whoever may stop it.
 #[derive(Debug, Default)]
@@ -74,7 +76,19 @@ pub fn run(
     let outcome = pipeline::run(request, control)?;
     let started = Instant::now();
     let mail = match email {
-        Some(settings) if !control.is_cancelled() => Some(email::send_digest(settings, &outcome)),
+        Some(settings) if !control.is_cancelled() => {
+            let decision = mail_decision(settings, request, &outcome);
+            if decision.send {
+                Some(email::send_digest(
+                    settings,
+                    &outcome,
+                    decision.why.as_deref(),
+                ))
+            } else {
+                tracing::info!(send = ?settings.send, "digest not sent: nothing to report");
+                None
+            }
+        }
         _ => None,
     };
     log_outcome(&outcome, mail.as_ref().map(|_| started.elapsed()));
@@ -82,6 +96,21 @@ pub fn run(
         Some(Err(err)) => Err(MailFailed(err).into()),
         _ => Ok(outcome),
     }
+}
+
+/// Whether `[email] send` asks for a digest after this run, and why.
+fn mail_decision(settings: &EmailConfig, request: &RunRequest, outcome: &RunOutcome) -> Decision {
+    let previous = history::previous(&request.out_dir.join("history.csv"), outcome.as_of);
+    let headlines = headlines(&outcome.insights);
+    email::decide(
+        settings.send,
+        &Evidence {
+            headlines: &headlines,
+            previous: previous.as_ref(),
+            changes: outcome.changes,
+        },
+        &request.thresholds,
+    )
 }
 
 fn log_outcome(outcome: &RunOutcome, mail: Option<Duration>) {

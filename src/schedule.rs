@@ -216,12 +216,12 @@ async fn run_guarded(daemon: Arc<Daemon>, trigger: &'static str) {
         return;
     };
     tracing::info!(trigger, "run started");
-    let request = RunRequest::from_config(&daemon.config, false);
-    let email = daemon.config.email.clone().filter(|email| email.enabled);
+    let config = daemon.config.clone();
+    let email = config.email.clone().filter(|email| email.enabled);
     let control = daemon.control.clone();
-    let import = daemon.config.import.clone();
     let result = tokio::task::spawn_blocking(move || {
-        runner::import_waiting(import.as_ref(), &request.data_dir)?;
+        let request = RunRequest::from_config(&config, false)?;
+        runner::import_waiting(config.import.as_ref(), &request.data_dir)?;
         runner::run(&request, email.as_ref(), &control)
     })
     .await;

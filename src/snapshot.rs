@@ -11,6 +11,7 @@ use chrono::{Days, NaiveDate};
 use polars::prelude::*;
 
 use crate::insights::{counts, strings, window_start, Context};
+use crate::privacy::Privacy;
 
 /// The snapshot's file name inside a report directory.
 pub const FILE: &str = "snapshot.parquet";
@@ -60,8 +61,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The accounts of the bundle as the report for `ctx.as_of` sees them.
-    pub fn build(ctx: &Context) -> PolarsResult<Snapshot> {
+    /// The accounts of the bundle as the report for `ctx.as_of` sees them,
+    /// emails as `privacy` shows them.
+    pub fn build(ctx: &Context, privacy: &Privacy) -> PolarsResult<Snapshot> {
         let accounts = ctx
             .accounts()
             .with_row_index("account", None)
@@ -126,7 +128,7 @@ impl Snapshot {
                         products: products.get(&account_id).cloned().unwrap_or_default(),
                         last_active: last_active.get(&numbers[i]).copied(),
                         account_id,
-                        email,
+                        email: privacy.email(&email),
                         domain,
                         account_type,
                         status,
@@ -286,7 +288,7 @@ fn days_since_epoch(date: NaiveDate) -> i32 {
     (date - NaiveDate::default()).num_days() as i32
 }
 
-fn date_from_epoch_days(days: i32) -> Option<NaiveDate> {
+pub(crate) fn date_from_epoch_days(days: i32) -> Option<NaiveDate> {
     let epoch = NaiveDate::default();
     if days >= 0 {
         epoch.checked_add_days(Days::new(days as u64))

@@ -15,7 +15,7 @@ use std::process::Command;
 use common::run_ok;
 use serde_json::Value;
 
-const SECTIONS: [&str; 14] = [
+const SECTIONS: [&str; 16] = [
     "changes",
     "users_with_access",
     "domains",
@@ -29,6 +29,8 @@ const SECTIONS: [&str; 14] = [
     "rovo_access",
     "rovo_active",
     "ai_active",
+    "seat_reclaim",
+    "exceptions",
     "data_quality",
 ];
 

@@ -7,7 +7,6 @@ mod common;
 use chrono::NaiveDate;
 use common::{generate, oracle};
 use org_insights::pipeline::{run, RunRequest};
-use org_insights::report::write::Access;
 use org_insights::runner::RunControl;
 use serde_json::Value;
 
@@ -26,13 +25,8 @@ fn check_seed(seed: u64) {
     let as_of = if explicit { base } else { latest.unwrap() };
 
     let request = RunRequest {
-        data_dir: data.clone(),
-        out_dir: dir.path().join("out"),
         as_of: explicit.then_some(as_of),
-        timezone: chrono_tz::UTC,
-        progress: false,
-        access: Access::Private,
-        thresholds: Default::default(),
+        ..RunRequest::new(data.clone(), dir.path().join("out"))
     };
     let outcome = run(&request, &RunControl::default())
         .unwrap_or_else(|err| panic!("seed {seed} ({formats:?}): {err:#}"));

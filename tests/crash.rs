@@ -25,8 +25,8 @@ fn assert_complete(day: &Path) {
     let html = fs::read_to_string(day.join("index.html")).unwrap();
     assert!(html.trim_end().ends_with("</html>"), "{}", day.display());
     assert_eq!(fs::read_dir(day.join("charts")).unwrap().count(), 12);
-    // One CSV per insight and changes.csv.
-    assert_eq!(fs::read_dir(day.join("data")).unwrap().count(), 13);
+    // One CSV per insight, changes.csv and seat-reclaim.csv.
+    assert_eq!(fs::read_dir(day.join("data")).unwrap().count(), 14);
     assert!(day.join("snapshot.parquet").exists(), "{}", day.display());
 }
 

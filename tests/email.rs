@@ -123,7 +123,14 @@ fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
         attachment.attachment_name(),
         Some("org-insights-2026-11-10.html")
     );
-    assert_eq!(attachment.contents(), fs::read(&report).unwrap().as_slice());
+    // Without [email] include_names the attached page masks emails; this
+    // page lists none (no account changed), so only its footer differs.
+    let page = fs::read_to_string(&report).unwrap();
+    assert!(page.contains("names and email addresses are shown"));
+    assert_eq!(
+        std::str::from_utf8(attachment.contents()).unwrap(),
+        page.replace("are shown", "are masked")
+    );
 }
 
 #[test]

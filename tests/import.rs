@@ -88,7 +88,7 @@ fn the_three_exports_make_a_bundle() {
         ],
     );
     assert_eq!(code, Some(0), "{stderr}");
-    // u1 appears twice (two groups): once. Managed from the managed export,
+    // u1 appears twice (two groups): once. added_on is "Added to org". Managed from the managed export,
     // u3 external from the external export; 2SV and SSO from the managed export.
     assert_eq!(
         rows(dir.path().join("bundle/accounts.csv")),
@@ -100,7 +100,8 @@ fn the_three_exports_make_a_bundle() {
                 "managed",
                 "active",
                 "off",
-                "true"
+                "true",
+                "2024-01-03"
             ],
             vec![
                 "u2",
@@ -109,7 +110,8 @@ fn the_three_exports_make_a_bundle() {
                 "managed",
                 "active",
                 "on",
-                "false"
+                "false",
+                "2024-02-05"
             ],
             vec![
                 "u3",
@@ -118,7 +120,8 @@ fn the_three_exports_make_a_bundle() {
                 "external",
                 "active",
                 "off",
-                "false"
+                "false",
+                "2025-12-01"
             ],
             vec![
                 "u4",
@@ -127,7 +130,8 @@ fn the_three_exports_make_a_bundle() {
                 "managed",
                 "suspended",
                 "enforced",
-                "false"
+                "false",
+                "2020-01-02"
             ],
         ]
     );
@@ -198,7 +202,8 @@ fn the_older_users_export_and_verified_domains() {
                 "managed",
                 "active",
                 "off",
-                "false"
+                "false",
+                ""
             ],
             vec![
                 "o2",
@@ -207,7 +212,8 @@ fn the_older_users_export_and_verified_domains() {
                 "managed",
                 "deactivated",
                 "off",
-                "false"
+                "false",
+                ""
             ],
         ]
     );

@@ -6,20 +6,17 @@ mod common;
 use std::path::Path;
 
 use org_insights::pipeline::{run, RunRequest};
-use org_insights::report::write::Access;
 use org_insights::runner::RunControl;
 use serde_json::{json, Value};
 
 fn sample_report() -> (tempfile::TempDir, Value) {
     let out = tempfile::tempdir().unwrap();
     let request = RunRequest {
-        data_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample"),
-        out_dir: out.path().to_path_buf(),
         as_of: None,
-        timezone: chrono_tz::UTC,
-        progress: false,
-        access: Access::Private,
-        thresholds: Default::default(),
+        ..RunRequest::new(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample"),
+            out.path().to_path_buf(),
+        )
     };
     let outcome = run(&request, &RunControl::default()).expect("the sample loads");
     let json =

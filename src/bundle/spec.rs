@@ -145,6 +145,9 @@ const ACCOUNTS: &[ColumnSpec] = &[
     ),
     optional("sso", Kind::Bool { default: false }),
     optional("external_policy", Kind::Bool { default: false }),
+    // Not in the data contract: when the account joined the organization
+    // (the users export's "Added to org"), for seat reclaim.
+    optional("added_on", Kind::Date),
 ];
 
 const PRODUCT_ACCESS: &[ColumnSpec] = &[

@@ -30,7 +30,13 @@ struct Line {
     change: String,
 }
 
-pub fn build(settings: &EmailConfig, outcome: &RunOutcome) -> anyhow::Result<Digest> {
+/// The digest of `outcome`; `why` replaces the usual subject's figures
+/// when `[email] send` chose to send for a reason.
+pub fn build(
+    settings: &EmailConfig,
+    outcome: &RunOutcome,
+    why: Option<&str>,
+) -> anyhow::Result<Digest> {
     let out_dir = outcome
         .report_dir
         .parent()
@@ -48,7 +54,7 @@ pub fn build(settings: &EmailConfig, outcome: &RunOutcome) -> anyhow::Result<Dig
             value: h.value,
         })
         .collect();
-    let mut findings = findings(&outcome.insights, &outcome.quality);
+    let mut findings = findings(&outcome.insights, &outcome.quality, &outcome.exceptions);
     findings.truncate(FINDINGS);
 
     let as_of = outcome.as_of.to_string();
@@ -65,12 +71,18 @@ pub fn build(settings: &EmailConfig, outcome: &RunOutcome) -> anyhow::Result<Dig
         }
     };
     let attachment_name = format!("org-insights-{as_of}.html");
-    let attachment = if settings.attach_report {
-        let page = std::fs::read(outcome.report_dir.join("index.html"))
-            .context("reading the report to attach")?;
-        Some((attachment_name.clone(), page))
-    } else {
-        None
+    // Without include_names the digest never carries names: a report that
+    // shows them travels with its emails masked.
+    let attachment = match (&outcome.masked_page, settings.attach_report) {
+        (_, false) => None,
+        (Some(masked), true) if !settings.include_names => {
+            Some((attachment_name.clone(), masked.clone()))
+        }
+        _ => {
+            let page = std::fs::read(outcome.report_dir.join("index.html"))
+                .context("reading the report to attach")?;
+            Some((attachment_name.clone(), page))
+        }
     };
 
     let env = environment()?;
@@ -90,9 +102,10 @@ pub fn build(settings: &EmailConfig, outcome: &RunOutcome) -> anyhow::Result<Dig
         .as_ref()
         .map(|u| u.total)
         .unwrap_or(0);
-    let subject = match findings.len() {
-        0 => format!("Organization insights {as_of}: {users} users with access"),
-        n => format!(
+    let subject = match (why, findings.len()) {
+        (Some(why), _) => format!("Organization insights {as_of}: {why}"),
+        (None, 0) => format!("Organization insights {as_of}: {users} users with access"),
+        (None, n) => format!(
             "Organization insights {as_of}: {users} users with access, {n} {} to review",
             if n == 1 { "finding" } else { "findings" }
         ),

@@ -5,14 +5,21 @@
 
 mod digest;
 mod send;
+mod trigger;
 
 use crate::config::EmailConfig;
 use crate::pipeline::RunOutcome;
 
 pub use digest::{build, Digest};
+pub use trigger::{decide, Decision, Evidence, SendWhen};
 
-/// Builds the digest of `outcome` and sends it, retrying on failure.
-pub fn send_digest(settings: &EmailConfig, outcome: &RunOutcome) -> anyhow::Result<()> {
-    let digest = digest::build(settings, outcome)?;
+/// Builds the digest of `outcome` and sends it, retrying on failure; `why`
+/// is the reason `[email] send` gave, for the subject.
+pub fn send_digest(
+    settings: &EmailConfig,
+    outcome: &RunOutcome,
+    why: Option<&str>,
+) -> anyhow::Result<()> {
+    let digest = digest::build(settings, outcome, why)?;
     send::send(settings, &digest)
 }

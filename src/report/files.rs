@@ -12,7 +12,10 @@ use super::sections::{self, DataTable};
 use super::tiles;
 use crate::changes::{Baseline, Changes};
 use crate::data_quality::DataQuality;
+use crate::exceptions::Review;
 use crate::insights::{Computed, Insights, WINDOW_DAYS};
+use crate::privacy::Privacy;
+use crate::seat_reclaim::SeatReclaim;
 use crate::snapshot::{self, Snapshot};
 
 /// What a report says about the run itself.
@@ -32,12 +35,19 @@ pub struct Extras<'a> {
     pub history: &'a [BTreeMap<String, String>],
     /// What to do, per insight key.
     pub advice: &'a BTreeMap<&'static str, Vec<String>>,
+    /// `None` without `product_access` or `activity`.
+    pub seats: Option<&'a SeatReclaim>,
+    pub exceptions: &'a Review,
+    pub privacy: &'a Privacy,
 }
 
 /// The files of one report, by path relative to the report directory.
 pub struct RenderedReport {
     pub files: BTreeMap<String, Vec<u8>>,
     pub history: HistoryRow,
+    /// index.html with emails masked, for a digest without names; only
+    /// when the report itself shows them.
+    pub masked_page: Option<Vec<u8>>,
 }
 
 #[derive(Serialize)]
@@ -65,6 +75,7 @@ pub fn render(
         if let Some(advice) = extras.advice.get(section.key.as_str()) {
             section.advice = advice.clone();
         }
+        section.without_exceptions = without_exceptions(&section.key, extras.exceptions);
         if let (Some(svg), Some(table)) = (&section.svg, &section.table) {
             let svg = html::accessible_svg(section, svg, table)?;
             files.insert(
@@ -97,25 +108,48 @@ pub fn render(
             .context("writing the account snapshot")?,
     );
     files.insert("data/changes.csv".to_string(), changes_csv(extras.changes)?);
+    files.insert(
+        "data/seat-reclaim.csv".to_string(),
+        seat_reclaim_csv(extras.seats)?,
+    );
 
     let headlines = sections::headlines(&computed.insights);
     let tiles = tiles::build(&headlines, extras.history, run.as_of);
-    let page = html::page(
-        run,
-        &html::Page {
-            sections: &sections,
-            tiles: &tiles,
-            changes: extras.changes,
-            baseline: extras.baseline,
-            quality,
-            warnings: &warnings(quality),
-        },
-    )?;
-    files.insert("index.html".to_string(), page.into_bytes());
+    let mut warnings = warnings(quality);
+    warnings.extend(extras.exceptions.unknown().map(|r| {
+        format!(
+            "The exception for {} (owner {}) names no account of the bundle: remove it from the configuration.",
+            r.target, r.exception.owner
+        )
+    }));
+    let mut page = html::Page {
+        sections: &sections,
+        tiles: &tiles,
+        changes: extras.changes,
+        baseline: extras.baseline,
+        seats: extras.seats,
+        exceptions: extras.exceptions,
+        names: extras.privacy.describe(),
+        quality,
+        warnings: &warnings,
+    };
+    files.insert(
+        "index.html".to_string(),
+        html::page(run, &page)?.into_bytes(),
+    );
+    let masked_page = if extras.privacy.shows_names() {
+        let masked = extras.changes.map(|c| c.concealed(&Privacy::mask()));
+        page.changes = masked.as_ref();
+        page.names = Privacy::mask().describe();
+        Some(html::page(run, &page)?.into_bytes())
+    } else {
+        None
+    };
 
     Ok(RenderedReport {
         files,
         history: HistoryRow::new(run.as_of, &headlines),
+        masked_page,
     })
 }
 
@@ -165,6 +199,66 @@ fn changes_csv(changes: Option<&Changes>) -> anyhow::Result<Vec<u8>> {
         }
     }
     data_csv(&table)
+}
+
+/// Every idle seat as a line of an action plan: `owner` and `due` are left
+/// empty for the admin to fill in. Only the header without the tables.
+fn seat_reclaim_csv(seats: Option<&SeatReclaim>) -> anyhow::Result<Vec<u8>> {
+    let mut table = DataTable {
+        columns: [
+            "product",
+            "site",
+            "account_id",
+            "email",
+            "last_active",
+            "days_inactive",
+            "owner",
+            "due",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: Vec::new(),
+    };
+    for seat in seats.iter().flat_map(|s| &s.seats) {
+        table.rows.push(vec![
+            seat.product.clone(),
+            seat.site.clone(),
+            seat.account_id.clone(),
+            seat.email.clone(),
+            seat.last_active.map(|d| d.to_string()).unwrap_or_default(),
+            seat.days_inactive
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            String::new(),
+            String::new(),
+        ]);
+    }
+    data_csv(&table)
+}
+
+/// "Without the 2 excepted accounts: 100.0 %" for the coverage insights.
+fn without_exceptions(key: &str, review: &Review) -> Option<String> {
+    let coverage = match key {
+        "managed_authentication" => review.managed_authentication,
+        "external_two_step" => review.external_two_step,
+        "external_policy" => review.external_policy,
+        _ => return None,
+    };
+    if coverage.excepted == 0 {
+        return None;
+    }
+    let figure = coverage
+        .percent_without
+        .map(|p| format!("{p:.1} %"))
+        .unwrap_or_else(|| "no accounts left".to_string());
+    let accounts = if coverage.excepted == 1 {
+        "1 excepted account".to_string()
+    } else {
+        format!("{} excepted accounts", coverage.excepted)
+    };
+    Some(format!(
+        "Without the {accounts} (see Exceptions): {figure}."
+    ))
 }
 
 /// The table behind a chart as CSV. Cells that a spreadsheet would run as a

@@ -12,7 +12,9 @@ use super::sections::{DataTable, Section};
 use super::tiles::Tile;
 use crate::changes::{Baseline, ChangeEntry, Changes};
 use crate::data_quality::DataQuality;
+use crate::exceptions::Review;
 use crate::insights::{window_start, WINDOW_DAYS};
+use crate::seat_reclaim::{SeatReclaim, IDLE_DAYS};
 use crate::templates::environment;
 
 /// Rows of a figures table shown in the page; the CSV has them all.
@@ -26,6 +28,10 @@ pub struct Page<'a> {
     pub tiles: &'a [Tile],
     pub changes: Option<&'a Changes>,
     pub baseline: &'a Baseline,
+    pub seats: Option<&'a SeatReclaim>,
+    pub exceptions: &'a Review,
+    /// How names and emails appear, for the footer.
+    pub names: &'static str,
     pub quality: &'a DataQuality,
     pub warnings: &'a [String],
 }
@@ -74,6 +80,10 @@ pub fn page(run: &RunInfo, page: &Page) -> anyhow::Result<String> {
             compared_with => compared_with,
             changes => changes,
             sections => page.sections,
+            seats => page.seats,
+            idle_days => IDLE_DAYS,
+            exceptions => page.exceptions.exceptions,
+            names => page.names,
             data_quality => page.quality,
             warnings => page.warnings,
             row_cap => ROW_CAP,

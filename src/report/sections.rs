@@ -46,6 +46,8 @@ pub struct Section {
     pub missing: Option<String>,
     /// What to do, in plain words.
     pub advice: Vec<String>,
+    /// The coverage figure without the excepted accounts.
+    pub without_exceptions: Option<String>,
 }
 
 type Rendered = Result<(String, DataTable, String), Box<dyn std::error::Error>>;
@@ -325,6 +327,7 @@ pub fn build(computed: &Computed) -> Result<Vec<Section>, Box<dyn std::error::Er
             svg,
             missing: computed.missing.get(key).cloned(),
             advice: Vec::new(),
+            without_exceptions: None,
         });
     }
     Ok(sections)

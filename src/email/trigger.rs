@@ -1,0 +1,252 @@
+//! Whether a run mails its digest (`[email] send`), and why: always, when
+//! something changed since the previous report, or when a figure crossed
+//! one of the `[thresholds]` lines. The reason becomes the subject line.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::recommendations::Thresholds;
+use crate::report::sections::Headline;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendWhen {
+    #[default]
+    Always,
+    OnChange,
+    OnThreshold,
+}
+
+/// Whether to send, and why (`None`: the usual subject).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub send: bool,
+    pub why: Option<String>,
+}
+
+/// What the decision looks at: this report's headline figures, the
+/// previous report's row of history.csv, and the number of account changes
+/// against the previous report (`None` without a snapshot to compare).
+pub struct Evidence<'a> {
+    pub headlines: &'a [Headline],
+    pub previous: Option<&'a BTreeMap<String, String>>,
+    pub changes: Option<usize>,
+}
+
+pub fn decide(when: SendWhen, evidence: &Evidence, limits: &Thresholds) -> Decision {
+    match when {
+        SendWhen::Always => Decision {
+            send: true,
+            why: None,
+        },
+        SendWhen::OnChange => on_change(evidence),
+        SendWhen::OnThreshold => on_threshold(evidence, limits),
+    }
+}
+
+fn on_change(evidence: &Evidence) -> Decision {
+    let Some(previous) = evidence.previous else {
+        return Decision {
+            send: true,
+            why: Some("first report".to_string()),
+        };
+    };
+    let since = previous.get("as_of").cloned().unwrap_or_default();
+    let figures = evidence
+        .headlines
+        .iter()
+        .filter(|h| previous.get(h.key).is_some_and(|before| *before != h.value))
+        .count();
+    let accounts = evidence.changes.unwrap_or(0);
+    let mut parts = Vec::new();
+    if accounts > 0 {
+        parts.push(format!(
+            "{accounts} account {}",
+            noun(accounts, "change", "changes")
+        ));
+    }
+    if figures > 0 {
+        parts.push(format!(
+            "{figures} {} changed",
+            noun(figures, "figure", "figures")
+        ));
+    }
+    Decision {
+        send: !parts.is_empty(),
+        why: Some(format!("{} since {since}", parts.join(", "))),
+    }
+}
+
+fn on_threshold(evidence: &Evidence, limits: &Thresholds) -> Decision {
+    let value =
+        |row: &dyn Fn(&str) -> Option<String>, key: &str| -> Option<f64> { row(key)?.parse().ok() };
+    let now = |key: &str| {
+        evidence
+            .headlines
+            .iter()
+            .find(|h| h.key == key)
+            .map(|h| h.value.clone())
+    };
+    let before = |key: &str| evidence.previous.and_then(|row| row.get(key).cloned());
+    let below = |key: &str, min: f64, label: &str| -> Option<String> {
+        let current = value(&now, key)?;
+        let was_below = value(&before, key).is_some_and(|v| v < min);
+        (current < min && !was_below)
+            .then(|| format!("{label} fell to {current:.1} %, below {min} %"))
+    };
+    let mut crossed: Vec<String> = [
+        below(
+            "managed_sso_or_two_step_percent",
+            limits.managed_two_step_min_percent,
+            "managed accounts with SSO or 2SV",
+        ),
+        below(
+            "external_two_step_percent",
+            limits.external_two_step_min_percent,
+            "external users with 2SV",
+        ),
+        below(
+            "external_policy_percent",
+            limits.external_policy_min_percent,
+            "external policy coverage",
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if let (Some(current), Some(previous)) = (value(&now, "external"), value(&before, "external")) {
+        let limit = limits.external_users_max_increase_percent;
+        let grew = if previous > 0.0 {
+            (current - previous) / previous * 100.0 > limit
+        } else {
+            current > 0.0
+        };
+        if grew {
+            crossed.push(format!(
+                "external users grew from {previous} to {current}, more than {limit} %"
+            ));
+        }
+    }
+    Decision {
+        send: !crossed.is_empty(),
+        why: (!crossed.is_empty()).then(|| crossed.join("; ")),
+    }
+}
+
+fn noun<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headlines(values: &[(&'static str, &str)]) -> Vec<Headline> {
+        values
+            .iter()
+            .map(|(key, value)| Headline {
+                label: "x",
+                key,
+                value: value.to_string(),
+            })
+            .collect()
+    }
+
+    fn row(values: &[(&str, &str)]) -> BTreeMap<String, String> {
+        values
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn on_change_sends_for_changed_figures_or_accounts_only() {
+        let now = headlines(&[("managed", "5"), ("external", "3")]);
+        let same = row(&[("as_of", "2026-03-10"), ("managed", "5"), ("external", "3")]);
+        let evidence = |previous, changes| Evidence {
+            headlines: &now,
+            previous,
+            changes,
+        };
+        let quiet = decide(
+            SendWhen::OnChange,
+            &evidence(Some(&same), Some(0)),
+            &Thresholds::default(),
+        );
+        assert!(!quiet.send);
+        let moved = decide(
+            SendWhen::OnChange,
+            &evidence(Some(&same), Some(2)),
+            &Thresholds::default(),
+        );
+        assert_eq!(
+            moved.why.as_deref(),
+            Some("2 account changes since 2026-03-10")
+        );
+        let other = row(&[("as_of", "2026-03-10"), ("managed", "4"), ("external", "3")]);
+        let moved = decide(
+            SendWhen::OnChange,
+            &evidence(Some(&other), Some(0)),
+            &Thresholds::default(),
+        );
+        assert_eq!(
+            moved.why.as_deref(),
+            Some("1 figure changed since 2026-03-10")
+        );
+        assert!(
+            decide(
+                SendWhen::OnChange,
+                &evidence(None, None),
+                &Thresholds::default()
+            )
+            .send
+        );
+    }
+
+    #[test]
+    fn on_threshold_sends_when_a_line_is_crossed_not_while_it_stays_crossed() {
+        let limits = Thresholds::default(); // 95 %, 100 %, 10 %
+        let now = headlines(&[
+            ("managed_sso_or_two_step_percent", "93.3"),
+            ("external", "11"),
+        ]);
+        let above = row(&[
+            ("managed_sso_or_two_step_percent", "96.0"),
+            ("external", "10"),
+        ]);
+        let below = row(&[
+            ("managed_sso_or_two_step_percent", "90.0"),
+            ("external", "10"),
+        ]);
+        let decision = |previous| {
+            decide(
+                SendWhen::OnThreshold,
+                &Evidence {
+                    headlines: &now,
+                    previous,
+                    changes: None,
+                },
+                &limits,
+            )
+        };
+        assert_eq!(
+            decision(Some(&above)).why.as_deref(),
+            Some("managed accounts with SSO or 2SV fell to 93.3 %, below 95 %")
+        );
+        // Already below the day before, and 10 → 11 is exactly +10 %.
+        assert!(!decision(Some(&below)).send);
+        let grown = row(&[
+            ("managed_sso_or_two_step_percent", "90.0"),
+            ("external", "9"),
+        ]);
+        assert_eq!(
+            decision(Some(&grown)).why.as_deref(),
+            Some("external users grew from 9 to 11, more than 10 %")
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! Exceptions (`[[exceptions]]`): accounts or domains the admin knowingly
+//! leaves outside a control (break-glass and service accounts, partner
+//! domains), each with a reason, an owner and an expiry date. Coverage
+//! figures stay as the data contract defines them; beside them the report
+//! shows the figure without the excepted accounts. An expired exception is
+//! a finding; one for an account or domain that no longer exists is a
+//! warning. Neither is applied.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::insights::percent;
+use crate::snapshot::{AccountState, Snapshot};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    Account(String),
+    /// Lower-cased.
+    Domain(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exception {
+    pub target: Target,
+    pub reason: String,
+    pub owner: String,
+    /// The last day the exception holds.
+    pub expires: NaiveDate,
+}
+
+impl Exception {
+    /// "account x1" or "domain partner.com".
+    pub fn describe(&self) -> String {
+        match &self.target {
+            Target::Account(id) => format!("account {id}"),
+            Target::Domain(domain) => format!("domain {domain}"),
+        }
+    }
+
+    fn covers(&self, account: &AccountState) -> bool {
+        match &self.target {
+            Target::Account(id) => account.account_id == *id,
+            Target::Domain(domain) => account.domain == *domain,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Active,
+    Expired,
+    /// No account of the bundle is (or is on) its target.
+    Unknown,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Reviewed {
+    pub exception: Exception,
+    pub target: String,
+    pub state: State,
+    /// Accounts with access it covers.
+    pub accounts: u64,
+}
+
+/// A coverage figure with and without the excepted accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Coverage {
+    pub excepted: u64,
+    pub percent_without: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Review {
+    pub exceptions: Vec<Reviewed>,
+    /// Managed accounts with SSO or 2SV.
+    pub managed_authentication: Coverage,
+    /// External users with 2SV on (by themselves or enforced).
+    pub external_two_step: Coverage,
+    /// External users covered by an external user policy.
+    pub external_policy: Coverage,
+}
+
+impl Review {
+    pub fn expired(&self) -> impl Iterator<Item = &Reviewed> {
+        self.exceptions.iter().filter(|r| r.state == State::Expired)
+    }
+
+    pub fn unknown(&self) -> impl Iterator<Item = &Reviewed> {
+        self.exceptions.iter().filter(|r| r.state == State::Unknown)
+    }
+}
+
+pub fn review(exceptions: &[Exception], snapshot: &Snapshot) -> Review {
+    let with_access: Vec<&AccountState> =
+        snapshot.accounts.iter().filter(|a| a.has_access).collect();
+    let reviewed: Vec<Reviewed> = exceptions
+        .iter()
+        .map(|e| {
+            let exists = snapshot.accounts.iter().any(|a| e.covers(a));
+            let state = if !exists {
+                State::Unknown
+            } else if e.expires < snapshot.as_of {
+                State::Expired
+            } else {
+                State::Active
+            };
+            Reviewed {
+                target: e.describe(),
+                accounts: with_access.iter().filter(|a| e.covers(a)).count() as u64,
+                exception: e.clone(),
+                state,
+            }
+        })
+        .collect();
+    let excepted: HashSet<&str> = with_access
+        .iter()
+        .filter(|a| {
+            reviewed
+                .iter()
+                .any(|r| r.state == State::Active && r.exception.covers(a))
+        })
+        .map(|a| a.account_id.as_str())
+        .collect();
+
+    let coverage = |group: &dyn Fn(&AccountState) -> bool, good: &dyn Fn(&AccountState) -> bool| {
+        let members: Vec<&&AccountState> = with_access.iter().filter(|a| group(a)).collect();
+        let kept: Vec<&&AccountState> = members
+            .iter()
+            .copied()
+            .filter(|a| !excepted.contains(a.account_id.as_str()))
+            .collect();
+        let good_kept = kept.iter().filter(|a| good(a)).count() as u64;
+        Coverage {
+            excepted: (members.len() - kept.len()) as u64,
+            percent_without: percent(good_kept, kept.len() as u64),
+        }
+    };
+    let managed = |a: &AccountState| !a.is_external();
+    Review {
+        managed_authentication: coverage(&managed, &|a| a.sso || a.two_step_on()),
+        external_two_step: coverage(&AccountState::is_external, &AccountState::two_step_on),
+        external_policy: coverage(&AccountState::is_external, &|a| a.external_policy),
+        exceptions: reviewed,
+    }
+}
