@@ -1,6 +1,6 @@
 //! What most needs an admin's attention, in plain words, most important
-//! first: accounts that can sign in with a password alone come before seats
-//! nobody uses.
+//! first: lapsed exceptions, then accounts that can sign in with a password
+//! alone, and seats nobody uses after them.
 
 use crate::data_quality::DataQuality;
 use crate::exceptions::Review;
@@ -14,6 +14,16 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
             found.push(text);
         }
     };
+    // An exception that lapsed is a promise to look again: first.
+    for expired in exceptions.expired() {
+        add(
+            1,
+            format!(
+                "The exception for {} (owner {}) expired on {}: renew or remove it.",
+                expired.target, expired.exception.owner, expired.exception.expires
+            ),
+        );
+    }
     if let Some(m) = &i.managed_authentication {
         add(
             m.two_step_disabled,
@@ -42,15 +52,6 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
                 "{} external {} two-step verification turned off.",
                 e.not_enabled,
                 plural(e.not_enabled, "user has", "users have"),
-            ),
-        );
-    }
-    for expired in exceptions.expired() {
-        add(
-            1,
-            format!(
-                "The exception for {} (owner {}) expired on {}: renew or remove it.",
-                expired.target, expired.exception.owner, expired.exception.expires
             ),
         );
     }

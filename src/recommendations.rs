@@ -69,7 +69,8 @@ impl Thresholds {
         .filter(|(_, value)| !(0.0..=100.0).contains(value))
         .map(|(key, _)| key)
         .chain(
-            (!(self.external_users_max_increase_percent >= 0.0))
+            (self.external_users_max_increase_percent.is_nan()
+                || self.external_users_max_increase_percent < 0.0)
                 .then_some("external_users_max_increase_percent"),
         )
         .collect()

@@ -1,0 +1,132 @@
+//! `[[exceptions]]` on the sample bundle (as of 2026-11-10), worked out by
+//! hand: coverage without the excepted accounts beside the contract's
+//! figure, an expired exception as the first finding of the digest, and
+//! exceptions for accounts or domains that do not exist as warnings.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::run_ok;
+use common::smtp::SmtpServer;
+use mail_parser::MessageParser;
+
+const EXCEPTIONS: &str = r#"
+[[exceptions]]
+account = "a3"
+reason = "break-glass account"
+owner = "Security team"
+expires = 2026-12-31
+
+[[exceptions]]
+domain = "GMAIL.com"
+reason = "contractors' own accounts"
+owner = "Procurement"
+expires = "2027-01-01"
+
+[[exceptions]]
+account = "e1"
+reason = "partner pilot"
+owner = "Alice"
+expires = 2026-11-09
+
+[[exceptions]]
+account = "ghost"
+reason = "left last year"
+owner = "IT"
+expires = 2027-06-30
+
+[[exceptions]]
+domain = "nowhere.org"
+reason = "old partner"
+owner = "IT"
+expires = 2027-06-30
+"#;
+
+fn sample() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/sample")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn coverage_beside_the_contract_figure_and_every_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), &[]);
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        format!(
+            "data_dir = \"{}\"\nout_dir = \"out\"\n[email]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nfrom = \"r@example.com\"\nto = [\"it@example.com\"]\ntimeout_seconds = 5\n{EXCEPTIONS}",
+            sample(),
+            server.port
+        ),
+    )
+    .unwrap();
+    run_ok(dir.path(), &["run", "--email"]);
+    let page = fs::read_to_string(dir.path().join("out/2026-11-10/index.html")).unwrap();
+    let section = |key: &str| {
+        let start = page.find(&format!("<section id=\"{key}\"")).unwrap();
+        page[start..start + page[start..].find("</section>").unwrap()].to_string()
+    };
+
+    // Managed with access: a1 (on), a2 (sso), a3 (neither), a5 (sso),
+    // a6 (enforced): 80.0 % as the contract says; without a3, 4 of 4.
+    let managed = section("managed_authentication");
+    assert!(managed.contains(
+        "2 managed accounts use single sign-on, 2 two-step verification, and 1 neither."
+    ));
+    assert!(managed.contains("<p>Without the 1 excepted account (see Exceptions): 100.0 %.</p>"));
+    // External with access: e1 (on, covered), e2 (enforced, covered), e3
+    // (gmail.com: off, not covered). e1's exception expired, so only e3 is
+    // left out: 2 of 2 in both figures.
+    assert!(section("external_two_step")
+        .contains("<p>Without the 1 excepted account (see Exceptions): 100.0 %.</p>"));
+    assert!(section("external_policy")
+        .contains("<p>Without the 1 excepted account (see Exceptions): 100.0 %.</p>"));
+    assert!(!section("users_with_access").contains("excepted"));
+
+    let table = section("exceptions");
+    for row in [
+        "<tr><td>account a3</td><td>break-glass account</td><td>Security team</td><td>2026-12-31</td><td>active</td><td class=\"num\">1</td></tr>",
+        "<tr><td>domain gmail.com</td><td>contractors&#x27; own accounts</td><td>Procurement</td><td>2027-01-01</td><td>active</td><td class=\"num\">1</td></tr>",
+        "<tr><td>account e1</td><td>partner pilot</td><td>Alice</td><td>2026-11-09</td><td>expired: renew or remove</td><td class=\"num\">1</td></tr>",
+        "<tr><td>account ghost</td><td>left last year</td><td>IT</td><td>2027-06-30</td><td>no such account or domain</td><td class=\"num\">0</td></tr>",
+        "<tr><td>domain nowhere.org</td><td>old partner</td><td>IT</td><td>2027-06-30</td><td>no such account or domain</td><td class=\"num\">0</td></tr>",
+    ] {
+        assert!(table.contains(row), "{row}\n{table}");
+    }
+    let quality = section("data_quality");
+    assert!(quality
+        .contains("The exception for account ghost (owner IT) names no account of the bundle"));
+    assert!(quality.contains(
+        "The exception for domain nowhere.org (owner IT) names no account of the bundle"
+    ));
+
+    let messages = server.messages();
+    let message = MessageParser::default().parse(&messages[0]).unwrap();
+    let text = message.body_text(0).unwrap();
+    let first = text.find(
+        "The exception for account e1 (owner Alice) expired on 2026-11-09: renew or remove it.",
+    );
+    let next = text.find("1 managed account with access has neither");
+    assert!(first.is_some() && first < next, "{text}");
+}
+
+#[test]
+fn an_exception_needs_a_target_a_reason_an_owner_and_a_date() {
+    let dir = tempfile::tempdir().unwrap();
+    for (entry, expected) in [
+        ("account = \"a1\"\ndomain = \"x.com\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2027-01-01", "exactly one of account or domain"),
+        ("account = \"a1\"\nowner = \"o\"\nexpires = 2027-01-01", "[[exceptions]] entry 1: reason"),
+        ("account = \"a1\"\nreason = \"r\"\nowner = \"o\"\nexpires = \"next year\"", "expires to be a date as YYYY-MM-DD, not 'next year'"),
+        ("account = \"a1\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2027-01-01\nnote = \"x\"", "note"),
+    ] {
+        fs::write(dir.path().join("c.toml"), format!("[[exceptions]]\n{entry}\n")).unwrap();
+        let output = common::run_binary(dir.path(), &["--config", "c.toml", "check", "--data", &sample()]);
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+}
