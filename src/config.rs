@@ -561,7 +561,10 @@ mod tests {
         assert_eq!((email.send, email.include_names), (SendWhen::Always, false));
         // The example documents the defaults.
         assert_eq!(config.thresholds, Thresholds::default());
-        assert_eq!(config.skip_added_within_days, DEFAULT_SKIP_ADDED_WITHIN_DAYS);
+        assert_eq!(
+            config.skip_added_within_days,
+            DEFAULT_SKIP_ADDED_WITHIN_DAYS
+        );
         assert_eq!(config.privacy.names, NameMode::Show);
     }
 }
