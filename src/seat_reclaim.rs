@@ -4,7 +4,7 @@
 //! added to the organization recently (`accounts.added_on`) have not had the
 //! time to use their seats and are left out.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -67,46 +67,41 @@ pub fn compute(
         .select([col("account"), col("account_id"), col("added_on")])
         .collect()?;
     let ids = strings(&accounts, "account_id")?;
-    let numbers = counts(&accounts, "account")?;
     let added: Vec<Option<i32>> = accounts
         .column("added_on")?
         .cast(&DataType::Int32)?
         .i32()?
         .iter()
         .collect();
-    let recent: BTreeSet<&str> = ids
+    // Accounts are numbered by their row, as in the activity facts.
+    let number_of: HashMap<&str, usize> = ids
         .iter()
-        .zip(&added)
-        .filter(|(_, added)| {
-            added
-                .and_then(date_from_days)
-                .is_some_and(|day| (as_of - day).num_days() < grace_days as i64)
-        })
-        .map(|(id, _)| id.as_str())
+        .enumerate()
+        .map(|(number, id)| (id.as_str(), number))
         .collect();
-    let id_of: HashMap<u64, &str> = numbers
-        .iter()
-        .copied()
-        .zip(ids.iter().map(String::as_str))
-        .collect();
+    let recently_added = |number: usize| {
+        added[number]
+            .and_then(date_from_days)
+            .is_some_and(|day| (as_of - day).num_days() < grace_days as i64)
+    };
 
     let views = &activity.last_views;
+    let view_products = strings(views, "product")?;
     let last_days: Vec<Option<i32>> = views
         .column("last_view")?
         .cast(&DataType::Int32)?
         .i32()?
         .iter()
         .collect();
-    let mut last_view: HashMap<(&str, String), NaiveDate> = HashMap::new();
+    let mut last_view: HashMap<(usize, &str), NaiveDate> = HashMap::new();
     for ((account, product), day) in counts(views, "account")?
         .into_iter()
-        .zip(strings(views, "product")?)
+        .zip(&view_products)
         .zip(last_days)
     {
-        let (Some(id), Some(day)) = (id_of.get(&account), day.and_then(date_from_days)) else {
-            continue;
-        };
-        last_view.insert((*id, product), day);
+        if let Some(day) = day.and_then(date_from_days) {
+            last_view.insert((account as usize, product.as_str()), day);
+        }
     }
 
     let rows = access
@@ -120,31 +115,47 @@ pub fn compute(
         .map(|a| (a.account_id.as_str(), a.email.as_str()))
         .collect();
 
-    let mut per_product: BTreeMap<String, (BTreeSet<String>, [BTreeSet<String>; 3])> =
-        BTreeMap::new();
-    let mut left_out: BTreeSet<String> = BTreeSet::new();
+    // Rows come sorted by product and account: an account's sites of one
+    // product are neighbours, so each seat is counted once without sets.
+    let mut products: Vec<ProductSeats> = Vec::new();
+    let mut left_out: BTreeSet<usize> = BTreeSet::new();
     let mut seats = Vec::new();
+    let mut previous: Option<(String, String)> = None;
     for ((account_id, product), site) in strings(&rows, "account_id")?
         .into_iter()
         .zip(strings(&rows, "product")?)
         .zip(strings(&rows, "site")?)
     {
-        if recent.contains(account_id.as_str()) {
-            left_out.insert(account_id);
+        let Some(&number) = number_of.get(account_id.as_str()) else {
+            continue;
+        };
+        if recently_added(number) {
+            left_out.insert(number);
             continue;
         }
-        let last = last_view
-            .get(&(account_id.as_str(), product.clone()))
-            .copied();
+        let last = last_view.get(&(number, product.as_str())).copied();
         let days = last.map(|day| (as_of - day).num_days());
-        let entry = per_product.entry(product.clone()).or_default();
-        entry.0.insert(account_id.clone());
-        for (bucket, limit) in IDLE_DAYS.iter().enumerate() {
-            if days.is_none_or(|d| d >= *limit) {
-                entry.1[bucket].insert(account_id.clone());
+        let idle = IDLE_DAYS.map(|limit| days.is_none_or(|d| d >= limit));
+        let same_seat = previous
+            .as_ref()
+            .is_some_and(|(p, a)| *p == product && *a == account_id);
+        if !same_seat {
+            if products.last().is_none_or(|p| p.product != product) {
+                products.push(ProductSeats {
+                    product: product.clone(),
+                    seats: 0,
+                    idle: [0; 3],
+                });
             }
+            if let Some(entry) = products.last_mut() {
+                entry.seats += 1;
+                for (count, is_idle) in entry.idle.iter_mut().zip(idle) {
+                    *count += u64::from(is_idle);
+                }
+            }
+            previous = Some((product.clone(), account_id.clone()));
         }
-        if days.is_none_or(|d| d >= IDLE_DAYS[0]) {
+        if idle[0] {
             seats.push(IdleSeat {
                 email: emails
                     .get(account_id.as_str())
@@ -171,14 +182,6 @@ pub fn compute(
             .then(a.account_id.cmp(&b.account_id))
             .then(a.site.cmp(&b.site))
     });
-    let products = per_product
-        .into_iter()
-        .map(|(product, (all, idle))| ProductSeats {
-            product,
-            seats: all.len() as u64,
-            idle: idle.map(|set| set.len() as u64),
-        })
-        .collect();
     Ok(Some(SeatReclaim {
         products,
         seats,
