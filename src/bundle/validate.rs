@@ -35,6 +35,32 @@ struct ColumnPlan {
     /// True where the cell breaks the contract.
     invalid: Option<Expr>,
     expected: String,
+    /// For a text column: true where a cell is not already in its
+    /// canonical form (trimmed, lower-cased where the kind asks, not
+    /// empty), and the cheaper value to use when no cell is.
+    shortcut: Option<(Expr, Expr)>,
+    /// For a text column: the trimmed and the lower-cased cell, computed
+    /// once per row as helper columns that every expression above reads.
+    helpers: Option<(Expr, Expr)>,
+}
+
+fn trimmed_column(name: &str) -> String {
+    format!("__trimmed_{name}")
+}
+
+fn lower_column(name: &str) -> String {
+    format!("__lower_{name}")
+}
+
+/// `frame` with the helper columns of `plans`; polars drops the ones no
+/// later expression reads.
+fn with_helpers(frame: LazyFrame, plans: &[ColumnPlan]) -> LazyFrame {
+    let (trims, lowers): (Vec<Expr>, Vec<Expr>) =
+        plans.iter().filter_map(|p| p.helpers.clone()).unzip();
+    if trims.is_empty() {
+        return frame;
+    }
+    frame.with_columns(trims).with_columns(lowers)
 }
 
 fn string_list(values: &[&str]) -> Expr {
@@ -59,6 +85,8 @@ fn plan_column(
             value: default_value(kind),
             invalid: None,
             expected,
+            shortcut: None,
+            helpers: None,
         };
     };
 
@@ -70,6 +98,8 @@ fn plan_column(
                 value: col(name).fill_null(lit(default)),
                 invalid: required.then(|| col(name).is_null()),
                 expected,
+                shortcut: None,
+                helpers: None,
             }
         }
         (Kind::Date, DataType::Date | DataType::Datetime(_, _)) => {
@@ -79,6 +109,8 @@ fn plan_column(
                 invalid: required.then(|| date.clone().is_null()),
                 value: date,
                 expected,
+                shortcut: None,
+                helpers: None,
             };
         }
         (Kind::Int { min, default }, dtype) if dtype.is_integer() => {
@@ -93,6 +125,8 @@ fn plan_column(
                 },
                 invalid: Some(if required { missing.or(below) } else { below }),
                 expected,
+                shortcut: None,
+                helpers: None,
             };
         }
         _ => {}
@@ -104,11 +138,20 @@ fn plan_column(
     } else {
         col(name).cast(DataType::String)
     };
-    let trimmed = text.str().strip_chars(lit(NULL));
+    let helpers = (
+        text.str()
+            .strip_chars(lit(NULL))
+            .alias(trimmed_column(name)),
+        col(trimmed_column(name))
+            .str()
+            .to_lowercase()
+            .alias(lower_column(name)),
+    );
+    let trimmed = col(trimmed_column(name));
     let empty = trimmed.clone().is_null().or(trimmed.clone().eq(lit("")));
     let missing_required = if required { empty.clone() } else { lit(false) };
     let present = empty.clone().not();
-    let lower = trimmed.clone().str().to_lowercase();
+    let lower = col(lower_column(name));
 
     let (value, bad_when_present) = match kind {
         Kind::Text => (trimmed.clone(), lit(false)),
@@ -154,6 +197,23 @@ fn plan_column(
             )
         }
     };
+    // Most exports are already canonical: then the value is the column
+    // itself, and every later scan skips trimming and lower-casing.
+    let canonical = match kind {
+        Kind::Text | Kind::Email => Some(trimmed.clone()),
+        Kind::Key | Kind::Enum { .. } => Some(lower.clone()),
+        _ => None,
+    };
+    let shortcut = canonical
+        .filter(|_| *dtype == DataType::String)
+        .map(|form| {
+            let raw = col(name);
+            let differs = raw
+                .clone()
+                .is_not_null()
+                .and(raw.clone().neq(form).or(raw.clone().eq(lit(""))));
+            (differs, raw.fill_null(default_value(kind)))
+        });
     let value = when(empty).then(default_value(kind)).otherwise(value);
     let invalid = missing_required
         .or(present.and(bad_when_present))
@@ -163,6 +223,8 @@ fn plan_column(
         value,
         invalid: Some(invalid),
         expected,
+        shortcut,
+        helpers: Some(helpers),
     }
 }
 
@@ -180,6 +242,10 @@ fn default_value(kind: Kind) -> Expr {
             None => null_of(DataType::Int64),
         },
     }
+}
+
+fn shortcut_flag(name: &str) -> String {
+    format!("__differs_{name}")
 }
 
 fn bad_flag(name: &str) -> String {
@@ -201,6 +267,10 @@ pub fn check(raw: RawTable, problems: &mut Problems) -> Option<CheckedTable> {
             )
         })
         .collect();
+    let raw = RawTable {
+        frame: with_helpers(raw.frame.clone(), &plans),
+        ..raw
+    };
     let checked: Vec<&ColumnPlan> = plans.iter().filter(|p| p.invalid.is_some()).collect();
     let any_bad = checked
         .iter()
@@ -216,7 +286,18 @@ pub fn check(raw: RawTable, problems: &mut Problems) -> Option<CheckedTable> {
     if let Some(plan) = date_plan {
         stats.push(plan.value.clone().max().alias("latest"));
     }
-    let stats = match scan_in_slices(&raw, &stats, date_plan.is_some()) {
+    for plan in &plans {
+        if let Some((differs, _)) = &plan.shortcut {
+            stats.push(
+                differs
+                    .clone()
+                    .cast(DataType::UInt64)
+                    .sum()
+                    .alias(shortcut_flag(plan.name)),
+            );
+        }
+    }
+    let stats = match scan_in_slices(&raw, &stats) {
         Ok(stats) => stats,
         Err(err) => {
             problems.push(read_failure(&raw, &err));
@@ -258,7 +339,20 @@ pub fn check(raw: RawTable, problems: &mut Problems) -> Option<CheckedTable> {
         return None;
     }
 
-    let mut values: Vec<Expr> = plans.into_iter().map(|p| p.value.alias(p.name)).collect();
+    let mut values: Vec<Expr> = Vec::with_capacity(plans.len() + 1);
+    for plan in plans {
+        let canonical = plan.shortcut.is_some()
+            && stats
+                .column(&shortcut_flag(plan.name))
+                .ok()
+                .and_then(|c| c.u64().ok()?.get(0))
+                == Some(0);
+        let value = match plan.shortcut {
+            Some((_, fast)) if canonical => fast,
+            _ => plan.value,
+        };
+        values.push(value.alias(plan.name));
+    }
     if raw.file.table == Table::Accounts {
         values.push(email_domain());
     }
@@ -284,9 +378,10 @@ fn slice_rows() -> u64 {
         .unwrap_or(SLICE_ROWS)
 }
 
-/// The check statistics (`rows`, `bad`, `latest`) of the whole table, one
-/// slice at a time for Parquet, folded into one row.
-fn scan_in_slices(raw: &RawTable, stats: &[Expr], has_date: bool) -> PolarsResult<DataFrame> {
+/// The check statistics (`rows`, `bad`, `latest` and the counts of cells
+/// not in canonical form) of the whole table, one slice at a time for
+/// Parquet, folded into one row.
+fn scan_in_slices(raw: &RawTable, stats: &[Expr]) -> PolarsResult<DataFrame> {
     // The streaming engine runs these scans several times faster, in
     // bounded memory.
     let scan = |frame: LazyFrame| {
@@ -309,16 +404,24 @@ fn scan_in_slices(raw: &RawTable, stats: &[Expr], has_date: bool) -> PolarsResul
     let mut offset = 0u64;
     loop {
         let slice = raw.frame.clone().slice(offset as i64, size as IdxSize);
-        parts.push(scan(slice)?.lazy());
+        parts.push(scan(slice)?);
         offset += size;
         if offset >= total {
             break;
         }
     }
-    let mut folded = vec![col("rows").sum(), col("bad").sum()];
-    if has_date {
-        folded.push(col("latest").max());
-    }
+    // Counts add up; the latest date is the latest of the slices.
+    let folded: Vec<Expr> = parts
+        .first()
+        .map(|part| part.get_column_names_owned())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|name| match name.as_str() {
+            "latest" => col(name).max(),
+            _ => col(name).sum(),
+        })
+        .collect();
+    let parts: Vec<LazyFrame> = parts.into_iter().map(DataFrame::lazy).collect();
     concat(parts, UnionArgs::default())?
         .select(folded)
         .collect()
