@@ -11,7 +11,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::insights::{counts, strings, Context};
-use crate::snapshot::{date_from_epoch_days as date_from_days, Snapshot};
+use crate::snapshot::{date_from_epoch_days as date_from_days, epoch_days, Snapshot};
 
 /// Days without a view that make a seat idle, shortest first.
 pub const IDLE_DAYS: [i64; 3] = [30, 60, 90];
@@ -67,12 +67,7 @@ pub fn compute(
         .select([col("account"), col("account_id"), col("added_on")])
         .collect()?;
     let ids = strings(&accounts, "account_id")?;
-    let added: Vec<Option<i32>> = accounts
-        .column("added_on")?
-        .cast(&DataType::Int32)?
-        .i32()?
-        .iter()
-        .collect();
+    let added = epoch_days(&accounts, "added_on")?;
     // Accounts are numbered by their row, as in the activity facts.
     let number_of: HashMap<&str, usize> = ids
         .iter()
@@ -87,12 +82,7 @@ pub fn compute(
 
     let views = &activity.last_views;
     let view_products = strings(views, "product")?;
-    let last_days: Vec<Option<i32>> = views
-        .column("last_view")?
-        .cast(&DataType::Int32)?
-        .i32()?
-        .iter()
-        .collect();
+    let last_days = epoch_days(views, "last_view")?;
     let mut last_view: HashMap<(usize, &str), NaiveDate> = HashMap::new();
     for ((account, product), day) in counts(views, "account")?
         .into_iter()

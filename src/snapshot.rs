@@ -95,15 +95,10 @@ impl Snapshot {
         let last_active = last_active_by_account(ctx)?;
 
         let numbers = counts(&accounts, "account")?;
-        let bools = |name: &str| -> PolarsResult<Vec<bool>> {
-            Ok(accounts
-                .column(name)?
-                .bool()?
-                .iter()
-                .map(|v| v.unwrap_or(false))
-                .collect())
-        };
-        let (sso, policy) = (bools("sso")?, bools("external_policy")?);
+        let (sso, policy) = (
+            flags(&accounts, "sso")?,
+            flags(&accounts, "external_policy")?,
+        );
         let columns = [
             "account_id",
             "email",
@@ -184,19 +179,9 @@ impl Snapshot {
             let file = std::fs::File::open(path)?;
             let frame = ParquetReader::new(file).finish()?;
             let text = |name: &str| strings(&frame, name);
-            let flag = |name: &str| -> PolarsResult<Vec<bool>> {
-                Ok(frame
-                    .column(name)?
-                    .bool()?
-                    .iter()
-                    .map(|v| v.unwrap_or(false))
-                    .collect())
-            };
-            let last_active: Vec<Option<NaiveDate>> = frame
-                .column("last_active")?
-                .cast(&DataType::Int32)?
-                .i32()?
-                .iter()
+            let flag = |name: &str| flags(&frame, name);
+            let last_active: Vec<Option<NaiveDate>> = epoch_days(&frame, "last_active")?
+                .into_iter()
                 .map(|days| days.and_then(date_from_epoch_days))
                 .collect();
             let (sso, policy, access) =
@@ -244,6 +229,26 @@ impl Snapshot {
     }
 }
 
+/// A boolean column, nulls as false.
+fn flags(frame: &DataFrame, column: &str) -> PolarsResult<Vec<bool>> {
+    Ok(frame
+        .column(column)?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect())
+}
+
+/// A date column as days since 1970-01-01.
+pub(crate) fn epoch_days(frame: &DataFrame, column: &str) -> PolarsResult<Vec<Option<i32>>> {
+    Ok(frame
+        .column(column)?
+        .cast(&DataType::Int32)?
+        .i32()?
+        .iter()
+        .collect())
+}
+
 /// The sorted products each account has access to.
 fn products_by_account(ctx: &Context) -> PolarsResult<BTreeMap<String, Vec<String>>> {
     let mut by_account: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -276,10 +281,9 @@ fn last_active_by_account(ctx: &Context) -> PolarsResult<BTreeMap<u64, NaiveDate
         .group_by([col("account")])
         .agg([col("last_view").max()])
         .collect()?;
-    let days = latest.column("last_view")?.cast(&DataType::Int32)?;
     Ok(counts(&latest, "account")?
         .into_iter()
-        .zip(days.i32()?.iter())
+        .zip(epoch_days(&latest, "last_view")?)
         .filter_map(|(account, day)| Some((account, date_from_epoch_days(day?)?)))
         .collect())
 }
