@@ -16,6 +16,9 @@ pub const PALETTE: [RGBColor; 4] = [
     RGBColor(204, 121, 167), // reddish purple
 ];
 const INK: RGBColor = RGBColor(33, 37, 41);
+/// Text on each palette colour with a contrast of at least 4.5:1: white on
+/// blue, near-black on the lighter three.
+const SEGMENT_INK: [RGBColor; 4] = [WHITE, INK, INK, INK];
 const WIDTH: u32 = 760;
 const FONT: &str = "sans-serif";
 
@@ -115,10 +118,35 @@ where
                 if value == 0 {
                     continue;
                 }
+                let corners = [(start, slot + 0.18), (start + value, slot + 0.82)];
                 chart.draw_series(std::iter::once(Rectangle::new(
-                    [(start, slot + 0.18), (start + value, slot + 0.82)],
+                    corners,
                     PALETTE[s % PALETTE.len()].filled(),
                 )))?;
+                if series.len() > 1 {
+                    // Not by colour alone: a white edge parts the segments
+                    // and each one that has room carries its own figure.
+                    chart.draw_series(std::iter::once(Rectangle::new(
+                        corners,
+                        WHITE.stroke_width(1),
+                    )))?;
+                    let width = chart.backend_coord(&(start + value, slot)).0
+                        - chart.backend_coord(&(start, slot)).0;
+                    let figure = value.to_string();
+                    if width >= 8 * figure.len() as i32 + 6 {
+                        chart.draw_series(std::iter::once(
+                            EmptyElement::at((start, slot + 0.5))
+                                + Text::new(
+                                    figure,
+                                    (width / 2, 0),
+                                    (FONT, 12)
+                                        .into_font()
+                                        .color(&SEGMENT_INK[s % PALETTE.len()])
+                                        .pos(Pos::new(HPos::Center, VPos::Center)),
+                                ),
+                        ))?;
+                    }
+                }
                 start += value;
             }
             chart.draw_series(std::iter::once(Text::new(
@@ -386,6 +414,43 @@ mod tests {
                 assert_eq!(labels(&svg, month), 1, "{month} of {n}");
             }
         }
+    }
+
+    #[test]
+    fn stacked_segments_carry_their_own_figures() {
+        let two = bars(
+            "t",
+            "x",
+            &["a".into()],
+            &[
+                Series {
+                    name: "one",
+                    values: vec![37],
+                },
+                Series {
+                    name: "two",
+                    values: vec![53],
+                },
+            ],
+        )
+        .unwrap();
+        // Figures that fall on no axis tick.
+        assert_eq!(labels(&two, "37"), 1);
+        assert_eq!(labels(&two, "53"), 1);
+        assert_eq!(labels(&two, " 90"), 1);
+        // One series: the bar's total says it all.
+        let one = bars(
+            "t",
+            "x",
+            &["a".into()],
+            &[Series {
+                name: "one",
+                values: vec![37],
+            }],
+        )
+        .unwrap();
+        assert_eq!(labels(&one, "37"), 0);
+        assert_eq!(labels(&one, " 37"), 1);
     }
 
     #[test]
