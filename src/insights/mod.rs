@@ -128,12 +128,18 @@ impl Context {
         };
         if let Some(activity) = bundle.frame(Table::Activity) {
             let site_facts = ctx.site_facts()?;
+            let rows = bundle
+                .row_counts()
+                .get(&Table::Activity)
+                .copied()
+                .unwrap_or(0);
             ctx.activity = Some(activity::gather(
                 activity,
                 ctx.accounts.clone(),
                 site_facts.as_ref(),
                 as_of,
                 ctx.window_start,
+                rows,
             )?);
         }
         Ok(ctx)
