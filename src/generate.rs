@@ -17,6 +17,8 @@ use chrono::{Days, NaiveDate};
 use fastrand::Rng;
 use polars::prelude::*;
 
+use crate::bundle::date_to_days;
+
 /// Activity rows are produced and written in chunks of this many.
 const CHUNK: usize = 2_000_000;
 
@@ -299,7 +301,7 @@ fn activity_chunk(
     rows: usize,
 ) -> anyhow::Result<DataFrame> {
     let n = world.account_ids.len();
-    let epoch_day = (first_day - NaiveDate::default()).num_days() as i32;
+    let epoch_day = date_to_days(first_day);
     let mut dates = Vec::with_capacity(rows);
     let mut ids: Vec<&str> = Vec::with_capacity(rows);
     let mut products: Vec<&str> = Vec::with_capacity(rows);

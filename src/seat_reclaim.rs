@@ -10,8 +10,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::bundle::days_to_date;
 use crate::insights::{counts, strings, Context};
-use crate::snapshot::{date_from_epoch_days as date_from_days, epoch_days, Snapshot};
+use crate::snapshot::{epoch_days, Snapshot};
 
 /// Days without a view that make a seat idle, shortest first.
 pub const IDLE_DAYS: [i64; 3] = [30, 60, 90];
@@ -76,7 +77,7 @@ pub fn compute(
         .collect();
     let recently_added = |number: usize| {
         added[number]
-            .and_then(date_from_days)
+            .and_then(days_to_date)
             .is_some_and(|day| (as_of - day).num_days() < grace_days as i64)
     };
 
@@ -89,7 +90,7 @@ pub fn compute(
         .zip(&view_products)
         .zip(last_days)
     {
-        if let Some(day) = day.and_then(date_from_days) {
+        if let Some(day) = day.and_then(days_to_date) {
             last_view.insert((account as usize, product.as_str()), day);
         }
     }

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::Path;
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use polars::prelude::*;
 
+use crate::bundle::{date_to_days, days_to_date};
 use crate::insights::{counts, strings, window_start, Context};
 use crate::privacy::Privacy;
 
@@ -153,7 +154,7 @@ impl Snapshot {
         let last_active: Vec<Option<i32>> = self
             .accounts
             .iter()
-            .map(|a| a.last_active.map(days_since_epoch))
+            .map(|a| a.last_active.map(date_to_days))
             .collect();
         let mut frame = DataFrame::new_infer_height(vec![
             Column::new("account_id".into(), text(|a| &a.account_id)),
@@ -182,7 +183,7 @@ impl Snapshot {
             let flag = |name: &str| flags(&frame, name);
             let last_active: Vec<Option<NaiveDate>> = epoch_days(&frame, "last_active")?
                 .into_iter()
-                .map(|days| days.and_then(date_from_epoch_days))
+                .map(|days| days.and_then(days_to_date))
                 .collect();
             let (sso, policy, access) =
                 (flag("sso")?, flag("external_policy")?, flag("has_access")?);
@@ -284,19 +285,6 @@ fn last_active_by_account(ctx: &Context) -> PolarsResult<BTreeMap<u64, NaiveDate
     Ok(counts(&latest, "account")?
         .into_iter()
         .zip(epoch_days(&latest, "last_view")?)
-        .filter_map(|(account, day)| Some((account, date_from_epoch_days(day?)?)))
+        .filter_map(|(account, day)| Some((account, days_to_date(day?)?)))
         .collect())
-}
-
-fn days_since_epoch(date: NaiveDate) -> i32 {
-    (date - NaiveDate::default()).num_days() as i32
-}
-
-pub(crate) fn date_from_epoch_days(days: i32) -> Option<NaiveDate> {
-    let epoch = NaiveDate::default();
-    if days >= 0 {
-        epoch.checked_add_days(Days::new(days as u64))
-    } else {
-        epoch.checked_sub_days(Days::new(days.unsigned_abs() as u64))
-    }
 }

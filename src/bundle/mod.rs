@@ -16,7 +16,7 @@ use polars::prelude::LazyFrame;
 
 pub use locate::Format;
 pub use spec::Table;
-pub use validate::days_to_date;
+pub use validate::{date_to_days, days_to_date};
 
 use crate::problems::{BadInput, Problem, Problems};
 

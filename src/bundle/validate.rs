@@ -448,16 +448,22 @@ fn read_stats(stats: &DataFrame, has_date: bool) -> PolarsResult<(u64, u64, Opti
             .date()?
             .physical()
             .get(0)
-            .map(days_to_date)
+            .and_then(days_to_date)
     } else {
         None
     };
     Ok((rows, bad, latest))
 }
 
-/// Polars stores a date as days since 1970-01-01.
-pub fn days_to_date(days: i32) -> NaiveDate {
-    NaiveDate::default() + chrono::Duration::days(i64::from(days))
+/// Polars stores a date as days since 1970-01-01. `None` beyond the dates
+/// chrono can hold (a native Parquet date may be anything).
+pub fn days_to_date(days: i32) -> Option<NaiveDate> {
+    NaiveDate::default().checked_add_signed(chrono::Duration::days(i64::from(days)))
+}
+
+/// The inverse of [`days_to_date`].
+pub fn date_to_days(date: NaiveDate) -> i32 {
+    (date - NaiveDate::default()).num_days() as i32
 }
 
 /// A cell problem before its CSV line is known: `index` is the 0-based record.

@@ -41,7 +41,7 @@ fn figures(ctx: &Context, views: LazyFrame, all: LazyFrame) -> PolarsResult<Acti
         .date()?
         .physical()
         .iter()
-        .map(|d| d.map(days_to_date).unwrap_or_default())
+        .map(|d| d.and_then(days_to_date).unwrap_or_default())
         .collect();
     let per_day: BTreeMap<NaiveDate, u64> =
         days.into_iter().zip(counts(&per_day, "active")?).collect();
