@@ -37,19 +37,11 @@ struct RawConfig {
     #[serde(default)]
     thresholds: Thresholds,
     #[serde(default)]
-    privacy: RawPrivacy,
+    privacy: PrivacyConfig,
     #[serde(default)]
     seat_reclaim: RawSeatReclaim,
     #[serde(default)]
     exceptions: Vec<RawException>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPrivacy {
-    #[serde(default)]
-    names: NameMode,
-    hash_key_env: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,8 +70,10 @@ enum DateValue {
 
 /// `[privacy]`: how names and emails appear; the hash key stays in the
 /// environment.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PrivacyConfig {
+    #[serde(default)]
     pub names: NameMode,
     pub hash_key_env: Option<String>,
 }
@@ -343,10 +337,7 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
             verified_domains: import.verified_domains,
         }),
         thresholds: raw.thresholds,
-        privacy: PrivacyConfig {
-            names: raw.privacy.names,
-            hash_key_env: raw.privacy.hash_key_env,
-        },
+        privacy: raw.privacy,
         skip_added_within_days: raw
             .seat_reclaim
             .skip_added_within_days
