@@ -88,7 +88,8 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
     found
 }
 
-fn plural<'a>(count: u64, one: &'a str, many: &'a str) -> &'a str {
+/// `one` for a count of 1, else `many`.
+pub(crate) fn plural<'a>(count: u64, one: &'a str, many: &'a str) -> &'a str {
     if count == 1 {
         one
     } else {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::findings::plural;
 use crate::recommendations::Thresholds;
 use crate::report::sections::Headline;
 
@@ -63,13 +64,13 @@ fn on_change(evidence: &Evidence) -> Decision {
     if accounts > 0 {
         parts.push(format!(
             "{accounts} account {}",
-            noun(accounts, "change", "changes")
+            plural(accounts as u64, "change", "changes")
         ));
     }
     if figures > 0 {
         parts.push(format!(
             "{figures} {} changed",
-            noun(figures, "figure", "figures")
+            plural(figures as u64, "figure", "figures")
         ));
     }
     Decision {
@@ -131,14 +132,6 @@ fn on_threshold(evidence: &Evidence, limits: &Thresholds) -> Decision {
     Decision {
         send: !crossed.is_empty(),
         why: (!crossed.is_empty()).then(|| crossed.join("; ")),
-    }
-}
-
-fn noun<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
     }
 }
 
