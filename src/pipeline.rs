@@ -99,6 +99,8 @@ pub struct RunOutcome {
     /// The page with names masked, for a digest that must not show them
     /// (only when the report itself shows names).
     pub masked_page: Option<Vec<u8>>,
+    /// The previous report's row of history.csv, column by column.
+    pub previous: Option<BTreeMap<String, String>>,
 }
 
 /// Time spent in each stage.
@@ -196,6 +198,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
         changes: changes.as_ref().map(|c| c.total()),
         exceptions: review,
         masked_page: rendered.masked_page,
+        previous: past.history.last().cloned(),
         timings: Timings {
             load,
             compute,

@@ -13,7 +13,7 @@ use crate::config::{EmailConfig, ImportConfig};
 use crate::email::{self, Decision, Evidence};
 use crate::import;
 use crate::pipeline::{self, RunOutcome, RunRequest};
-use crate::report::history;
+use crate::recommendations::Thresholds;
 use crate::report::sections::headlines;
 
 /// Shared between a run and whoever may stop it.
@@ -77,7 +77,7 @@ pub fn run(
     let started = Instant::now();
     let mail = match email {
         Some(settings) if !control.is_cancelled() => {
-            let decision = mail_decision(settings, request, &outcome);
+            let decision = mail_decision(settings, &request.thresholds, &outcome);
             if decision.send {
                 Some(email::send_digest(
                     settings,
@@ -99,17 +99,20 @@ pub fn run(
 }
 
 /// Whether `[email] send` asks for a digest after this run, and why.
-fn mail_decision(settings: &EmailConfig, request: &RunRequest, outcome: &RunOutcome) -> Decision {
-    let previous = history::previous(&request.out_dir.join("history.csv"), outcome.as_of);
+fn mail_decision(
+    settings: &EmailConfig,
+    thresholds: &Thresholds,
+    outcome: &RunOutcome,
+) -> Decision {
     let headlines = headlines(&outcome.insights);
     email::decide(
         settings.send,
         &Evidence {
             headlines: &headlines,
-            previous: previous.as_ref(),
+            previous: outcome.previous.as_ref(),
             changes: outcome.changes,
         },
-        &request.thresholds,
+        thresholds,
     )
 }
 

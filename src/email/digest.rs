@@ -7,7 +7,6 @@ use serde::Serialize;
 use crate::config::EmailConfig;
 use crate::findings::findings;
 use crate::pipeline::RunOutcome;
-use crate::report::history;
 use crate::report::sections::headlines;
 use crate::templates::environment;
 
@@ -37,11 +36,7 @@ pub fn build(
     outcome: &RunOutcome,
     why: Option<&str>,
 ) -> anyhow::Result<Digest> {
-    let out_dir = outcome
-        .report_dir
-        .parent()
-        .context("the report directory has no parent")?;
-    let previous = history::previous(&out_dir.join("history.csv"), outcome.as_of);
+    let previous = &outcome.previous;
     let lines: Vec<Line> = headlines(&outcome.insights)
         .into_iter()
         .map(|h| Line {

@@ -58,11 +58,6 @@ pub fn earlier(path: &Path, as_of: NaiveDate) -> Vec<BTreeMap<String, String>> {
     rows
 }
 
-/// The row of history.csv dated just before `as_of`, column by column.
-pub fn previous(path: &Path, as_of: NaiveDate) -> Option<BTreeMap<String, String>> {
-    earlier(path, as_of).pop()
-}
-
 /// The contents of history.csv with `row` added, replacing an earlier row of
 /// the same date; rows sorted by date. Columns of older versions are kept.
 pub fn updated(existing: Option<&Path>, row: &HistoryRow) -> anyhow::Result<Vec<u8>> {
