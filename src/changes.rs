@@ -40,7 +40,6 @@ pub struct ChangeGroup {
 /// The changes against the previous report, in the order the page shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct Changes {
-    pub previous_as_of: NaiveDate,
     pub groups: Vec<ChangeGroup>,
 }
 
@@ -216,8 +215,5 @@ pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
             ),
         },
     ];
-    Changes {
-        previous_as_of: previous.as_of,
-        groups,
-    }
+    Changes { groups }
 }

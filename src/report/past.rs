@@ -17,16 +17,6 @@ pub struct Past {
     pub baseline: Baseline,
 }
 
-impl Past {
-    /// No earlier report (for tests and the first run).
-    pub fn none() -> Past {
-        Past {
-            history: Vec::new(),
-            baseline: Baseline::FirstReport,
-        }
-    }
-}
-
 pub fn load(out: &Path, as_of: NaiveDate) -> Past {
     Past {
         history: history::earlier(&out.join("history.csv"), as_of),

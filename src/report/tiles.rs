@@ -16,7 +16,6 @@ const SPARKLINE_POINTS: usize = 60;
 #[derive(Debug, Clone, Serialize)]
 pub struct Tile {
     pub label: &'static str,
-    pub key: &'static str,
     /// Empty when the figure has no data.
     pub value: String,
     pub since_previous: Option<Delta>,
@@ -93,7 +92,6 @@ pub fn build(
             };
             Tile {
                 label: h.label,
-                key: h.key,
                 value: h.value.clone(),
                 since_previous: delta(previous),
                 since_month: delta(a_month_ago),
