@@ -441,3 +441,48 @@ fn a_bundle_toml_naming_no_insight() {
     ]);
     assert_rejected(&case, &["bundle.toml", "moon_phase"]);
 }
+
+/// 70 bad rows of activity: 30 with a bad action (checked once per
+/// distinct value), 20 with an empty account id (checked row by row) and
+/// 20 with both. Each bad row counts once, whichever way it was checked.
+#[test]
+fn bad_rows_are_counted_once_across_grouped_and_row_by_row_checks() {
+    let accounts: &[u8] = b"account_id,email,account_type\na1,a@x.com,managed\n";
+    let mut ids = Vec::new();
+    let mut actions = Vec::new();
+    for i in 0..100 {
+        ids.push(if (30..70).contains(&i) { "" } else { "a1" });
+        actions.push(if i < 30 || (50..70).contains(&i) {
+            "jump"
+        } else {
+            "view"
+        });
+    }
+    let mut csv = String::from("date,account_id,product,action\n");
+    for (id, action) in ids.iter().zip(&actions) {
+        csv.push_str(&format!("2026-10-01,{id},jira,{action}\n"));
+    }
+    let case = Case::new(&[("accounts.csv", accounts), ("activity.csv", csv.as_bytes())]);
+    let (code, stderr) = case.run();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("70 problem(s)"), "{stderr}");
+
+    use polars::prelude::*;
+    let case = Case::new(&[("accounts.csv", accounts)]);
+    let mut frame = df!(
+        "date" => vec![chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(); 100],
+        "account_id" => ids,
+        "product" => vec!["jira"; 100],
+        "action" => actions,
+    )
+    .unwrap();
+    let file = fs::File::create(case.dir.path().join("data/activity.parquet")).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+    let (code, stderr) = case.run();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("70 problem(s)"), "{stderr}");
+    assert!(
+        stderr.contains("activity.parquet: row 1, column 'action', value \"jump\""),
+        "{stderr}"
+    );
+}

@@ -42,6 +42,9 @@ struct ColumnPlan {
     /// For a text column: the trimmed and the lower-cased cell, computed
     /// once per row as helper columns that every expression above reads.
     helpers: Option<(Expr, Expr)>,
+    /// Checked once per distinct value rather than once per row: a text
+    /// column whose values repeat (products, sites, enums, CSV dates).
+    grouped: bool,
 }
 
 fn trimmed_column(name: &str) -> String {
@@ -54,9 +57,12 @@ fn lower_column(name: &str) -> String {
 
 /// `frame` with the helper columns of `plans`; polars drops the ones no
 /// later expression reads.
-fn with_helpers(frame: LazyFrame, plans: &[ColumnPlan]) -> LazyFrame {
+fn with_helpers<'a>(
+    frame: LazyFrame,
+    plans: impl IntoIterator<Item = &'a ColumnPlan>,
+) -> LazyFrame {
     let (trims, lowers): (Vec<Expr>, Vec<Expr>) =
-        plans.iter().filter_map(|p| p.helpers.clone()).unzip();
+        plans.into_iter().filter_map(|p| p.helpers.clone()).unzip();
     if trims.is_empty() {
         return frame;
     }
@@ -87,6 +93,7 @@ fn plan_column(
             expected,
             shortcut: None,
             helpers: None,
+            grouped: false,
         };
     };
 
@@ -100,6 +107,7 @@ fn plan_column(
                 expected,
                 shortcut: None,
                 helpers: None,
+                grouped: false,
             }
         }
         (Kind::Date, DataType::Date | DataType::Datetime(_, _)) => {
@@ -111,6 +119,7 @@ fn plan_column(
                 expected,
                 shortcut: None,
                 helpers: None,
+                grouped: false,
             };
         }
         (Kind::Int { min, default }, dtype) if dtype.is_integer() => {
@@ -127,6 +136,7 @@ fn plan_column(
                 expected,
                 shortcut: None,
                 helpers: None,
+                grouped: false,
             };
         }
         _ => {}
@@ -225,8 +235,12 @@ fn plan_column(
         expected,
         shortcut,
         helpers: Some(helpers),
+        grouped: !IDENTIFIERS.contains(&name),
     }
 }
+
+/// Text columns whose values are mostly distinct: checked row by row.
+const IDENTIFIERS: [&str; 3] = ["account_id", "email", "name"];
 
 fn default_value(kind: Kind) -> Expr {
     match kind {
@@ -267,6 +281,7 @@ pub fn check(raw: RawTable, problems: &mut Problems) -> Option<CheckedTable> {
             )
         })
         .collect();
+    let source = raw.frame.clone();
     let raw = RawTable {
         frame: with_helpers(raw.frame.clone(), &plans),
         ..raw
@@ -278,33 +293,15 @@ pub fn check(raw: RawTable, problems: &mut Problems) -> Option<CheckedTable> {
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
 
-    let mut stats = vec![
-        len().cast(DataType::UInt64).alias("rows"),
-        any_bad.clone().cast(DataType::UInt64).sum().alias("bad"),
-    ];
-    let date_plan = plans.iter().find(|p| p.name == "date");
-    if let Some(plan) = date_plan {
-        stats.push(plan.value.clone().max().alias("latest"));
-    }
-    for plan in &plans {
-        if let Some((differs, _)) = &plan.shortcut {
-            stats.push(
-                differs
-                    .clone()
-                    .cast(DataType::UInt64)
-                    .sum()
-                    .alias(shortcut_flag(plan.name)),
-            );
-        }
-    }
-    let stats = match scan_in_slices(&raw, &stats) {
+    let stats = match summarize(&raw, source, &plans) {
         Ok(stats) => stats,
         Err(err) => {
             problems.push(read_failure(&raw, &err));
             return None;
         }
     };
-    let (rows, bad, latest_date) = match read_stats(&stats, date_plan.is_some()) {
+    let has_date = plans.iter().any(|p| p.name == "date");
+    let (rows, bad, latest_date) = match read_stats(&stats, has_date) {
         Ok(values) => values,
         Err(err) => {
             problems.push(read_failure(&raw, &err));
@@ -378,23 +375,116 @@ fn slice_rows() -> u64 {
         .unwrap_or(SLICE_ROWS)
 }
 
-/// The check statistics (`rows`, `bad`, `latest` and the counts of cells
-/// not in canonical form) of the whole table, one slice at a time for
-/// Parquet, folded into one row.
-fn scan_in_slices(raw: &RawTable, stats: &[Expr]) -> PolarsResult<DataFrame> {
+/// The check statistics of the whole table in one row: `rows`, `bad`
+/// (rows with a cell that breaks the contract), `latest` (the latest date,
+/// for a table with dates) and, per text column, the cells not in
+/// canonical form.
+///
+/// One scan groups the rows by the columns whose values repeat and counts,
+/// within each group, what the row-by-row checks find; the checks of the
+/// grouped columns then run once per group, weighted by its rows. Parquet
+/// is read in slices (see [`SLICE_ROWS`]).
+fn summarize(raw: &RawTable, source: LazyFrame, plans: &[ColumnPlan]) -> PolarsResult<DataFrame> {
+    let (grouped, per_row): (Vec<&ColumnPlan>, Vec<&ColumnPlan>) =
+        plans.iter().partition(|p| p.grouped);
+
+    let any_of = |plans: &[&ColumnPlan]| {
+        plans
+            .iter()
+            .filter_map(|p| p.invalid.clone())
+            .reduce(|a, b| a.or(b))
+            .unwrap_or(lit(false))
+    };
+    let mut per_group = vec![
+        len().cast(DataType::UInt64).alias("__rows"),
+        any_of(&per_row)
+            .cast(DataType::UInt64)
+            .sum()
+            .alias("__row_bad"),
+    ];
+    for plan in &per_row {
+        if plan.name == "date" {
+            per_group.push(plan.value.clone().max().alias("__latest"));
+        }
+        if let Some((differs, _)) = &plan.shortcut {
+            per_group.push(
+                differs
+                    .clone()
+                    .cast(DataType::UInt64)
+                    .sum()
+                    .alias(shortcut_flag(plan.name)),
+            );
+        }
+    }
+    let keys: Vec<Expr> = grouped.iter().map(|p| col(p.name)).collect();
+    let summary = |frame: LazyFrame| {
+        let frame = with_helpers(frame, per_row.iter().copied());
+        if keys.is_empty() {
+            frame.select(per_group.clone())
+        } else {
+            frame.group_by(keys.clone()).agg(per_group.clone())
+        }
+    };
+    let parts = scan_in_slices(raw, source, summary)?;
+
+    // A group with a bad value makes all its rows bad; otherwise its rows
+    // are as bad as their row-by-row cells.
+    let group_bad = any_of(&grouped).fill_null(lit(false));
+    let weighted = |flag: Expr| when(flag).then(col("__rows")).otherwise(lit(0u64)).sum();
+    let mut folded = vec![
+        col("__rows").sum().alias("rows"),
+        when(group_bad)
+            .then(col("__rows"))
+            .otherwise(col("__row_bad"))
+            .sum()
+            .alias("bad"),
+    ];
+    for plan in plans {
+        if plan.name == "date" {
+            folded.push(
+                if plan.grouped {
+                    plan.value.clone().max()
+                } else {
+                    col("__latest").max()
+                }
+                .alias("latest"),
+            );
+        }
+        if let Some((differs, _)) = &plan.shortcut {
+            let flag = shortcut_flag(plan.name);
+            folded.push(
+                if plan.grouped {
+                    weighted(differs.clone())
+                } else {
+                    col(flag.as_str()).sum()
+                }
+                .alias(flag),
+            );
+        }
+    }
+    with_helpers(parts, grouped.iter().copied())
+        .select(folded)
+        .collect()
+}
+
+/// `summary` of the whole table, as one frame of partial summaries: one
+/// scan, or for Parquet one scan per slice of [`slice_rows`] rows.
+fn scan_in_slices(
+    raw: &RawTable,
+    source: LazyFrame,
+    summary: impl Fn(LazyFrame) -> LazyFrame,
+) -> PolarsResult<LazyFrame> {
     // The streaming engine runs these scans several times faster, in
     // bounded memory.
     let scan = |frame: LazyFrame| {
-        frame
-            .select(stats)
+        summary(frame)
             .collect_with_engine(Engine::Streaming)
-            .map(|result| result.unwrap_single())
+            .map(|result| result.unwrap_single().lazy())
     };
     if raw.file.format != Format::Parquet {
-        return scan(raw.frame.clone());
+        return scan(source);
     }
-    let total = raw
-        .frame
+    let total = source
         .clone()
         .select([len().cast(DataType::UInt64).alias("rows")])
         .collect()?;
@@ -403,28 +493,13 @@ fn scan_in_slices(raw: &RawTable, stats: &[Expr]) -> PolarsResult<DataFrame> {
     let mut parts = Vec::new();
     let mut offset = 0u64;
     loop {
-        let slice = raw.frame.clone().slice(offset as i64, size as IdxSize);
-        parts.push(scan(slice)?);
+        parts.push(scan(source.clone().slice(offset as i64, size as IdxSize))?);
         offset += size;
         if offset >= total {
             break;
         }
     }
-    // Counts add up; the latest date is the latest of the slices.
-    let folded: Vec<Expr> = parts
-        .first()
-        .map(|part| part.get_column_names_owned())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|name| match name.as_str() {
-            "latest" => col(name).max(),
-            _ => col(name).sum(),
-        })
-        .collect();
-    let parts: Vec<LazyFrame> = parts.into_iter().map(DataFrame::lazy).collect();
-    concat(parts, UnionArgs::default())?
-        .select(folded)
-        .collect()
+    concat(parts, UnionArgs::default())
 }
 
 /// The domain of an account: the lower-cased part of `email` after its `@`.
