@@ -71,29 +71,6 @@ fn the_same_input_gives_the_same_files_but_the_generation_time() {
 }
 
 #[test]
-fn the_activity_plans_give_the_same_files_side_by_side_or_one_at_a_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
-    for (out, threshold) in [("together", "1000000"), ("apart", "0")] {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_org-insights"))
-            .args(["run", "--data"])
-            .arg(&sample)
-            .args(["--out", out])
-            .current_dir(dir.path())
-            .env("ORG_INSIGHTS_SIDE_BY_SIDE_ROWS", threshold)
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(0));
-    }
-    let together = normalized(&dir.path().join("together"));
-    let apart = normalized(&dir.path().join("apart"));
-    assert_eq!(together.len(), apart.len());
-    for (path, bytes) in &together {
-        assert!(apart[path] == *bytes, "{} differs", path.display());
-    }
-}
-
-#[test]
 fn a_million_accounts_give_a_page_under_five_megabytes() {
     let dir = tempfile::tempdir().unwrap();
     run_ok(

@@ -15,7 +15,7 @@ pub struct ProductActivity {
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<Vec<ProductActivity>>> {
     let access = ctx.access_of_accounts_with_access()?;
-    let views = ctx.window_facts()?.filter(col("view"));
+    let views = ctx.usage()?.filter(col("window_days").neq(lit(0u32)));
     Some(figures(access, views, ctx.numbered_accounts()))
 }
 
@@ -29,9 +29,9 @@ fn figures(
         .inner_join(numbered, col("account_id"), col("account_id"))
         .select(pairs.clone())
         .unique(None, UniqueKeepStrategy::Any);
+    // One usage row per account and product.
     let users = views
         .select(pairs.clone())
-        .unique(None, UniqueKeepStrategy::Any)
         .with_column(lit(true).alias("used"));
     let frame = holders
         .join(users, pairs.clone(), pairs, JoinArgs::new(JoinType::Left))

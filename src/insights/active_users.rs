@@ -1,14 +1,11 @@
 //! Insight 6: active users in the window, per day and per month.
 
-use std::collections::BTreeMap;
-
-use chrono::{Days, NaiveDate};
+use chrono::Days;
 use polars::prelude::*;
 use serde::Serialize;
 
 use super::monthly::{monthly, MonthActive};
-use super::{counts, distinct, Context, WINDOW_DAYS};
-use crate::bundle::days_to_date;
+use super::{accounts_with_bits, distinct, Context, WINDOW_DAYS};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActiveUsers {
@@ -25,38 +22,31 @@ pub struct DayActive {
 }
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<ActiveUsers>> {
-    let views = ctx.window_facts()?.filter(col("view"));
-    let all = ctx.all_facts()?;
-    Some(figures(ctx, views, all))
+    let usage = ctx.usage()?;
+    Some(figures(ctx, usage))
 }
 
-fn figures(ctx: &Context, views: LazyFrame, all: LazyFrame) -> PolarsResult<ActiveUsers> {
-    let per_day = views
-        .clone()
-        .group_by([col("day")])
-        .agg([col("account").n_unique().alias("active")])
-        .collect()?;
-    let days: Vec<NaiveDate> = per_day
-        .column("day")?
-        .date()?
-        .physical()
-        .iter()
-        .map(|d| d.and_then(days_to_date).unwrap_or_default())
-        .collect();
-    let per_day: BTreeMap<NaiveDate, u64> =
-        days.into_iter().zip(counts(&per_day, "active")?).collect();
-
-    let daily = (0..WINDOW_DAYS)
-        .filter_map(|offset| ctx.window_start.checked_add_days(Days::new(offset)))
-        .map(|day| DayActive {
-            date: day.format("%Y-%m-%d").to_string(),
-            active: per_day.get(&day).copied().unwrap_or(0),
+fn figures(ctx: &Context, usage: LazyFrame) -> PolarsResult<ActiveUsers> {
+    // Bit k of `window_days`: a view on the k-th day of the window.
+    let per_day = accounts_with_bits(usage.clone(), "window_days", WINDOW_DAYS as u32)?;
+    let daily = per_day
+        .into_iter()
+        .zip(0..)
+        .filter_map(|(active, offset)| {
+            let day = ctx.window_start.checked_add_days(Days::new(offset))?;
+            Some(DayActive {
+                date: day.format("%Y-%m-%d").to_string(),
+                active,
+            })
         })
         .collect();
 
     Ok(ActiveUsers {
-        active: distinct(views, "account")?,
+        active: distinct(
+            usage.clone().filter(col("window_days").neq(lit(0u32))),
+            "account",
+        )?,
         daily,
-        monthly: monthly(all, "view", ctx.as_of)?,
+        monthly: monthly(usage, "view_months", ctx.as_of)?,
     })
 }

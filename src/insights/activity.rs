@@ -2,27 +2,41 @@
 //!
 //! `activity` is the one large table (a year of daily rows for a large
 //! organization runs to a hundred million). It is read once, with polars'
-//! streaming engine, into a compact frame of *facts*: for each counted row,
-//! what it says about the figures (a view, Rovo use, AI use), the account as
-//! a number, and, inside the window only, the product, site and surface.
-//! Rows before the window collapse to one fact per account, month and kind
-//! of use, which is all the monthly trends need. Duplicates are dropped, so
-//! the frame stays a fraction of the table's size.
+//! streaming engine, and grouped by account and product into a *usage*
+//! frame: one row per pair, whatever the number of rows behind it. What the
+//! figures need of the days, months and kinds of use is kept as bits that
+//! the grouping ORs together (a view on the window's third day, Rovo use
+//! two months before as_of's month, …), so the grouping's working state
+//! grows with the accounts, not with the rows, and every figure stays
+//! exact: each is a count of distinct accounts with some bit set.
 //!
-//! A second, narrow pass counts what data quality reports.
+//! The same pass counts what data quality reports (rows per product, rows
+//! of unknown accounts, rows after the as-of date) and each account's
+//! latest view of each product (for the snapshot and the seats to reclaim).
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
 
-use super::{counts, strings};
+use super::{counts, strings, WINDOW_DAYS};
+use crate::bundle::date_to_days;
+use crate::bundle::spec::PLANS;
 
 /// What the insights and the data-quality section need from `activity`.
 pub struct ActivityFacts {
-    /// One row per distinct fact: `day` (the date inside the window, the
-    /// first of the month before it), `account` (a number per account),
-    /// `in_window`, `view`, `rovo`, `ai`, and inside the window `product`,
-    /// `site` and `mobile`.
-    pub facts: DataFrame,
+    /// One row per known account and product with a counted row (Trello
+    /// rows only for managed accounts): `account` (the account's number,
+    /// its row in `accounts`), `product`, and
+    /// - `window_days` (u32): bit `k` set when a `view` was counted on the
+    ///   `k`-th day of the window (bit 0 is its first day);
+    /// - `window_any`, `window_mobile`, `window_rovo`, `window_ai`: a
+    ///   counted row in the window, on mobile, of Rovo use, of AI use;
+    /// - `view_months`, `rovo_months`, `ai_months` (u16): bit `k` set when
+    ///   such a row was counted `k` months before as_of's month, bit
+    ///   [`OLDER`] for any earlier month;
+    /// - `trello_rank`: for Trello, the highest plan (index in [`PLANS`]) of
+    ///   the sites viewed in the window, null without such a view;
+    /// - `last_view`: the latest counted `view`, at any date.
+    pub usage: DataFrame,
     /// Rows whose account is missing from `accounts`.
     pub unknown_account_rows: u64,
     /// Rows dated after the as-of date.
@@ -34,25 +48,20 @@ pub struct ActivityFacts {
     pub last_views: DataFrame,
 }
 
-/// What the Rovo and AI figures need to know of `sites`.
+/// What the Rovo, AI and Trello figures need to know of `sites`.
 pub struct SiteFacts {
     /// Sites where Rovo is activated.
     pub rovo_sites: Series,
-    /// Site and product pairs with Atlassian Intelligence on.
-    pub ai_pairs: LazyFrame,
+    /// For each product, the sites where Atlassian Intelligence is on for it.
+    pub ai_sites_by_product: Vec<(String, Series)>,
+    /// Trello sites of each plan above free, by plan index.
+    pub trello_sites_by_plan: Vec<(u32, Series)>,
 }
 
-/// Above this many rows of activity the three plans run one after another:
-/// slower by a few percent, in about half the memory.
-/// `ORG_INSIGHTS_SIDE_BY_SIDE_ROWS` in the environment changes it.
-const SIDE_BY_SIDE_ROWS: u64 = 20_000_000;
-
-fn side_by_side_rows() -> u64 {
-    std::env::var("ORG_INSIGHTS_SIDE_BY_SIDE_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(SIDE_BY_SIDE_ROWS)
-}
+/// Months a trend shows at most, as_of's month included; the bit after
+/// them stands for every earlier month.
+pub const MONTHS: u32 = 12;
+pub const OLDER: u32 = MONTHS;
 
 /// Rovo actions that count only when results were generated.
 const GENERATING: [&str; 4] = ["rovo_search", "rovo_definition", "rovo_chat", "rovo_agent"];
@@ -63,12 +72,50 @@ const CLICKS: [&str; 3] = [
     "rovo_third_party_filter",
 ];
 
-fn action_in(values: &[&str]) -> Expr {
-    let series = Series::new("values".into(), values);
-    col("action").is_in(lit(series).implode(false), false)
+// Where each bit sits in the two words the grouping ORs together: the
+// fewer reductions a streaming group-by runs, the faster it is.
+// Word `a`: the window's days, the window flags, the months of views.
+const WINDOW_ANY_BIT: u32 = WINDOW_DAYS as u32;
+const WINDOW_MOBILE_BIT: u32 = WINDOW_ANY_BIT + 1;
+const WINDOW_ROVO_BIT: u32 = WINDOW_ANY_BIT + 2;
+const WINDOW_AI_BIT: u32 = WINDOW_ANY_BIT + 3;
+const VIEW_MONTHS_SHIFT: u32 = WINDOW_ANY_BIT + 4;
+// Word `b`: the months of Rovo and AI use, the Trello plans viewed.
+const ROVO_MONTHS_SHIFT: u32 = 0;
+const AI_MONTHS_SHIFT: u32 = OLDER + 1;
+const TRELLO_PLAN_SHIFT: u32 = 2 * (OLDER + 1);
+
+fn values(values: &[&str]) -> Expr {
+    lit(Series::new("values".into(), values)).implode(false)
 }
 
-/// `accounts` with the number that stands for each account in the facts.
+/// A 64-bit word (an untyped literal could be narrowed to 32 bits).
+fn word(value: u64) -> Expr {
+    lit(value).cast(DataType::UInt64)
+}
+
+fn bit(position: u32) -> Expr {
+    word(1 << position)
+}
+
+/// `bits` where `condition` holds, else no bit.
+fn bits_if(condition: Expr, bits: Expr) -> Expr {
+    when(condition).then(bits).otherwise(word(0))
+}
+
+/// Whether bit `position` of column `word_column` is set.
+fn has_bit(word_column: &str, position: u32) -> Expr {
+    col(word_column).and(bit(position)).neq(word(0))
+}
+
+/// `width` bits of column `word_column` from bit `shift` on, as a number.
+fn field(word_column: &str, shift: u32, width: u32) -> Expr {
+    col(word_column)
+        .floor_div(word(1 << shift))
+        .and(word((1 << width) - 1))
+}
+
+/// `accounts` with the number that stands for each account in the usage.
 pub fn numbered(accounts: LazyFrame) -> LazyFrame {
     accounts
         .select([col("account_id"), col("account_type")])
@@ -81,137 +128,186 @@ pub fn gather(
     sites: Option<&SiteFacts>,
     as_of: NaiveDate,
     window_start: NaiveDate,
-    activity_rows: u64,
 ) -> PolarsResult<ActivityFacts> {
-    let in_window = col("date").gt_eq(lit(window_start));
+    // Dates compared as their day numbers: a date literal would make
+    // polars cast every row's date to a timestamp first.
+    let day = col("date").cast(DataType::Int32);
+    let counted_date = day.clone().lt_eq(lit(date_to_days(as_of)));
+    let in_window = day
+        .clone()
+        .gt_eq(lit(date_to_days(window_start)))
+        .and(counted_date.clone());
+
     // Rovo use: a successful search, definition, chat or agent, or any
     // click or filter, on a Rovo site or on no site. AI use: an `ai` row on
     // a site and product with AI on, or on no site. Without `sites`
-    // neither figure exists.
-    let (rovo, ai, rows) = match sites {
+    // neither figure exists, and every Trello site is free.
+    let (rovo, ai, trello_plan, rows) = match sites {
         Some(sites) => {
             let on_rovo_site = col("site")
                 .is_null()
                 .or(col("site").is_in(lit(sites.rovo_sites.clone()).implode(false), false));
-            let rovo = action_in(&GENERATING)
+            let rovo = col("action")
+                .is_in(values(&GENERATING), false)
                 .and(col("success"))
-                .or(action_in(&CLICKS))
+                .or(col("action").is_in(values(&CLICKS), false))
                 .and(on_rovo_site);
+            // A few products at most: a test per product beats a join of
+            // every row with the pairs.
+            let ai_on =
+                sites
+                    .ai_sites_by_product
+                    .iter()
+                    .fold(lit(false), |any, (product, sites)| {
+                        any.or(col("product")
+                            .eq(lit(product.as_str()))
+                            .and(col("site").is_in(lit(sites.clone()).implode(false), false)))
+                    });
             let ai = col("action")
                 .eq(lit("ai"))
-                .and(col("site").is_null().or(col("__ai").fill_null(lit(false))));
-            let keys = [col("site"), col("product")];
-            let rows = activity.clone().join(
-                sites.ai_pairs.clone(),
-                keys.clone(),
-                keys,
-                JoinArgs::new(JoinType::Left),
-            );
-            (rovo, ai, rows)
+                .and(col("site").is_null().or(ai_on));
+            let trello_plan =
+                sites
+                    .trello_sites_by_plan
+                    .iter()
+                    .fold(lit(0u32), |lower, (rank, sites)| {
+                        when(col("site").is_in(lit(sites.clone()).implode(false), false))
+                            .then(lit(*rank))
+                            .otherwise(lower)
+                    });
+            (rovo, ai, trello_plan, activity)
         }
-        None => (lit(false), lit(false), activity.clone()),
+        None => (lit(false), lit(false), lit(0u32), activity),
     };
 
-    // Counted rows: a known account, on or before as_of; Trello rows only
-    // for managed accounts.
-    let counted = rows
-        .filter(col("date").lt_eq(lit(as_of)))
-        .inner_join(
-            numbered(accounts.clone()),
-            col("account_id"),
-            col("account_id"),
-        )
-        .filter(
-            col("product")
-                .neq(lit("trello"))
-                .or(col("account_type").eq(lit("managed"))),
-        );
-    // The snapshot's last active date, and how long each seat went unused,
-    // reach back beyond the window.
-    let last_views = counted
-        .clone()
-        .filter(col("action").eq(lit("view")))
-        .group_by([col("account"), col("product")])
-        .agg([col("date").max().alias("last_view")]);
-    let facts = counted
-        .select([
-            when(in_window.clone())
-                .then(col("date"))
-                .otherwise(col("date").dt().truncate(lit("1mo")))
-                .alias("day"),
-            col("account"),
-            in_window.clone().alias("in_window"),
-            col("action").eq(lit("view")).alias("view"),
-            rovo.alias("rovo"),
-            ai.alias("ai"),
-            when(in_window.clone())
-                .then(col("product"))
-                .otherwise(lit(NULL).cast(DataType::String))
-                .alias("product"),
-            when(in_window.clone())
-                .then(col("site"))
-                .otherwise(lit(NULL).cast(DataType::String))
-                .alias("site"),
-            in_window
-                .and(col("surface").eq(lit("mobile")))
-                .alias("mobile"),
-        ])
-        // Before the window only the monthly trends read a row.
-        .filter(
-            col("in_window")
-                .or(col("view"))
-                .or(col("rovo"))
-                .or(col("ai")),
-        )
-        .unique(None, UniqueKeepStrategy::Any);
+    // The bit of a counted row's month: bit k for k months before as_of's
+    // month, OLDER before those; no bit after as_of.
+    let first_of_month = as_of.with_day(1).unwrap_or(as_of);
+    let month_bit = (0..MONTHS).rev().fold(bit(OLDER), |older, k| {
+        let start = first_of_month
+            .checked_sub_months(Months::new(k))
+            .unwrap_or(NaiveDate::MIN);
+        when(col("__day").gt_eq(lit(date_to_days(start))))
+            .then(bit(k))
+            .otherwise(older)
+    });
+    // Each row's flags once, as columns every bit below reads.
+    let flagged = rows.with_column(day.alias("__day")).with_columns([
+        counted_date.clone().alias("__counted"),
+        in_window.alias("__window"),
+        col("action").eq(lit("view")).alias("__view"),
+        rovo.alias("__rovo"),
+        ai.alias("__ai_use"),
+        bits_if(counted_date, month_bit).alias("__month"),
+    ]);
+    let flag = |name: &str| col(name).cast(DataType::UInt64);
+    let window_view = col("__window").and(col("__view"));
+    // 2^(day in the window) for a view in the window.
+    let day_offset = when(window_view.clone())
+        .then(col("__day") - lit(date_to_days(window_start)))
+        .otherwise(lit(0i32))
+        .cast(DataType::UInt32);
+    let window_days = bits_if(window_view.clone(), word(2).pow(day_offset));
+    let trello_plans = bits_if(
+        window_view.and(col("product").eq(lit("trello"))),
+        word(2).pow(trello_plan + lit(TRELLO_PLAN_SHIFT)),
+    );
+    let window_flag = |condition: Expr, position: u32| {
+        col("__window").and(condition).cast(DataType::UInt64) * bit(position)
+    };
+    let months_of = |name: &str, shift: u32| flag(name) * col("__month") * bit(shift);
 
-    let known = accounts
-        .select([col("account_id")])
-        .with_column(lit(true).alias("__known"));
-    let quality = activity
-        .select([col("account_id"), col("date"), col("product")])
-        .left_join(known, col("account_id"), col("account_id"))
+    let word_a = window_days
+        + flag("__window") * bit(WINDOW_ANY_BIT)
+        + window_flag(col("surface").eq(lit("mobile")), WINDOW_MOBILE_BIT)
+        + window_flag(col("__rovo"), WINDOW_ROVO_BIT)
+        + window_flag(col("__ai_use"), WINDOW_AI_BIT)
+        + months_of("__view", VIEW_MONTHS_SHIFT);
+    let word_b = months_of("__rovo", ROVO_MONTHS_SHIFT)
+        + months_of("__ai_use", AI_MONTHS_SHIFT)
+        + trello_plans;
+
+    let grouped = flagged
+        .select([
+            col("account_id"),
+            col("product"),
+            col("__counted").not().cast(DataType::UInt64).alias("after"),
+            when(col("__counted").and(col("__view")))
+                .then(col("date"))
+                .otherwise(lit(NULL).cast(DataType::Date))
+                .alias("last_view"),
+            word_a.alias("a"),
+            word_b.alias("b"),
+        ])
+        .group_by([col("account_id"), col("product")])
+        .agg([
+            len().cast(DataType::UInt64).alias("rows"),
+            col("after").sum(),
+            col("last_view").max(),
+            col("a").bitwise_or(),
+            col("b").bitwise_or(),
+        ])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single()
+        .lazy()
+        .left_join(numbered(accounts), col("account_id"), col("account_id"))
+        .collect()?;
+
+    let quality = grouped
+        .clone()
+        .lazy()
         .group_by([col("product")])
         .agg([
-            len().alias("rows"),
-            col("__known")
-                .is_null()
-                .cast(DataType::UInt64)
+            col("rows").sum(),
+            col("rows")
+                .filter(col("account").is_null())
                 .sum()
                 .alias("unknown"),
-            col("date")
-                .gt(lit(as_of))
-                .cast(DataType::UInt64)
-                .sum()
-                .alias("after"),
+            col("after").sum(),
         ])
-        .sort(["product"], Default::default());
+        .sort(["product"], Default::default())
+        .collect()?;
 
-    let plans = vec![facts, quality, last_views];
-    let frames = if activity_rows > side_by_side_rows() {
-        // Side by side, the plans' working states add up (a million
-        // accounts, 100 million rows: 14 GiB, against 8 GiB one at a time),
-        // and each plan alone already keeps two cores busy.
-        plans
-            .into_iter()
-            .map(|plan| {
-                plan.collect_with_engine(Engine::Streaming)
-                    .map(|result| result.unwrap_single())
-            })
-            .collect::<PolarsResult<Vec<_>>>()?
-    } else {
-        LazyFrame::collect_all_with_engine(
-            plans.into_iter().map(|plan| plan.logical_plan).collect(),
-            Engine::Streaming,
-            OptFlags::default(),
-        )?
-    };
-    let mut frames = frames.into_iter();
-    let (Some(facts), Some(quality), Some(last_views)) =
-        (frames.next(), frames.next(), frames.next())
-    else {
-        polars_bail!(ComputeError: "a planned result is missing");
-    };
+    // Counted: a known account; Trello only for managed accounts.
+    let usage = grouped
+        .lazy()
+        .filter(
+            col("account").is_not_null().and(
+                col("product")
+                    .neq(lit("trello"))
+                    .or(col("account_type").eq(lit("managed"))),
+            ),
+        )
+        .select([
+            col("account"),
+            col("product"),
+            field("a", 0, WINDOW_DAYS as u32)
+                .cast(DataType::UInt32)
+                .alias("window_days"),
+            has_bit("a", WINDOW_ANY_BIT).alias("window_any"),
+            has_bit("a", WINDOW_MOBILE_BIT).alias("window_mobile"),
+            has_bit("a", WINDOW_ROVO_BIT).alias("window_rovo"),
+            has_bit("a", WINDOW_AI_BIT).alias("window_ai"),
+            field("a", VIEW_MONTHS_SHIFT, OLDER + 1)
+                .cast(DataType::UInt16)
+                .alias("view_months"),
+            field("b", ROVO_MONTHS_SHIFT, OLDER + 1)
+                .cast(DataType::UInt16)
+                .alias("rovo_months"),
+            field("b", AI_MONTHS_SHIFT, OLDER + 1)
+                .cast(DataType::UInt16)
+                .alias("ai_months"),
+            highest_plan("b").alias("trello_rank"),
+            col("last_view"),
+        ])
+        .collect()?;
+
+    let last_views = usage
+        .clone()
+        .lazy()
+        .filter(col("last_view").is_not_null())
+        .select([col("account"), col("product"), col("last_view")])
+        .collect()?;
     let sum = |column: &str| -> PolarsResult<u64> { Ok(counts(&quality, column)?.iter().sum()) };
     Ok(ActivityFacts {
         unknown_account_rows: sum("unknown")?,
@@ -220,7 +316,16 @@ pub fn gather(
             .into_iter()
             .zip(counts(&quality, "rows")?)
             .collect(),
-        facts,
+        usage,
         last_views,
+    })
+}
+
+/// The highest Trello plan whose bit is set in word `word`, or null.
+fn highest_plan(word: &str) -> Expr {
+    (0..PLANS.len() as u32).fold(lit(NULL).cast(DataType::UInt32), |lower, rank| {
+        when(has_bit(word, TRELLO_PLAN_SHIFT + rank))
+            .then(lit(rank))
+            .otherwise(lower)
     })
 }

@@ -1,6 +1,5 @@
 //! Insight 12: accounts that used Atlassian Intelligence in the window.
-//! Which rows are AI use is decided where the activity facts are gathered
-//! (`activity.rs`).
+//! Which rows are AI use is decided where activity is read (`activity.rs`).
 
 use polars::prelude::*;
 use serde::Serialize;
@@ -17,14 +16,13 @@ pub struct AiActive {
 pub fn compute(ctx: &Context) -> Option<PolarsResult<AiActive>> {
     // The figure needs `sites`: without it no row is AI use.
     let _sites = ctx.sites()?;
-    let window = ctx.window_facts()?;
-    let all = ctx.all_facts()?;
-    Some(figures(ctx, window, all))
+    let usage = ctx.usage()?;
+    Some(figures(ctx, usage))
 }
 
-fn figures(ctx: &Context, window: LazyFrame, all: LazyFrame) -> PolarsResult<AiActive> {
+fn figures(ctx: &Context, usage: LazyFrame) -> PolarsResult<AiActive> {
     Ok(AiActive {
-        active: distinct(window.filter(col("ai")), "account")?,
-        monthly: monthly(all, "ai", ctx.as_of)?,
+        active: distinct(usage.clone().filter(col("window_ai")), "account")?,
+        monthly: monthly(usage, "ai_months", ctx.as_of)?,
     })
 }

@@ -21,20 +21,23 @@ pub struct ProductMobile {
 }
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<MobileUsage>> {
-    let rows = ctx.window_facts()?;
-    Some(figures(rows))
+    let usage = ctx.usage()?;
+    Some(figures(usage))
 }
 
-fn figures(rows: LazyFrame) -> PolarsResult<MobileUsage> {
-    let on_mobile = col("mobile");
-    let frame = rows
+fn figures(usage: LazyFrame) -> PolarsResult<MobileUsage> {
+    // One usage row per account and product: counting rows counts accounts.
+    let on_mobile = col("window_mobile");
+    let frame = usage
         .clone()
+        .filter(col("window_any"))
         .group_by([col("product")])
         .agg([
-            col("account").n_unique().alias("all"),
-            col("account")
-                .filter(on_mobile.clone())
-                .n_unique()
+            len().alias("all"),
+            on_mobile
+                .clone()
+                .cast(DataType::UInt64)
+                .sum()
                 .alias("users"),
         ])
         .sort(["product"], Default::default())
@@ -51,6 +54,6 @@ fn figures(rows: LazyFrame) -> PolarsResult<MobileUsage> {
         .collect();
     Ok(MobileUsage {
         products,
-        total: distinct(rows.filter(on_mobile), "account")?,
+        total: distinct(usage.filter(on_mobile), "account")?,
     })
 }

@@ -18,12 +18,13 @@ mod rovo_active;
 mod trello_by_plan;
 mod users_with_access;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Days, NaiveDate};
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::bundle::spec::PLANS;
 use crate::bundle::{Bundle, Table};
 
 pub use activity::ActivityFacts;
@@ -128,18 +129,12 @@ impl Context {
         };
         if let Some(activity) = bundle.frame(Table::Activity) {
             let site_facts = ctx.site_facts()?;
-            let rows = bundle
-                .row_counts()
-                .get(&Table::Activity)
-                .copied()
-                .unwrap_or(0);
             ctx.activity = Some(activity::gather(
                 activity,
                 ctx.accounts.clone(),
                 site_facts.as_ref(),
                 as_of,
                 ctx.window_start,
-                rows,
             )?);
         }
         Ok(ctx)
@@ -157,13 +152,31 @@ impl Context {
             .as_materialized_series()
             .clone();
         let ai_pairs = sites
+            .clone()
             .filter(col("ai"))
             .select([col("site"), col("product")])
-            .unique(None, UniqueKeepStrategy::Any)
-            .with_column(lit(true).alias("__ai"));
+            .collect()?;
+        let ai_products: BTreeSet<String> = strings(&ai_pairs, "product")?.into_iter().collect();
+        let ai_sites_by_product = ai_products
+            .into_iter()
+            .map(|product| {
+                let sites = sites_where(&ai_pairs, col("product").eq(lit(product.as_str())))?;
+                Ok((product, sites))
+            })
+            .collect::<PolarsResult<_>>()?;
+        // A Trello site's plan is the highest among its Trello rows.
+        let trello_ranks = sites
+            .filter(col("product").eq(lit("trello")))
+            .group_by([col("site")])
+            .agg([plan_rank().max().alias("rank")])
+            .collect()?;
+        let trello_sites_by_plan = (1..PLANS.len() as u32)
+            .map(|rank| Ok((rank, sites_where(&trello_ranks, col("rank").eq(lit(rank)))?)))
+            .collect::<PolarsResult<_>>()?;
         Ok(Some(SiteFacts {
             rovo_sites,
-            ai_pairs,
+            ai_sites_by_product,
+            trello_sites_by_plan,
         }))
     }
 
@@ -205,14 +218,9 @@ impl Context {
         self.activity.as_ref()
     }
 
-    /// The activity facts of counted rows inside the window.
-    pub fn window_facts(&self) -> Option<LazyFrame> {
-        Some(self.all_facts()?.filter(col("in_window")))
-    }
-
-    /// Every activity fact, for the monthly trends.
-    pub fn all_facts(&self) -> Option<LazyFrame> {
-        Some(self.activity.as_ref()?.facts.clone().lazy())
+    /// The usage of each account and product (see [`ActivityFacts::usage`]).
+    pub fn usage(&self) -> Option<LazyFrame> {
+        Some(self.activity.as_ref()?.usage.clone().lazy())
     }
 
     /// `accounts` with the number that stands for each in the facts.
@@ -367,6 +375,56 @@ pub(crate) fn count_by(rows: LazyFrame, key: Expr) -> PolarsResult<BTreeMap<Stri
         .into_iter()
         .zip(counts(&frame, "__n")?)
         .collect())
+}
+
+/// The distinct sites of the rows of `frame` where `predicate` holds.
+fn sites_where(frame: &DataFrame, predicate: Expr) -> PolarsResult<Series> {
+    let sites = frame
+        .clone()
+        .lazy()
+        .filter(predicate)
+        .select([col("site").unique()])
+        .collect()?;
+    Ok(sites.column("site")?.as_materialized_series().clone())
+}
+
+/// The position of a plan in [`PLANS`]; a site without a plan ranks as free.
+fn plan_rank() -> Expr {
+    PLANS.iter().enumerate().fold(lit(0u32), |rank, (i, plan)| {
+        when(col("plan").eq(lit(*plan)))
+            .then(lit(i as u32))
+            .otherwise(rank)
+    })
+}
+
+/// For each bit below `bits`: how many accounts have it set in `column`
+/// of some usage row (of any product).
+pub(crate) fn accounts_with_bits(
+    usage: LazyFrame,
+    column: &str,
+    bits: u32,
+) -> PolarsResult<Vec<u64>> {
+    let per_account = usage
+        .group_by([col("account")])
+        .agg([col(column).bitwise_or()]);
+    let frame = per_account
+        .select(
+            (0..bits)
+                .map(|k| {
+                    col(column)
+                        .cast(DataType::UInt64)
+                        .and(lit(1u64 << k).cast(DataType::UInt64))
+                        .neq(lit(0u64).cast(DataType::UInt64))
+                        .cast(DataType::UInt64)
+                        .sum()
+                        .alias(format!("bit{k}"))
+                })
+                .collect::<Vec<_>>(),
+        )
+        .collect()?;
+    (0..bits)
+        .map(|k| first_u64(&frame, &format!("bit{k}")))
+        .collect()
 }
 
 /// Distinct non-null values of `column` (an account id or number) among `rows`.

@@ -1,15 +1,11 @@
 //! Monthly trend of distinct accounts, shared by insights 6, 11 and 12.
 
-use std::collections::BTreeMap;
-
 use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{counts, strings};
-
-/// How many months a trend shows at most, as_of's month included.
-const MONTHS: u32 = 12;
+use super::accounts_with_bits;
+use super::activity::{MONTHS, OLDER};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MonthActive {
@@ -18,100 +14,82 @@ pub struct MonthActive {
     pub active: u64,
 }
 
-fn month_key(date: NaiveDate) -> String {
-    format!("{:04}-{:02}", date.year(), date.month())
+/// The monthly trend of one figure from its month bits in the usage
+/// (`view_months`, `rovo_months` or `ai_months`): distinct accounts per
+/// calendar month, from the earliest month with a counted row (at most 11
+/// months before as_of's month) to as_of's month, zero-filled. No counted
+/// row at all: an empty trend.
+pub fn monthly(usage: LazyFrame, column: &str, as_of: NaiveDate) -> PolarsResult<Vec<MonthActive>> {
+    let per_month = accounts_with_bits(usage, column, OLDER + 1)?;
+    Ok(trend(&per_month, as_of))
 }
 
-fn first_of_month(date: NaiveDate) -> NaiveDate {
-    date.with_day(1).unwrap_or(date)
-}
-
-/// The monthly trend of one figure: distinct accounts per calendar month
-/// among the activity facts where `flag` is true (none after as_of), from
-/// the month of the earliest (at most 11 months before as_of's month) to
-/// as_of's month, zero-filled. No facts at all: an empty trend.
-pub fn monthly(facts: LazyFrame, flag: &str, as_of: NaiveDate) -> PolarsResult<Vec<MonthActive>> {
-    let per_month = facts
-        .filter(col(flag))
-        .group_by([col("day").dt().strftime("%Y-%m").alias("month")])
-        .agg([col("account").n_unique().alias("active")])
-        .collect()?;
-    trend(&per_month, as_of)
-}
-
-fn trend(per_month: &DataFrame, as_of: NaiveDate) -> PolarsResult<Vec<MonthActive>> {
-    let active: BTreeMap<String, u64> = strings(per_month, "month")?
-        .into_iter()
-        .zip(counts(per_month, "active")?)
-        .collect();
-    let Some(earliest) = active.keys().next() else {
-        return Ok(Vec::new());
+/// `per_month[k]`: accounts in the month `k` months before as_of's, the
+/// last entry for any earlier month.
+fn trend(per_month: &[u64], as_of: NaiveDate) -> Vec<MonthActive> {
+    let Some(earliest) = per_month.iter().rposition(|&active| active > 0) else {
+        return Vec::new();
     };
-
-    let last = first_of_month(as_of);
-    let oldest_shown = last
-        .checked_sub_months(Months::new(MONTHS - 1))
-        .unwrap_or(last);
-    let mut month = oldest_shown;
-    // Keys sort as dates do, so the earliest month is the first key.
-    while month_key(month) < *earliest && month < last {
-        month = month.checked_add_months(Months::new(1)).unwrap_or(last);
-    }
-    let mut trend = Vec::new();
-    loop {
-        let key = month_key(month);
-        trend.push(MonthActive {
-            active: active.get(&key).copied().unwrap_or(0),
-            month: key,
-        });
-        if month >= last {
-            break;
-        }
-        month = month.checked_add_months(Months::new(1)).unwrap_or(last);
-    }
-    Ok(trend)
+    // Rows before the months shown start the trend at the oldest shown.
+    let earliest = earliest.min(MONTHS as usize - 1);
+    let this_month = as_of.with_day(1).unwrap_or(as_of);
+    (0..=earliest)
+        .rev()
+        .filter_map(|k| {
+            let month = this_month.checked_sub_months(Months::new(k as u32))?;
+            Some(MonthActive {
+                month: format!("{:04}-{:02}", month.year(), month.month()),
+                active: per_month.get(k).copied().unwrap_or(0),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn run(facts: &[(u32, &str)], as_of: &str) -> Vec<MonthActive> {
-        let accounts: Vec<u32> = facts.iter().map(|(id, _)| *id).collect();
-        let days: Vec<NaiveDate> = facts
-            .iter()
-            .map(|(_, d)| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap())
-            .collect();
-        let flags = vec![true; facts.len()];
-        let facts = df!("account" => accounts, "day" => days, "view" => flags)
-            .unwrap()
-            .lazy();
-        let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
-        monthly(facts, "view", as_of).unwrap()
+    fn as_of(date: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap()
+    }
+
+    fn months(trend: &[MonthActive]) -> Vec<(&str, u64)> {
+        trend.iter().map(|m| (m.month.as_str(), m.active)).collect()
     }
 
     #[test]
     fn starts_at_the_earliest_month_and_fills_gaps() {
-        let trend = run(
-            &[(1, "2026-03-02"), (2, "2026-03-30"), (1, "2026-05-01")],
-            "2026-05-10",
+        let mut per_month = vec![0; 13];
+        per_month[0] = 1;
+        per_month[2] = 2;
+        let trend = trend(&per_month, as_of("2026-05-10"));
+        assert_eq!(
+            months(&trend),
+            vec![("2026-03", 2), ("2026-04", 0), ("2026-05", 1)]
         );
-        let got: Vec<(&str, u64)> = trend.iter().map(|m| (m.month.as_str(), m.active)).collect();
-        assert_eq!(got, vec![("2026-03", 2), ("2026-04", 0), ("2026-05", 1)]);
     }
 
     #[test]
-    fn keeps_at_most_twelve_months() {
-        let trend = run(&[(1, "2024-01-15"), (2, "2025-12-01")], "2026-02-01");
+    fn earlier_rows_start_the_trend_twelve_months_back() {
+        let mut per_month = vec![0; 13];
+        per_month[12] = 1; // a row before the months shown
+        per_month[2] = 1; // December 2025
+        let trend = trend(&per_month, as_of("2026-02-01"));
         assert_eq!(trend.len(), 12);
         assert_eq!(trend[0].month, "2025-03");
-        assert_eq!(trend[9].month, "2025-12");
-        assert_eq!(trend[9].active, 1);
+        assert_eq!(trend[11].month, "2026-02");
+        assert_eq!(
+            trend[9],
+            MonthActive {
+                month: "2025-12".into(),
+                active: 1
+            }
+        );
         assert_eq!(trend.iter().map(|m| m.active).sum::<u64>(), 1);
     }
 
     #[test]
     fn no_rows_no_trend() {
-        assert!(run(&[], "2026-02-01").is_empty());
+        assert!(trend(&[0; 13], as_of("2026-02-01")).is_empty());
     }
 }

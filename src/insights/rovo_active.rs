@@ -1,6 +1,6 @@
 //! Insight 11: accounts that used Rovo in the window, monthly, and the sites
 //! whose Rovo is too new for complete figures. Which rows are Rovo use is
-//! decided where the activity facts are gathered (`activity.rs`).
+//! decided where activity is read (`activity.rs`).
 
 use polars::prelude::*;
 use serde::Serialize;
@@ -18,24 +18,18 @@ pub struct RovoActive {
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<RovoActive>> {
     let rovo_sites = ctx.rovo_sites()?;
-    let window = ctx.window_facts()?;
-    let all = ctx.all_facts()?;
-    Some(figures(ctx, window, all, rovo_sites))
+    let usage = ctx.usage()?;
+    Some(figures(ctx, usage, rovo_sites))
 }
 
-fn figures(
-    ctx: &Context,
-    window: LazyFrame,
-    all: LazyFrame,
-    rovo_sites: LazyFrame,
-) -> PolarsResult<RovoActive> {
+fn figures(ctx: &Context, usage: LazyFrame, rovo_sites: LazyFrame) -> PolarsResult<RovoActive> {
     let recent = rovo_sites
         .filter(col("activated_on").gt_eq(lit(ctx.window_start)))
         .sort(["site"], Default::default())
         .collect()?;
     Ok(RovoActive {
-        active: distinct(window.filter(col("rovo")), "account")?,
-        monthly: monthly(all, "rovo", ctx.as_of)?,
+        active: distinct(usage.clone().filter(col("window_rovo")), "account")?,
+        monthly: monthly(usage, "rovo_months", ctx.as_of)?,
         recently_activated: strings(&recent, "site")?,
     })
 }
