@@ -137,13 +137,18 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
 
     progress.stage("computing the insights");
     let started = Instant::now();
-    let context = Context::new(&bundle, as_of).context("reading the bundle")?;
-    let computed = insights::compute(&context).context("computing the insights")?;
-    let quality = data_quality::assess(&bundle, &context).context("assessing data quality")?;
-    let snapshot =
-        Snapshot::build(&context, &request.privacy).context("taking the account snapshot")?;
-    let seats = seat_reclaim::compute(&context, &snapshot, request.skip_added_within_days)
-        .context("finding seats to reclaim")?;
+    let context = timed("tables and activity read", || Context::new(&bundle, as_of))
+        .context("reading the bundle")?;
+    let computed =
+        timed("insights", || insights::compute(&context)).context("computing the insights")?;
+    let quality = timed("data quality", || data_quality::assess(&bundle, &context))
+        .context("assessing data quality")?;
+    let snapshot = timed("snapshot", || Snapshot::build(&context, &request.privacy))
+        .context("taking the account snapshot")?;
+    let seats = timed("seats to reclaim", || {
+        seat_reclaim::compute(&context, &snapshot, request.skip_added_within_days)
+    })
+    .context("finding seats to reclaim")?;
     let review = exceptions::review(&request.exceptions, &snapshot);
     for unknown in review.unknown() {
         tracing::warn!(exception = %unknown.target, "an exception names no account of the bundle");
@@ -206,6 +211,14 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
             write,
         },
     })
+}
+
+/// Runs one step of a stage, logging its time at debug level.
+fn timed<T>(step: &str, run: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let result = run();
+    tracing::debug!(step, ms = started.elapsed().as_millis() as u64, "step done");
+    result
 }
 
 /// Checks a bundle without writing anything; returns the rows per table.
