@@ -4,14 +4,12 @@
 //! added to the organization recently (`accounts.added_on`) have not had the
 //! time to use their seats and are left out.
 
-use std::collections::{BTreeSet, HashMap};
-
 use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::bundle::days_to_date;
-use crate::insights::{counts, strings, Context};
+use crate::bundle::{date_to_days, days_to_date};
+use crate::insights::{counts, first_u64, strings, Context};
 use crate::snapshot::{epoch_days, Snapshot};
 
 /// Days without a view that make a seat idle, shortest first.
@@ -50,6 +48,16 @@ pub struct SeatReclaim {
     pub grace_days: u64,
 }
 
+/// Each account's email as the snapshot shows it (`[privacy] names`).
+fn snapshot_emails(snapshot: &Snapshot) -> PolarsResult<LazyFrame> {
+    let (ids, emails): (Vec<&str>, Vec<&str>) = snapshot
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.as_str(), a.email.as_str()))
+        .unzip();
+    Ok(df!("account_id" => ids, "email" => emails)?.lazy())
+}
+
 /// `None` without `product_access` or `activity`.
 pub fn compute(
     ctx: &Context,
@@ -60,123 +68,117 @@ pub fn compute(
     else {
         return Ok(None);
     };
-    let as_of = ctx.as_of;
+    let as_of_days = date_to_days(ctx.as_of);
 
-    let accounts = ctx
-        .accounts()
-        .with_row_index("account", None)
-        .select([col("account"), col("account_id"), col("added_on")])
-        .collect()?;
-    let ids = strings(&accounts, "account_id")?;
-    let added = epoch_days(&accounts, "added_on")?;
-    // Accounts are numbered by their row, as in the activity facts.
-    let number_of: HashMap<&str, usize> = ids
-        .iter()
-        .enumerate()
-        .map(|(number, id)| (id.as_str(), number))
-        .collect();
-    let recently_added = |number: usize| {
-        added[number]
-            .and_then(days_to_date)
-            .is_some_and(|day| (as_of - day).num_days() < grace_days as i64)
-    };
-
-    let views = &activity.last_views;
-    let view_products = strings(views, "product")?;
-    let last_days = epoch_days(views, "last_view")?;
-    let mut last_view: HashMap<(usize, &str), NaiveDate> = HashMap::new();
-    for ((account, product), day) in counts(views, "account")?
-        .into_iter()
-        .zip(&view_products)
-        .zip(last_days)
-    {
-        if let Some(day) = day.and_then(days_to_date) {
-            last_view.insert((account as usize, product.as_str()), day);
-        }
-    }
-
-    let rows = access
+    // Accounts are numbered by their row, as in the activity usage.
+    let accounts = ctx.accounts().with_row_index("account", None).select([
+        col("account"),
+        col("account_id"),
+        col("added_on"),
+    ]);
+    let emails = snapshot_emails(snapshot)?;
+    // One row per seat and site, with the days since the seat's last view
+    // (null: never viewed) and whether the account is too new to judge.
+    let seat_sites = access
         .select([col("account_id"), col("product"), col("site")])
         .unique(None, UniqueKeepStrategy::Any)
-        .sort(["product", "account_id", "site"], Default::default())
+        .inner_join(accounts, col("account_id"), col("account_id"))
+        .join(
+            activity.last_views.clone().lazy(),
+            [col("account"), col("product")],
+            [col("account"), col("product")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            (lit(as_of_days) - col("last_view").cast(DataType::Int32))
+                .cast(DataType::Int64)
+                .alias("days_inactive"),
+            (lit(as_of_days) - col("added_on").cast(DataType::Int32))
+                .lt(lit(grace_days.min(i32::MAX as u64) as i32))
+                .fill_null(lit(false))
+                .alias("recent"),
+        ])
+        .collect()?
+        .lazy();
+    let idle_for = |limit: i64| {
+        col("days_inactive")
+            .is_null()
+            .or(col("days_inactive").gt_eq(lit(limit)))
+    };
+
+    let recently_added = seat_sites
+        .clone()
+        .filter(col("recent"))
+        .select([col("account").n_unique().alias("accounts")])
         .collect()?;
-    let emails: HashMap<&str, &str> = snapshot
-        .accounts
+    let judged = seat_sites.filter(col("recent").not());
+    let mut per_product = vec![len().alias("seats")];
+    per_product.extend(
+        IDLE_DAYS
+            .iter()
+            .map(|&limit| idle_for(limit).sum().alias(format!("idle_{limit}"))),
+    );
+    let products = judged
+        .clone()
+        .select([col("product"), col("account"), col("days_inactive")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .group_by([col("product")])
+        .agg(per_product)
+        .sort(["product"], Default::default())
+        .collect()?;
+    let idle_counts = IDLE_DAYS
         .iter()
-        .map(|a| (a.account_id.as_str(), a.email.as_str()))
+        .map(|limit| counts(&products, &format!("idle_{limit}")))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let products = strings(&products, "product")?
+        .into_iter()
+        .zip(counts(&products, "seats")?)
+        .enumerate()
+        .map(|(i, (product, seats))| ProductSeats {
+            product,
+            seats,
+            idle: [0, 1, 2].map(|k| idle_counts[k][i]),
+        })
         .collect();
 
-    // Rows come sorted by product and account: an account's sites of one
-    // product are neighbours, so each seat is counted once without sets.
-    let mut products: Vec<ProductSeats> = Vec::new();
-    let mut left_out: BTreeSet<usize> = BTreeSet::new();
-    let mut seats = Vec::new();
-    let mut previous: Option<(String, String)> = None;
-    for ((account_id, product), site) in strings(&rows, "account_id")?
+    // Longest idle first: never viewed, then by days.
+    let idle = judged
+        .filter(idle_for(IDLE_DAYS[0]))
+        .left_join(emails, col("account_id"), col("account_id"))
+        .sort_by_exprs(
+            [
+                col("product"),
+                col("days_inactive").fill_null(lit(i64::MAX)),
+                col("account_id"),
+                col("site"),
+            ],
+            SortMultipleOptions::default().with_order_descending_multi([false, true, false, false]),
+        )
+        .collect()?;
+    let last_views = epoch_days(&idle, "last_view")?;
+    let days = idle.column("days_inactive")?.i64()?;
+    let seats = strings(&idle, "product")?
         .into_iter()
-        .zip(strings(&rows, "product")?)
-        .zip(strings(&rows, "site")?)
-    {
-        let Some(&number) = number_of.get(account_id.as_str()) else {
-            continue;
-        };
-        if recently_added(number) {
-            left_out.insert(number);
-            continue;
-        }
-        let last = last_view.get(&(number, product.as_str())).copied();
-        let days = last.map(|day| (as_of - day).num_days());
-        let idle = IDLE_DAYS.map(|limit| days.is_none_or(|d| d >= limit));
-        let same_seat = previous
-            .as_ref()
-            .is_some_and(|(p, a)| *p == product && *a == account_id);
-        if !same_seat {
-            if products.last().is_none_or(|p| p.product != product) {
-                products.push(ProductSeats {
-                    product: product.clone(),
-                    seats: 0,
-                    idle: [0; 3],
-                });
-            }
-            if let Some(entry) = products.last_mut() {
-                entry.seats += 1;
-                for (count, is_idle) in entry.idle.iter_mut().zip(idle) {
-                    *count += u64::from(is_idle);
-                }
-            }
-            previous = Some((product.clone(), account_id.clone()));
-        }
-        if idle[0] {
-            seats.push(IdleSeat {
-                email: emails
-                    .get(account_id.as_str())
-                    .copied()
-                    .unwrap_or_default()
-                    .to_string(),
+        .zip(strings(&idle, "site")?)
+        .zip(strings(&idle, "account_id")?)
+        .zip(strings(&idle, "email")?)
+        .zip(last_views)
+        .zip(days.iter())
+        .map(
+            |(((((product, site), account_id), email), last), days_inactive)| IdleSeat {
                 product,
                 site,
                 account_id,
-                last_active: last,
-                days_inactive: days,
-            });
-        }
-    }
-    // Longest idle first: never viewed, then by days.
-    seats.sort_by(|a, b| {
-        a.product
-            .cmp(&b.product)
-            .then(
-                b.days_inactive
-                    .unwrap_or(i64::MAX)
-                    .cmp(&a.days_inactive.unwrap_or(i64::MAX)),
-            )
-            .then(a.account_id.cmp(&b.account_id))
-            .then(a.site.cmp(&b.site))
-    });
+                email,
+                last_active: last.and_then(days_to_date),
+                days_inactive,
+            },
+        )
+        .collect();
     Ok(Some(SeatReclaim {
         products,
         seats,
-        recently_added: left_out.len() as u64,
+        recently_added: first_u64(&recently_added, "accounts")?,
         grace_days,
     }))
 }
