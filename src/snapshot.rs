@@ -275,16 +275,10 @@ fn last_active_by_account(ctx: &Context) -> PolarsResult<BTreeMap<u64, NaiveDate
     let Some(activity) = ctx.activity() else {
         return Ok(BTreeMap::new());
     };
-    let latest = activity
-        .last_views
-        .clone()
-        .lazy()
-        .group_by([col("account")])
-        .agg([col("last_view").max()])
-        .collect()?;
-    Ok(counts(&latest, "account")?
+    let latest = &activity.per_account;
+    Ok(counts(latest, "account")?
         .into_iter()
-        .zip(epoch_days(&latest, "last_view")?)
+        .zip(epoch_days(latest, "last_view")?)
         .filter_map(|(account, day)| Some((account, days_to_date(day?)?)))
         .collect())
 }

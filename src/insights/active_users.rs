@@ -5,7 +5,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::monthly::{monthly, MonthActive};
-use super::{accounts_with_bits, distinct, Context, WINDOW_DAYS};
+use super::{accounts_where, accounts_with_bits, Context, WINDOW_DAYS};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActiveUsers {
@@ -22,13 +22,13 @@ pub struct DayActive {
 }
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<ActiveUsers>> {
-    let usage = ctx.usage()?;
-    Some(figures(ctx, usage))
+    let per_account = ctx.per_account()?;
+    Some(figures(ctx, per_account))
 }
 
-fn figures(ctx: &Context, usage: LazyFrame) -> PolarsResult<ActiveUsers> {
+fn figures(ctx: &Context, per_account: LazyFrame) -> PolarsResult<ActiveUsers> {
     // Bit k of `window_days`: a view on the k-th day of the window.
-    let per_day = accounts_with_bits(usage.clone(), "window_days", WINDOW_DAYS as u32)?;
+    let per_day = accounts_with_bits(per_account.clone(), "window_days", WINDOW_DAYS as u32)?;
     let daily = per_day
         .into_iter()
         .zip(0..)
@@ -42,11 +42,8 @@ fn figures(ctx: &Context, usage: LazyFrame) -> PolarsResult<ActiveUsers> {
         .collect();
 
     Ok(ActiveUsers {
-        active: distinct(
-            usage.clone().filter(col("window_days").neq(lit(0u32))),
-            "account",
-        )?,
+        active: accounts_where(per_account.clone(), col("window_days").neq(lit(0u32)))?,
         daily,
-        monthly: monthly(usage, "view_months", ctx.as_of)?,
+        monthly: monthly(per_account, "view_months", ctx.as_of)?,
     })
 }

@@ -17,7 +17,7 @@
 use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
 
-use super::{counts, strings, WINDOW_DAYS};
+use super::{counts, first_u64, strings, WINDOW_DAYS};
 use crate::bundle::date_to_days;
 use crate::bundle::spec::PLANS;
 
@@ -37,6 +37,10 @@ pub struct ActivityFacts {
     ///   the sites viewed in the window, null without such a view;
     /// - `last_view`: the latest counted `view`, at any date.
     pub usage: DataFrame,
+    /// The usage ORed over each account's products: one row per account,
+    /// `account`, `window_days`, `view_months`, `rovo_months`, `ai_months`,
+    /// `window_mobile`, `window_rovo`, `window_ai`, `last_view`.
+    pub per_account: DataFrame,
     /// Rows whose account is missing from `accounts`.
     pub unknown_account_rows: u64,
     /// Rows dated after the as-of date.
@@ -191,15 +195,26 @@ pub fn gather(
             .then(bit(k))
             .otherwise(older)
     });
+    let numbered = numbered(accounts);
+    let account_types = numbered
+        .clone()
+        .select([col("account"), col("account_type")]);
     // Each row's flags once, as columns every bit below reads.
-    let flagged = rows.with_column(day.alias("__day")).with_columns([
-        counted_date.clone().alias("__counted"),
-        in_window.alias("__window"),
-        col("action").eq(lit("view")).alias("__view"),
-        rovo.alias("__rovo"),
-        ai.alias("__ai_use"),
-        bits_if(counted_date, month_bit).alias("__month"),
-    ]);
+    let flagged = rows
+        .left_join(
+            numbered.select([col("account_id"), col("account")]),
+            col("account_id"),
+            col("account_id"),
+        )
+        .with_column(day.alias("__day"))
+        .with_columns([
+            counted_date.clone().alias("__counted"),
+            in_window.alias("__window"),
+            col("action").eq(lit("view")).alias("__view"),
+            rovo.alias("__rovo"),
+            ai.alias("__ai_use"),
+            bits_if(counted_date, month_bit).alias("__month"),
+        ]);
     let flag = |name: &str| col(name).cast(DataType::UInt64);
     let window_view = col("__window").and(col("__view"));
     // 2^(day in the window) for a view in the window.
@@ -227,10 +242,27 @@ pub fn gather(
         + months_of("__ai_use", AI_MONTHS_SHIFT)
         + trello_plans;
 
-    let grouped = flagged
+    // One number per pair: the account's number above (UNKNOWN for an
+    // account missing from `accounts`), the product's category code below.
+    // A single 64-bit key is what polars' streaming group-by handles best.
+    let products = DataType::from_categories(Categories::global());
+    // polars holds a category mapping only while something refers to it:
+    // this keeps the codes' names alive after the grouping.
+    let product_names = Categories::global().mapping();
+    let pair = col("account")
+        .fill_null(lit(UNKNOWN))
+        .cast(DataType::UInt64)
+        * word(1 << 32)
+        + col("product")
+            .cast(products)
+            .to_physical()
+            .cast(DataType::UInt64);
+    let accounts_count = account_types.clone().select([len()]).collect()?;
+    let hot_groups = HotGroups::for_pairs(first_u64(&accounts_count, "len")? * PAIRS_PER_ACCOUNT);
+    let started = std::time::Instant::now();
+    let by_pair = flagged
         .select([
-            col("account_id"),
-            col("product"),
+            pair.alias("pair"),
             col("__counted").not().cast(DataType::UInt64).alias("after"),
             when(col("__counted").and(col("__view")))
                 .then(col("date"))
@@ -239,7 +271,7 @@ pub fn gather(
             word_a.alias("a"),
             word_b.alias("b"),
         ])
-        .group_by([col("account_id"), col("product")])
+        .group_by([col("pair")])
         .agg([
             len().cast(DataType::UInt64).alias("rows"),
             col("after").sum(),
@@ -248,9 +280,22 @@ pub fn gather(
             col("b").bitwise_or(),
         ])
         .collect_with_engine(Engine::Streaming)?
-        .unwrap_single()
+        .unwrap_single();
+    drop(hot_groups);
+    tracing::debug!(
+        pairs = by_pair.height(),
+        ms = started.elapsed().as_millis() as u64,
+        "activity read, grouped by account and product"
+    );
+    let grouped = with_product_names(by_pair, &product_names)?
         .lazy()
-        .left_join(numbered(accounts), col("account_id"), col("account_id"))
+        .with_column(
+            when(col("account").eq(lit(UNKNOWN)))
+                .then(lit(NULL).cast(DataType::UInt32))
+                .otherwise(col("account"))
+                .alias("account"),
+        )
+        .left_join(account_types, col("account"), col("account"))
         .collect()?;
 
     let quality = grouped
@@ -302,6 +347,21 @@ pub fn gather(
         ])
         .collect()?;
 
+    let per_account = usage
+        .clone()
+        .lazy()
+        .group_by([col("account")])
+        .agg([
+            col("window_days").bitwise_or(),
+            col("view_months").bitwise_or(),
+            col("rovo_months").bitwise_or(),
+            col("ai_months").bitwise_or(),
+            col("window_mobile").any(true),
+            col("window_rovo").any(true),
+            col("window_ai").any(true),
+            col("last_view").max(),
+        ])
+        .collect()?;
     let last_views = usage
         .clone()
         .lazy()
@@ -317,8 +377,64 @@ pub fn gather(
             .zip(counts(&quality, "rows")?)
             .collect(),
         usage,
+        per_account,
         last_views,
     })
+}
+
+/// Products an account uses, for sizing the grouping's table: enough for
+/// most organizations, and more only costs memory.
+const PAIRS_PER_ACCOUNT: u64 = 4;
+
+/// polars' streaming group-by keeps a fixed number of groups per thread
+/// (4,096 by default) in a hash table and sets the rows of other groups
+/// aside until the end: for a million accounts' five million pairs those
+/// rows took the run to 7.5 GiB, against 3.4 GiB with a table of four
+/// million. polars reads the size from the environment when it builds a
+/// plan, so it is raised around this one plan only: every other group-by
+/// allocates its table in full, and most are small. (Only polars reads the
+/// variable meanwhile, through std, which locks the environment.)
+struct HotGroups {
+    set_here: bool,
+}
+
+impl HotGroups {
+    const VARIABLE: &'static str = "POLARS_HOT_TABLE_SIZE";
+
+    fn for_pairs(pairs: u64) -> Self {
+        let set_here = std::env::var_os(Self::VARIABLE).is_none();
+        if set_here {
+            let size = pairs.next_power_of_two().clamp(1 << 12, 1 << 22);
+            std::env::set_var(Self::VARIABLE, size.to_string());
+        }
+        HotGroups { set_here }
+    }
+}
+
+impl Drop for HotGroups {
+    fn drop(&mut self) {
+        if self.set_here {
+            std::env::remove_var(Self::VARIABLE);
+        }
+    }
+}
+
+/// The account number that stands for every account missing from `accounts`.
+const UNKNOWN: u32 = u32::MAX;
+
+/// `by_pair` with its `pair` key taken apart: `account` (a number) and
+/// `product` (its name, from the global category of its code).
+fn with_product_names(by_pair: DataFrame, names: &CategoricalMapping) -> PolarsResult<DataFrame> {
+    let pairs = by_pair.column("pair")?.u64()?;
+    let accounts: Vec<Option<u32>> = pairs.iter().map(|p| p.map(|p| (p >> 32) as u32)).collect();
+    let products: Vec<Option<&str>> = pairs
+        .iter()
+        .map(|p| p.and_then(|p| names.cat_to_str(p as u32)))
+        .collect();
+    let mut frame = by_pair.clone();
+    frame.with_column(Column::new("account".into(), accounts))?;
+    frame.with_column(Column::new("product".into(), products))?;
+    frame.drop("pair")
 }
 
 /// The highest Trello plan whose bit is set in word `word`, or null.

@@ -5,7 +5,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::monthly::{monthly, MonthActive};
-use super::{distinct, Context};
+use super::{accounts_where, Context};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AiActive {
@@ -16,13 +16,13 @@ pub struct AiActive {
 pub fn compute(ctx: &Context) -> Option<PolarsResult<AiActive>> {
     // The figure needs `sites`: without it no row is AI use.
     let _sites = ctx.sites()?;
-    let usage = ctx.usage()?;
-    Some(figures(ctx, usage))
+    let per_account = ctx.per_account()?;
+    Some(figures(ctx, per_account))
 }
 
-fn figures(ctx: &Context, usage: LazyFrame) -> PolarsResult<AiActive> {
+fn figures(ctx: &Context, per_account: LazyFrame) -> PolarsResult<AiActive> {
     Ok(AiActive {
-        active: distinct(usage.clone().filter(col("window_ai")), "account")?,
-        monthly: monthly(usage, "ai_months", ctx.as_of)?,
+        active: accounts_where(per_account.clone(), col("window_ai"))?,
+        monthly: monthly(per_account, "ai_months", ctx.as_of)?,
     })
 }

@@ -3,7 +3,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{counts, distinct, percent, strings, Context};
+use super::{accounts_where, counts, percent, strings, Context};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MobileUsage {
@@ -22,10 +22,11 @@ pub struct ProductMobile {
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<MobileUsage>> {
     let usage = ctx.usage()?;
-    Some(figures(usage))
+    let per_account = ctx.per_account()?;
+    Some(figures(usage, per_account))
 }
 
-fn figures(usage: LazyFrame) -> PolarsResult<MobileUsage> {
+fn figures(usage: LazyFrame, per_account: LazyFrame) -> PolarsResult<MobileUsage> {
     // One usage row per account and product: counting rows counts accounts.
     let on_mobile = col("window_mobile");
     let frame = usage
@@ -54,6 +55,6 @@ fn figures(usage: LazyFrame) -> PolarsResult<MobileUsage> {
         .collect();
     Ok(MobileUsage {
         products,
-        total: distinct(usage.filter(on_mobile), "account")?,
+        total: accounts_where(per_account, col("window_mobile"))?,
     })
 }

@@ -223,6 +223,11 @@ impl Context {
         Some(self.activity.as_ref()?.usage.clone().lazy())
     }
 
+    /// The usage of each account, all products together.
+    pub fn per_account(&self) -> Option<LazyFrame> {
+        Some(self.activity.as_ref()?.per_account.clone().lazy())
+    }
+
     /// `accounts` with the number that stands for each in the facts.
     pub fn numbered_accounts(&self) -> LazyFrame {
         activity::numbered(self.accounts.clone())
@@ -398,15 +403,12 @@ fn plan_rank() -> Expr {
 }
 
 /// For each bit below `bits`: how many accounts have it set in `column`
-/// of some usage row (of any product).
+/// of their usage (one row per account, [`Context::per_account`]).
 pub(crate) fn accounts_with_bits(
-    usage: LazyFrame,
+    per_account: LazyFrame,
     column: &str,
     bits: u32,
 ) -> PolarsResult<Vec<u64>> {
-    let per_account = usage
-        .group_by([col("account")])
-        .agg([col(column).bitwise_or()]);
     let frame = per_account
         .select(
             (0..bits)
@@ -425,6 +427,15 @@ pub(crate) fn accounts_with_bits(
     (0..bits)
         .map(|k| first_u64(&frame, &format!("bit{k}")))
         .collect()
+}
+
+/// How many rows of `rows` (one per account) meet `predicate`.
+pub(crate) fn accounts_where(rows: LazyFrame, predicate: Expr) -> PolarsResult<u64> {
+    let frame = rows
+        .filter(predicate)
+        .select([len().alias("__n")])
+        .collect()?;
+    first_u64(&frame, "__n")
 }
 
 /// Distinct non-null values of `column` (an account id or number) among `rows`.

@@ -14,13 +14,17 @@ pub struct MonthActive {
     pub active: u64,
 }
 
-/// The monthly trend of one figure from its month bits in the usage
-/// (`view_months`, `rovo_months` or `ai_months`): distinct accounts per
+/// The monthly trend of one figure from its month bits in each account's
+/// usage (`view_months`, `rovo_months` or `ai_months`): accounts per
 /// calendar month, from the earliest month with a counted row (at most 11
 /// months before as_of's month) to as_of's month, zero-filled. No counted
 /// row at all: an empty trend.
-pub fn monthly(usage: LazyFrame, column: &str, as_of: NaiveDate) -> PolarsResult<Vec<MonthActive>> {
-    let per_month = accounts_with_bits(usage, column, OLDER + 1)?;
+pub fn monthly(
+    per_account: LazyFrame,
+    column: &str,
+    as_of: NaiveDate,
+) -> PolarsResult<Vec<MonthActive>> {
+    let per_month = accounts_with_bits(per_account, column, OLDER + 1)?;
     Ok(trend(&per_month, as_of))
 }
 

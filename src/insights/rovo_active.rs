@@ -6,7 +6,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::monthly::{monthly, MonthActive};
-use super::{distinct, strings, Context};
+use super::{accounts_where, strings, Context};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RovoActive {
@@ -18,18 +18,22 @@ pub struct RovoActive {
 
 pub fn compute(ctx: &Context) -> Option<PolarsResult<RovoActive>> {
     let rovo_sites = ctx.rovo_sites()?;
-    let usage = ctx.usage()?;
-    Some(figures(ctx, usage, rovo_sites))
+    let per_account = ctx.per_account()?;
+    Some(figures(ctx, per_account, rovo_sites))
 }
 
-fn figures(ctx: &Context, usage: LazyFrame, rovo_sites: LazyFrame) -> PolarsResult<RovoActive> {
+fn figures(
+    ctx: &Context,
+    per_account: LazyFrame,
+    rovo_sites: LazyFrame,
+) -> PolarsResult<RovoActive> {
     let recent = rovo_sites
         .filter(col("activated_on").gt_eq(lit(ctx.window_start)))
         .sort(["site"], Default::default())
         .collect()?;
     Ok(RovoActive {
-        active: distinct(usage.clone().filter(col("window_rovo")), "account")?,
-        monthly: monthly(usage, "rovo_months", ctx.as_of)?,
+        active: accounts_where(per_account.clone(), col("window_rovo"))?,
+        monthly: monthly(per_account, "rovo_months", ctx.as_of)?,
         recently_activated: strings(&recent, "site")?,
     })
 }
