@@ -112,13 +112,6 @@ fn polars_path(path: &Path, display: &str) -> Result<PlRefPath, Vec<Problem>> {
         .ok_or_else(|| vec![Problem::file(display, "a file path that is valid UTF-8")])
 }
 
-fn row_index() -> Option<RowIndex> {
-    Some(RowIndex {
-        name: ROW.into(),
-        offset: 0,
-    })
-}
-
 fn open_csv(file: &TableFile, display: String, plain: PathBuf) -> Result<RawTable, Vec<Problem>> {
     let header = read_csv_header(&plain, &display)?;
     let positions = match_columns(
@@ -136,7 +129,6 @@ fn open_csv(file: &TableFile, display: String, plain: PathBuf) -> Result<RawTabl
     let frame = LazyCsvReader::new(polars_path(&plain, &display)?)
         .with_has_header(true)
         .with_schema(Some(Arc::new(schema)))
-        .with_row_index(row_index())
         .with_missing_is_null(true)
         .finish()
         .map_err(|err| {
@@ -146,6 +138,10 @@ fn open_csv(file: &TableFile, display: String, plain: PathBuf) -> Result<RawTabl
             )]
         })?;
 
+    // Numbered after the scan: a row index inside polars' CSV reader
+    // costs every scan about a tenth of its time, and only messages about
+    // bad rows read it.
+    let frame = frame.with_row_index(ROW, None);
     let mut columns = BTreeMap::new();
     let mut select = vec![col(ROW)];
     let mut cells = Vec::new();
@@ -222,7 +218,10 @@ pub fn csv_error_problem(display: &str, err: &csv::Error) -> Problem {
 
 fn open_parquet(file: &TableFile, display: String, path: &Path) -> Result<RawTable, Vec<Problem>> {
     let args = ScanArgsParquet {
-        row_index: row_index(),
+        row_index: Some(RowIndex {
+            name: ROW.into(),
+            offset: 0,
+        }),
         ..Default::default()
     };
     let not_parquet = |err: PolarsError| {

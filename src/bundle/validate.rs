@@ -191,7 +191,8 @@ fn plan_column(
                 format: Some("%Y-%m-%d".into()),
                 strict: false,
                 exact: true,
-                cache: false,
+                // A year of activity repeats a few hundred dates.
+                cache: true,
             });
             let shaped = trimmed
                 .clone()
