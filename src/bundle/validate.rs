@@ -42,9 +42,23 @@ struct ColumnPlan {
     /// For a text column: the trimmed and the lower-cased cell, computed
     /// once per row as helper columns that every expression above reads.
     helpers: Option<(Expr, Expr)>,
-    /// Checked once per distinct value rather than once per row: a text
-    /// column whose values repeat (products, sites, enums, CSV dates).
-    grouped: bool,
+}
+
+impl ColumnPlan {
+    /// Checked once per distinct value rather than once per row: a column
+    /// read as text whose values repeat (products, sites, enums, CSV dates).
+    fn grouped(&self) -> bool {
+        self.helpers.is_some() && !IDENTIFIERS.contains(&self.name)
+    }
+}
+
+/// True where any of `plans` finds its cell breaking the contract.
+fn any_invalid<'a>(plans: impl IntoIterator<Item = &'a ColumnPlan>) -> Expr {
+    plans
+        .into_iter()
+        .filter_map(|p| p.invalid.clone())
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false))
 }
 
 fn trimmed_column(name: &str) -> String {
@@ -93,7 +107,6 @@ fn plan_column(
             expected,
             shortcut: None,
             helpers: None,
-            grouped: false,
         };
     };
 
@@ -107,7 +120,6 @@ fn plan_column(
                 expected,
                 shortcut: None,
                 helpers: None,
-                grouped: false,
             }
         }
         (Kind::Date, DataType::Date | DataType::Datetime(_, _)) => {
@@ -119,7 +131,6 @@ fn plan_column(
                 expected,
                 shortcut: None,
                 helpers: None,
-                grouped: false,
             };
         }
         (Kind::Int { min, default }, dtype) if dtype.is_integer() => {
@@ -136,7 +147,6 @@ fn plan_column(
                 expected,
                 shortcut: None,
                 helpers: None,
-                grouped: false,
             };
         }
         _ => {}
@@ -236,7 +246,6 @@ fn plan_column(
         expected,
         shortcut,
         helpers: Some(helpers),
-        grouped: !IDENTIFIERS.contains(&name),
     }
 }
 
@@ -288,11 +297,7 @@ pub fn check(raw: RawTable, problems: &mut Problems) -> Option<CheckedTable> {
         ..raw
     };
     let checked: Vec<&ColumnPlan> = plans.iter().filter(|p| p.invalid.is_some()).collect();
-    let any_bad = checked
-        .iter()
-        .filter_map(|p| p.invalid.clone())
-        .reduce(|a, b| a.or(b))
-        .unwrap_or(lit(false));
+    let any_bad = any_invalid(checked.iter().copied());
 
     let stats = match summarize(&raw, source, &plans) {
         Ok(stats) => stats,
@@ -387,18 +392,10 @@ fn slice_rows() -> u64 {
 /// is read in slices (see [`SLICE_ROWS`]).
 fn summarize(raw: &RawTable, source: LazyFrame, plans: &[ColumnPlan]) -> PolarsResult<DataFrame> {
     let (grouped, per_row): (Vec<&ColumnPlan>, Vec<&ColumnPlan>) =
-        plans.iter().partition(|p| p.grouped);
-
-    let any_of = |plans: &[&ColumnPlan]| {
-        plans
-            .iter()
-            .filter_map(|p| p.invalid.clone())
-            .reduce(|a, b| a.or(b))
-            .unwrap_or(lit(false))
-    };
+        plans.iter().partition(|p| p.grouped());
     let mut per_group = vec![
         len().cast(DataType::UInt64).alias("__rows"),
-        any_of(&per_row)
+        any_invalid(per_row.iter().copied())
             .cast(DataType::UInt64)
             .sum()
             .alias("__row_bad"),
@@ -430,7 +427,7 @@ fn summarize(raw: &RawTable, source: LazyFrame, plans: &[ColumnPlan]) -> PolarsR
 
     // A group with a bad value makes all its rows bad; otherwise its rows
     // are as bad as their row-by-row cells.
-    let group_bad = any_of(&grouped).fill_null(lit(false));
+    let group_bad = any_invalid(grouped.iter().copied()).fill_null(lit(false));
     let weighted = |flag: Expr| when(flag).then(col("__rows")).otherwise(lit(0u64)).sum();
     let mut folded = vec![
         col("__rows").sum().alias("rows"),
@@ -443,7 +440,7 @@ fn summarize(raw: &RawTable, source: LazyFrame, plans: &[ColumnPlan]) -> PolarsR
     for plan in plans {
         if plan.name == "date" {
             folded.push(
-                if plan.grouped {
+                if plan.grouped() {
                     plan.value.clone().max()
                 } else {
                     col("__latest").max()
@@ -454,7 +451,7 @@ fn summarize(raw: &RawTable, source: LazyFrame, plans: &[ColumnPlan]) -> PolarsR
         if let Some((differs, _)) = &plan.shortcut {
             let flag = shortcut_flag(plan.name);
             folded.push(
-                if plan.grouped {
+                if plan.grouped() {
                     weighted(differs.clone())
                 } else {
                     col(flag.as_str()).sum()
