@@ -270,7 +270,7 @@ fn products_by_account(ctx: &Context) -> PolarsResult<BTreeMap<String, Vec<Strin
     Ok(by_account)
 }
 
-/// The latest counted view of each account (by its number in the facts).
+/// The latest counted view of each account (by its number in the usage).
 fn last_active_by_account(ctx: &Context) -> PolarsResult<BTreeMap<u64, NaiveDate>> {
     let Some(activity) = ctx.activity() else {
         return Ok(BTreeMap::new());

@@ -107,9 +107,9 @@ fn bits_if(condition: Expr, bits: Expr) -> Expr {
     when(condition).then(bits).otherwise(word(0))
 }
 
-/// Whether bit `position` of column `word_column` is set.
-fn has_bit(word_column: &str, position: u32) -> Expr {
-    col(word_column).and(bit(position)).neq(word(0))
+/// Whether bit `position` of the 64-bit number `bits` is set.
+pub(super) fn has_bit(bits: Expr, position: u32) -> Expr {
+    bits.and(bit(position)).neq(word(0))
 }
 
 /// `width` bits of column `word_column` from bit `shift` on, as a number.
@@ -287,14 +287,8 @@ pub fn gather(
         ms = started.elapsed().as_millis() as u64,
         "activity read, grouped by account and product"
     );
-    let grouped = with_product_names(by_pair, &product_names)?
+    let grouped = split_pairs(by_pair, &product_names)?
         .lazy()
-        .with_column(
-            when(col("account").eq(lit(UNKNOWN)))
-                .then(lit(NULL).cast(DataType::UInt32))
-                .otherwise(col("account"))
-                .alias("account"),
-        )
         .left_join(account_types, col("account"), col("account"))
         .collect()?;
 
@@ -329,10 +323,10 @@ pub fn gather(
             field("a", 0, WINDOW_DAYS as u32)
                 .cast(DataType::UInt32)
                 .alias("window_days"),
-            has_bit("a", WINDOW_ANY_BIT).alias("window_any"),
-            has_bit("a", WINDOW_MOBILE_BIT).alias("window_mobile"),
-            has_bit("a", WINDOW_ROVO_BIT).alias("window_rovo"),
-            has_bit("a", WINDOW_AI_BIT).alias("window_ai"),
+            has_bit(col("a"), WINDOW_ANY_BIT).alias("window_any"),
+            has_bit(col("a"), WINDOW_MOBILE_BIT).alias("window_mobile"),
+            has_bit(col("a"), WINDOW_ROVO_BIT).alias("window_rovo"),
+            has_bit(col("a"), WINDOW_AI_BIT).alias("window_ai"),
             field("a", VIEW_MONTHS_SHIFT, OLDER + 1)
                 .cast(DataType::UInt16)
                 .alias("view_months"),
@@ -422,25 +416,29 @@ impl Drop for HotGroups {
 /// The account number that stands for every account missing from `accounts`.
 const UNKNOWN: u32 = u32::MAX;
 
-/// `by_pair` with its `pair` key taken apart: `account` (a number) and
-/// `product` (its name, from the global category of its code).
-fn with_product_names(by_pair: DataFrame, names: &CategoricalMapping) -> PolarsResult<DataFrame> {
+/// `by_pair` with its `pair` key taken apart: `account` (its number, null
+/// for [`UNKNOWN`]) and `product` (its name, from the global category of
+/// its code).
+fn split_pairs(by_pair: DataFrame, names: &CategoricalMapping) -> PolarsResult<DataFrame> {
     let pairs = by_pair.column("pair")?.u64()?;
-    let accounts: Vec<Option<u32>> = pairs.iter().map(|p| p.map(|p| (p >> 32) as u32)).collect();
+    let accounts: Vec<Option<u32>> = pairs
+        .iter()
+        .map(|p| p.map(|p| (p >> 32) as u32).filter(|&a| a != UNKNOWN))
+        .collect();
     let products: Vec<Option<&str>> = pairs
         .iter()
         .map(|p| p.and_then(|p| names.cat_to_str(p as u32)))
         .collect();
-    let mut frame = by_pair.clone();
+    let mut frame = by_pair.drop("pair")?;
     frame.with_column(Column::new("account".into(), accounts))?;
     frame.with_column(Column::new("product".into(), products))?;
-    frame.drop("pair")
+    Ok(frame)
 }
 
 /// The highest Trello plan whose bit is set in word `word`, or null.
 fn highest_plan(word: &str) -> Expr {
     (0..PLANS.len() as u32).fold(lit(NULL).cast(DataType::UInt32), |lower, rank| {
-        when(has_bit(word, TRELLO_PLAN_SHIFT + rank))
+        when(has_bit(col(word), TRELLO_PLAN_SHIFT + rank))
             .then(lit(rank))
             .otherwise(lower)
     })

@@ -228,7 +228,7 @@ impl Context {
         Some(self.activity.as_ref()?.per_account.clone().lazy())
     }
 
-    /// `accounts` with the number that stands for each in the facts.
+    /// `accounts` with the number that stands for each in the usage.
     pub fn numbered_accounts(&self) -> LazyFrame {
         activity::numbered(self.accounts.clone())
     }
@@ -413,10 +413,7 @@ pub(crate) fn accounts_with_bits(
         .select(
             (0..bits)
                 .map(|k| {
-                    col(column)
-                        .cast(DataType::UInt64)
-                        .and(lit(1u64 << k).cast(DataType::UInt64))
-                        .neq(lit(0u64).cast(DataType::UInt64))
+                    activity::has_bit(col(column).cast(DataType::UInt64), k)
                         .cast(DataType::UInt64)
                         .sum()
                         .alias(format!("bit{k}"))
