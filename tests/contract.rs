@@ -58,3 +58,165 @@ fn random_bundles_match_the_independent_oracle() {
         check_seed(seed);
     }
 }
+
+/// Runs `bundle` (written in a mix of formats) as of `as_of` and returns
+/// insights.json, after checking every insight against the oracle.
+fn run_against_oracle(bundle: &common::model::Bundle, as_of: NaiveDate) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    generate::write_bundle(&mut fastrand::Rng::with_seed(1), bundle, &data);
+    let request = RunRequest {
+        as_of: Some(as_of),
+        ..RunRequest::new(data, dir.path().join("out"))
+    };
+    let outcome = run(&request, &RunControl::default()).unwrap();
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(outcome.report_dir.join("insights.json")).unwrap())
+            .unwrap();
+    let (expected, _) = oracle::expected(bundle, as_of);
+    for (key, want) in expected.as_object().unwrap() {
+        assert_eq!(&json["insights"][key], want, "insight {key}");
+    }
+    json
+}
+
+fn managed_accounts(count: usize) -> Vec<common::model::Account> {
+    (0..count)
+        .map(|i| common::model::Account {
+            id: format!("id-{i}"),
+            email: format!("user{i}@acme.com"),
+            name: format!("User {i}"),
+            account_type: "managed",
+            status: None,
+            two_step: None,
+            sso: None,
+            external_policy: None,
+        })
+        .collect()
+}
+
+fn site_row(site: String, product: &str) -> common::model::Site {
+    common::model::Site {
+        site,
+        product: product.to_string(),
+        plan: None,
+        rovo: None,
+        rovo_activated_on: None,
+        ai: None,
+        billing: None,
+        paid_seats: None,
+    }
+}
+
+fn activity_row(
+    date: NaiveDate,
+    account: usize,
+    product: &str,
+    site: &str,
+    action: &'static str,
+) -> common::model::Activity {
+    common::model::Activity {
+        date,
+        account_id: format!("id-{account}"),
+        product: product.to_string(),
+        site: Some(site.to_string()),
+        surface: None,
+        action: Some(action),
+        success: Some(true),
+        count: None,
+    }
+}
+
+/// Sites with AI on for more products than one 64-bit word holds: the AI
+/// figure must still follow each (site, product) pair.
+#[test]
+fn ai_on_for_seventy_products_matches_the_oracle() {
+    let as_of = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+    let products: Vec<String> = (0..70).map(|i| format!("tool-{i:02}")).collect();
+    // AI on for every product on one site; on the other site only for the
+    // even products (so odd products there are not AI use).
+    let sites = products
+        .iter()
+        .enumerate()
+        .flat_map(|(i, product)| {
+            [
+                ("one.atlassian.net", true),
+                ("two.atlassian.net", i % 2 == 0),
+            ]
+            .map(|(site, ai)| common::model::Site {
+                ai: Some(ai),
+                ..site_row(site.to_string(), product)
+            })
+        })
+        .collect();
+    // Account i uses AI on product 30 + i, the later ones on the second
+    // site, where only even products have AI on.
+    let activity = (0..40)
+        .map(|i| {
+            let site = if i < 20 { "one" } else { "two" };
+            let date = as_of - chrono::Duration::days(i as i64 % 20);
+            activity_row(
+                date,
+                i,
+                &products[30 + i],
+                &format!("{site}.atlassian.net"),
+                "ai",
+            )
+        })
+        .collect();
+    let bundle = common::model::Bundle {
+        accounts: managed_accounts(40),
+        sites: Some(sites),
+        activity: Some(activity),
+        ..Default::default()
+    };
+    let json = run_against_oracle(&bundle, as_of);
+    // By hand: the 20 accounts on the first site, and the 10 of the second
+    // site whose product number (30 + i, i from 20 to 39) is even.
+    assert_eq!(json["insights"]["ai_active"]["active"], Value::from(30));
+}
+
+/// More Rovo, AI and Trello sites than one 64-bit word of site numbers
+/// holds: each row must still find its own site's facts.
+#[test]
+fn a_hundred_sites_match_the_oracle() {
+    let as_of = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+    let plans = ["free", "standard", "premium", "enterprise"];
+    let name = |i: usize| format!("site-{i:03}.atlassian.net");
+    let sites = (0..100)
+        .flat_map(|i| {
+            [
+                common::model::Site {
+                    rovo: Some(i % 3 == 0),
+                    ai: Some(i % 2 == 0),
+                    ..site_row(name(i), "jira")
+                },
+                common::model::Site {
+                    plan: Some(plans[i % 4]),
+                    ..site_row(name(i), "trello")
+                },
+            ]
+        })
+        .collect();
+    // Account i works on site i: a Rovo chat and AI in Jira, a Trello view.
+    let activity = (0..100)
+        .flat_map(|i| {
+            [
+                activity_row(as_of, i, "jira", &name(i), "rovo_chat"),
+                activity_row(as_of, i, "jira", &name(i), "ai"),
+                activity_row(as_of, i, "trello", &name(i), "view"),
+            ]
+        })
+        .collect();
+    let bundle = common::model::Bundle {
+        accounts: managed_accounts(100),
+        sites: Some(sites),
+        activity: Some(activity),
+        ..Default::default()
+    };
+    let json = run_against_oracle(&bundle, as_of);
+    // By hand: Rovo on every third site (0, 3, …, 99), AI on every other.
+    assert_eq!(json["insights"]["rovo_active"]["active"], Value::from(34));
+    assert_eq!(json["insights"]["ai_active"]["active"], Value::from(50));
+}

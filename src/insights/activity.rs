@@ -14,10 +14,12 @@
 //! of unknown accounts, rows after the as-of date) and each account's
 //! latest view of each product (for the snapshot and the seats to reclaim).
 
+use std::collections::BTreeMap;
+
 use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
 
-use super::{counts, first_u64, strings, WINDOW_DAYS};
+use super::{counts, strings, WINDOW_DAYS};
 use crate::bundle::date_to_days;
 use crate::bundle::spec::PLANS;
 
@@ -89,13 +91,18 @@ const ROVO_MONTHS_SHIFT: u32 = 0;
 const AI_MONTHS_SHIFT: u32 = OLDER + 1;
 const TRELLO_PLAN_SHIFT: u32 = 2 * (OLDER + 1);
 
-fn values(values: &[&str]) -> Expr {
-    lit(Series::new("values".into(), values)).implode(false)
+/// Whether the row's action is one of `actions`: a comparison per action,
+/// cheaper than polars' streaming `is_in`, which hashes every row.
+fn action_is(actions: &[&str]) -> Expr {
+    actions.iter().fold(lit(false), |any, action| {
+        any.or(col("action").eq(lit(*action)))
+    })
 }
 
-/// A 64-bit word (an untyped literal could be narrowed to 32 bits).
+/// A 64-bit word, typed as such: an untyped literal could be narrowed to
+/// 32 bits, or fail above `i64::MAX`.
 fn word(value: u64) -> Expr {
-    lit(value).cast(DataType::UInt64)
+    lit(Scalar::from(value))
 }
 
 fn bit(position: u32) -> Expr {
@@ -146,42 +153,18 @@ pub fn gather(
     // click or filter, on a Rovo site or on no site. AI use: an `ai` row on
     // a site and product with AI on, or on no site. Without `sites`
     // neither figure exists, and every Trello site is free.
-    let (rovo, ai, trello_plan, rows) = match sites {
+    let (rovo, ai, trello_plan, site_number, site_bits) = match sites {
         Some(sites) => {
-            let on_rovo_site = col("site")
-                .is_null()
-                .or(col("site").is_in(lit(sites.rovo_sites.clone()).implode(false), false));
-            let rovo = col("action")
-                .is_in(values(&GENERATING), false)
+            let sets = SiteSets::new(sites)?;
+            let rovo = action_is(&GENERATING)
                 .and(col("success"))
-                .or(col("action").is_in(values(&CLICKS), false))
-                .and(on_rovo_site);
-            // A few products at most: a test per product beats a join of
-            // every row with the pairs.
-            let ai_on =
-                sites
-                    .ai_sites_by_product
-                    .iter()
-                    .fold(lit(false), |any, (product, sites)| {
-                        any.or(col("product")
-                            .eq(lit(product.as_str()))
-                            .and(col("site").is_in(lit(sites.clone()).implode(false), false)))
-                    });
-            let ai = col("action")
-                .eq(lit("ai"))
-                .and(col("site").is_null().or(ai_on));
-            let trello_plan =
-                sites
-                    .trello_sites_by_plan
-                    .iter()
-                    .fold(lit(0u32), |lower, (rank, sites)| {
-                        when(col("site").is_in(lit(sites.clone()).implode(false), false))
-                            .then(lit(*rank))
-                            .otherwise(lower)
-                    });
-            (rovo, ai, trello_plan, activity)
+                .or(action_is(&CLICKS))
+                .and(col("site").is_null().or(sets.rovo_site()));
+            let ai = action_is(&["ai"]).and(col("site").is_null().or(sets.ai_on()));
+            let (number, bits) = sets.columns()?;
+            (rovo, ai, sets.trello_plan(), vec![number], bits)
         }
-        None => (lit(false), lit(false), lit(0u32), activity),
+        None => (lit(false), lit(false), lit(0u32), Vec::new(), Vec::new()),
     };
 
     // The bit of a counted row's month: bit k for k months before as_of's
@@ -195,22 +178,29 @@ pub fn gather(
             .then(bit(k))
             .otherwise(older)
     });
-    let numbered = numbered(accounts);
-    let account_types = numbered
-        .clone()
-        .select([col("account"), col("account_type")]);
+    let account_types = numbered(accounts.clone()).select([col("account"), col("account_type")]);
+    // An account's number is its row in `accounts`: the code of its id in
+    // an enum of the ids (a lookup per row, where a join would copy every
+    // row), or UNKNOWN for an account missing from `accounts`.
+    let (account_ids, account_count) = account_enum(&accounts)?;
+    let account = col("account_id")
+        .cast(account_ids)
+        .to_physical()
+        .cast(DataType::UInt64)
+        .fill_null(word(u64::from(UNKNOWN)));
     // Each row's flags once, as columns every bit below reads.
-    let flagged = rows
-        .left_join(
-            numbered.select([col("account_id"), col("account")]),
-            col("account_id"),
-            col("account_id"),
+    let flagged = activity
+        .with_columns(
+            [account.alias("__account"), day.alias("__day")]
+                .into_iter()
+                .chain(site_number)
+                .collect::<Vec<_>>(),
         )
-        .with_column(day.alias("__day"))
+        .with_columns(site_bits)
         .with_columns([
             counted_date.clone().alias("__counted"),
             in_window.alias("__window"),
-            col("action").eq(lit("view")).alias("__view"),
+            action_is(&["view"]).alias("__view"),
             rovo.alias("__rovo"),
             ai.alias("__ai_use"),
             bits_if(counted_date, month_bit).alias("__month"),
@@ -249,16 +239,12 @@ pub fn gather(
     // polars holds a category mapping only while something refers to it:
     // this keeps the codes' names alive after the grouping.
     let product_names = Categories::global().mapping();
-    let pair = col("account")
-        .fill_null(lit(UNKNOWN))
-        .cast(DataType::UInt64)
-        * word(1 << 32)
+    let pair = col("__account") * word(1 << 32)
         + col("product")
             .cast(products)
             .to_physical()
             .cast(DataType::UInt64);
-    let accounts_count = account_types.clone().select([len()]).collect()?;
-    let hot_groups = HotGroups::for_pairs(first_u64(&accounts_count, "len")? * PAIRS_PER_ACCOUNT);
+    let hot_groups = HotGroups::for_pairs(account_count as u64 * PAIRS_PER_ACCOUNT);
     let started = std::time::Instant::now();
     let by_pair = flagged
         .select([
@@ -374,6 +360,139 @@ pub fn gather(
         per_account,
         last_views,
     })
+}
+
+/// The sites `sites` gives a Rovo, AI or Trello plan fact, as numbers: each
+/// row's site is looked up once in an enum of those sites, and each set of
+/// sites is a mask of their numbers, so that testing a row is integer
+/// arithmetic. (A streaming `is_in` per set hashes every row again, and
+/// polars' `replace` holds the whole table in memory.)
+struct SiteSets {
+    /// Sorted; a site's number is its position.
+    sites: Vec<String>,
+    rovo: Vec<u32>,
+    /// Trello sites of each plan above free, by plan index.
+    trello_by_plan: Vec<(u32, Vec<u32>)>,
+    /// For each product, the sites where AI is on for it.
+    ai_by_product: Vec<(String, Vec<u32>)>,
+}
+
+impl SiteSets {
+    fn new(facts: &SiteFacts) -> PolarsResult<Self> {
+        let names = |set: &Series| -> PolarsResult<Vec<String>> {
+            Ok(set.str()?.iter().flatten().map(str::to_string).collect())
+        };
+        let mut sites = names(&facts.rovo_sites)?;
+        for (_, set) in &facts.trello_sites_by_plan {
+            sites.extend(names(set)?);
+        }
+        for (_, set) in &facts.ai_sites_by_product {
+            sites.extend(names(set)?);
+        }
+        sites.sort();
+        sites.dedup();
+        let numbers = |set: &Series| -> PolarsResult<Vec<u32>> {
+            Ok(names(set)?
+                .iter()
+                .filter_map(|site| sites.binary_search(site).ok())
+                .map(|number| number as u32)
+                .collect())
+        };
+        Ok(SiteSets {
+            rovo: numbers(&facts.rovo_sites)?,
+            trello_by_plan: facts
+                .trello_sites_by_plan
+                .iter()
+                .map(|(rank, set)| Ok((*rank, numbers(set)?)))
+                .collect::<PolarsResult<_>>()?,
+            ai_by_product: facts
+                .ai_sites_by_product
+                .iter()
+                .map(|(product, set)| Ok((product.clone(), numbers(set)?)))
+                .collect::<PolarsResult<_>>()?,
+            sites,
+        })
+    }
+
+    /// Column `__site_bits_k`: bit `n - 64k` for a row on site number `n`
+    /// from `64k` to `64k + 63`, else no bit.
+    fn bits_column(k: usize) -> String {
+        format!("__site_bits_{k}")
+    }
+
+    /// The row's site number (null for a site not in `sites`, or none),
+    /// then its bit in the word of its block of 64 numbers.
+    fn columns(&self) -> PolarsResult<(Expr, Vec<Expr>)> {
+        let names: Vec<&str> = self.sites.iter().map(String::as_str).collect();
+        let frozen = FrozenCategories::new(names)?;
+        let number = col("site")
+            .cast(DataType::from_frozen_categories(frozen))
+            .to_physical()
+            .cast(DataType::UInt32)
+            .alias("__site");
+        let bits = (0..self.sites.len().div_ceil(64))
+            .map(|k| {
+                let first = 64 * k as u32;
+                let in_block = col("__site")
+                    .gt_eq(lit(first))
+                    .and(col("__site").lt(lit(first + 64)))
+                    .fill_null(lit(false));
+                let offset = when(in_block.clone())
+                    .then(col("__site") - lit(first))
+                    .otherwise(lit(0u32));
+                bits_if(in_block, word(2).pow(offset)).alias(Self::bits_column(k))
+            })
+            .collect();
+        Ok((number, bits))
+    }
+
+    /// Whether the row's site is one of `numbers`.
+    fn any_of(numbers: &[u32]) -> Expr {
+        let mut masks: BTreeMap<usize, u64> = BTreeMap::new();
+        for number in numbers {
+            *masks.entry(*number as usize / 64).or_default() |= 1 << (number % 64);
+        }
+        masks.into_iter().fold(lit(false), |any, (k, mask)| {
+            any.or(col(Self::bits_column(k)).and(word(mask)).neq(word(0)))
+        })
+    }
+
+    fn rovo_site(&self) -> Expr {
+        Self::any_of(&self.rovo)
+    }
+
+    /// The rank in [`PLANS`] of the row's Trello site (0, free, if none).
+    fn trello_plan(&self) -> Expr {
+        self.trello_by_plan
+            .iter()
+            .fold(lit(0u32), |lower, (rank, numbers)| {
+                when(Self::any_of(numbers))
+                    .then(lit(*rank))
+                    .otherwise(lower)
+            })
+    }
+
+    /// Whether AI is on for the row's product on its site.
+    fn ai_on(&self) -> Expr {
+        self.ai_by_product
+            .iter()
+            .fold(lit(false), |any, (product, numbers)| {
+                any.or(col("product")
+                    .eq(lit(product.as_str()))
+                    .and(Self::any_of(numbers)))
+            })
+    }
+}
+
+/// An enum of `accounts`' ids in their order, so that an id's code is its
+/// account's number ([`numbered`]), and the number of accounts.
+fn account_enum(accounts: &LazyFrame) -> PolarsResult<(DataType, usize)> {
+    let ids = accounts.clone().select([col("account_id")]).collect()?;
+    let ids = ids.column("account_id")?.str()?;
+    // Ids are checked non-empty and unique; a null would still keep its
+    // place, so that every later id keeps its number.
+    let frozen = FrozenCategories::new(ids.iter().map(Option::unwrap_or_default))?;
+    Ok((DataType::from_frozen_categories(frozen), ids.len()))
 }
 
 /// Products an account uses, for sizing the grouping's table: enough for
