@@ -35,6 +35,15 @@ pub struct RawTable {
 }
 
 impl RawTable {
+    /// For CSV: where the checking scan keeps the cells it parsed (an Arrow
+    /// IPC file in the scratch folder), so that computing reads them
+    /// instead of parsing the file a second time.
+    pub fn parsed_copy(&self) -> Option<PathBuf> {
+        self.csv_path
+            .as_ref()
+            .map(|path| path.with_extension("arrow"))
+    }
+
     /// Where record `index` (0-based, header excluded) is, before CSV line
     /// mapping: Parquet rows are exact, CSV lines are refined later.
     pub fn location_of(&self, index: u64) -> Location {

@@ -342,6 +342,16 @@ pub fn check(raw: RawTable, problems: &mut Problems) -> Option<CheckedTable> {
         return None;
     }
 
+    let computing_source = match raw.parsed_copy() {
+        Some(copy) => match scan_parsed_copy(&copy) {
+            Ok(frame) => with_helpers(frame, &plans),
+            Err(err) => {
+                problems.push(read_failure(&raw, &err));
+                return None;
+            }
+        },
+        None => raw.frame,
+    };
     let mut values: Vec<Expr> = Vec::with_capacity(plans.len() + 1);
     for plan in plans {
         let canonical = plan.shortcut.is_some()
@@ -360,7 +370,7 @@ pub fn check(raw: RawTable, problems: &mut Problems) -> Option<CheckedTable> {
         values.push(email_domain());
     }
     Some(CheckedTable {
-        frame: raw.frame.select(values),
+        frame: computing_source.select(values),
         rows,
         latest_date,
     })
@@ -479,6 +489,9 @@ fn scan_in_slices(
             .collect_with_engine(Engine::Streaming)
             .map(|result| result.unwrap_single().lazy())
     };
+    if let Some(copy) = raw.parsed_copy() {
+        return scan_keeping_a_copy(summary(source.clone()), source.drop(cols([ROW])), &copy);
+    }
     if raw.file.format != Format::Parquet {
         return scan(source);
     }
@@ -498,6 +511,46 @@ fn scan_in_slices(
         }
     }
     concat(parts, UnionArgs::default())
+}
+
+/// Collects `summary` while the same scan writes the cells of `cells` to
+/// `copy`: one parse of a CSV file serves the check and the computing.
+fn scan_keeping_a_copy(
+    summary: LazyFrame,
+    cells: LazyFrame,
+    copy: &Path,
+) -> PolarsResult<LazyFrame> {
+    let keep = cells.sink(
+        SinkDestination::File {
+            target: SinkTarget::Path(scratch_path(copy)?),
+        },
+        FileWriteFormat::Ipc(IpcWriterOptions {
+            compression: Some(IpcCompression::LZ4),
+            ..Default::default()
+        }),
+        UnifiedSinkArgs::default(),
+    )?;
+    let mut results = LazyFrame::collect_all_with_engine(
+        vec![summary.logical_plan, keep.logical_plan],
+        Engine::Streaming,
+        OptFlags::default(),
+    )?;
+    Ok(results.swap_remove(0).lazy())
+}
+
+fn scratch_path(path: &Path) -> PolarsResult<PlRefPath> {
+    path.to_str()
+        .map(PlRefPath::new)
+        .ok_or_else(|| polars_err!(ComputeError: "the scratch path is not valid UTF-8"))
+}
+
+/// The cells [`scan_keeping_a_copy`] kept.
+fn scan_parsed_copy(copy: &Path) -> PolarsResult<LazyFrame> {
+    LazyFrame::scan_ipc(
+        scratch_path(copy)?,
+        IpcScanOptions::default(),
+        UnifiedScanArgs::default(),
+    )
 }
 
 /// The domain of an account: the lower-cased part of `email` after its `@`.
