@@ -13,6 +13,21 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's options, read at its start (`_RJEM_MALLOC_CONF` in the
+/// environment still overrides them). `background_thread`: unused pages go
+/// back to the system from jemalloc's own thread, not from the two threads
+/// that read the bundle, which spent a third of the check in page faults
+/// (L's check 10.4 s -> 6.9 s); memory is still returned between runs.
+#[export_name = "_rjem_malloc_conf"]
+static JEMALLOC_OPTIONS: JemallocOptions = JemallocOptions(c"background_thread:true".as_ptr());
+
+/// The C string jemalloc reads: a plain pointer, as C declares it.
+#[repr(transparent)]
+struct JemallocOptions(*const std::ffi::c_char);
+
+// SAFETY: the pointer is to a static string that is never written.
+unsafe impl Sync for JemallocOptions {}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
