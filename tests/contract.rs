@@ -59,9 +59,21 @@ fn random_bundles_match_the_independent_oracle() {
     }
 }
 
-/// Runs `bundle` (written in a mix of formats) as of `as_of` and returns
-/// insights.json, after checking every insight against the oracle.
-fn run_against_oracle(bundle: &common::model::Bundle, as_of: NaiveDate) -> Value {
+/// Runs a bundle of `accounts` managed accounts, `sites` and `activity`
+/// (written in a mix of formats) as of `as_of` and returns insights.json,
+/// after checking every insight against the oracle.
+fn run_against_oracle(
+    accounts: usize,
+    sites: Vec<common::model::Site>,
+    activity: Vec<common::model::Activity>,
+    as_of: NaiveDate,
+) -> Value {
+    let bundle = &common::model::Bundle {
+        accounts: managed_accounts(accounts),
+        sites: Some(sites),
+        activity: Some(activity),
+        ..Default::default()
+    };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
@@ -165,13 +177,7 @@ fn ai_on_for_seventy_products_matches_the_oracle() {
             )
         })
         .collect();
-    let bundle = common::model::Bundle {
-        accounts: managed_accounts(40),
-        sites: Some(sites),
-        activity: Some(activity),
-        ..Default::default()
-    };
-    let json = run_against_oracle(&bundle, as_of);
+    let json = run_against_oracle(40, sites, activity, as_of);
     // By hand: the 20 accounts on the first site, and the 10 of the second
     // site whose product number (30 + i, i from 20 to 39) is even.
     assert_eq!(json["insights"]["ai_active"]["active"], Value::from(30));
@@ -209,13 +215,7 @@ fn a_hundred_sites_match_the_oracle() {
             ]
         })
         .collect();
-    let bundle = common::model::Bundle {
-        accounts: managed_accounts(100),
-        sites: Some(sites),
-        activity: Some(activity),
-        ..Default::default()
-    };
-    let json = run_against_oracle(&bundle, as_of);
+    let json = run_against_oracle(100, sites, activity, as_of);
     // By hand: Rovo on every third site (0, 3, …, 99), AI on every other.
     assert_eq!(json["insights"]["rovo_active"]["active"], Value::from(34));
     assert_eq!(json["insights"]["ai_active"]["active"], Value::from(50));
