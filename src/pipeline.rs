@@ -139,16 +139,29 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     let started = Instant::now();
     let context = timed("tables and activity read", || Context::new(&bundle, as_of))
         .context("reading the bundle")?;
-    let computed =
-        timed("insights", || insights::compute(&context)).context("computing the insights")?;
+    // The insights and the account snapshot read the same frames and
+    // neither keeps both cores busy alone: they run side by side.
+    let (computed, accounts_side) = std::thread::scope(|scope| {
+        let accounts_side = scope.spawn(|| -> anyhow::Result<_> {
+            let snapshot = timed("snapshot", || Snapshot::build(&context, &request.privacy))
+                .context("taking the account snapshot")?;
+            let seats = timed("seats to reclaim", || {
+                seat_reclaim::compute(&context, &snapshot, request.skip_added_within_days)
+            })
+            .context("finding seats to reclaim")?;
+            Ok((snapshot, seats))
+        });
+        let computed =
+            timed("insights", || insights::compute(&context)).context("computing the insights");
+        let accounts_side = accounts_side
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (computed, accounts_side)
+    });
+    let computed = computed?;
+    let (snapshot, seats) = accounts_side?;
     let quality = timed("data quality", || data_quality::assess(&bundle, &context))
         .context("assessing data quality")?;
-    let snapshot = timed("snapshot", || Snapshot::build(&context, &request.privacy))
-        .context("taking the account snapshot")?;
-    let seats = timed("seats to reclaim", || {
-        seat_reclaim::compute(&context, &snapshot, request.skip_added_within_days)
-    })
-    .context("finding seats to reclaim")?;
     let review = exceptions::review(&request.exceptions, &snapshot);
     for unknown in review.unknown() {
         tracing::warn!(exception = %unknown.target, "an exception names no account of the bundle");
