@@ -14,7 +14,6 @@ use std::path::Path;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::locate::Format;
 use super::raw::{csv_error_problem, RawTable, ROW};
 use super::spec::{Kind, Table, FALSE_WORDS, TRUE_WORDS};
 use crate::problems::{Location, Problem, Problems};
@@ -475,13 +474,17 @@ fn summarize(raw: &RawTable, source: LazyFrame, plans: &[ColumnPlan]) -> PolarsR
         .collect()
 }
 
-/// `summary` of the whole table, as one frame of partial summaries: one
-/// scan, or for Parquet one scan per slice of [`slice_rows`] rows.
+/// `summary` of the whole table, as one frame of partial summaries: for
+/// CSV one scan, which also keeps the parsed cells ([`scan_keeping_a_copy`]);
+/// for Parquet one scan per slice of [`slice_rows`] rows.
 fn scan_in_slices(
     raw: &RawTable,
     source: LazyFrame,
     summary: impl Fn(LazyFrame) -> LazyFrame,
 ) -> PolarsResult<LazyFrame> {
+    if let Some(copy) = raw.parsed_copy() {
+        return scan_keeping_a_copy(summary(source.clone()), source.drop(cols([ROW])), &copy);
+    }
     // The streaming engine runs these scans several times faster, in
     // bounded memory.
     let scan = |frame: LazyFrame| {
@@ -489,12 +492,6 @@ fn scan_in_slices(
             .collect_with_engine(Engine::Streaming)
             .map(|result| result.unwrap_single().lazy())
     };
-    if let Some(copy) = raw.parsed_copy() {
-        return scan_keeping_a_copy(summary(source.clone()), source.drop(cols([ROW])), &copy);
-    }
-    if raw.file.format != Format::Parquet {
-        return scan(source);
-    }
     let total = source
         .clone()
         .select([len().cast(DataType::UInt64).alias("rows")])
