@@ -57,11 +57,11 @@ pub struct ActivityFacts {
 /// What the Rovo, AI and Trello figures need to know of `sites`.
 pub struct SiteFacts {
     /// Sites where Rovo is activated.
-    pub rovo_sites: Series,
+    pub rovo_sites: Vec<String>,
     /// For each product, the sites where Atlassian Intelligence is on for it.
-    pub ai_sites_by_product: Vec<(String, Series)>,
+    pub ai_sites_by_product: Vec<(String, Vec<String>)>,
     /// Trello sites of each plan above free, by plan index.
-    pub trello_sites_by_plan: Vec<(u32, Series)>,
+    pub trello_sites_by_plan: Vec<(u32, Vec<String>)>,
 }
 
 /// Months a trend shows at most, as_of's month included; the bit after
@@ -155,7 +155,7 @@ pub fn gather(
     // neither figure exists, and every Trello site is free.
     let (rovo, ai, trello_plan, site_number, site_bits) = match sites {
         Some(sites) => {
-            let sets = SiteSets::new(sites)?;
+            let sets = SiteSets::new(sites);
             let rovo = action_is(&GENERATING)
                 .and(col("success"))
                 .or(action_is(&CLICKS))
@@ -378,40 +378,36 @@ struct SiteSets {
 }
 
 impl SiteSets {
-    fn new(facts: &SiteFacts) -> PolarsResult<Self> {
-        let names = |set: &Series| -> PolarsResult<Vec<String>> {
-            Ok(set.str()?.iter().flatten().map(str::to_string).collect())
-        };
-        let mut sites = names(&facts.rovo_sites)?;
-        for (_, set) in &facts.trello_sites_by_plan {
-            sites.extend(names(set)?);
-        }
-        for (_, set) in &facts.ai_sites_by_product {
-            sites.extend(names(set)?);
-        }
+    fn new(facts: &SiteFacts) -> Self {
+        let mut sites: Vec<String> = facts
+            .rovo_sites
+            .iter()
+            .chain(facts.trello_sites_by_plan.iter().flat_map(|(_, set)| set))
+            .chain(facts.ai_sites_by_product.iter().flat_map(|(_, set)| set))
+            .cloned()
+            .collect();
         sites.sort();
         sites.dedup();
-        let numbers = |set: &Series| -> PolarsResult<Vec<u32>> {
-            Ok(names(set)?
-                .iter()
+        let numbers = |set: &[String]| -> Vec<u32> {
+            set.iter()
                 .filter_map(|site| sites.binary_search(site).ok())
                 .map(|number| number as u32)
-                .collect())
+                .collect()
         };
-        Ok(SiteSets {
-            rovo: numbers(&facts.rovo_sites)?,
+        SiteSets {
+            rovo: numbers(&facts.rovo_sites),
             trello_by_plan: facts
                 .trello_sites_by_plan
                 .iter()
-                .map(|(rank, set)| Ok((*rank, numbers(set)?)))
-                .collect::<PolarsResult<_>>()?,
+                .map(|(rank, set)| (*rank, numbers(set)))
+                .collect(),
             ai_by_product: facts
                 .ai_sites_by_product
                 .iter()
-                .map(|(product, set)| Ok((product.clone(), numbers(set)?)))
-                .collect::<PolarsResult<_>>()?,
+                .map(|(product, set)| (product.clone(), numbers(set)))
+                .collect(),
             sites,
-        })
+        }
     }
 
     /// Column `__site_bits_k`: bit `n - 64k` for a row on site number `n`

@@ -145,12 +145,7 @@ impl Context {
         let (Some(sites), Some(rovo_sites)) = (self.sites(), self.rovo_sites()) else {
             return Ok(None);
         };
-        let rovo_sites = rovo_sites
-            .select([col("site")])
-            .collect()?
-            .column("site")?
-            .as_materialized_series()
-            .clone();
+        let rovo_sites = strings(&rovo_sites.select([col("site")]).collect()?, "site")?;
         let ai_pairs = sites
             .clone()
             .filter(col("ai"))
@@ -383,14 +378,14 @@ pub(crate) fn count_by(rows: LazyFrame, key: Expr) -> PolarsResult<BTreeMap<Stri
 }
 
 /// The distinct sites of the rows of `frame` where `predicate` holds.
-fn sites_where(frame: &DataFrame, predicate: Expr) -> PolarsResult<Series> {
+fn sites_where(frame: &DataFrame, predicate: Expr) -> PolarsResult<Vec<String>> {
     let sites = frame
         .clone()
         .lazy()
         .filter(predicate)
         .select([col("site").unique()])
         .collect()?;
-    Ok(sites.column("site")?.as_materialized_series().clone())
+    strings(&sites, "site")
 }
 
 /// The position of a plan in [`PLANS`]; a site without a plan ranks as free.
