@@ -123,11 +123,12 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     let progress = Progress::new(request.progress);
     progress.stage("reading and checking the bundle");
     let started = Instant::now();
-    let bundle =
-        bundle::load(&request.data_dir).map_err(|err| match err.downcast::<BadInput>() {
-            Ok(bad) => request.privacy.conceal_problems(bad).into(),
-            Err(other) => other,
-        })?;
+    let mut bundle = bundle::load_for_computing(&request.data_dir).map_err(|err| match err
+        .downcast::<BadInput>()
+    {
+        Ok(bad) => request.privacy.conceal_problems(bad).into(),
+        Err(other) => other,
+    })?;
     let load = started.elapsed();
 
     let as_of = request
@@ -137,8 +138,17 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
 
     progress.stage("computing the insights");
     let started = Instant::now();
-    let context = timed("tables and activity read", || Context::new(&bundle, as_of))
+    let mut context = timed("tables and activity read", || Context::new(&bundle, as_of))
         .context("reading the bundle")?;
+    if context.activity_ids_unsettled() {
+        bundle
+            .settle_activity_ids()
+            .map_err(|bad| request.privacy.conceal_problems(bad))?;
+        context = timed("tables and activity read, ids checked", || {
+            Context::new(&bundle, as_of)
+        })
+        .context("reading the bundle")?;
+    }
     // The insights and the account snapshot read the same frames and
     // neither keeps both cores busy alone: they run side by side.
     let (computed, accounts_side) = std::thread::scope(|scope| {

@@ -91,6 +91,52 @@ fn missing_required_column() {
     );
 }
 
+/// A run leaves activity's account ids to the computing pass; a blank one
+/// must still be named with its line, alone or beside other problems,
+/// exactly as `check` names it.
+#[test]
+fn blank_activity_account_ids_are_named() {
+    let activity =
+        b"date,account_id,product\n2026-01-02,a1,jira\n2026-01-02,   ,jira\n2026-01-03,,jira\n";
+    let blank_only = Case::new(&[
+        ("accounts.csv", ACCOUNTS.as_bytes()),
+        ("activity.csv", activity),
+    ]);
+    let needles = [
+        "activity.csv: line 3, column 'account_id', value \"   \"",
+        "activity.csv: line 4, column 'account_id'",
+    ];
+    assert_rejected(&blank_only, &needles);
+
+    let with_a_bad_date = Case::new(&[
+        ("accounts.csv", ACCOUNTS.as_bytes()),
+        (
+            "activity.csv",
+            &[activity.as_slice(), b"2026-02-30,a1,jira\n"].concat(),
+        ),
+    ]);
+    assert_rejected(
+        &with_a_bad_date,
+        &[needles[0], needles[1], "line 5, column 'date'"],
+    );
+
+    let with_bad_accounts = Case::new(&[
+        (
+            "accounts.csv",
+            b"account_id,email,account_type\na1,a@acme.com,robot\n",
+        ),
+        ("activity.csv", activity),
+    ]);
+    assert_rejected(
+        &with_bad_accounts,
+        &[
+            needles[0],
+            needles[1],
+            "accounts.csv: line 2, column 'account_type'",
+        ],
+    );
+}
+
 #[test]
 fn duplicate_account_id_names_both_lines() {
     let case = Case::new(&[(

@@ -220,3 +220,63 @@ fn a_hundred_sites_match_the_oracle() {
     assert_eq!(json["insights"]["rovo_active"]["active"], Value::from(34));
     assert_eq!(json["insights"]["ai_active"]["active"], Value::from(50));
 }
+
+/// Runs a CSV bundle of three managed accounts and `activity` (rows of
+/// `date,account_id,product`, all views) as of 2026-03-31; returns
+/// insights.json.
+fn run_activity_csv(activity: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(
+        data.join("accounts.csv"),
+        "account_id,email,account_type\na1,a1@acme.com,managed\na2,a2@acme.com,managed\na3,a3@acme.com,managed\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("activity.csv"),
+        format!("date,account_id,product,action\n{activity}"),
+    )
+    .unwrap();
+    let request = RunRequest {
+        as_of: Some(NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()),
+        ..RunRequest::new(data, dir.path().join("out"))
+    };
+    let outcome = run(&request, &RunControl::default()).unwrap();
+    serde_json::from_slice(&std::fs::read(outcome.report_dir.join("insights.json")).unwrap())
+        .unwrap()
+}
+
+/// A run reads activity's account ids without checking them first (the
+/// computing pass looks each one up among the accounts anyway); an id
+/// with space around it must still count as its account, and an unknown
+/// one as unknown, exactly as when every id is clean.
+#[test]
+fn padded_activity_ids_count_as_their_accounts() {
+    // By hand: a1 and a2 active in the window (a1 on the 30th, a2 on the
+    // 2nd and the 31st), a3 never; "ghost" is no account: one row of an
+    // unknown account, not active on the 31st.
+    let rows = |a2: &str| {
+        format!(
+            "2026-03-30,a1,jira,view\n2026-03-02,{a2},jira,view\n2026-03-31,{a2},confluence,view\n2026-03-31,ghost,jira,view\n"
+        )
+    };
+    let clean = run_activity_csv(&rows("a2"));
+    let padded = run_activity_csv(&rows("\" a2\t\""));
+    for json in [&clean, &padded] {
+        assert_eq!(json["insights"]["active_users"]["active"], 2);
+        assert_eq!(json["data_quality"]["unknown_accounts"]["activity"], 1);
+        let daily = |date: &str| {
+            json["insights"]["active_users"]["daily"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["date"] == date)
+                .map(|d| d["active"].clone())
+        };
+        assert_eq!(daily("2026-03-30"), Some(1.into()));
+        assert_eq!(daily("2026-03-31"), Some(1.into()));
+        assert_eq!(daily("2026-03-02"), Some(1.into()));
+    }
+    assert_eq!(clean["insights"], padded["insights"]);
+}

@@ -15,8 +15,10 @@ use chrono::NaiveDate;
 use polars::prelude::LazyFrame;
 
 pub use locate::Format;
+use raw::RawTable;
 pub use spec::Table;
-pub use validate::{date_to_days, days_to_date};
+pub use validate::{date_to_days, days_to_date, unsettled_id};
+use validate::{CheckedTable, IdCheck};
 
 use crate::problems::{BadInput, Problem, Problems};
 
@@ -34,6 +36,9 @@ struct LoadedTable {
     frame: LazyFrame,
     rows: u64,
     latest_date: Option<NaiveDate>,
+    /// The raw table, while its account ids are left to the computing
+    /// pass ([`IdCheck::WhileComputing`]).
+    unchecked_ids: Option<RawTable>,
 }
 
 impl Bundle {
@@ -50,6 +55,26 @@ impl Bundle {
             .collect()
     }
 
+    /// Checks activity's account ids in full when they were left to the
+    /// computing pass, which found one it cannot settle (see
+    /// [`validate::unsettled_id`]); activity's frame is then the fully
+    /// checked one. The problems found are the run's input errors.
+    pub fn settle_activity_ids(&mut self) -> Result<(), BadInput> {
+        let Some(loaded) = self.tables.get_mut(&Table::Activity) else {
+            return Ok(());
+        };
+        let Some(raw) = loaded.unchecked_ids.take() else {
+            return Ok(());
+        };
+        let mut problems = Problems::default();
+        let checked = validate::check(raw, &mut problems, IdCheck::Now);
+        problems.into_result()?;
+        if let Some(checked) = checked {
+            loaded.frame = checked.frame;
+        }
+        Ok(())
+    }
+
     /// The latest `date` in `activity`, if it has any row.
     pub fn latest_activity(&self) -> Option<NaiveDate> {
         self.tables
@@ -61,6 +86,17 @@ impl Bundle {
 /// Loads and checks the bundle in `dir`. Any problem with the data is a
 /// [`BadInput`] listing every problem found (up to the listing limit).
 pub fn load(dir: &Path) -> anyhow::Result<Bundle> {
+    load_with(dir, IdCheck::Now)
+}
+
+/// [`load`] for a run that computes the insights next: activity's account
+/// ids are left to the computing pass ([`IdCheck::WhileComputing`]). A
+/// run that finds one unsettled calls [`Bundle::settle_activity_ids`].
+pub fn load_for_computing(dir: &Path) -> anyhow::Result<Bundle> {
+    load_with(dir, IdCheck::WhileComputing)
+}
+
+fn load_with(dir: &Path, ids: IdCheck) -> anyhow::Result<Bundle> {
     let files = locate::locate(dir).map_err(BadInput)?;
     let scratch = tempfile::Builder::new()
         .prefix("org-insights-")
@@ -82,7 +118,12 @@ pub fn load(dir: &Path) -> anyhow::Result<Bundle> {
             }
         };
         let display = raw.display.clone();
-        if let Some(checked) = validate::check(raw, &mut problems) {
+        let checked = if table == Table::Activity && ids == IdCheck::WhileComputing {
+            check_leaving_ids(raw, &mut problems)
+        } else {
+            validate::check(raw, &mut problems, IdCheck::Now).map(|checked| (checked, None))
+        };
+        if let Some((checked, unchecked_ids)) = checked {
             if table == Table::Accounts && checked.rows == 0 {
                 problems.push(Problem::file(
                     display,
@@ -96,6 +137,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Bundle> {
                     frame: checked.frame,
                     rows: checked.rows,
                     latest_date: checked.latest_date,
+                    unchecked_ids,
                 },
             );
         }
@@ -106,4 +148,22 @@ pub fn load(dir: &Path) -> anyhow::Result<Bundle> {
         tables,
         _scratch: scratch,
     })
+}
+
+/// Activity with its account ids left to the computing pass (and the raw
+/// table, to check them in full later), when nothing else is wrong with
+/// the bundle. Otherwise, or when the rest of activity has problems, it is
+/// checked in full, so that a failed load lists bad ids with every other
+/// problem. (Activity is the last table checked.)
+fn check_leaving_ids(
+    raw: RawTable,
+    problems: &mut Problems,
+) -> Option<(CheckedTable, Option<RawTable>)> {
+    if problems.is_empty() {
+        let mut found = Problems::default();
+        if let Some(checked) = validate::check(raw.clone(), &mut found, IdCheck::WhileComputing) {
+            return Some((checked, Some(raw)));
+        }
+    }
+    validate::check(raw, problems, IdCheck::Now).map(|checked| (checked, None))
 }

@@ -22,6 +22,7 @@ use crate::problems::{Location, Problem};
 pub const ROW: &str = "__row";
 
 /// A table file opened lazily, its columns renamed to the contract's names.
+#[derive(Clone)]
 pub struct RawTable {
     pub file: TableFile,
     /// The file name as shown in messages.

@@ -20,8 +20,8 @@ use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
 
 use super::{counts, strings, WINDOW_DAYS};
-use crate::bundle::date_to_days;
 use crate::bundle::spec::PLANS;
+use crate::bundle::{date_to_days, unsettled_id};
 
 /// What the insights and the data-quality section need from `activity`.
 pub struct ActivityFacts {
@@ -52,6 +52,11 @@ pub struct ActivityFacts {
     /// The day of each account's latest counted `view` of each product, on
     /// or before the as-of date: `account`, `product`, `last_view`.
     pub last_views: DataFrame,
+    /// Some row's account id is missing or has space at either end. Only
+    /// a bundle whose activity ids were left to this pass has such rows
+    /// ([`crate::bundle::load_for_computing`]); its figures stand only
+    /// once the ids are checked in full and activity is read again.
+    pub unsettled_ids: bool,
 }
 
 /// What the Rovo, AI and Trello figures need to know of `sites`.
@@ -86,6 +91,8 @@ const WINDOW_MOBILE_BIT: u32 = WINDOW_ANY_BIT + 1;
 const WINDOW_ROVO_BIT: u32 = WINDOW_ANY_BIT + 2;
 const WINDOW_AI_BIT: u32 = WINDOW_ANY_BIT + 3;
 const VIEW_MONTHS_SHIFT: u32 = WINDOW_ANY_BIT + 4;
+/// A row whose account id is missing or padded (see [`unsettled_id`]).
+const UNSETTLED_ID_BIT: u32 = VIEW_MONTHS_SHIFT + OLDER + 1;
 // Word `b`: the months of Rovo and AI use, the Trello plans viewed.
 const ROVO_MONTHS_SHIFT: u32 = 0;
 const AI_MONTHS_SHIFT: u32 = OLDER + 1;
@@ -227,7 +234,8 @@ pub fn gather(
         + window_flag(col("surface").eq(lit("mobile")), WINDOW_MOBILE_BIT)
         + window_flag(col("__rovo"), WINDOW_ROVO_BIT)
         + window_flag(col("__ai_use"), WINDOW_AI_BIT)
-        + months_of("__view", VIEW_MONTHS_SHIFT);
+        + months_of("__view", VIEW_MONTHS_SHIFT)
+        + bits_if(unsettled_id(col("account_id")), bit(UNSETTLED_ID_BIT));
     let word_b = months_of("__rovo", ROVO_MONTHS_SHIFT)
         + months_of("__ai_use", AI_MONTHS_SHIFT)
         + trello_plans;
@@ -273,6 +281,11 @@ pub fn gather(
         ms = started.elapsed().as_millis() as u64,
         "activity read, grouped by account and product"
     );
+    let unsettled_ids = by_pair
+        .column("a")?
+        .u64()?
+        .iter()
+        .any(|a| a.is_some_and(|a| a & (1 << UNSETTLED_ID_BIT) != 0));
     let grouped = split_pairs(by_pair, &product_names)?
         .lazy()
         .left_join(account_types, col("account"), col("account"))
@@ -359,6 +372,7 @@ pub fn gather(
         usage,
         per_account,
         last_views,
+        unsettled_ids,
     })
 }
 

@@ -140,6 +140,12 @@ impl Context {
         Ok(ctx)
     }
 
+    /// Whether activity has account ids to check in full before its
+    /// figures stand ([`ActivityFacts::unsettled_ids`]).
+    pub fn activity_ids_unsettled(&self) -> bool {
+        self.activity.as_ref().is_some_and(|a| a.unsettled_ids)
+    }
+
     /// What the Rovo and AI figures need to know of `sites`.
     fn site_facts(&self) -> PolarsResult<Option<SiteFacts>> {
         let (Some(sites), Some(rovo_sites)) = (self.sites(), self.rovo_sites()) else {
