@@ -30,6 +30,7 @@ pub struct CheckedTable {
 /// How one contract column is read from its source column.
 struct ColumnPlan {
     name: &'static str,
+    kind: Kind,
     value: Expr,
     /// True where the cell breaks the contract.
     invalid: Option<Expr>,
@@ -49,6 +50,26 @@ impl ColumnPlan {
     fn grouped(&self) -> bool {
         self.helpers.is_some() && !IDENTIFIERS.contains(&self.name)
     }
+
+    /// A grouped column read as text and parsed into a date, a boolean or
+    /// a number (CSV dates, flags and counts).
+    fn parsed(&self) -> bool {
+        self.grouped() && matches!(self.kind, Kind::Date | Kind::Bool { .. } | Kind::Int { .. })
+    }
+}
+
+/// The columns of `plans` whose values repeat, as the sets of columns each
+/// grouped together: the text ones (products, sites, enums) at once, since
+/// their combinations are few, and each parsed one alone (a CSV's dates
+/// times its counts times its flags would be millions of groups).
+fn key_sets<'a>(plans: &[&'a ColumnPlan]) -> Vec<Vec<&'a ColumnPlan>> {
+    let (parsed, text): (Vec<&ColumnPlan>, Vec<&ColumnPlan>) =
+        plans.iter().copied().partition(|p| p.parsed());
+    let mut sets: Vec<Vec<&ColumnPlan>> = parsed.into_iter().map(|p| vec![p]).collect();
+    if !text.is_empty() {
+        sets.push(text);
+    }
+    sets
 }
 
 /// True where any of `plans` finds its cell breaking the contract.
@@ -101,6 +122,7 @@ fn plan_column(
     let Some(dtype) = source else {
         return ColumnPlan {
             name,
+            kind,
             value: default_value(kind),
             invalid: None,
             expected,
@@ -114,6 +136,7 @@ fn plan_column(
         (Kind::Bool { default }, DataType::Boolean) => {
             return ColumnPlan {
                 name,
+                kind,
                 value: col(name).fill_null(lit(default)),
                 invalid: required.then(|| col(name).is_null()),
                 expected,
@@ -125,6 +148,7 @@ fn plan_column(
             let date = col(name).cast(DataType::Date);
             return ColumnPlan {
                 name,
+                kind,
                 invalid: required.then(|| date.clone().is_null()),
                 value: date,
                 expected,
@@ -138,6 +162,7 @@ fn plan_column(
             let below = number.clone().lt(lit(min));
             return ColumnPlan {
                 name,
+                kind,
                 value: match default {
                     Some(default) => number.fill_null(lit(default)),
                     None => number,
@@ -240,6 +265,7 @@ fn plan_column(
         .fill_null(lit(false));
     ColumnPlan {
         name,
+        kind,
         value,
         invalid: Some(invalid),
         expected,
@@ -249,9 +275,10 @@ fn plan_column(
 }
 
 /// A column passed on as text, unchecked: see [`IdCheck::WhileComputing`].
-fn unchecked_column(name: &'static str, dtype: &DataType) -> ColumnPlan {
+fn unchecked_column(name: &'static str, kind: Kind, dtype: &DataType) -> ColumnPlan {
     ColumnPlan {
         name,
+        kind,
         value: if *dtype == DataType::String {
             col(name)
         } else {
@@ -336,7 +363,7 @@ pub fn check(raw: RawTable, problems: &mut Problems, ids: IdCheck) -> Option<Che
                         && raw.file.table == Table::Activity
                         && spec.name == "account_id" =>
                 {
-                    unchecked_column(spec.name, dtype)
+                    unchecked_column(spec.name, spec.kind, dtype)
                 }
                 _ => plan_column(spec.name, spec.kind, spec.required, source),
             }
@@ -358,12 +385,25 @@ pub fn check(raw: RawTable, problems: &mut Problems, ids: IdCheck) -> Option<Che
         }
     };
     let has_date = plans.iter().any(|p| p.name == "date");
-    let (rows, bad, latest_date) = match read_stats(&stats, has_date) {
+    let (rows, flagged, latest_date) = match read_stats(&stats, has_date) {
         Ok(values) => values,
         Err(err) => {
             problems.push(read_failure(&raw, &err));
             return None;
         }
+    };
+    // The summary flags bad rows once per bad cell; counting them exactly
+    // takes another scan, only when there are some.
+    let bad = if flagged > 0 {
+        match count_rows(raw.frame.clone().filter(any_bad.clone())) {
+            Ok(bad) => bad,
+            Err(err) => {
+                problems.push(read_failure(&raw, &err));
+                return None;
+            }
+        }
+    } else {
+        0
     };
 
     let mut found = Vec::new();
@@ -442,19 +482,19 @@ fn slice_rows() -> u64 {
         .unwrap_or(SLICE_ROWS)
 }
 
-/// The check statistics of the whole table in one row: `rows`, `bad`
-/// (rows with a cell that breaks the contract), `latest` (the latest date,
-/// for a table with dates) and, per text column, the cells not in
-/// canonical form.
+/// The check statistics of the whole table in one row: `rows`, `flagged`
+/// (0 when no cell breaks the contract, else at least the number of rows
+/// with a cell that does), `latest` (the latest date, for a table with
+/// dates) and, per text column, the cells not in canonical form.
 ///
-/// One scan groups the rows by the columns whose values repeat and counts,
-/// within each group, what the row-by-row checks find; the checks of the
-/// grouped columns then run once per group, weighted by its rows. Parquet
-/// is read in slices (see [`SLICE_ROWS`]).
+/// One scan counts what the row-by-row checks find and the rows of each
+/// distinct value of the columns whose values repeat (see [`key_sets`]);
+/// the checks of those columns then run once per value, weighted by its
+/// rows. Parquet is read in slices (see [`SLICE_ROWS`]).
 fn summarize(raw: &RawTable, source: LazyFrame, plans: &[ColumnPlan]) -> PolarsResult<DataFrame> {
     let (grouped, per_row): (Vec<&ColumnPlan>, Vec<&ColumnPlan>) =
         plans.iter().partition(|p| p.grouped());
-    let mut per_group = vec![
+    let mut per_row_stats = vec![
         len().cast(DataType::UInt64).alias("__rows"),
         any_invalid(per_row.iter().copied())
             .cast(DataType::UInt64)
@@ -463,10 +503,10 @@ fn summarize(raw: &RawTable, source: LazyFrame, plans: &[ColumnPlan]) -> PolarsR
     ];
     for plan in &per_row {
         if plan.name == "date" {
-            per_group.push(plan.value.clone().max().alias("__latest"));
+            per_row_stats.push(plan.value.clone().max().alias("__latest"));
         }
         if let Some((differs, _)) = &plan.shortcut {
-            per_group.push(
+            per_row_stats.push(
                 differs
                     .clone()
                     .cast(DataType::UInt64)
@@ -475,74 +515,92 @@ fn summarize(raw: &RawTable, source: LazyFrame, plans: &[ColumnPlan]) -> PolarsR
             );
         }
     }
-    let keys: Vec<Expr> = grouped.iter().map(|p| col(p.name)).collect();
-    let summary = |frame: LazyFrame| {
-        let frame = with_helpers(frame, per_row.iter().copied());
-        if keys.is_empty() {
-            frame.select(per_group.clone())
-        } else {
-            frame.group_by(keys.clone()).agg(per_group.clone())
+    let key_sets = key_sets(&grouped);
+    let summaries = |frame: LazyFrame| {
+        let mut summaries = vec![
+            with_helpers(frame.clone(), per_row.iter().copied()).select(per_row_stats.clone())
+        ];
+        for keys in &key_sets {
+            summaries.push(
+                frame
+                    .clone()
+                    .group_by(keys.iter().map(|p| col(p.name)).collect::<Vec<_>>())
+                    .agg([len().cast(DataType::UInt64).alias("__rows")]),
+            );
         }
+        summaries
     };
-    let parts = scan_in_slices(raw, source, summary)?;
+    let mut parts = scan_in_slices(raw, source, summaries)?.into_iter();
 
-    // A group with a bad value makes all its rows bad; otherwise its rows
-    // are as bad as their row-by-row cells.
-    let group_bad = any_invalid(grouped.iter().copied()).fill_null(lit(false));
-    let weighted = |flag: Expr| when(flag).then(col("__rows")).otherwise(lit(0u64)).sum();
     let mut folded = vec![
         col("__rows").sum().alias("rows"),
-        when(group_bad)
-            .then(col("__rows"))
-            .otherwise(col("__row_bad"))
-            .sum()
-            .alias("bad"),
+        col("__row_bad").sum().alias("flagged"),
     ];
-    for plan in plans {
+    for plan in &per_row {
         if plan.name == "date" {
-            folded.push(
-                if plan.grouped() {
-                    plan.value.clone().max()
-                } else {
-                    col("__latest").max()
-                }
-                .alias("latest"),
-            );
+            folded.push(col("__latest").max().alias("latest"));
         }
-        if let Some((differs, _)) = &plan.shortcut {
+        if plan.shortcut.is_some() {
             let flag = shortcut_flag(plan.name);
-            folded.push(
-                if plan.grouped() {
-                    weighted(differs.clone())
-                } else {
-                    col(flag.as_str()).sum()
-                }
-                .alias(flag),
-            );
+            folded.push(col(flag.as_str()).sum().alias(flag));
         }
     }
-    with_helpers(parts, grouped.iter().copied())
-        .select(folded)
-        .collect()
+    let Some(row_stats) = parts.next() else {
+        polars_bail!(ComputeError: "no summary of the rows");
+    };
+    let mut stats = row_stats.select(folded).collect()?;
+    // A bad value makes all its rows bad.
+    let weighted = |flag: Expr| when(flag).then(col("__rows")).otherwise(lit(0u64)).sum();
+    for (keys, values) in key_sets.iter().zip(parts) {
+        let mut checks = vec![
+            weighted(any_invalid(keys.iter().copied()).fill_null(lit(false))).alias("__value_bad"),
+        ];
+        for plan in keys {
+            if plan.name == "date" {
+                checks.push(plan.value.clone().max().alias("latest"));
+            }
+            if let Some((differs, _)) = &plan.shortcut {
+                checks.push(weighted(differs.clone()).alias(shortcut_flag(plan.name)));
+            }
+        }
+        let checked = with_helpers(values, keys.iter().copied())
+            .select(checks)
+            .collect()?;
+        let value_bad = checked.column("__value_bad")?.u64()?.get(0).unwrap_or(0);
+        let flagged = stats.column("flagged")?.u64()?.get(0).unwrap_or(0);
+        stats.with_column(Column::new("flagged".into(), [flagged + value_bad]))?;
+        for column in checked.columns() {
+            if column.name() != "__value_bad" {
+                stats.with_column(column.clone())?;
+            }
+        }
+    }
+    Ok(stats)
 }
 
-/// `summary` of the whole table, as one frame of partial summaries: for
-/// CSV one scan, which also keeps the parsed cells ([`scan_keeping_a_copy`]);
-/// for Parquet one scan per slice of [`slice_rows`] rows.
+/// The summaries of the whole table, one frame of partial summaries per
+/// plan of `summaries`: for CSV one scan, which also keeps the parsed
+/// cells ([`scan_keeping_a_copy`]); for Parquet one scan per slice of
+/// [`slice_rows`] rows.
 fn scan_in_slices(
     raw: &RawTable,
     source: LazyFrame,
-    summary: impl Fn(LazyFrame) -> LazyFrame,
-) -> PolarsResult<LazyFrame> {
+    summaries: impl Fn(LazyFrame) -> Vec<LazyFrame>,
+) -> PolarsResult<Vec<LazyFrame>> {
     if let Some(copy) = raw.parsed_copy() {
-        return scan_keeping_a_copy(summary(source.clone()), source.drop(cols([ROW])), &copy);
+        return scan_keeping_a_copy(summaries(source.clone()), source.drop(cols([ROW])), &copy);
     }
     // The streaming engine runs these scans several times faster, in
-    // bounded memory.
+    // bounded memory; the summaries of one slice share its scan.
     let scan = |frame: LazyFrame| {
-        summary(frame)
-            .collect_with_engine(Engine::Streaming)
-            .map(|result| result.unwrap_single().lazy())
+        LazyFrame::collect_all_with_engine(
+            summaries(frame)
+                .into_iter()
+                .map(|f| f.logical_plan)
+                .collect(),
+            Engine::Streaming,
+            OptFlags::default(),
+        )
     };
     let total = source
         .clone()
@@ -550,25 +608,34 @@ fn scan_in_slices(
         .collect()?;
     let total = total.column("rows")?.u64()?.get(0).unwrap_or(0);
     let size = slice_rows();
-    let mut parts = Vec::new();
+    let mut slices: Vec<Vec<LazyFrame>> = Vec::new();
     let mut offset = 0u64;
     loop {
-        parts.push(scan(source.clone().slice(offset as i64, size as IdxSize))?);
+        let results = scan(source.clone().slice(offset as i64, size as IdxSize))?;
+        for (k, result) in results.into_iter().enumerate() {
+            if slices.len() <= k {
+                slices.push(Vec::new());
+            }
+            slices[k].push(result.lazy());
+        }
         offset += size;
         if offset >= total {
             break;
         }
     }
-    concat(parts, UnionArgs::default())
+    slices
+        .into_iter()
+        .map(|parts| concat(parts, UnionArgs::default()))
+        .collect()
 }
 
-/// Collects `summary` while the same scan writes the cells of `cells` to
-/// `copy`: one parse of a CSV file serves the check and the computing.
+/// Collects `summaries` while the same scan writes the cells of `cells`
+/// to `copy`: one parse of a CSV file serves the check and the computing.
 fn scan_keeping_a_copy(
-    summary: LazyFrame,
+    summaries: Vec<LazyFrame>,
     cells: LazyFrame,
     copy: &Path,
-) -> PolarsResult<LazyFrame> {
+) -> PolarsResult<Vec<LazyFrame>> {
     let keep = cells.sink(
         SinkDestination::File {
             target: SinkTarget::Path(scratch_path(copy)?),
@@ -579,12 +646,16 @@ fn scan_keeping_a_copy(
         }),
         UnifiedSinkArgs::default(),
     )?;
-    let mut results = LazyFrame::collect_all_with_engine(
-        vec![summary.logical_plan, keep.logical_plan],
-        Engine::Streaming,
-        OptFlags::default(),
-    )?;
-    Ok(results.swap_remove(0).lazy())
+    let wanted = summaries.len();
+    let plans = summaries
+        .into_iter()
+        .chain([keep])
+        .map(|frame| frame.logical_plan)
+        .collect();
+    let mut results =
+        LazyFrame::collect_all_with_engine(plans, Engine::Streaming, OptFlags::default())?;
+    results.truncate(wanted);
+    Ok(results.into_iter().map(DataFrame::lazy).collect())
 }
 
 fn scratch_path(path: &Path) -> PolarsResult<PlRefPath> {
@@ -616,7 +687,7 @@ fn email_domain() -> Expr {
 
 fn read_stats(stats: &DataFrame, has_date: bool) -> PolarsResult<(u64, u64, Option<NaiveDate>)> {
     let rows = stats.column("rows")?.u64()?.get(0).unwrap_or(0);
-    let bad = stats.column("bad")?.u64()?.get(0).unwrap_or(0);
+    let flagged = stats.column("flagged")?.u64()?.get(0).unwrap_or(0);
     let latest = if has_date {
         stats
             .column("latest")?
@@ -627,7 +698,14 @@ fn read_stats(stats: &DataFrame, has_date: bool) -> PolarsResult<(u64, u64, Opti
     } else {
         None
     };
-    Ok((rows, bad, latest))
+    Ok((rows, flagged, latest))
+}
+
+fn count_rows(frame: LazyFrame) -> PolarsResult<u64> {
+    let counted = frame
+        .select([len().cast(DataType::UInt64).alias("rows")])
+        .collect()?;
+    Ok(counted.column("rows")?.u64()?.get(0).unwrap_or(0))
 }
 
 /// Polars stores a date as days since 1970-01-01. `None` beyond the dates
