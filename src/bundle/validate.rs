@@ -103,11 +103,6 @@ fn with_helpers<'a>(
     frame.with_columns(trims).with_columns(lowers)
 }
 
-fn string_list(values: &[&str]) -> Expr {
-    let series = Series::new("values".into(), values);
-    lit(series).implode(false)
-}
-
 fn null_of(dtype: DataType) -> Expr {
     lit(NULL).cast(dtype)
 }
@@ -197,68 +192,22 @@ fn plan_column(
     let present = empty.clone().not();
     let lower = col(lower_column(name));
 
-    let (value, bad_when_present) = match kind {
-        Kind::Text => (trimmed.clone(), lit(false)),
-        Kind::Key => (lower.clone(), lit(false)),
-        Kind::Email => (
-            trimmed.clone(),
-            trimmed
-                .clone()
-                .str()
-                .count_matches(lit("@"), true)
-                .neq(lit(1)),
-        ),
-        Kind::Enum { values, .. } => (
-            lower.clone(),
-            lower.clone().is_in(string_list(values), false).not(),
-        ),
-        Kind::Bool { .. } => (
-            lower.clone().is_in(string_list(TRUE_WORDS), false),
-            lower
-                .clone()
-                .is_in(string_list(TRUE_WORDS), false)
-                .or(lower.clone().is_in(string_list(FALSE_WORDS), false))
-                .not(),
-        ),
-        Kind::Date => {
-            let parsed = trimmed.clone().str().to_date(StrptimeOptions {
-                format: Some("%Y-%m-%d".into()),
-                strict: false,
-                exact: true,
-                // A year of activity repeats a few hundred dates.
-                cache: true,
-            });
-            let shaped = trimmed
-                .clone()
-                .str()
-                .contains(lit(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), true);
-            (parsed.clone(), parsed.is_null().or(shaped.not()))
-        }
-        Kind::Int { min, .. } => {
-            let parsed = trimmed.clone().cast(DataType::Int64);
-            (
-                parsed.clone(),
-                parsed.clone().is_null().or(parsed.lt(lit(min))),
-            )
-        }
-    };
-    // Most exports are already canonical: then the value is the column
-    // itself, and every later scan skips trimming and lower-casing.
+    let (value, bad_when_present) = read_text(kind, trimmed.clone(), lower.clone());
+    // Most exports are already canonical: then the value is read from the
+    // column itself, and every later scan skips trimming and lower-casing.
     let canonical = match kind {
-        Kind::Text | Kind::Email => Some(trimmed.clone()),
-        Kind::Key | Kind::Enum { .. } => Some(lower.clone()),
-        _ => None,
+        Kind::Text | Kind::Email | Kind::Date | Kind::Int { .. } => trimmed.clone(),
+        Kind::Key | Kind::Enum { .. } | Kind::Bool { .. } => lower.clone(),
     };
-    let shortcut = canonical
-        .filter(|_| *dtype == DataType::String)
-        .map(|form| {
-            let raw = col(name);
-            let differs = raw
-                .clone()
-                .is_not_null()
-                .and(raw.clone().neq(form).or(raw.clone().eq(lit(""))));
-            (differs, raw.fill_null(default_value(kind)))
-        });
+    let shortcut = (*dtype == DataType::String).then(|| {
+        let raw = col(name);
+        let differs = raw
+            .clone()
+            .is_not_null()
+            .and(raw.clone().neq(canonical).or(raw.clone().eq(lit(""))));
+        let (fast, _) = read_text(kind, raw.clone(), raw);
+        (differs, fast.fill_null(default_value(kind)))
+    });
     let value = when(empty).then(default_value(kind)).otherwise(value);
     let invalid = missing_required
         .or(present.and(bad_when_present))
@@ -271,6 +220,53 @@ fn plan_column(
         expected,
         shortcut,
         helpers: Some(helpers),
+    }
+}
+
+/// The value of a present cell of `kind`, read from its `trimmed` and
+/// `lower`-cased forms, and whether it breaks the contract.
+fn read_text(kind: Kind, trimmed: Expr, lower: Expr) -> (Expr, Expr) {
+    // Comparisons rather than `is_in`, which polars' streaming engine
+    // runs as a join that hashes every row.
+    let one_of = |form: &Expr, words: &[&str]| {
+        words
+            .iter()
+            .fold(lit(false), |any, word| any.or(form.clone().eq(lit(*word))))
+    };
+    match kind {
+        Kind::Text => (trimmed, lit(false)),
+        Kind::Key => (lower, lit(false)),
+        Kind::Email => (
+            trimmed.clone(),
+            trimmed.str().count_matches(lit("@"), true).neq(lit(1)),
+        ),
+        Kind::Enum { values, .. } => (lower.clone(), one_of(&lower, values).not()),
+        Kind::Bool { .. } => (
+            one_of(&lower, TRUE_WORDS),
+            one_of(&lower, TRUE_WORDS)
+                .or(one_of(&lower, FALSE_WORDS))
+                .not(),
+        ),
+        Kind::Date => {
+            let parsed = trimmed.clone().str().to_date(StrptimeOptions {
+                format: Some("%Y-%m-%d".into()),
+                strict: false,
+                exact: true,
+                // A year of activity repeats a few hundred dates.
+                cache: true,
+            });
+            let shaped = trimmed
+                .str()
+                .contains(lit(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), true);
+            (parsed.clone(), parsed.is_null().or(shaped.not()))
+        }
+        Kind::Int { min, .. } => {
+            let parsed = trimmed.cast(DataType::Int64);
+            (
+                parsed.clone(),
+                parsed.clone().is_null().or(parsed.lt(lit(min))),
+            )
+        }
     }
 }
 
