@@ -172,11 +172,7 @@ fn plan_column(
     }
 
     // Everything else is read as text, exactly as a CSV cell would be.
-    let text = if *dtype == DataType::String {
-        col(name)
-    } else {
-        col(name).cast(DataType::String)
-    };
+    let text = as_text(name, dtype);
     let helpers = (
         text.str()
             .strip_chars(lit(NULL))
@@ -226,13 +222,6 @@ fn plan_column(
 /// The value of a present cell of `kind`, read from its `trimmed` and
 /// `lower`-cased forms, and whether it breaks the contract.
 fn read_text(kind: Kind, trimmed: Expr, lower: Expr) -> (Expr, Expr) {
-    // Comparisons rather than `is_in`, which polars' streaming engine
-    // runs as a join that hashes every row.
-    let one_of = |form: &Expr, words: &[&str]| {
-        words
-            .iter()
-            .fold(lit(false), |any, word| any.or(form.clone().eq(lit(*word))))
-    };
     match kind {
         Kind::Text => (trimmed, lit(false)),
         Kind::Key => (lower, lit(false)),
@@ -240,11 +229,11 @@ fn read_text(kind: Kind, trimmed: Expr, lower: Expr) -> (Expr, Expr) {
             trimmed.clone(),
             trimmed.str().count_matches(lit("@"), true).neq(lit(1)),
         ),
-        Kind::Enum { values, .. } => (lower.clone(), one_of(&lower, values).not()),
+        Kind::Enum { values, .. } => (lower.clone(), equals_any(lower.clone(), values).not()),
         Kind::Bool { .. } => (
-            one_of(&lower, TRUE_WORDS),
-            one_of(&lower, TRUE_WORDS)
-                .or(one_of(&lower, FALSE_WORDS))
+            equals_any(lower.clone(), TRUE_WORDS),
+            equals_any(lower.clone(), TRUE_WORDS)
+                .or(equals_any(lower.clone(), FALSE_WORDS))
                 .not(),
         ),
         Kind::Date => {
@@ -270,16 +259,30 @@ fn read_text(kind: Kind, trimmed: Expr, lower: Expr) -> (Expr, Expr) {
     }
 }
 
+/// Whether `cells` equals one of `words`: a comparison per word, cheaper
+/// than `is_in`, which polars' streaming engine runs as a join that hashes
+/// every row.
+pub fn equals_any(cells: Expr, words: &[&str]) -> Expr {
+    words
+        .iter()
+        .fold(lit(false), |any, word| any.or(cells.clone().eq(lit(*word))))
+}
+
+/// Column `name` of source type `dtype`, read as text.
+fn as_text(name: &str, dtype: &DataType) -> Expr {
+    if *dtype == DataType::String {
+        col(name)
+    } else {
+        col(name).cast(DataType::String)
+    }
+}
+
 /// A column passed on as text, unchecked: see [`IdCheck::WhileComputing`].
 fn unchecked_column(name: &'static str, kind: Kind, dtype: &DataType) -> ColumnPlan {
     ColumnPlan {
         name,
         kind,
-        value: if *dtype == DataType::String {
-            col(name)
-        } else {
-            col(name).cast(DataType::String)
-        },
+        value: as_text(name, dtype),
         invalid: None,
         expected: String::new(),
         shortcut: None,
@@ -545,6 +548,7 @@ fn summarize(raw: &RawTable, source: LazyFrame, plans: &[ColumnPlan]) -> PolarsR
         polars_bail!(ComputeError: "no summary of the rows");
     };
     let mut stats = row_stats.select(folded).collect()?;
+    let mut flagged = stats.column("flagged")?.u64()?.get(0).unwrap_or(0);
     // A bad value makes all its rows bad.
     let weighted = |flag: Expr| when(flag).then(col("__rows")).otherwise(lit(0u64)).sum();
     for (keys, values) in key_sets.iter().zip(parts) {
@@ -562,15 +566,14 @@ fn summarize(raw: &RawTable, source: LazyFrame, plans: &[ColumnPlan]) -> PolarsR
         let checked = with_helpers(values, keys.iter().copied())
             .select(checks)
             .collect()?;
-        let value_bad = checked.column("__value_bad")?.u64()?.get(0).unwrap_or(0);
-        let flagged = stats.column("flagged")?.u64()?.get(0).unwrap_or(0);
-        stats.with_column(Column::new("flagged".into(), [flagged + value_bad]))?;
+        flagged += checked.column("__value_bad")?.u64()?.get(0).unwrap_or(0);
         for column in checked.columns() {
             if column.name() != "__value_bad" {
                 stats.with_column(column.clone())?;
             }
         }
     }
+    stats.with_column(Column::new("flagged".into(), [flagged]))?;
     Ok(stats)
 }
 
@@ -598,11 +601,7 @@ fn scan_in_slices(
             OptFlags::default(),
         )
     };
-    let total = source
-        .clone()
-        .select([len().cast(DataType::UInt64).alias("rows")])
-        .collect()?;
-    let total = total.column("rows")?.u64()?.get(0).unwrap_or(0);
+    let total = count_rows(source.clone())?;
     let size = slice_rows();
     let mut slices: Vec<Vec<LazyFrame>> = Vec::new();
     let mut offset = 0u64;

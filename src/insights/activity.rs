@@ -21,7 +21,7 @@ use polars::prelude::*;
 
 use super::{counts, strings, WINDOW_DAYS};
 use crate::bundle::spec::PLANS;
-use crate::bundle::{date_to_days, unsettled_id};
+use crate::bundle::{date_to_days, equals_any, unsettled_id};
 
 /// What the insights and the data-quality section need from `activity`.
 pub struct ActivityFacts {
@@ -98,12 +98,9 @@ const ROVO_MONTHS_SHIFT: u32 = 0;
 const AI_MONTHS_SHIFT: u32 = OLDER + 1;
 const TRELLO_PLAN_SHIFT: u32 = 2 * (OLDER + 1);
 
-/// Whether the row's action is one of `actions`: a comparison per action,
-/// cheaper than polars' streaming `is_in`, which hashes every row.
+/// Whether the row's action is one of `actions`.
 fn action_is(actions: &[&str]) -> Expr {
-    actions.iter().fold(lit(false), |any, action| {
-        any.or(col("action").eq(lit(*action)))
-    })
+    equals_any(col("action"), actions)
 }
 
 /// A 64-bit word, typed as such: an untyped literal could be narrowed to
