@@ -70,25 +70,18 @@ pub fn compute(
     };
     let as_of_days = date_to_days(ctx.as_of);
 
-    // Accounts are numbered by their row, as in the activity usage.
-    let accounts = ctx.accounts().with_row_index("account", None).select([
-        col("account"),
-        col("account_id"),
-        col("added_on"),
-    ]);
+    let accounts =
+        ctx.numbered_accounts()
+            .select([col("account"), col("account_id"), col("added_on")]);
     let emails = snapshot_emails(snapshot)?;
     // One row per seat and site, with the days since the seat's last view
     // (null: never viewed) and whether the account is too new to judge.
     let seat_sites = access
-        .select([col("account_id"), col("product"), col("site")])
+        .select([col("account"), col("product"), col("site")])
         .unique(None, UniqueKeepStrategy::Any)
-        .inner_join(accounts, col("account_id"), col("account_id"))
-        .join(
-            activity.last_views.clone().lazy(),
-            [col("account"), col("product")],
-            [col("account"), col("product")],
-            JoinArgs::new(JoinType::Left),
-        )
+        .inner_join(accounts, col("account"), col("account"))
+        .with_column(activity.pair(col("account"), col("product")).alias("pair"))
+        .left_join(activity.last_views.clone().lazy(), col("pair"), col("pair"))
         .with_columns([
             (lit(as_of_days) - col("last_view").cast(DataType::Int32))
                 .cast(DataType::Int64)

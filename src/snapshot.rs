@@ -3,7 +3,6 @@
 //! next report compares against to say who changed. Rows are sorted by
 //! account, so the same input gives the same file.
 
-use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -67,9 +66,7 @@ impl Snapshot {
     pub fn build(ctx: &Context, privacy: &Privacy) -> PolarsResult<Snapshot> {
         let accounts = ctx
             .accounts()
-            .with_row_index("account", None)
             .select([
-                col("account"),
                 col("account_id"),
                 col("email"),
                 col("domain"),
@@ -78,27 +75,17 @@ impl Snapshot {
                 col("two_step"),
                 col("sso"),
                 col("external_policy"),
+                col("has_access"),
             ])
             .collect()?;
-        let with_access: Vec<bool> = {
-            let ids = ctx
-                .accounts_with_access()
-                .select([col("account_id")])
-                .collect()?;
-            let ids: std::collections::HashSet<String> =
-                strings(&ids, "account_id")?.into_iter().collect();
-            strings(&accounts, "account_id")?
-                .iter()
-                .map(|id| ids.contains(id))
-                .collect()
-        };
-        let products = products_by_account(ctx)?;
-        let last_active = last_active_by_account(ctx)?;
+        // Both by account number, the row of the account in `accounts`.
+        let mut products = products_by_account(ctx, accounts.height())?;
+        let last_active = last_active_by_account(ctx, accounts.height())?;
 
-        let numbers = counts(&accounts, "account")?;
-        let (sso, policy) = (
+        let (sso, policy, access) = (
             flags(&accounts, "sso")?,
             flags(&accounts, "external_policy")?,
+            flags(&accounts, "has_access")?,
         );
         let columns = [
             "account_id",
@@ -121,8 +108,8 @@ impl Snapshot {
             .map(
                 |(i, (((((account_id, email), domain), account_type), status), two_step))| {
                     AccountState {
-                        products: products.get(&account_id).cloned().unwrap_or_default(),
-                        last_active: last_active.get(&numbers[i]).copied(),
+                        products: std::mem::take(&mut products[i]),
+                        last_active: last_active[i],
                         account_id,
                         email: privacy.email(&email),
                         domain,
@@ -131,7 +118,7 @@ impl Snapshot {
                         two_step,
                         sso: sso[i],
                         external_policy: policy[i],
-                        has_access: with_access[i],
+                        has_access: access[i],
                     }
                 },
             )
@@ -250,35 +237,50 @@ pub(crate) fn epoch_days(frame: &DataFrame, column: &str) -> PolarsResult<Vec<Op
         .collect())
 }
 
-/// The sorted products each account has access to.
-fn products_by_account(ctx: &Context) -> PolarsResult<BTreeMap<String, Vec<String>>> {
-    let mut by_account: BTreeMap<String, Vec<String>> = BTreeMap::new();
+/// The sorted products each of the `accounts` accounts has access to, by
+/// account number.
+fn products_by_account(ctx: &Context, accounts: usize) -> PolarsResult<Vec<Vec<String>>> {
+    let mut by_account = vec![Vec::new(); accounts];
     let Some(access) = ctx.product_access() else {
         return Ok(by_account);
     };
+    let numbered = ctx
+        .numbered_accounts()
+        .select([col("account"), col("account_id")]);
     let pairs = access
         .select([col("account_id"), col("product")])
         .unique(None, UniqueKeepStrategy::Any)
-        .sort(["account_id", "product"], Default::default())
+        .inner_join(numbered, col("account_id"), col("account_id"))
         .collect()?;
-    for (id, product) in strings(&pairs, "account_id")?
+    for (account, product) in counts(&pairs, "account")?
         .into_iter()
         .zip(strings(&pairs, "product")?)
     {
-        by_account.entry(id).or_default().push(product);
+        if let Some(products) = by_account.get_mut(account as usize) {
+            products.push(product);
+        }
+    }
+    for products in &mut by_account {
+        products.sort();
     }
     Ok(by_account)
 }
 
-/// The latest counted view of each account (by its number in the usage).
-fn last_active_by_account(ctx: &Context) -> PolarsResult<BTreeMap<u64, NaiveDate>> {
+/// The latest counted view of each of the `accounts` accounts, by account
+/// number.
+fn last_active_by_account(ctx: &Context, accounts: usize) -> PolarsResult<Vec<Option<NaiveDate>>> {
+    let mut by_account = vec![None; accounts];
     let Some(activity) = ctx.activity() else {
-        return Ok(BTreeMap::new());
+        return Ok(by_account);
     };
     let latest = &activity.per_account;
-    Ok(counts(latest, "account")?
+    for (account, day) in counts(latest, "account")?
         .into_iter()
         .zip(epoch_days(latest, "last_view")?)
-        .filter_map(|(account, day)| Some((account, days_to_date(day?)?)))
-        .collect())
+    {
+        if let Some(slot) = by_account.get_mut(account as usize) {
+            *slot = day.and_then(days_to_date);
+        }
+    }
+    Ok(by_account)
 }

@@ -16,17 +16,12 @@ pub struct ProductActivity {
 pub fn compute(ctx: &Context) -> Option<PolarsResult<Vec<ProductActivity>>> {
     let access = ctx.access_of_accounts_with_access()?;
     let views = ctx.usage()?.filter(col("window_days").neq(lit(0u32)));
-    Some(figures(access, views, ctx.numbered_accounts()))
+    Some(figures(access, views))
 }
 
-fn figures(
-    access: LazyFrame,
-    views: LazyFrame,
-    numbered: LazyFrame,
-) -> PolarsResult<Vec<ProductActivity>> {
+fn figures(access: LazyFrame, views: LazyFrame) -> PolarsResult<Vec<ProductActivity>> {
     let pairs = [col("account"), col("product")];
     let holders = access
-        .inner_join(numbered, col("account_id"), col("account_id"))
         .select(pairs.clone())
         .unique(None, UniqueKeepStrategy::Any);
     // One usage row per account and product.

@@ -40,8 +40,9 @@ pub struct ActivityFacts {
     /// - `last_view`: the latest counted `view`, at any date.
     pub usage: DataFrame,
     /// The usage ORed over each account's products: one row per account,
-    /// `account`, `window_days`, `view_months`, `rovo_months`, `ai_months`,
-    /// `window_mobile`, `window_rovo`, `window_ai`, `last_view`.
+    /// `account`, `window_days`, `window_any`, `window_mobile`,
+    /// `window_rovo`, `window_ai`, `view_months`, `rovo_months`,
+    /// `ai_months`, `last_view`.
     pub per_account: DataFrame,
     /// Rows whose account is missing from `accounts`.
     pub unknown_account_rows: u64,
@@ -50,13 +51,33 @@ pub struct ActivityFacts {
     /// Every product of the table with its number of rows.
     pub rows_by_product: Vec<(String, u64)>,
     /// The day of each account's latest counted `view` of each product, on
-    /// or before the as-of date: `account`, `product`, `last_view`.
+    /// or before the as-of date: `pair` ([`ActivityFacts::pair`]) and
+    /// `last_view`.
     pub last_views: DataFrame,
     /// Some row's account id is missing or has space at either end. Only
     /// a bundle whose activity ids were left to this pass has such rows
     /// ([`crate::bundle::load_for_computing`]); its figures stand only
     /// once the ids are checked in full and activity is read again.
     pub unsettled_ids: bool,
+    /// The names of the product codes in `pair`: polars keeps its global
+    /// categories only while something refers to them.
+    _product_names: Arc<CategoricalMapping>,
+}
+
+impl ActivityFacts {
+    /// The key of `last_views` for an account's number and a product: one
+    /// number, so that a join on it does not hash the product's name.
+    pub fn pair(&self, account: Expr, product: Expr) -> Expr {
+        pair_key(account, product)
+    }
+}
+
+/// One number for an account's number (above) and a product (its code in
+/// polars' global categories, below).
+fn pair_key(account: Expr, product: Expr) -> Expr {
+    let products = DataType::from_categories(Categories::global());
+    account.cast(DataType::UInt64) * word(1 << 32)
+        + product.cast(products).to_physical().cast(DataType::UInt64)
 }
 
 /// What the Rovo, AI and Trello figures need to know of `sites`.
@@ -130,11 +151,10 @@ fn field(word_column: &str, shift: u32, width: u32) -> Expr {
         .and(word((1 << width) - 1))
 }
 
-/// `accounts` with the number that stands for each account in the usage.
+/// `accounts` with the number that stands for each account in the usage
+/// (`account`, its row).
 pub fn numbered(accounts: LazyFrame) -> LazyFrame {
-    accounts
-        .select([col("account_id"), col("account_type")])
-        .with_row_index("account", None)
+    accounts.with_row_index("account", None)
 }
 
 pub fn gather(
@@ -237,18 +257,11 @@ pub fn gather(
         + months_of("__ai_use", AI_MONTHS_SHIFT)
         + trello_plans;
 
-    // One number per pair: the account's number above (UNKNOWN for an
-    // account missing from `accounts`), the product's category code below.
-    // A single 64-bit key is what polars' streaming group-by handles best.
-    let products = DataType::from_categories(Categories::global());
-    // polars holds a category mapping only while something refers to it:
-    // this keeps the codes' names alive after the grouping.
+    // One number per pair (UNKNOWN for an account missing from
+    // `accounts`): a single 64-bit key is what polars' streaming group-by
+    // handles best. Holding the mapping keeps the codes' names alive.
     let product_names = Categories::global().mapping();
-    let pair = col("__account") * word(1 << 32)
-        + col("product")
-            .cast(products)
-            .to_physical()
-            .cast(DataType::UInt64);
+    let pair = pair_key(col("__account"), col("product"));
     let hot_groups = HotGroups::for_pairs(account_count as u64 * PAIRS_PER_ACCOUNT);
     let started = std::time::Instant::now();
     let by_pair = flagged
@@ -304,59 +317,44 @@ pub fn gather(
         .collect()?;
 
     // Counted: a known account; Trello only for managed accounts.
-    let usage = grouped
-        .lazy()
-        .filter(
-            col("account").is_not_null().and(
-                col("product")
-                    .neq(lit("trello"))
-                    .or(col("account_type").eq(lit("managed"))),
-            ),
-        )
-        .select([
-            col("account"),
-            col("product"),
-            field("a", 0, WINDOW_DAYS as u32)
-                .cast(DataType::UInt32)
-                .alias("window_days"),
-            has_bit(col("a"), WINDOW_ANY_BIT).alias("window_any"),
-            has_bit(col("a"), WINDOW_MOBILE_BIT).alias("window_mobile"),
-            has_bit(col("a"), WINDOW_ROVO_BIT).alias("window_rovo"),
-            has_bit(col("a"), WINDOW_AI_BIT).alias("window_ai"),
-            field("a", VIEW_MONTHS_SHIFT, OLDER + 1)
-                .cast(DataType::UInt16)
-                .alias("view_months"),
-            field("b", ROVO_MONTHS_SHIFT, OLDER + 1)
-                .cast(DataType::UInt16)
-                .alias("rovo_months"),
-            field("b", AI_MONTHS_SHIFT, OLDER + 1)
-                .cast(DataType::UInt16)
-                .alias("ai_months"),
-            highest_plan("b").alias("trello_rank"),
-            col("last_view"),
-        ])
-        .collect()?;
-
-    let per_account = usage
+    let counted = grouped.lazy().filter(
+        col("account").is_not_null().and(
+            col("product")
+                .neq(lit("trello"))
+                .or(col("account_type").eq(lit("managed"))),
+        ),
+    );
+    let last_views = counted
         .clone()
-        .lazy()
+        .filter(col("last_view").is_not_null())
+        .select([col("pair"), col("last_view")])
+        .collect()?;
+    let usage = counted
+        .clone()
+        .select(
+            [col("account"), col("product")]
+                .into_iter()
+                .chain(unpacked())
+                .chain([highest_plan("b").alias("trello_rank"), col("last_view")])
+                .collect::<Vec<_>>(),
+        )
+        .collect()?;
+    // The words ORed over each account's products, then unpacked: fewer
+    // reductions than ORing each field.
+    let per_account = counted
         .group_by([col("account")])
         .agg([
-            col("window_days").bitwise_or(),
-            col("view_months").bitwise_or(),
-            col("rovo_months").bitwise_or(),
-            col("ai_months").bitwise_or(),
-            col("window_mobile").any(true),
-            col("window_rovo").any(true),
-            col("window_ai").any(true),
+            col("a").bitwise_or(),
+            col("b").bitwise_or(),
             col("last_view").max(),
         ])
-        .collect()?;
-    let last_views = usage
-        .clone()
-        .lazy()
-        .filter(col("last_view").is_not_null())
-        .select([col("account"), col("product"), col("last_view")])
+        .select(
+            [col("account")]
+                .into_iter()
+                .chain(unpacked())
+                .chain([col("last_view")])
+                .collect::<Vec<_>>(),
+        )
         .collect()?;
     let sum = |column: &str| -> PolarsResult<u64> { Ok(counts(&quality, column)?.iter().sum()) };
     Ok(ActivityFacts {
@@ -370,6 +368,7 @@ pub fn gather(
         per_account,
         last_views,
         unsettled_ids,
+        _product_names: product_names,
     })
 }
 
@@ -542,9 +541,9 @@ impl Drop for HotGroups {
 /// The account number that stands for every account missing from `accounts`.
 const UNKNOWN: u32 = u32::MAX;
 
-/// `by_pair` with its `pair` key taken apart: `account` (its number, null
-/// for [`UNKNOWN`]) and `product` (its name, from the global category of
-/// its code).
+/// `by_pair` with its `pair` key taken apart too: `account` (its number,
+/// null for [`UNKNOWN`]) and `product` (its name, from the global category
+/// of its code).
 fn split_pairs(by_pair: DataFrame, names: &CategoricalMapping) -> PolarsResult<DataFrame> {
     let pairs = by_pair.column("pair")?.u64()?;
     let accounts: Vec<Option<u32>> = pairs
@@ -555,10 +554,33 @@ fn split_pairs(by_pair: DataFrame, names: &CategoricalMapping) -> PolarsResult<D
         .iter()
         .map(|p| p.and_then(|p| names.cat_to_str(p as u32)))
         .collect();
-    let mut frame = by_pair.drop("pair")?;
+    let mut frame = by_pair;
     frame.with_column(Column::new("account".into(), accounts))?;
     frame.with_column(Column::new("product".into(), products))?;
     Ok(frame)
+}
+
+/// The fields of words `a` and `b` that the figures read, as the columns
+/// of [`ActivityFacts::usage`] name them.
+fn unpacked() -> [Expr; 8] {
+    [
+        field("a", 0, WINDOW_DAYS as u32)
+            .cast(DataType::UInt32)
+            .alias("window_days"),
+        has_bit(col("a"), WINDOW_ANY_BIT).alias("window_any"),
+        has_bit(col("a"), WINDOW_MOBILE_BIT).alias("window_mobile"),
+        has_bit(col("a"), WINDOW_ROVO_BIT).alias("window_rovo"),
+        has_bit(col("a"), WINDOW_AI_BIT).alias("window_ai"),
+        field("a", VIEW_MONTHS_SHIFT, OLDER + 1)
+            .cast(DataType::UInt16)
+            .alias("view_months"),
+        field("b", ROVO_MONTHS_SHIFT, OLDER + 1)
+            .cast(DataType::UInt16)
+            .alias("rovo_months"),
+        field("b", AI_MONTHS_SHIFT, OLDER + 1)
+            .cast(DataType::UInt16)
+            .alias("ai_months"),
+    ]
 }
 
 /// The highest Trello plan whose bit is set in word `word`, or null.

@@ -96,8 +96,12 @@ pub struct Computed {
 pub struct Context {
     pub as_of: NaiveDate,
     pub window_start: NaiveDate,
+    /// `accounts` with `has_access` (see [`Context::accounts_with_access`]).
     accounts: LazyFrame,
     product_access: Option<LazyFrame>,
+    /// `product_access` rows of accounts with access, with each account's
+    /// number (`account`, as in the activity usage).
+    holders_access: Option<LazyFrame>,
     sites: Option<LazyFrame>,
     domains: Option<LazyFrame>,
     activity: Option<ActivityFacts>,
@@ -114,13 +118,21 @@ impl Context {
                 .map(|frame| frame.collect().map(DataFrame::lazy))
                 .transpose()
         };
+        let product_access = in_memory(Table::ProductAccess)?;
         let accounts = in_memory(Table::Accounts)?
             .ok_or_else(|| polars_err!(ComputeError: "the accounts table is required"))?;
+        // Who has access is read by most figures: worked out once.
+        let accounts = with_access_flag(accounts, product_access.as_ref())?;
+        let holders_access = product_access
+            .as_ref()
+            .map(|access| access_of_holders(access, &accounts))
+            .transpose()?;
         let mut ctx = Context {
             as_of,
             window_start: window_start(as_of),
             accounts,
-            product_access: in_memory(Table::ProductAccess)?,
+            product_access,
+            holders_access,
             sites: in_memory(Table::Sites)?,
             domains: in_memory(Table::Domains)?,
             activity: None,
@@ -194,24 +206,13 @@ impl Context {
     /// Accounts with access: active, and with at least one `product_access`
     /// row (every active account when that table is missing).
     pub fn accounts_with_access(&self) -> LazyFrame {
-        let active = self
-            .accounts
-            .clone()
-            .filter(col("status").eq(lit("active")));
-        match &self.product_access {
-            Some(access) => active.semi_join(access.clone(), col("account_id"), col("account_id")),
-            None => active,
-        }
+        self.accounts.clone().filter(col("has_access"))
     }
 
-    /// `product_access` rows of accounts with access.
+    /// `product_access` rows of accounts with access, with the number
+    /// (`account`) that stands for each account in the usage.
     pub fn access_of_accounts_with_access(&self) -> Option<LazyFrame> {
-        let access = self.product_access.clone()?;
-        Some(access.semi_join(
-            self.accounts_with_access(),
-            col("account_id"),
-            col("account_id"),
-        ))
+        self.holders_access.clone()
     }
 
     /// What was gathered from `activity`, when the bundle has it.
@@ -229,11 +230,6 @@ impl Context {
         Some(self.activity.as_ref()?.per_account.clone().lazy())
     }
 
-    /// `accounts` with the number that stands for each in the usage.
-    pub fn numbered_accounts(&self) -> LazyFrame {
-        activity::numbered(self.accounts.clone())
-    }
-
     pub fn product_access(&self) -> Option<LazyFrame> {
         self.product_access.clone()
     }
@@ -246,6 +242,13 @@ impl Context {
         self.domains.clone()
     }
 
+    /// `accounts` with the number (`account`) that stands for each in the
+    /// usage.
+    pub fn numbered_accounts(&self) -> LazyFrame {
+        activity::numbered(self.accounts.clone())
+    }
+
+    /// `accounts`, with `has_access` ([`Context::accounts_with_access`]).
     pub fn accounts(&self) -> LazyFrame {
         self.accounts.clone()
     }
@@ -264,6 +267,41 @@ impl Context {
                 .filter(col("rovo")),
         )
     }
+}
+
+/// `accounts` (in memory) with `has_access`: active, and with at least one
+/// `product_access` row (every active account when that table is missing).
+fn with_access_flag(accounts: LazyFrame, access: Option<&LazyFrame>) -> PolarsResult<LazyFrame> {
+    let active = col("status").eq(lit("active"));
+    let has_access = match access {
+        Some(access) => {
+            let holders = access
+                .clone()
+                .select([col("account_id")])
+                .unique(None, UniqueKeepStrategy::Any)
+                .collect()?;
+            let holders = holders.column("account_id")?.as_materialized_series();
+            active.and(col("account_id").is_in(lit(holders.clone()), false))
+        }
+        None => active,
+    };
+    Ok(accounts
+        .with_column(has_access.alias("has_access"))
+        .collect()?
+        .lazy())
+}
+
+/// `access` rows of accounts with access (in memory), with each account's
+/// number.
+fn access_of_holders(access: &LazyFrame, accounts: &LazyFrame) -> PolarsResult<LazyFrame> {
+    let holders = activity::numbered(accounts.clone())
+        .filter(col("has_access"))
+        .select([col("account"), col("account_id")]);
+    Ok(access
+        .clone()
+        .inner_join(holders, col("account_id"), col("account_id"))
+        .collect()?
+        .lazy())
 }
 
 /// The first day of the 30-day window ending on `as_of`.
