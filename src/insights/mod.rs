@@ -281,7 +281,7 @@ fn with_access_flag(accounts: LazyFrame, access: Option<&LazyFrame>) -> PolarsRe
                 .unique(None, UniqueKeepStrategy::Any)
                 .collect()?;
             let holders = holders.column("account_id")?.as_materialized_series();
-            active.and(col("account_id").is_in(lit(holders.clone()), false))
+            active.and(col("account_id").is_in(lit(holders.clone()).implode(false), false))
         }
         None => active,
     };
