@@ -247,6 +247,23 @@ fn run_activity_csv(activity: &str) -> Value {
         .unwrap()
 }
 
+/// Rows dated after the as-of date are counted for data quality and left
+/// out of every figure; a run as of the latest date has none.
+#[test]
+fn rows_after_the_as_of_date_are_counted_and_left_out() {
+    // By hand, as of 2026-03-31: a1 viewed on the 30th; a2 only on April
+    // 1st and 2nd, a3 on April 1st (three rows after as_of, none counted).
+    let later = run_activity_csv(
+        "2026-03-30,a1,jira,view\n2026-04-01,a2,jira,view\n2026-04-02,a2,confluence,view\n2026-04-01,a3,jira,view\n",
+    );
+    assert_eq!(later["data_quality"]["activity_after_as_of"], 3);
+    assert_eq!(later["insights"]["active_users"]["active"], 1);
+    // The same rows up to as_of only: a1 and a2 active, nothing after.
+    let upto = run_activity_csv("2026-03-30,a1,jira,view\n2026-03-31,a2,jira,view\n");
+    assert_eq!(upto["data_quality"]["activity_after_as_of"], 0);
+    assert_eq!(upto["insights"]["active_users"]["active"], 2);
+}
+
 /// A run reads activity's account ids without checking them first (the
 /// computing pass looks each one up among the accounts anyway); an id
 /// with space around it must still count as its account, and an unknown

@@ -163,6 +163,7 @@ pub fn gather(
     sites: Option<&SiteFacts>,
     as_of: NaiveDate,
     window_start: NaiveDate,
+    latest: Option<NaiveDate>,
 ) -> PolarsResult<ActivityFacts> {
     // Dates compared as their day numbers: a date literal would make
     // polars cast every row's date to a timestamp first.
@@ -262,6 +263,18 @@ pub fn gather(
     // handles best. Holding the mapping keeps the codes' names alive.
     let product_names = Categories::global().mapping();
     let pair = pair_key(col("__account"), col("product"));
+    // Rows after as_of exist only in a run as of a day before the latest
+    // one: otherwise the grouping does without counting them.
+    let rows_after_possible = latest.is_none_or(|latest| latest > as_of);
+    let mut reductions = vec![
+        len().cast(DataType::UInt64).alias("rows"),
+        col("last_view").max(),
+        col("a").bitwise_or(),
+        col("b").bitwise_or(),
+    ];
+    if rows_after_possible {
+        reductions.push(col("after").sum());
+    }
     let hot_groups = HotGroups::for_pairs(account_count as u64 * PAIRS_PER_ACCOUNT);
     let started = std::time::Instant::now();
     let by_pair = flagged
@@ -276,13 +289,7 @@ pub fn gather(
             word_b.alias("b"),
         ])
         .group_by([col("pair")])
-        .agg([
-            len().cast(DataType::UInt64).alias("rows"),
-            col("after").sum(),
-            col("last_view").max(),
-            col("a").bitwise_or(),
-            col("b").bitwise_or(),
-        ])
+        .agg(reductions)
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
     drop(hot_groups);
@@ -296,6 +303,14 @@ pub fn gather(
         .u64()?
         .iter()
         .any(|a| a.is_some_and(|a| a & (1 << UNSETTLED_ID_BIT) != 0));
+    let mut by_pair = by_pair;
+    if !rows_after_possible {
+        by_pair.with_column(Column::new_scalar(
+            "after".into(),
+            Scalar::from(0u64),
+            by_pair.height(),
+        ))?;
+    }
     let grouped = split_pairs(by_pair, &product_names)?
         .lazy()
         .left_join(account_types, col("account"), col("account"))

@@ -147,6 +147,7 @@ impl Context {
                 site_facts.as_ref(),
                 as_of,
                 ctx.window_start,
+                bundle.latest_activity(),
             )?);
         }
         Ok(ctx)
