@@ -66,9 +66,15 @@ def timed(command, env=None):
     return wall, rss / 1024
 
 
-def best_of(repeat, command, env=None):
-    runs = [timed(command, env) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs)
+def best_of_each(repeat, commands):
+    """The best time and the highest peak of each (command, env) pair, run
+    in turn `repeat` times: this machine's speed drifts over minutes, and
+    taking turns lets the drift touch every command alike."""
+    runs = [[] for _ in commands]
+    for _ in range(repeat):
+        for kept, (command, env) in zip(runs, commands):
+            kept.append(timed(command, env))
+    return [(min(r[0] for r in kept), max(r[1] for r in kept)) for kept in runs]
 
 
 def main():
@@ -86,10 +92,12 @@ def main():
         with tempfile.TemporaryDirectory() as scratch:
             out = os.path.join(scratch, "out")
             env = dict(os.environ, RUST_LOG="warn")
-            ours = best_of(args.repeat, [BINARY, "run", "--data", data, "--out", out, "--as-of", END], env)
-            report = json.load(open(os.path.join(out, END, "insights.json")))["insights"]
             peer_json = os.path.join(scratch, "duckdb.json")
-            peer = best_of(args.repeat, [sys.executable, os.path.join(ROOT, "bench", "duckdb_insights.py"), data, END, peer_json])
+            ours, peer = best_of_each(args.repeat, [
+                ([BINARY, "run", "--data", data, "--out", out, "--as-of", END], env),
+                ([sys.executable, os.path.join(ROOT, "bench", "duckdb_insights.py"), data, END, peer_json], None),
+            ])
+            report = json.load(open(os.path.join(out, END, "insights.json")))["insights"]
             expected = json.load(open(peer_json))
         differing = [key for key in expected if expected[key] != report.get(key)]
         if differing:
