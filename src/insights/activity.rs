@@ -15,10 +15,12 @@
 //! latest view of each product (for the snapshot and the seats to reclaim).
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
 
+use super::pair_table::PairTable;
 use super::{counts, strings, WINDOW_DAYS};
 use crate::bundle::spec::PLANS;
 use crate::bundle::{date_to_days, equals_any, unsettled_id};
@@ -163,7 +165,6 @@ pub fn gather(
     sites: Option<&SiteFacts>,
     as_of: NaiveDate,
     window_start: NaiveDate,
-    latest: Option<NaiveDate>,
 ) -> PolarsResult<ActivityFacts> {
     // Dates compared as their day numbers: a date literal would make
     // polars cast every row's date to a timestamp first.
@@ -259,25 +260,14 @@ pub fn gather(
         + trello_plans;
 
     // One number per pair (UNKNOWN for an account missing from
-    // `accounts`): a single 64-bit key is what polars' streaming group-by
-    // handles best. Holding the mapping keeps the codes' names alive.
+    // `accounts`), folded into a table indexed by it. Holding the mapping
+    // keeps the product codes' names alive.
     let product_names = Categories::global().mapping();
     let pair = pair_key(col("__account"), col("product"));
-    // Rows after as_of exist only in a run as of a day before the latest
-    // one: otherwise the grouping does without counting them.
-    let rows_after_possible = latest.is_none_or(|latest| latest > as_of);
-    let mut reductions = vec![
-        len().cast(DataType::UInt64).alias("rows"),
-        col("last_view").max(),
-        col("a").bitwise_or(),
-        col("b").bitwise_or(),
-    ];
-    if rows_after_possible {
-        reductions.push(col("after").sum());
-    }
-    let hot_groups = HotGroups::for_pairs(account_count as u64 * PAIRS_PER_ACCOUNT);
     let started = std::time::Instant::now();
-    let by_pair = flagged
+    let table = Arc::new(Mutex::new(PairTable::new(account_count, UNKNOWN)));
+    let filling = Arc::clone(&table);
+    flagged
         .select([
             pair.alias("pair"),
             col("__counted").not().cast(DataType::UInt64).alias("after"),
@@ -288,11 +278,25 @@ pub fn gather(
             word_a.alias("a"),
             word_b.alias("b"),
         ])
-        .group_by([col("pair")])
-        .agg(reductions)
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single();
-    drop(hot_groups);
+        .sink_batches(
+            PlanCallback::new(move |batch: DataFrame| {
+                let mut table = filling
+                    .lock()
+                    .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
+                table.add(&batch)?;
+                // Never stop early.
+                Ok(false)
+            }),
+            false,
+            None,
+        )?
+        .collect_with_engine(Engine::Streaming)?;
+    let by_pair = {
+        let mut table = table
+            .lock()
+            .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
+        std::mem::replace(&mut *table, PairTable::new(0, UNKNOWN)).into_frame()?
+    };
     tracing::debug!(
         pairs = by_pair.height(),
         ms = started.elapsed().as_millis() as u64,
@@ -303,14 +307,6 @@ pub fn gather(
         .u64()?
         .iter()
         .any(|a| a.is_some_and(|a| a & (1 << UNSETTLED_ID_BIT) != 0));
-    let mut by_pair = by_pair;
-    if !rows_after_possible {
-        by_pair.with_column(Column::new_scalar(
-            "after".into(),
-            Scalar::from(0u64),
-            by_pair.height(),
-        ))?;
-    }
     let grouped = split_pairs(by_pair, &product_names)?
         .lazy()
         .left_join(account_types, col("account"), col("account"))
@@ -514,43 +510,6 @@ fn account_enum(accounts: &LazyFrame) -> PolarsResult<(DataType, usize)> {
     // place, so that every later id keeps its number.
     let frozen = FrozenCategories::new(ids.iter().map(Option::unwrap_or_default))?;
     Ok((DataType::from_frozen_categories(frozen), ids.len()))
-}
-
-/// Products an account uses, for sizing the grouping's table: enough for
-/// most organizations, and more only costs memory.
-const PAIRS_PER_ACCOUNT: u64 = 4;
-
-/// polars' streaming group-by keeps a fixed number of groups per thread
-/// (4,096 by default) in a hash table and sets the rows of other groups
-/// aside until the end: for a million accounts' five million pairs those
-/// rows took the run to 7.5 GiB, against 3.4 GiB with a table of four
-/// million. polars reads the size from the environment when it builds a
-/// plan, so it is raised around this one plan only: every other group-by
-/// allocates its table in full, and most are small. (Only polars reads the
-/// variable meanwhile, through std, which locks the environment.)
-struct HotGroups {
-    set_here: bool,
-}
-
-impl HotGroups {
-    const VARIABLE: &'static str = "POLARS_HOT_TABLE_SIZE";
-
-    fn for_pairs(pairs: u64) -> Self {
-        let set_here = std::env::var_os(Self::VARIABLE).is_none();
-        if set_here {
-            let size = pairs.next_power_of_two().clamp(1 << 12, 1 << 22);
-            std::env::set_var(Self::VARIABLE, size.to_string());
-        }
-        HotGroups { set_here }
-    }
-}
-
-impl Drop for HotGroups {
-    fn drop(&mut self) {
-        if self.set_here {
-            std::env::remove_var(Self::VARIABLE);
-        }
-    }
 }
 
 /// The account number that stands for every account missing from `accounts`.

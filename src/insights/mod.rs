@@ -13,6 +13,7 @@ mod external_two_step;
 mod managed_authentication;
 mod mobile_usage;
 mod monthly;
+mod pair_table;
 mod rovo_access;
 mod rovo_active;
 mod trello_by_plan;
@@ -147,7 +148,6 @@ impl Context {
                 site_facts.as_ref(),
                 as_of,
                 ctx.window_start,
-                bundle.latest_activity(),
             )?);
         }
         Ok(ctx)
