@@ -7,9 +7,9 @@ use org_insights::problems::BadInput;
 use org_insights::runner::MailFailed;
 use tracing_subscriber::EnvFilter;
 
-// jemalloc, the allocator polars is built for: with two threads grouping
+// jemalloc, the allocator polars is built for: with two threads reading
 // a hundred million rows, the system allocator held 6 GiB where jemalloc
-// holds 3.4 GiB (BENCHMARKS.md).
+// held 3.4 GiB (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -2,13 +2,13 @@
 //!
 //! `activity` is the one large table (a year of daily rows for a large
 //! organization runs to a hundred million). It is read once, with polars'
-//! streaming engine, and grouped by account and product into a *usage*
-//! frame: one row per pair, whatever the number of rows behind it. What the
-//! figures need of the days, months and kinds of use is kept as bits that
-//! the grouping ORs together (a view on the window's third day, Rovo use
-//! two months before as_of's month, …), so the grouping's working state
-//! grows with the accounts, not with the rows, and every figure stays
-//! exact: each is a count of distinct accounts with some bit set.
+//! streaming engine, and folded by account and product (see
+//! [`super::pair_table`]) into a *usage* frame: one row per pair, whatever
+//! the number of rows behind it. What the figures need of the days, months
+//! and kinds of use is kept as bits ORed together (a view on the window's
+//! third day, Rovo use two months before as_of's month, …), so the working
+//! state grows with the accounts, not with the rows, and every figure
+//! stays exact: each is a count of distinct accounts with some bit set.
 //!
 //! The same pass counts what data quality reports (rows per product, rows
 //! of unknown accounts, rows after the as-of date) and each account's
@@ -106,8 +106,8 @@ const CLICKS: [&str; 3] = [
     "rovo_third_party_filter",
 ];
 
-// Where each bit sits in the two words the grouping ORs together: the
-// fewer reductions a streaming group-by runs, the faster it is.
+// Where each bit sits in the two words ORed together for each pair: two
+// words are two columns to compute and hand over per row, not fourteen.
 // Word `a`: the window's days, the window flags, the months of views.
 const WINDOW_ANY_BIT: u32 = WINDOW_DAYS as u32;
 const WINDOW_MOBILE_BIT: u32 = WINDOW_ANY_BIT + 1;
@@ -300,7 +300,7 @@ pub fn gather(
     tracing::debug!(
         pairs = by_pair.height(),
         ms = started.elapsed().as_millis() as u64,
-        "activity read, grouped by account and product"
+        "activity read, folded by account and product"
     );
     let unsettled_ids = by_pair
         .column("a")?

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-/// What the grouping keeps of each pair's rows: 32 bytes, so that a row's
+/// What the table keeps of each pair's rows: 32 bytes, so that a row's
 /// update touches one aligned half cache line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C, align(32))]
