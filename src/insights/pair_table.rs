@@ -97,36 +97,44 @@ impl PairTable {
     /// product code below), `after` (0 or 1), `last_view` (a date or
     /// null), `a`, `b`.
     pub fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
-        // Contiguous values: a batch is folded in while polars waits, so
-        // this is the one loop per row worth keeping tight.
+        // Plain slices: a batch is folded in while polars waits, so this is
+        // the one loop per row worth keeping tight.
         let words = |name: &str| -> PolarsResult<UInt64Chunked> {
             Ok(batch.column(name)?.u64()?.rechunk().into_owned())
         };
         let (pairs, after, a, b) = (words("pair")?, words("after")?, words("a")?, words("b")?);
         let last_view = batch.column("last_view")?.cast(&DataType::Int32)?;
-        let last_view = last_view.i32()?.rechunk();
-        let (pairs, after, a, b) = (
+        let last_view = last_view
+            .i32()?
+            .fill_null_with_values(NO_VIEW)?
+            .rechunk()
+            .into_owned();
+        let (pairs, after, last_view, a, b) = (
             pairs.cont_slice()?,
             after.cont_slice()?,
+            last_view.cont_slice()?,
             a.cont_slice()?,
             b.cont_slice()?,
         );
-        // Each row's state first, then the updates in a loop of
-        // independent memory accesses the processor can overlap.
+        // Each row's state first, then the updates: a loop of independent
+        // memory accesses, short enough for the processor to overlap many.
         let index: Vec<usize> = pairs.iter().map(|&pair| self.index_of(pair)).collect();
-        let last_view = last_view.downcast_iter().flat_map(|chunk| chunk.iter());
-        for (i, last_view) in last_view.enumerate() {
+        let mut overflow = Vec::new();
+        for (i, &index) in index.iter().enumerate() {
             let row = PairState {
                 rows: 1,
                 after: after[i] as u32,
-                last_view: last_view.copied().unwrap_or(NO_VIEW),
+                last_view: last_view[i],
                 a: a[i],
                 b: b[i],
             };
-            match self.states.get_mut(index[i]) {
+            match self.states.get_mut(index) {
                 Some(state) => state.add(&row),
-                None => self.overflow.entry(pairs[i]).or_default().add(&row),
+                None => overflow.push((pairs[i], row)),
             }
+        }
+        for (pair, row) in overflow {
+            self.overflow.entry(pair).or_default().add(&row);
         }
         Ok(())
     }
