@@ -264,6 +264,34 @@ fn rows_after_the_as_of_date_are_counted_and_left_out() {
     assert_eq!(upto["insights"]["active_users"]["active"], 2);
 }
 
+/// A CSV's dates are kept parsed for computing only when every cell is
+/// canonical; a padded date must still count, read from the file itself.
+#[test]
+fn padded_csv_dates_count_as_their_days() {
+    // By hand, as of 2026-03-31: a1 viewed on the 30th and a2 on the 2nd,
+    // both in the window; a3 on the 1st of March, before it.
+    let rows = |day: &str| {
+        format!("{day},a1,jira,view\n2026-03-02,a2,jira,view\n2026-03-01,a3,confluence,view\n")
+    };
+    for json in [
+        run_activity_csv(&rows("2026-03-30")),
+        run_activity_csv(&rows("\" 2026-03-30 \"")),
+    ] {
+        assert_eq!(json["insights"]["active_users"]["active"], 2);
+        let daily = json["insights"]["active_users"]["daily"]
+            .as_array()
+            .unwrap();
+        let on = |date: &str| {
+            daily
+                .iter()
+                .find(|d| d["date"] == date)
+                .map(|d| d["active"].clone())
+        };
+        assert_eq!(on("2026-03-30"), Some(1.into()));
+        assert_eq!(on("2026-03-02"), Some(1.into()));
+    }
+}
+
 /// A run reads activity's account ids without checking them first (the
 /// computing pass looks each one up among the accounts anyway); an id
 /// with space around it must still count as its account, and an unknown

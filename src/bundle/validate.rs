@@ -72,6 +72,18 @@ fn key_sets<'a>(plans: &[&'a ColumnPlan]) -> Vec<Vec<&'a ColumnPlan>> {
     sets
 }
 
+/// The dates, flags and counts of `plans` as a CSV's parsed copy keeps
+/// them: read as if canonical, typed (a date takes 4 bytes to compress, its
+/// text 16). The copy serves computing only when the check finds them all
+/// canonical (see [`check`]).
+fn typed_in_copy(plans: &[ColumnPlan]) -> Vec<Expr> {
+    plans
+        .iter()
+        .filter(|p| p.parsed())
+        .filter_map(|p| Some(p.shortcut.as_ref()?.1.clone().alias(p.name)))
+        .collect()
+}
+
 /// True where any of `plans` finds its cell breaking the contract.
 fn any_invalid<'a>(plans: impl IntoIterator<Item = &'a ColumnPlan>) -> Expr {
     plans
@@ -432,9 +444,22 @@ pub fn check(raw: RawTable, problems: &mut Problems, ids: IdCheck) -> Option<Che
         return None;
     }
 
-    let computing_source = match raw.parsed_copy() {
-        Some(copy) => match scan_parsed_copy(&copy) {
-            Ok(frame) => with_helpers(frame, &plans),
+    let canonical = |plan: &ColumnPlan| {
+        plan.shortcut.is_some()
+            && stats
+                .column(&shortcut_flag(plan.name))
+                .ok()
+                .and_then(|c| c.u64().ok()?.get(0))
+                == Some(0)
+    };
+    // The parsed copy holds dates, flags and counts read as if canonical;
+    // when one is not, computing parses the file itself again.
+    let copy = raw
+        .parsed_copy()
+        .filter(|_| plans.iter().filter(|p| p.parsed()).all(&canonical));
+    let computing_source = match &copy {
+        Some(copy) => match scan_parsed_copy(copy) {
+            Ok(frame) => with_helpers(frame, plans.iter().filter(|p| !p.parsed())),
             Err(err) => {
                 problems.push(read_failure(&raw, &err));
                 return None;
@@ -444,14 +469,9 @@ pub fn check(raw: RawTable, problems: &mut Problems, ids: IdCheck) -> Option<Che
     };
     let mut values: Vec<Expr> = Vec::with_capacity(plans.len() + 1);
     for plan in plans {
-        let canonical = plan.shortcut.is_some()
-            && stats
-                .column(&shortcut_flag(plan.name))
-                .ok()
-                .and_then(|c| c.u64().ok()?.get(0))
-                == Some(0);
         let value = match plan.shortcut {
-            Some((_, fast)) if canonical => fast,
+            Some(_) if copy.is_some() && plan.parsed() => col(plan.name),
+            Some((_, fast)) if canonical(&plan) => fast,
             _ => plan.value,
         };
         values.push(value.alias(plan.name));
@@ -529,7 +549,7 @@ fn summarize(raw: &RawTable, source: LazyFrame, plans: &[ColumnPlan]) -> PolarsR
         }
         summaries
     };
-    let mut parts = scan_in_slices(raw, source, summaries)?.into_iter();
+    let mut parts = scan_in_slices(raw, source, &typed_in_copy(plans), summaries)?.into_iter();
 
     let mut folded = vec![
         col("__rows").sum().alias("rows"),
@@ -584,10 +604,12 @@ fn summarize(raw: &RawTable, source: LazyFrame, plans: &[ColumnPlan]) -> PolarsR
 fn scan_in_slices(
     raw: &RawTable,
     source: LazyFrame,
+    typed: &[Expr],
     summaries: impl Fn(LazyFrame) -> Vec<LazyFrame>,
 ) -> PolarsResult<Vec<LazyFrame>> {
     if let Some(copy) = raw.parsed_copy() {
-        return scan_keeping_a_copy(summaries(source.clone()), source.drop(cols([ROW])), &copy);
+        let cells = source.clone().drop(cols([ROW])).with_columns(typed);
+        return scan_keeping_a_copy(summaries(source), cells, &copy);
     }
     // The streaming engine runs these scans several times faster, in
     // bounded memory; the summaries of one slice share its scan.
