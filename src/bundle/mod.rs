@@ -17,7 +17,7 @@ use polars::prelude::LazyFrame;
 pub use locate::Format;
 use raw::RawTable;
 pub use spec::Table;
-pub use validate::{date_to_days, days_to_date, equals_any, unsettled_id};
+pub use validate::{count_rows, date_to_days, days_to_date, equals_any, unsettled_id};
 use validate::{CheckedTable, IdCheck};
 
 use crate::problems::{BadInput, Problem, Problems};

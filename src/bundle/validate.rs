@@ -718,7 +718,8 @@ fn read_stats(stats: &DataFrame, has_date: bool) -> PolarsResult<(u64, u64, Opti
     Ok((rows, flagged, latest))
 }
 
-fn count_rows(frame: LazyFrame) -> PolarsResult<u64> {
+/// The number of rows of `frame`.
+pub fn count_rows(frame: LazyFrame) -> PolarsResult<u64> {
     let counted = frame
         .select([len().cast(DataType::UInt64).alias("rows")])
         .collect()?;

@@ -26,7 +26,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::bundle::spec::PLANS;
-use crate::bundle::{Bundle, Table};
+use crate::bundle::{count_rows, Bundle, Table};
 
 pub use activity::ActivityFacts;
 use activity::SiteFacts;
@@ -468,11 +468,7 @@ pub(crate) fn accounts_with_bits(
 
 /// How many rows of `rows` (one per account) meet `predicate`.
 pub(crate) fn accounts_where(rows: LazyFrame, predicate: Expr) -> PolarsResult<u64> {
-    let frame = rows
-        .filter(predicate)
-        .select([len().alias("__n")])
-        .collect()?;
-    first_u64(&frame, "__n")
+    count_rows(rows.filter(predicate))
 }
 
 /// Distinct non-null values of `column` (an account id or number) among `rows`.
