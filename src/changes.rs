@@ -173,12 +173,19 @@ pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
         ChangeGroup {
             key: "sso_lost",
             title: "Lost single sign-on",
-            entries: pick(&|b, a| b.sso && !a.sso, &|_, _| "sso true → false".into()),
+            // Only where both reports record SSO: a day without it is no change.
+            entries: pick(
+                &|b, a| b.sso == Some(true) && a.sso == Some(false),
+                &|_, _| "sso true → false".into(),
+            ),
         },
         ChangeGroup {
             key: "sso_gained",
             title: "Gained single sign-on",
-            entries: pick(&|b, a| !b.sso && a.sso, &|_, _| "sso false → true".into()),
+            entries: pick(
+                &|b, a| b.sso == Some(false) && a.sso == Some(true),
+                &|_, _| "sso false → true".into(),
+            ),
         },
         ChangeGroup {
             key: "external_added",

@@ -141,7 +141,7 @@ pub fn review(exceptions: &[Exception], snapshot: &Snapshot) -> Review {
     };
     let managed = |a: &AccountState| !a.is_external();
     Review {
-        managed_authentication: coverage(&managed, &|a| a.sso || a.two_step_on()),
+        managed_authentication: coverage(&managed, &|a| a.sso == Some(true) || a.two_step_on()),
         external_two_step: coverage(&AccountState::is_external, &AccountState::two_step_on),
         external_policy: coverage(&AccountState::is_external, &|a| a.external_policy),
         exceptions: reviewed,

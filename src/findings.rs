@@ -25,14 +25,18 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
         );
     }
     if let Some(m) = &i.managed_authentication {
+        let n = m.two_step_disabled;
+        let (account, has) = (plural(n, "account", "accounts"), plural(n, "has", "have"));
         add(
-            m.two_step_disabled,
-            format!(
-                "{} managed {} with access {} neither single sign-on nor two-step verification.",
-                m.two_step_disabled,
-                plural(m.two_step_disabled, "account", "accounts"),
-                plural(m.two_step_disabled, "has", "have"),
-            ),
+            n,
+            match m.sso {
+                Some(_) => format!(
+                    "{n} managed {account} with access {has} neither single sign-on nor two-step verification."
+                ),
+                None => format!(
+                    "{n} managed {account} with access {has} two-step verification off (single sign-on is not recorded by this source)."
+                ),
+            },
         );
     }
     if let Some(p) = &i.external_policy {

@@ -140,7 +140,7 @@ pub fn advise(
     }
 
     if let Some(m) = &insights.managed_authentication {
-        let protected = m.sso + m.two_step_enabled;
+        let protected = m.protected();
         match percent(protected, protected + m.two_step_disabled) {
             None => say("managed_authentication", "There are no managed accounts with access.".into()),
             Some(p) if p < limits.managed_two_step_min_percent => say("managed_authentication", format!(

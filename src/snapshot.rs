@@ -26,7 +26,8 @@ pub struct AccountState {
     pub account_type: String,
     pub status: String,
     pub two_step: String,
-    pub sso: bool,
+    /// `None` when the bundle's source does not record single sign-on.
+    pub sso: Option<bool>,
     pub external_policy: bool,
     /// Has access as the contract defines it.
     pub has_access: bool,
@@ -82,6 +83,7 @@ impl Snapshot {
         let mut products = products_by_account(ctx, accounts.height())?;
         let last_active = last_active_by_account(ctx, accounts.height())?;
 
+        let sso_recorded = ctx.records_sso();
         let (sso, policy, access) = (
             flags(&accounts, "sso")?,
             flags(&accounts, "external_policy")?,
@@ -116,7 +118,7 @@ impl Snapshot {
                         account_type,
                         status,
                         two_step,
-                        sso: sso[i],
+                        sso: sso_recorded.then_some(sso[i]),
                         external_policy: policy[i],
                         has_access: access[i],
                     }
@@ -150,7 +152,10 @@ impl Snapshot {
             Column::new("account_type".into(), text(|a| &a.account_type)),
             Column::new("status".into(), text(|a| &a.status)),
             Column::new("two_step".into(), text(|a| &a.two_step)),
-            Column::new("sso".into(), flag(|a| a.sso)),
+            Column::new(
+                "sso".into(),
+                self.accounts.iter().map(|a| a.sso).collect::<Vec<_>>(),
+            ),
             Column::new("external_policy".into(), flag(|a| a.external_policy)),
             Column::new("has_access".into(), flag(|a| a.has_access)),
             Column::new("products".into(), products),
@@ -172,8 +177,8 @@ impl Snapshot {
                 .into_iter()
                 .map(|days| days.and_then(days_to_date))
                 .collect();
-            let (sso, policy, access) =
-                (flag("sso")?, flag("external_policy")?, flag("has_access")?);
+            let sso: Vec<Option<bool>> = frame.column("sso")?.bool()?.iter().collect();
+            let (policy, access) = (flag("external_policy")?, flag("has_access")?);
             let accounts = text("account_id")?
                 .into_iter()
                 .zip(text("email")?)

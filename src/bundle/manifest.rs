@@ -2,10 +2,13 @@
 //! A bundle made by `org-insights import` from Atlassian's exports has no
 //! mobile use, external users' two-step verification or policy coverage;
 //! rather than show zeros that look like facts, the report shows those
-//! insights as "no data".
+//! insights as "no data". A bundle made by `org-insights pull` from the
+//! Organizations REST API also says when it was last pulled, so that a
+//! report on stale data says so, and that single sign-on is not recorded.
 
 use std::path::Path;
 
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::insights::INSIGHT_TABLES;
@@ -21,6 +24,53 @@ pub struct Manifest {
     /// Insight keys whose figures the source cannot give.
     #[serde(default)]
     pub not_recorded: Vec<String>,
+    /// The day (UTC) of the last successful pull from the API.
+    #[serde(default, deserialize_with = "toml_date")]
+    pub pulled_on: Option<NaiveDate>,
+}
+
+/// A TOML date (`2026-11-30`) or the same date quoted.
+fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Date(toml::value::Datetime),
+        Text(String),
+    }
+    let text = match Written::deserialize(d)? {
+        Written::Date(date) => date.to_string(),
+        Written::Text(text) => text,
+    };
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom(format!("a date as YYYY-MM-DD, not '{text}'")))
+}
+
+/// Besides insight keys, `not_recorded` may name `sso`: the source does
+/// not say who signs in with single sign-on, so the contract's `sso`
+/// figure is null rather than zero.
+pub const SSO: &str = "sso";
+
+impl Manifest {
+    /// Whether the source records who signs in with single sign-on.
+    pub fn records_sso(&self) -> bool {
+        !self.not_recorded.iter().any(|key| key == SSO)
+    }
+}
+
+/// The text of `bundle.toml` for `manifest`, as `import` and `pull` write it.
+pub fn render(manifest: &Manifest) -> String {
+    let quoted = |text: &str| toml::Value::String(text.to_string()).to_string();
+    let mut text = String::from("# Written by org-insights.\n");
+    if let Some(source) = &manifest.source {
+        text.push_str(&format!("source = {}\n", quoted(source)));
+    }
+    let keys: Vec<String> = manifest.not_recorded.iter().map(|k| quoted(k)).collect();
+    text.push_str(&format!("not_recorded = [{}]\n", keys.join(", ")));
+    if let Some(day) = manifest.pulled_on {
+        text.push_str(&format!("pulled_on = {day}\n"));
+    }
+    text
 }
 
 /// Reads `bundle.toml` of `dir`; none is an empty manifest.
@@ -35,9 +85,9 @@ pub fn read(dir: &Path) -> Result<Manifest, Problem> {
     let manifest: Manifest = toml::from_str(&text)
         .map_err(|err| bad(format!("valid TOML: {}", err.to_string().trim())))?;
     for key in &manifest.not_recorded {
-        if !INSIGHT_TABLES.iter().any(|(known, _)| known == key) {
+        if key != SSO && !INSIGHT_TABLES.iter().any(|(known, _)| known == key) {
             return Err(bad(format!(
-                "not_recorded to name insights such as mobile_usage, not '{key}'"
+                "not_recorded to name insights such as mobile_usage (or sso), not '{key}'"
             )));
         }
     }

@@ -1,5 +1,7 @@
 //! Insight 3: how managed accounts with access authenticate, in three
-//! disjoint groups.
+//! disjoint groups. When the bundle's source does not record single
+//! sign-on (an API pull), `sso` is null and the two 2SV groups split all
+//! managed accounts with access.
 
 use polars::prelude::*;
 use serde::Serialize;
@@ -8,7 +10,8 @@ use super::{count_by, Context};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ManagedAuthentication {
-    pub sso: u64,
+    /// `None`: the source does not record single sign-on.
+    pub sso: Option<u64>,
     pub two_step_enabled: u64,
     pub two_step_disabled: u64,
 }
@@ -17,7 +20,8 @@ pub fn compute(ctx: &Context) -> PolarsResult<ManagedAuthentication> {
     let managed = ctx
         .accounts_with_access()
         .filter(col("account_type").eq(lit("managed")));
-    let group = when(col("sso"))
+    let sso_recorded = ctx.records_sso();
+    let group = when(col("sso").and(lit(sso_recorded)))
         .then(lit("sso"))
         .when(
             col("two_step")
@@ -29,8 +33,15 @@ pub fn compute(ctx: &Context) -> PolarsResult<ManagedAuthentication> {
     let by_group = count_by(managed, group)?;
     let get = |key: &str| by_group.get(key).copied().unwrap_or(0);
     Ok(ManagedAuthentication {
-        sso: get("sso"),
+        sso: sso_recorded.then(|| get("sso")),
         two_step_enabled: get("two_step_enabled"),
         two_step_disabled: get("two_step_disabled"),
     })
+}
+
+impl ManagedAuthentication {
+    /// Accounts with SSO or 2SV: the protected ones.
+    pub fn protected(&self) -> u64 {
+        self.sso.unwrap_or(0) + self.two_step_enabled
+    }
 }

@@ -109,6 +109,8 @@ pub struct Context {
     /// Insights the bundle's source does not record, and the source.
     not_recorded: Vec<String>,
     source: Option<String>,
+    /// Whether the source records who signs in with single sign-on.
+    sso_recorded: bool,
 }
 
 impl Context {
@@ -139,6 +141,7 @@ impl Context {
             activity: None,
             not_recorded: bundle.manifest.not_recorded.clone(),
             source: bundle.manifest.source.clone(),
+            sso_recorded: bundle.manifest.records_sso(),
         };
         if let Some(activity) = bundle.frame(Table::Activity) {
             let site_facts = ctx.site_facts()?;
@@ -192,6 +195,12 @@ impl Context {
             ai_sites_by_product,
             trello_sites_by_plan,
         }))
+    }
+
+    /// Whether the bundle's source records who signs in with single
+    /// sign-on (`sso` in bundle.toml's `not_recorded` says it does not).
+    pub fn records_sso(&self) -> bool {
+        self.sso_recorded
     }
 
     pub fn has(&self, table: Table) -> bool {
@@ -345,7 +354,11 @@ pub fn compute(ctx: &Context) -> PolarsResult<Computed> {
         ai_active: ai_active::compute(ctx).transpose()?,
     };
     let mut computed = Computed { insights, missing };
-    for key in &ctx.not_recorded {
+    for key in ctx
+        .not_recorded
+        .iter()
+        .filter(|k| INSIGHT_TABLES.iter().any(|(i, _)| i == k))
+    {
         computed.insights.clear(key);
         let source = ctx.source.as_deref().unwrap_or("the source of this bundle");
         computed

@@ -111,18 +111,39 @@ pub fn build(computed: &Computed) -> Result<Vec<Section>, Box<dyn std::error::Er
             "How managed accounts with access sign in: with single sign-on, with two-step verification, or with a password alone.",
             i.managed_authentication.as_ref().map(|v| {
                 let mut t = DataTable::new(&["group", "accounts"]);
-                t.row(vec!["sso".into(), v.sso.to_string()]);
-                t.row(vec!["two_step_enabled".into(), v.two_step_enabled.to_string()]);
-                t.row(vec!["two_step_disabled".into(), v.two_step_disabled.to_string()]);
-                let summary = format!(
-                    "{} managed accounts use single sign-on, {} two-step verification, and {} neither.",
-                    v.sso, v.two_step_enabled, v.two_step_disabled
-                );
+                // A source without SSO (an API pull) has only the two 2SV groups.
+                let (labels, values, summary) = match v.sso {
+                    Some(sso) => {
+                        t.row(vec!["sso".into(), sso.to_string()]);
+                        t.row(vec!["two_step_enabled".into(), v.two_step_enabled.to_string()]);
+                        t.row(vec!["two_step_disabled".into(), v.two_step_disabled.to_string()]);
+                        (
+                            vec!["single sign-on".into(), "two-step on".into(), "two-step off".into()],
+                            vec![sso, v.two_step_enabled, v.two_step_disabled],
+                            format!(
+                                "{} managed accounts use single sign-on, {} two-step verification, and {} neither.",
+                                sso, v.two_step_enabled, v.two_step_disabled
+                            ),
+                        )
+                    }
+                    None => {
+                        t.row(vec!["two_step_enabled".into(), v.two_step_enabled.to_string()]);
+                        t.row(vec!["two_step_disabled".into(), v.two_step_disabled.to_string()]);
+                        (
+                            vec!["two-step on".into(), "two-step off".into()],
+                            vec![v.two_step_enabled, v.two_step_disabled],
+                            format!(
+                                "{} managed accounts have two-step verification on and {} off; single sign-on is not recorded by this source.",
+                                v.two_step_enabled, v.two_step_disabled
+                            ),
+                        )
+                    }
+                };
                 let svg = charts::bars(
                     "Authentication of managed accounts",
                     "accounts",
-                    &["single sign-on".into(), "two-step on".into(), "two-step off".into()],
-                    &[Series { name: "accounts", values: vec![v.sso, v.two_step_enabled, v.two_step_disabled] }],
+                    &labels,
+                    &[Series { name: "accounts", values }],
                 )?;
                 Ok((summary, t, svg))
             }),
@@ -364,12 +385,10 @@ pub struct Headline {
 
 pub fn headlines(i: &Insights) -> Vec<Headline> {
     let count = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
-    let managed_protected = i.managed_authentication.as_ref().map(|m| {
-        percent(
-            m.sso + m.two_step_enabled,
-            m.sso + m.two_step_enabled + m.two_step_disabled,
-        )
-    });
+    let managed_protected = i
+        .managed_authentication
+        .as_ref()
+        .map(|m| percent(m.protected(), m.protected() + m.two_step_disabled));
     vec![
         Headline {
             label: "Users with access",
