@@ -8,16 +8,17 @@
 //! new bundle is staged beside the old one and swapped in with one rename:
 //! an interrupted import changes nothing.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
+pub(crate) mod update;
+
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use polars::prelude::*;
 
+use crate::bundle::manifest::Manifest;
 use crate::problems::{BadInput, Location, Problem, Problems};
-use crate::report::write::exchange;
+use update::{Collected, Person};
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -28,46 +29,20 @@ pub struct ImportOptions {
     pub into: PathBuf,
 }
 
-/// What an import did, for the message to the person running it.
-#[derive(Debug, Clone, Default)]
-pub struct ImportSummary {
-    pub accounts: usize,
-    pub access_rows: usize,
-    pub new_activity_rows: usize,
-    pub activity_rows: usize,
-    /// Product names that map to no known product key (kept as a slug).
-    pub unknown_products: BTreeSet<String>,
-}
-
-/// One account as the exports describe it.
-#[derive(Debug, Clone, Default)]
-struct Person {
-    email: String,
-    name: String,
-    status: &'static str,
-    managed: Option<bool>,
-    two_step: Option<&'static str>,
-    sso: Option<bool>,
-    /// "Added to org", as `YYYY-MM-DD` (empty when unknown).
-    added_on: String,
-}
-
-#[derive(Default)]
-struct Collected {
-    /// Whether a managed accounts export was read (2SV and SSO are known).
-    managed_export: bool,
-    people: BTreeMap<String, Person>,
-    access: BTreeSet<(String, String, String)>,
-    seen: BTreeSet<(NaiveDate, String, String, String)>,
-    unknown_products: BTreeSet<String>,
-}
+/// What an import did (the same summary a pull gives).
+pub use update::UpdateSummary as ImportSummary;
 
 /// The contract's key of a product name as the exports spell it.
-fn product_key(name: &str, unknown: &mut BTreeSet<String>) -> String {
+/// The API's keys (`jira-software`, `jira-servicedesk`) are the same names
+/// with hyphens: `pull` maps them here too.
+pub(crate) fn product_key(name: &str, unknown: &mut BTreeSet<String>) -> String {
     let lower = name.trim().to_lowercase();
-    let key = match lower.as_str() {
-        "jira" | "jira software" | "jira work management" | "jira core" => "jira",
-        "jira service management" | "jira service desk" => "jira-service-management",
+    let words = lower.replace(['-', '_'], " ");
+    let key = match words.as_str() {
+        "jira" | "jira software" | "jira work management" | "jira core" | "jira business" => "jira",
+        "jira service management" | "jira service desk" | "jira servicedesk" => {
+            "jira-service-management"
+        }
         "confluence" => "confluence",
         "trello" => "trello",
         "opsgenie" => "opsgenie",
@@ -378,6 +353,9 @@ fn read_external(export: &Export, into: &mut Collected, problems: &mut Problems)
     }
 }
 
+/// Where an import's bundle says its figures come from.
+const SOURCE: &str = "Atlassian's user exports";
+
 pub fn import(options: &ImportOptions) -> anyhow::Result<ImportSummary> {
     let mut problems = Problems::default();
     let mut collected = Collected::default();
@@ -388,7 +366,6 @@ pub fn import(options: &ImportOptions) -> anyhow::Result<ImportSummary> {
     );
     if let Some(path) = &options.managed {
         read_managed(&Export::read(path)?, &mut collected, &mut problems);
-        collected.managed_export = true;
     }
     if let Some(path) = &options.external {
         read_external(&Export::read(path)?, &mut collected, &mut problems);
@@ -413,7 +390,18 @@ pub fn import(options: &ImportOptions) -> anyhow::Result<ImportSummary> {
             person.status = "active";
         }
     }
-    write_bundle(options, collected, &verified)
+    collected.domains = verified.into_iter().map(|d| (d, true)).collect();
+    // What the exports do not record shows as "no data", not as zeros.
+    let mut not_recorded = vec!["external_two_step", "external_policy", "mobile_usage"];
+    if only_users {
+        not_recorded.push("managed_authentication");
+    }
+    let manifest = Manifest {
+        source: Some(SOURCE.to_string()),
+        not_recorded: not_recorded.into_iter().map(String::from).collect(),
+        pulled_on: None,
+    };
+    update::write_bundle(&options.into, collected, &manifest)
 }
 
 /// The users export names a site by its short name (`acme`), the managed
@@ -449,191 +437,6 @@ fn reconcile_sites(collected: &mut Collected) {
         .collect();
 }
 
-fn write_bundle(
-    options: &ImportOptions,
-    collected: Collected,
-    verified: &BTreeSet<String>,
-) -> anyhow::Result<ImportSummary> {
-    let into = &options.into;
-    std::fs::create_dir_all(into).with_context(|| format!("creating {}", into.display()))?;
-    let name = into
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // An import killed earlier left its staging folder: clear it.
-    let parent = into
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let prefix = format!(".{name}.import-");
-    for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-    let staging = into.with_file_name(format!(".{name}.import-{}", std::process::id()));
-    std::fs::create_dir_all(&staging)?;
-    let result = stage(into, &staging, &collected, verified);
-    let summary = match result {
-        Ok(summary) => summary,
-        Err(err) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(err);
-        }
-    };
-    exchange(&staging, into)?;
-    std::fs::remove_dir_all(&staging).ok();
-    Ok(ImportSummary {
-        unknown_products: collected.unknown_products,
-        ..summary
-    })
-}
-
-/// Writes the new bundle into `staging`: every file of `into` that the
-/// import does not produce is carried over; accounts of earlier imports
-/// that today's export no longer lists are kept, so their history stays
-/// attributed.
-fn stage(
-    into: &Path,
-    staging: &Path,
-    collected: &Collected,
-    verified: &BTreeSet<String>,
-) -> anyhow::Result<ImportSummary> {
-    let produced = [
-        "accounts.csv",
-        "product_access.csv",
-        "domains.csv",
-        "activity.parquet",
-    ];
-    for entry in std::fs::read_dir(into)?.flatten() {
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        if entry.path().is_file() && !produced.contains(&file_name.as_str()) {
-            std::fs::copy(entry.path(), staging.join(&file_name))?;
-        }
-    }
-
-    let mut people = collected.people.clone();
-    if let Ok(mut reader) = csv::Reader::from_path(into.join("accounts.csv")) {
-        for record in reader.records().flatten() {
-            let id = record.get(0).unwrap_or("").to_string();
-            people.entry(id).or_insert_with(|| Person {
-                email: record.get(1).unwrap_or("").to_string(),
-                name: record.get(2).unwrap_or("").to_string(),
-                managed: Some(record.get(3) == Some("managed")),
-                status: match record.get(4) {
-                    Some("suspended") => "suspended",
-                    Some("deactivated") => "deactivated",
-                    _ => "active",
-                },
-                two_step: match record.get(5) {
-                    Some("on") => Some("on"),
-                    Some("enforced") => Some("enforced"),
-                    _ => Some("off"),
-                },
-                sso: Some(record.get(6) == Some("true")),
-                added_on: record.get(7).unwrap_or("").to_string(),
-            });
-        }
-    }
-    let mut accounts = csv::Writer::from_path(staging.join("accounts.csv"))?;
-    accounts.write_record([
-        "account_id",
-        "email",
-        "name",
-        "account_type",
-        "status",
-        "two_step",
-        "sso",
-        "added_on",
-    ])?;
-    for (id, p) in &people {
-        accounts.write_record([
-            id.as_str(),
-            &p.email,
-            &p.name,
-            if p.managed == Some(true) {
-                "managed"
-            } else {
-                "external"
-            },
-            p.status,
-            p.two_step.unwrap_or("off"),
-            if p.sso == Some(true) { "true" } else { "false" },
-            &p.added_on,
-        ])?;
-    }
-    accounts.flush()?;
-
-    let mut access = csv::Writer::from_path(staging.join("product_access.csv"))?;
-    access.write_record(["account_id", "product", "site"])?;
-    for (id, product, site) in &collected.access {
-        access.write_record([id, product, site])?;
-    }
-    access.flush()?;
-
-    let mut domains = csv::Writer::from_path(staging.join("domains.csv"))?;
-    domains.write_record(["domain", "verified"])?;
-    for domain in verified {
-        domains.write_record([domain.as_str(), "true"])?;
-    }
-    domains.flush()?;
-
-    // What the exports do not record shows as "no data", not as zeros.
-    let mut not_recorded = vec!["external_two_step", "external_policy", "mobile_usage"];
-    if !collected.managed_export {
-        not_recorded.push("managed_authentication");
-    }
-    let manifest = format!(
-        "# Written by org-insights import.\nsource = \"Atlassian's user exports\"\nnot_recorded = [{}]\n",
-        not_recorded.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")
-    );
-    std::fs::write(staging.join(crate::bundle::manifest::FILE), manifest)?;
-
-    let (new_rows, total) = merge_activity(into, staging, &collected.seen)?;
-    Ok(ImportSummary {
-        accounts: people.len(),
-        access_rows: collected.access.len(),
-        new_activity_rows: new_rows,
-        activity_rows: total,
-        unknown_products: BTreeSet::new(),
-    })
-}
-
-/// The history so far plus today's last-seen days, each once.
-fn merge_activity(
-    into: &Path,
-    staging: &Path,
-    seen: &BTreeSet<(NaiveDate, String, String, String)>,
-) -> anyhow::Result<(usize, usize)> {
-    let days: Vec<NaiveDate> = seen.iter().map(|s| s.0).collect();
-    let today = df!(
-        "date" => days,
-        "account_id" => seen.iter().map(|s| s.1.as_str()).collect::<Vec<_>>(),
-        "product" => seen.iter().map(|s| s.2.as_str()).collect::<Vec<_>>(),
-        "site" => seen.iter().map(|s| (!s.3.is_empty()).then_some(s.3.as_str())).collect::<Vec<_>>(),
-    )?
-    .lazy()
-    .with_column(lit("view").alias("action"));
-    let previous = into.join("activity.parquet");
-    let (merged, before) = if previous.exists() {
-        let path = previous.to_str().context("a path that is valid UTF-8")?;
-        let earlier =
-            LazyFrame::scan_parquet(PlRefPath::new(path), Default::default())?.collect()?;
-        let before = earlier.height();
-        let merged = concat([earlier.lazy(), today], UnionArgs::default())?;
-        (merged, before)
-    } else {
-        (today, 0)
-    };
-    let mut merged = merged
-        .unique_stable(None, UniqueKeepStrategy::First)
-        .sort(["date", "account_id", "product"], Default::default())
-        .collect()?;
-    let total = merged.height();
-    ParquetWriter::new(File::create(staging.join("activity.parquet"))?).finish(&mut merged)?;
-    Ok((total - before, total))
-}
-
 /// Which export a file of the drop folder is, by its header.
 fn kind_of(path: &Path) -> Option<&'static str> {
     let mut reader = csv::Reader::from_path(path).ok()?;
@@ -655,53 +458,88 @@ fn kind_of(path: &Path) -> Option<&'static str> {
     }
 }
 
+/// The exports waiting in a drop folder: every users export (oldest name
+/// first) and the latest managed and external exports.
+#[derive(Debug, Default)]
+pub struct Waiting {
+    pub users: Vec<PathBuf>,
+    pub managed: Option<PathBuf>,
+    pub external: Option<PathBuf>,
+}
+
+impl Waiting {
+    pub fn scan(from: &Path) -> anyhow::Result<Self> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(from)
+            .with_context(|| format!("reading the drop folder {}", from.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+            .collect();
+        files.sort();
+        let of_kind = |kind: &str| -> Vec<PathBuf> {
+            files
+                .iter()
+                .filter(|p| kind_of(p) == Some(kind))
+                .cloned()
+                .collect()
+        };
+        Ok(Waiting {
+            users: of_kind("users"),
+            managed: of_kind("managed").last().cloned(),
+            external: of_kind("external").last().cloned(),
+        })
+    }
+
+    /// Imports each users export, with the managed and external exports,
+    /// into `into`; the last import's summary (`None`: no users export).
+    pub fn import_users(
+        &self,
+        verified_domains: &[String],
+        into: &Path,
+    ) -> anyhow::Result<Option<ImportSummary>> {
+        let mut last = None;
+        for users_export in &self.users {
+            last = Some(import(&ImportOptions {
+                users: users_export.clone(),
+                managed: self.managed.clone(),
+                external: self.external.clone(),
+                verified_domains: verified_domains.to_vec(),
+                into: into.to_path_buf(),
+            })?);
+        }
+        Ok(last)
+    }
+
+    /// Moves every waiting export to `from/done/`.
+    pub fn move_to_done(&self, from: &Path) -> anyhow::Result<()> {
+        let done = from.join("done");
+        std::fs::create_dir_all(&done).with_context(|| format!("creating {}", done.display()))?;
+        let files = self.users.iter().chain(&self.managed).chain(&self.external);
+        for path in files {
+            if let Some(name) = path.file_name() {
+                std::fs::rename(path, done.join(name))
+                    .with_context(|| format!("moving {} to {}", path.display(), done.display()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Imports every users export waiting in the drop folder `from` (oldest
 /// name first, with the latest managed and external exports there), then
-/// moves the files it read to `from/done/`. Nothing waiting: nothing done.
+/// moves the files it read to `from/done/`. No users export waiting:
+/// nothing done.
 pub fn from_folder(
     from: &Path,
     verified_domains: &[String],
     into: &Path,
 ) -> anyhow::Result<Option<ImportSummary>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(from)
-        .with_context(|| format!("reading the drop folder {}", from.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
-        .collect();
-    files.sort();
-    let of_kind = |kind: &str| -> Vec<PathBuf> {
-        files
-            .iter()
-            .filter(|p| kind_of(p) == Some(kind))
-            .cloned()
-            .collect()
-    };
-    let users = of_kind("users");
-    if users.is_empty() {
-        return Ok(None);
+    let waiting = Waiting::scan(from)?;
+    let summary = waiting.import_users(verified_domains, into)?;
+    if summary.is_some() {
+        waiting.move_to_done(from)?;
     }
-    let managed = of_kind("managed").last().cloned();
-    let external = of_kind("external").last().cloned();
-    let mut last = ImportSummary::default();
-    for users_export in &users {
-        last = import(&ImportOptions {
-            users: users_export.clone(),
-            managed: managed.clone(),
-            external: external.clone(),
-            verified_domains: verified_domains.to_vec(),
-            into: into.to_path_buf(),
-        })?;
-    }
-    let done = from.join("done");
-    std::fs::create_dir_all(&done).with_context(|| format!("creating {}", done.display()))?;
-    for path in users.iter().chain(managed.iter()).chain(external.iter()) {
-        if let Some(name) = path.file_name() {
-            std::fs::rename(path, done.join(name))
-                .with_context(|| format!("moving {} to {}", path.display(), done.display()))?;
-        }
-    }
-    Ok(Some(last))
+    Ok(summary)
 }
 
 #[cfg(test)]
@@ -729,6 +567,17 @@ mod tests {
             "jira-service-management"
         );
         assert_eq!(product_key("OpsGenie", &mut unknown), "opsgenie");
+        assert!(unknown.is_empty());
+        // The API's keys.
+        assert_eq!(product_key("jira-software", &mut unknown), "jira");
+        assert_eq!(
+            product_key("jira-servicedesk", &mut unknown),
+            "jira-service-management"
+        );
+        assert_eq!(
+            product_key("jira-product-discovery", &mut unknown),
+            "jira-product-discovery"
+        );
         assert!(unknown.is_empty());
         assert_eq!(product_key("Acme Wiki+", &mut unknown), "acme-wiki");
         assert!(unknown.contains("Acme Wiki+"));

@@ -1,0 +1,234 @@
+//! Writing one day's view of the organization into a bundle, shared by
+//! `import` (Atlassian's CSV exports) and `pull` (the Organizations REST
+//! API): the same tables, a last-active date that moved is a new day of
+//! activity, the same day twice adds nothing, accounts that are gone keep
+//! their history, and the new bundle is staged beside the old one and
+//! swapped in with one rename, so an interrupted update changes nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::Path;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::bundle::manifest::{self, Manifest};
+use crate::report::write::exchange;
+
+/// What an update did, for the message to the person running it.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateSummary {
+    pub accounts: usize,
+    pub access_rows: usize,
+    pub new_activity_rows: usize,
+    pub activity_rows: usize,
+    /// Product names that map to no known product key (kept as a slug).
+    pub unknown_products: BTreeSet<String>,
+}
+
+/// One account as the source describes it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Person {
+    pub email: String,
+    pub name: String,
+    pub status: &'static str,
+    pub managed: Option<bool>,
+    pub two_step: Option<&'static str>,
+    pub sso: Option<bool>,
+    /// "Added to org", as `YYYY-MM-DD` (empty when unknown).
+    pub added_on: String,
+}
+
+/// Everything one day's source says, before it is written.
+#[derive(Debug, Default)]
+pub(crate) struct Collected {
+    pub people: BTreeMap<String, Person>,
+    /// (account, product, site) of each product access.
+    pub access: BTreeSet<(String, String, String)>,
+    /// (day, account, product, site) of each last-active date.
+    pub seen: BTreeSet<(NaiveDate, String, String, String)>,
+    /// Email domains the source knows, and whether each is verified.
+    pub domains: BTreeMap<String, bool>,
+    pub unknown_products: BTreeSet<String>,
+}
+
+/// The tables an update writes; every other file of the bundle is kept.
+const PRODUCED: [&str; 5] = [
+    "accounts.csv",
+    "product_access.csv",
+    "domains.csv",
+    "activity.parquet",
+    manifest::FILE,
+];
+
+/// Writes `collected` into the bundle `into` (created when missing), with
+/// `manifest` as its `bundle.toml`, through a staging folder swapped in
+/// with one rename.
+pub(crate) fn write_bundle(
+    into: &Path,
+    collected: Collected,
+    manifest: &Manifest,
+) -> anyhow::Result<UpdateSummary> {
+    std::fs::create_dir_all(into).with_context(|| format!("creating {}", into.display()))?;
+    let name = into
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // An update killed earlier left its staging folder: clear it.
+    let parent = into
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let prefix = format!(".{name}.import-");
+    for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let staging = into.with_file_name(format!(".{name}.import-{}", std::process::id()));
+    std::fs::create_dir_all(&staging)?;
+    let summary = match stage(into, &staging, &collected, manifest) {
+        Ok(summary) => summary,
+        Err(err) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(err);
+        }
+    };
+    exchange(&staging, into)?;
+    std::fs::remove_dir_all(&staging).ok();
+    Ok(UpdateSummary {
+        unknown_products: collected.unknown_products,
+        ..summary
+    })
+}
+
+/// Writes the new bundle into `staging`: every file of `into` that the
+/// update does not produce is carried over; accounts of earlier updates
+/// that today's source no longer lists are kept, so their history stays
+/// attributed.
+fn stage(
+    into: &Path,
+    staging: &Path,
+    collected: &Collected,
+    manifest: &Manifest,
+) -> anyhow::Result<UpdateSummary> {
+    for entry in std::fs::read_dir(into)?.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_file() && !PRODUCED.contains(&file_name.as_str()) {
+            std::fs::copy(entry.path(), staging.join(&file_name))?;
+        }
+    }
+
+    let mut people = collected.people.clone();
+    if let Ok(mut reader) = csv::Reader::from_path(into.join("accounts.csv")) {
+        for record in reader.records().flatten() {
+            let id = record.get(0).unwrap_or("").to_string();
+            people.entry(id).or_insert_with(|| Person {
+                email: record.get(1).unwrap_or("").to_string(),
+                name: record.get(2).unwrap_or("").to_string(),
+                managed: Some(record.get(3) == Some("managed")),
+                status: match record.get(4) {
+                    Some("suspended") => "suspended",
+                    Some("deactivated") => "deactivated",
+                    _ => "active",
+                },
+                two_step: match record.get(5) {
+                    Some("on") => Some("on"),
+                    Some("enforced") => Some("enforced"),
+                    _ => Some("off"),
+                },
+                sso: Some(record.get(6) == Some("true")),
+                added_on: record.get(7).unwrap_or("").to_string(),
+            });
+        }
+    }
+    let mut accounts = csv::Writer::from_path(staging.join("accounts.csv"))?;
+    accounts.write_record([
+        "account_id",
+        "email",
+        "name",
+        "account_type",
+        "status",
+        "two_step",
+        "sso",
+        "added_on",
+    ])?;
+    for (id, p) in &people {
+        accounts.write_record([
+            id.as_str(),
+            &p.email,
+            &p.name,
+            if p.managed == Some(true) {
+                "managed"
+            } else {
+                "external"
+            },
+            p.status,
+            p.two_step.unwrap_or("off"),
+            if p.sso == Some(true) { "true" } else { "false" },
+            &p.added_on,
+        ])?;
+    }
+    accounts.flush()?;
+
+    let mut access = csv::Writer::from_path(staging.join("product_access.csv"))?;
+    access.write_record(["account_id", "product", "site"])?;
+    for (id, product, site) in &collected.access {
+        access.write_record([id, product, site])?;
+    }
+    access.flush()?;
+
+    let mut domains = csv::Writer::from_path(staging.join("domains.csv"))?;
+    domains.write_record(["domain", "verified"])?;
+    for (domain, verified) in &collected.domains {
+        domains.write_record([domain.as_str(), if *verified { "true" } else { "false" }])?;
+    }
+    domains.flush()?;
+
+    std::fs::write(staging.join(manifest::FILE), manifest::render(manifest))?;
+
+    let (new_rows, total) = merge_activity(into, staging, &collected.seen)?;
+    Ok(UpdateSummary {
+        accounts: people.len(),
+        access_rows: collected.access.len(),
+        new_activity_rows: new_rows,
+        activity_rows: total,
+        unknown_products: BTreeSet::new(),
+    })
+}
+
+/// The history so far plus today's last-seen days, each once.
+fn merge_activity(
+    into: &Path,
+    staging: &Path,
+    seen: &BTreeSet<(NaiveDate, String, String, String)>,
+) -> anyhow::Result<(usize, usize)> {
+    let days: Vec<NaiveDate> = seen.iter().map(|s| s.0).collect();
+    let today = df!(
+        "date" => days,
+        "account_id" => seen.iter().map(|s| s.1.as_str()).collect::<Vec<_>>(),
+        "product" => seen.iter().map(|s| s.2.as_str()).collect::<Vec<_>>(),
+        "site" => seen.iter().map(|s| (!s.3.is_empty()).then_some(s.3.as_str())).collect::<Vec<_>>(),
+    )?
+    .lazy()
+    .with_column(lit("view").alias("action"));
+    let previous = into.join("activity.parquet");
+    let (merged, before) = if previous.exists() {
+        let path = previous.to_str().context("a path that is valid UTF-8")?;
+        let earlier =
+            LazyFrame::scan_parquet(PlRefPath::new(path), Default::default())?.collect()?;
+        let before = earlier.height();
+        let merged = concat([earlier.lazy(), today], UnionArgs::default())?;
+        (merged, before)
+    } else {
+        (today, 0)
+    };
+    let mut merged = merged
+        .unique_stable(None, UniqueKeepStrategy::First)
+        .sort(["date", "account_id", "product"], Default::default())
+        .collect()?;
+    let total = merged.height();
+    ParquetWriter::new(File::create(staging.join("activity.parquet"))?).finish(&mut merged)?;
+    Ok((total - before, total))
+}
