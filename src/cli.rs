@@ -11,6 +11,7 @@ use crate::generate::{self, OutputFormat};
 use crate::import;
 use crate::pipeline::{self, RunRequest};
 use crate::problems::{BadInput, Problem};
+use crate::pull;
 use crate::runner::{self, RunControl};
 use crate::schedule;
 
@@ -57,6 +58,11 @@ pub enum Command {
     /// Turn the CSV exports of admin.atlassian.com into a bundle, adding
     /// each day's "last seen" dates to the activity history.
     Import(ImportArgs),
+    /// Read the organization through Atlassian's Organizations REST API
+    /// (the [atlassian] settings, the org API key in the environment) and
+    /// write or update a bundle, adding each day's last-active dates to the
+    /// activity history.
+    Pull(PullArgs),
     /// Write a deterministic synthetic bundle (for benchmarks and demos):
     /// the same options and seed give the same files.
     Generate(GenerateArgs),
@@ -81,6 +87,14 @@ pub struct ImportArgs {
     /// The bundle directory to write or update.
     #[arg(long, value_name = "DIR")]
     pub into: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PullArgs {
+    /// The bundle directory to write or update. Default: data_dir of the
+    /// configuration.
+    #[arg(long, value_name = "DIR")]
+    pub into: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -198,6 +212,32 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Some(Command::Pull(args)) => {
+            let atlassian = config.atlassian.as_ref().ok_or_else(|| {
+                BadInput::single(Problem::file(
+                    "configuration",
+                    "an [atlassian] table for pull (see org-insights.example.toml)",
+                ))
+            })?;
+            let into = args.into.unwrap_or(config.data_dir.clone());
+            let summary = pull::pull(&pull::PullRequest {
+                settings: atlassian,
+                key: atlassian.api_key()?,
+                into: &into,
+                managed_export: None,
+                progress: true,
+            })?;
+            runner::log_pull(&summary);
+            println!(
+                "{}: {} accounts, {} access rows, {} new activity rows ({} in all)",
+                into.display(),
+                summary.update.accounts,
+                summary.update.access_rows,
+                summary.update.new_activity_rows,
+                summary.update.activity_rows
+            );
+            Ok(())
+        }
         Some(Command::Generate(args)) => {
             let options = generate::Options {
                 accounts: args.accounts,
@@ -214,7 +254,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         None if cli.run_now => {
             let request = RunRequest::from_config(&config, true)?;
-            runner::import_waiting(config.import.as_ref(), &request.data_dir)?;
+            if let Some(atlassian) = &config.atlassian {
+                atlassian.api_key()?;
+            }
+            runner::prepare_bundle(&config, &request.data_dir)?;
             let email = config.email.filter(|email| email.enabled);
             report_once(&request, email.as_ref())
         }
@@ -239,8 +282,12 @@ fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
     if let Some(email) = config.email.as_ref().filter(|email| email.enabled) {
         email.check_password()?;
     }
-    // A missing hash key stops the service at start, not at six in the morning.
+    // A missing hash key or API key stops the service at start, not at six
+    // in the morning.
     config.privacy()?;
+    if let Some(atlassian) = &config.atlassian {
+        atlassian.api_key()?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

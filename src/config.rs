@@ -42,6 +42,53 @@ struct RawConfig {
     seat_reclaim: RawSeatReclaim,
     #[serde(default)]
     exceptions: Vec<RawException>,
+    atlassian: Option<RawAtlassian>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAtlassian {
+    org_id: Option<String>,
+    api_key_env: Option<String>,
+    base_url: Option<String>,
+    key_expires: Option<DateValue>,
+}
+
+/// The variable that holds the org API key when `api_key_env` is not set.
+pub const DEFAULT_API_KEY_ENV: &str = "ATLASSIAN_ADMIN_API_KEY";
+/// Atlassian's API gateway.
+pub const DEFAULT_BASE_URL: &str = "https://api.atlassian.com";
+
+/// `[atlassian]`: where `pull` reads the organization. The key itself is
+/// never stored here: it is read from the environment when a pull starts.
+#[derive(Debug, Clone)]
+pub struct AtlassianConfig {
+    /// `None`: the one organization the key sees.
+    pub org_id: Option<String>,
+    pub api_key_env: String,
+    pub base_url: reqwest::Url,
+    /// When the key expires: a finding from 30 days before.
+    pub key_expires: Option<chrono::NaiveDate>,
+}
+
+impl AtlassianConfig {
+    /// The org API key from the environment; a missing or empty variable
+    /// is an error at start (exit code 2).
+    pub fn api_key(&self) -> Result<String, BadInput> {
+        std::env::var(&self.api_key_env)
+            .ok()
+            .filter(|key| !key.trim().is_empty())
+            .map(|key| key.trim().to_string())
+            .ok_or_else(|| {
+                BadInput::single(Problem::file(
+                    "environment",
+                    format!(
+                        "the Atlassian org API key in the environment variable {} ([atlassian] api_key_env), which is not set",
+                        self.api_key_env
+                    ),
+                ))
+            })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,6 +113,18 @@ struct RawException {
 enum DateValue {
     Date(toml::value::Datetime),
     Text(String),
+}
+
+impl DateValue {
+    /// The date, or an error saying that `what` is to be one.
+    fn date(self, what: &str) -> Result<chrono::NaiveDate, String> {
+        let text = match self {
+            DateValue::Date(date) => date.to_string(),
+            DateValue::Text(text) => text,
+        };
+        chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map_err(|_| format!("{what} to be a date as YYYY-MM-DD, not '{text}'"))
+    }
 }
 
 /// `[privacy]`: how names and emails appear; the hash key stays in the
@@ -175,6 +234,8 @@ pub struct Config {
     /// `[seat_reclaim] skip_added_within_days`.
     pub skip_added_within_days: u64,
     pub exceptions: Vec<Exception>,
+    /// `None` when the file has no `[atlassian]` table.
+    pub atlassian: Option<AtlassianConfig>,
 }
 
 impl Config {
@@ -255,6 +316,7 @@ impl Default for Config {
             privacy: PrivacyConfig::default(),
             skip_added_within_days: DEFAULT_SKIP_ADDED_WITHIN_DAYS,
             exceptions: Vec::new(),
+            atlassian: None,
         }
     }
 }
@@ -321,6 +383,11 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
         .map(|email| email_config(email, base))
         .transpose()
         .map_err(bad)?;
+    let atlassian = raw
+        .atlassian
+        .map(atlassian_config)
+        .transpose()
+        .map_err(bad)?;
 
     Ok(Config {
         data_dir: base.join(raw.data_dir.unwrap_or(defaults.data_dir)),
@@ -343,6 +410,45 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
             .skip_added_within_days
             .unwrap_or(DEFAULT_SKIP_ADDED_WITHIN_DAYS),
         exceptions,
+        atlassian,
+    })
+}
+
+fn atlassian_config(raw: RawAtlassian) -> Result<AtlassianConfig, String> {
+    let text = raw.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
+    let base_url = reqwest::Url::parse(text)
+        .map_err(|err| format!("[atlassian] base_url to be a URL, not '{text}' ({err})"))?;
+    let loopback = match base_url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    // The key travels in a header: never in clear text over a network.
+    match base_url.scheme() {
+        "https" if base_url.host().is_some() => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(format!(
+                "[atlassian] base_url to be an https URL (http only on this machine's loopback), not '{text}'"
+            ))
+        }
+    }
+    let org_id = raw.org_id.map(|id| id.trim().to_string());
+    if org_id.as_deref() == Some("") {
+        return Err("[atlassian] org_id to be an organization id, or left out when the key sees one organization".to_string());
+    }
+    let key_expires = raw
+        .key_expires
+        .map(|value| value.date("[atlassian] key_expires"))
+        .transpose()?;
+    Ok(AtlassianConfig {
+        org_id,
+        api_key_env: raw
+            .api_key_env
+            .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_string()),
+        base_url,
+        key_expires,
     })
 }
 
@@ -361,17 +467,10 @@ fn exception(n: usize, raw: RawException) -> Result<Exception, String> {
         (None, Some(domain)) => Target::Domain(domain.trim().to_lowercase()),
         _ => return Err(format!("{entry}: exactly one of account or domain")),
     };
-    let expires = match raw.expires {
-        Some(DateValue::Date(date)) => date.to_string(),
-        Some(DateValue::Text(text)) => text,
-        None => {
-            return Err(format!(
-                "{entry}: expires, the last day the exception holds (YYYY-MM-DD)"
-            ))
-        }
-    };
-    let expires = chrono::NaiveDate::parse_from_str(expires.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{entry}: expires to be a date as YYYY-MM-DD, not '{expires}'"))?;
+    let expires = raw
+        .expires
+        .ok_or_else(|| format!("{entry}: expires, the last day the exception holds (YYYY-MM-DD)"))?
+        .date(&format!("{entry}: expires"))?;
     Ok(Exception {
         target,
         reason: filled(raw.reason, "reason", "why the exception exists")?,
@@ -514,6 +613,41 @@ mod tests {
         );
         let err = parse_err("[thresholds]\nmanaged_2sv = 90\n");
         assert!(err.contains("managed_2sv"), "{err}");
+    }
+
+    #[test]
+    fn atlassian_defaults_and_refusals() {
+        let config = parse_ok("[atlassian]\n");
+        let atlassian = config.atlassian.unwrap();
+        assert_eq!(atlassian.api_key_env, DEFAULT_API_KEY_ENV);
+        assert_eq!(atlassian.base_url.as_str(), "https://api.atlassian.com/");
+        assert_eq!((atlassian.org_id, atlassian.key_expires), (None, None));
+        let config = parse_ok(
+            "[atlassian]\norg_id = \"o1\"\nbase_url = \"http://127.0.0.1:8080\"\nkey_expires = 2027-11-01\n",
+        );
+        let atlassian = config.atlassian.unwrap();
+        assert_eq!(atlassian.org_id.as_deref(), Some("o1"));
+        assert_eq!(
+            atlassian.key_expires,
+            chrono::NaiveDate::from_ymd_opt(2027, 11, 1)
+        );
+        // The key never crosses a network in clear text.
+        for url in ["http://api.example.com", "ftp://127.0.0.1", "not a url"] {
+            let err = parse_err(&format!("[atlassian]\nbase_url = \"{url}\"\n"));
+            assert!(
+                err.contains("[atlassian] base_url") && err.contains(url),
+                "{err}"
+            );
+        }
+        assert!(parse_ok("[atlassian]\nbase_url = \"http://localhost:9\"\n")
+            .atlassian
+            .is_some());
+        let err = parse_err("[atlassian]\nkey_expires = \"soon\"\n");
+        assert!(err.contains("key_expires") && err.contains("soon"), "{err}");
+        let err = parse_err("[atlassian]\napi_key = \"secret\"\n");
+        assert!(err.contains("api_key"), "{err}");
+        let err = parse_err("[atlassian]\norg_id = \" \"\n");
+        assert!(err.contains("[atlassian] org_id"), "{err}");
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use org_insights::cli::{self, Cli, LogFormat};
 use org_insights::problems::BadInput;
+use org_insights::pull::PullError;
 use org_insights::runner::MailFailed;
 use tracing_subscriber::EnvFilter;
 
@@ -35,10 +36,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            // Bad input or usage: 2. The report written but the digest not
-            // sent: 3. Anything else (I/O, a full disk): 1.
+            // Bad input or usage, and an API key refused: 2. The report
+            // written but the digest not sent: 3. Anything else (I/O, a
+            // full disk, the API failing): 1.
             if err.downcast_ref::<BadInput>().is_some() {
                 ExitCode::from(2)
+            } else if let Some(pull) = err.downcast_ref::<PullError>() {
+                ExitCode::from(pull.exit_code())
             } else if err.downcast_ref::<MailFailed>().is_some() {
                 ExitCode::from(3)
             } else {

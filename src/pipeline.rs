@@ -14,6 +14,7 @@ use crate::changes;
 use crate::config::{Config, DEFAULT_SKIP_ADDED_WITHIN_DAYS};
 use crate::data_quality::{self, DataQuality};
 use crate::exceptions::{self, Exception, Review};
+use crate::freshness::{self, Freshness, KeyExpiry};
 use crate::insights::{self, Context, Insights};
 use crate::privacy::Privacy;
 use crate::problems::BadInput;
@@ -45,6 +46,8 @@ pub struct RunRequest {
     pub exceptions: Vec<Exception>,
     /// Seat reclaim leaves out accounts added fewer days ago.
     pub skip_added_within_days: u64,
+    /// When the org API key of `[atlassian]` expires, when known.
+    pub key_expiry: Option<KeyExpiry>,
 }
 
 impl RunRequest {
@@ -62,6 +65,12 @@ impl RunRequest {
             privacy: config.privacy()?,
             exceptions: config.exceptions.clone(),
             skip_added_within_days: config.skip_added_within_days,
+            key_expiry: config.atlassian.as_ref().and_then(|a| {
+                Some(KeyExpiry {
+                    expires: a.key_expires?,
+                    env: a.api_key_env.clone(),
+                })
+            }),
         })
     }
 
@@ -79,6 +88,7 @@ impl RunRequest {
             privacy: Privacy::show(),
             exceptions: Vec::new(),
             skip_added_within_days: DEFAULT_SKIP_ADDED_WITHIN_DAYS,
+            key_expiry: None,
         }
     }
 }
@@ -101,6 +111,8 @@ pub struct RunOutcome {
     pub masked_page: Option<Vec<u8>>,
     /// The previous report's row of history.csv, column by column.
     pub previous: Option<BTreeMap<String, String>>,
+    /// How old the data is, and what needs attention because of it.
+    pub freshness: Freshness,
 }
 
 /// Time spent in each stage.
@@ -130,6 +142,12 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
         Err(other) => other,
     })?;
     let load = started.elapsed();
+    let freshness = freshness::assess(
+        bundle.manifest.source.as_deref(),
+        bundle.manifest.pulled_on,
+        request.key_expiry.as_ref(),
+        Utc::now().date_naive(),
+    );
 
     let as_of = request
         .as_of
@@ -191,6 +209,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
         as_of,
         generated_at: Utc::now().fixed_offset(),
         bundle: &bundle_name,
+        freshness: &freshness,
     };
     let rendered = report::render(
         &run,
@@ -227,6 +246,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
         exceptions: review,
         masked_page: rendered.masked_page,
         previous: past.history.last().cloned(),
+        freshness,
         timings: Timings {
             load,
             compute,

@@ -2,6 +2,7 @@
 //! hand on a large bundle. Silent when standard error is not a terminal
 //! (cron, systemd, tests), where the log line has the timings instead.
 
+use std::borrow::Cow;
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ impl Progress {
         Progress(Some(bar))
     }
 
-    pub fn stage(&self, message: &'static str) {
+    pub fn stage(&self, message: impl Into<Cow<'static, str>>) {
         if let Some(bar) = &self.0 {
             bar.set_message(message);
         }

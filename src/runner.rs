@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use std::path::Path;
 
-use crate::config::{EmailConfig, ImportConfig};
+use crate::config::{Config, EmailConfig};
 use crate::email::{self, Decision, Evidence};
 use crate::import;
 use crate::pipeline::{self, RunOutcome, RunRequest};
+use crate::pull;
 use crate::recommendations::Thresholds;
 use crate::report::sections::headlines;
 
@@ -46,20 +47,85 @@ impl RunControl {
     }
 }
 
-/// Imports what waits in the drop folder of `[import]` into the bundle; a
-/// failed import fails the run before anything is written.
-pub fn import_waiting(import: Option<&ImportConfig>, data_dir: &Path) -> anyhow::Result<()> {
-    let Some(import) = import else {
-        return Ok(());
+/// Brings the bundle up to date before a scheduled run or `--run-now`:
+/// the users exports waiting in `[import] from` first (earlier days'
+/// history), then, with `[atlassian]`, a pull from the API (today), which
+/// takes SSO from a managed accounts export waiting there. A failed import
+/// fails the run before anything is written; a failed pull is logged and
+/// the run goes on with the bundle as it was, its report saying how old
+/// the data is (the one exception: there is no bundle yet).
+pub fn prepare_bundle(config: &Config, data_dir: &Path) -> anyhow::Result<()> {
+    let waiting = match &config.import {
+        Some(import) => Some((import, import::Waiting::scan(&import.from)?)),
+        None => None,
     };
-    if let Some(summary) = import::from_folder(&import.from, &import.verified_domains, data_dir)? {
-        tracing::info!(
-            accounts = summary.accounts,
-            new_activity_rows = summary.new_activity_rows,
-            "exports imported"
-        );
+    let mut read_exports = false;
+    if let Some((import, waiting)) = &waiting {
+        if let Some(summary) = waiting.import_users(&import.verified_domains, data_dir)? {
+            tracing::info!(
+                accounts = summary.accounts,
+                new_activity_rows = summary.new_activity_rows,
+                "exports imported"
+            );
+            read_exports = true;
+        }
+    }
+    if let Some(atlassian) = &config.atlassian {
+        let managed_export = waiting.as_ref().and_then(|(_, w)| w.managed.clone());
+        let request = pull::PullRequest {
+            settings: atlassian,
+            key: atlassian.api_key()?,
+            into: data_dir,
+            managed_export: managed_export.clone(),
+            progress: false,
+        };
+        match pull::pull(&request) {
+            Ok(summary) => {
+                log_pull(&summary);
+                read_exports |= managed_export.is_some();
+            }
+            Err(err) if has_bundle(data_dir) => tracing::error!(
+                error = %format!("{err:#}"),
+                "the pull from Atlassian's API failed: the report uses the bundle as it was"
+            ),
+            Err(err) => return Err(err),
+        }
+    }
+    if let (Some((import, waiting)), true) = (&waiting, read_exports) {
+        waiting.move_to_done(&import.from)?;
     }
     Ok(())
+}
+
+/// Whether `data_dir` holds a bundle (an accounts table) to fall back on.
+fn has_bundle(data_dir: &Path) -> bool {
+    std::fs::read_dir(data_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .to_lowercase()
+                .starts_with("accounts.")
+        })
+}
+
+/// One log line for a pull, without names or the key.
+pub fn log_pull(summary: &pull::PullSummary) {
+    tracing::info!(
+        org_id = %summary.org_id,
+        users = summary.users,
+        domains = summary.domains,
+        users_without_id = summary.without_id,
+        new_activity_rows = summary.update.new_activity_rows,
+        activity_rows = summary.update.activity_rows,
+        "pulled from Atlassian's API"
+    );
+    for name in &summary.update.unknown_products {
+        tracing::warn!(product = %name, "a product key with no known contract key: kept as a slug");
+    }
 }
 
 /// The report was written but the digest could not be sent (exit code 3).

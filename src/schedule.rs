@@ -221,7 +221,7 @@ async fn run_guarded(daemon: Arc<Daemon>, trigger: &'static str) {
     let control = daemon.control.clone();
     let result = tokio::task::spawn_blocking(move || {
         let request = RunRequest::from_config(&config, false)?;
-        runner::import_waiting(config.import.as_ref(), &request.data_dir)?;
+        runner::prepare_bundle(&config, &request.data_dir)?;
         runner::run(&request, email.as_ref(), &control)
     })
     .await;

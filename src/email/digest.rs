@@ -49,8 +49,19 @@ pub fn build(
             value: h.value,
         })
         .collect();
-    let mut findings = findings(&outcome.insights, &outcome.quality, &outcome.exceptions);
-    findings.truncate(FINDINGS);
+    // Stale data and a key about to expire come before the figures' findings.
+    let findings: Vec<String> = outcome
+        .freshness
+        .notices
+        .iter()
+        .cloned()
+        .chain(findings(
+            &outcome.insights,
+            &outcome.quality,
+            &outcome.exceptions,
+        ))
+        .take(FINDINGS)
+        .collect();
 
     let as_of = outcome.as_of.to_string();
     let (location, link) = match &settings.report_url {
@@ -83,6 +94,7 @@ pub fn build(
     let env = environment()?;
     let values = context! {
         as_of => as_of,
+        source => outcome.freshness.source,
         previous => previous.as_ref().and_then(|row| row.get("as_of").cloned()),
         headlines => lines,
         findings => findings,

@@ -404,6 +404,25 @@ pub fn import(options: &ImportOptions) -> anyhow::Result<ImportSummary> {
     update::write_bundle(&options.into, collected, &manifest)
 }
 
+/// Fills in, from a managed accounts export, what a pull cannot know of
+/// the accounts it collected: single sign-on and two-step verification
+/// (with `Enforced`), and that they are managed. Sites and accounts stay
+/// the API's: the export names sites by address, the API by id.
+pub(crate) fn add_managed_export(path: &Path, collected: &mut Collected) -> Result<(), BadInput> {
+    let mut problems = Problems::default();
+    let mut export = Collected::default();
+    read_managed(&Export::read(path)?, &mut export, &mut problems);
+    problems.into_result()?;
+    for (id, from_export) in export.people {
+        if let Some(person) = collected.people.get_mut(&id) {
+            person.managed = Some(true);
+            person.sso = from_export.sso;
+            person.two_step = from_export.two_step;
+        }
+    }
+    Ok(())
+}
+
 /// The users export names a site by its short name (`acme`), the managed
 /// accounts export by its address (`acme.atlassian.net`): a short name that
 /// begins exactly one known address is taken as that site.

@@ -13,6 +13,7 @@ use super::tiles;
 use crate::changes::{Baseline, Changes};
 use crate::data_quality::DataQuality;
 use crate::exceptions::Review;
+use crate::freshness::Freshness;
 use crate::insights::{Computed, Insights, WINDOW_DAYS};
 use crate::privacy::Privacy;
 use crate::seat_reclaim::SeatReclaim;
@@ -23,6 +24,8 @@ pub struct RunInfo<'a> {
     pub as_of: NaiveDate,
     pub generated_at: DateTime<FixedOffset>,
     pub bundle: &'a str,
+    /// Where the data comes from and how old it is.
+    pub freshness: &'a Freshness,
 }
 
 /// What a report shows beyond the figures of its own bundle.

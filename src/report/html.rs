@@ -75,6 +75,8 @@ pub fn page(run: &RunInfo, page: &Page) -> anyhow::Result<String> {
             window_start => window_start(run.as_of).to_string(),
             generated_at => run.generated_at.to_rfc3339(),
             bundle => run.bundle,
+            source => run.freshness.source,
+            notices => run.freshness.notices,
             version => env!("CARGO_PKG_VERSION"),
             tiles => page.tiles,
             compared_with => compared_with,

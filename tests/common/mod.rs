@@ -1,6 +1,7 @@
 //! Shared helpers of the integration tests.
 #![allow(dead_code)]
 
+pub mod atlassian;
 pub mod generate;
 pub mod model;
 pub mod oracle;

@@ -1,0 +1,99 @@
+//! The shapes of the Organizations REST API that `pull` reads. Field names
+//! are those of Atlassian's published spec, as the clients generated from
+//! it spell them (jira.js, `src/admin/models/`: `multiDirectoryUser.ts`,
+//! `multiDirectoryProductAccess.ts`, `multiDirectoryUserSearchPage.ts`,
+//! `linkPageCursor.ts`, `domainPage.ts`, `domainModel.ts`, `orgPage.ts`,
+//! `orgModel.ts`, `claimStatus.ts`, `accountStatus.ts`,
+//! `membershipStatus.ts`). Every field is optional here: a field the API
+//! leaves out is a default, not a failed pull.
+
+use serde::Deserialize;
+
+/// `POST /admin/v2/orgs/{orgId}/directories/-/users/search`.
+pub const USERS_SEARCH: &str = "/admin/v2/orgs/{orgId}/directories/-/users/search";
+/// `GET /admin/v1/orgs/{orgId}/domains`.
+pub const DOMAINS: &str = "/admin/v1/orgs/{orgId}/domains";
+/// `GET /admin/v1/orgs`: the organizations the key sees.
+pub const ORGS: &str = "/admin/v1/orgs";
+
+/// One page of a list: `{data: [...], links: {next}}`.
+#[derive(Debug, Deserialize)]
+pub struct Page<T> {
+    #[serde(default = "Vec::new")]
+    pub data: Vec<T>,
+    #[serde(default)]
+    pub links: Option<Links>,
+}
+
+/// `links.next` is a cursor (users search) or a whole URL (domains, orgs).
+#[derive(Debug, Default, Deserialize)]
+pub struct Links {
+    pub next: Option<String>,
+}
+
+/// A user of the organization (`MultiDirectoryUser`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct User {
+    pub account_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// `managed` or `unmanaged`.
+    pub claim_status: Option<String>,
+    /// `active`, `inactive` or `closed`.
+    pub account_status: Option<String>,
+    /// `active`, `suspended` or `no_membership`.
+    pub membership_status: Option<String>,
+    pub mfa_enabled: Option<bool>,
+    /// ISO-8601 date and time the user was first added to the organization.
+    pub added_to_org: Option<String>,
+    /// Returned with `expand: ["productAccess"]`.
+    pub product_access: Option<Vec<ProductAccess>>,
+}
+
+/// One product instance a user can use (`MultiDirectoryProductAccess`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProductAccess {
+    /// The product key (`jira`, `confluence`, ...).
+    pub key: Option<String>,
+    /// The product instance's id.
+    pub id: Option<String>,
+    /// ISO-8601 time of the user's last activity there.
+    pub last_active_timestamp: Option<String>,
+}
+
+/// A domain of the organization (`DomainModel`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Domain {
+    pub attributes: DomainAttributes,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DomainAttributes {
+    pub name: Option<String>,
+    pub claim: Option<DomainClaim>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DomainClaim {
+    /// `verified`, `deleted`, `unverified`, `superseded`, `missing_token`.
+    pub status: Option<String>,
+}
+
+/// An organization the key sees (`OrgModel`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Org {
+    pub id: String,
+    pub attributes: OrgAttributes,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OrgAttributes {
+    pub name: Option<String>,
+}

@@ -1,0 +1,378 @@
+//! `org-insights pull`: reads the organization through Atlassian's
+//! Organizations REST API with an org API key and writes or updates a
+//! bundle by the same rules as `import` ([`crate::import::update`]), so
+//! that the data arrives every day with nobody exporting files.
+//!
+//! What the API gives: every user with their claim (managed or not),
+//! account and membership status, two-step verification, when they joined,
+//! and each product instance they can use with their last activity there;
+//! the organization's domains and whether each is verified. What it does
+//! not give (single sign-on, external users' two-step verification and
+//! policy coverage, mobile, Rovo and Atlassian Intelligence use) is named in
+//! `bundle.toml`, so the report shows "no data" rather than zeros.
+
+pub mod api;
+mod client;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+
+use crate::bundle::manifest::{self, Manifest};
+use crate::config::AtlassianConfig;
+use crate::import::update::{self, Collected, Person, UpdateSummary};
+use crate::import::{add_managed_export, product_key};
+use crate::progress::Progress;
+use client::Client;
+pub use client::PullError;
+
+/// Where a pulled bundle's figures come from, in the report's words.
+pub const SOURCE: &str = "Atlassian's Organizations REST API";
+
+/// Insights the API has no figures for.
+const NOT_RECORDED: [&str; 5] = [
+    "external_two_step",
+    "external_policy",
+    "mobile_usage",
+    "rovo_active",
+    "ai_active",
+];
+
+/// Users asked for per page (the API's largest page).
+const PAGE_SIZE: u32 = 100;
+
+/// What a pull needs besides the settings.
+pub struct PullRequest<'a> {
+    pub settings: &'a AtlassianConfig,
+    /// The org API key (from the environment).
+    pub key: String,
+    /// The bundle to write or update.
+    pub into: &'a Path,
+    /// A managed accounts export to fill in SSO and two-step verification.
+    pub managed_export: Option<PathBuf>,
+    /// Show the pages read on a terminal.
+    pub progress: bool,
+}
+
+/// What a pull did.
+#[derive(Debug, Clone)]
+pub struct PullSummary {
+    pub org_id: String,
+    pub users: usize,
+    pub domains: usize,
+    /// Users left out because the API gave no account id.
+    pub without_id: usize,
+    pub update: UpdateSummary,
+}
+
+/// Reads the organization and writes it into the bundle. A failure of any
+/// kind leaves the bundle as it was: everything is read before anything is
+/// written, and the bundle is swapped in whole.
+pub fn pull(request: &PullRequest) -> anyhow::Result<PullSummary> {
+    let progress = Progress::new(request.progress);
+    // Its own runtime on its own thread: a pull is called from plain code
+    // and from the scheduler's blocking tasks alike.
+    let fetched = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(anyhow::Error::from)?
+                    .block_on(fetch(request, &progress))
+                    .map_err(anyhow::Error::from)
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })?;
+    drop(progress);
+
+    let mut collected = collect(&fetched.users, &fetched.domains);
+    let without_id = fetched.users.len() - collected.people.len();
+    let mut not_recorded: Vec<String> = NOT_RECORDED.iter().map(|k| k.to_string()).collect();
+    let mut source = SOURCE.to_string();
+    match &request.managed_export {
+        Some(path) => {
+            add_managed_export(path, &mut collected)?;
+            source.push_str(" and the managed accounts export");
+        }
+        None => not_recorded.push(manifest::SSO.to_string()),
+    }
+    let manifest = Manifest {
+        source: Some(source),
+        not_recorded,
+        pulled_on: Some(Utc::now().date_naive()),
+    };
+    let update = update::write_bundle(request.into, collected, &manifest)?;
+    Ok(PullSummary {
+        org_id: fetched.org_id,
+        users: fetched.users.len(),
+        domains: fetched.domains.len(),
+        without_id,
+        update,
+    })
+}
+
+/// Everything the pull reads from the API.
+struct Fetched {
+    org_id: String,
+    users: Vec<api::User>,
+    domains: Vec<api::Domain>,
+}
+
+async fn fetch(request: &PullRequest<'_>, progress: &Progress) -> Result<Fetched, PullError> {
+    let settings = request.settings;
+    let client = Client::new(
+        settings.base_url.clone(),
+        &request.key,
+        &settings.api_key_env,
+    )?;
+    let org_id = match &settings.org_id {
+        Some(id) => id.clone(),
+        None => only_org(&client).await?,
+    };
+    let org = |path: &str| path.replace("{orgId}", &org_id);
+    progress.stage("pulling the organization's users");
+    let users = client
+        .search_all(
+            &org(api::USERS_SEARCH),
+            json!({"limit": PAGE_SIZE, "expand": ["productAccess"]}),
+            &mut |n| progress.stage(format!("pulling the organization's users: {n} so far")),
+        )
+        .await?;
+    progress.stage("pulling the organization's domains");
+    let domains = client.get_all(&org(api::DOMAINS), &mut |_| {}).await?;
+    Ok(Fetched {
+        org_id,
+        users,
+        domains,
+    })
+}
+
+/// The one organization the key sees, when `org_id` is not set.
+async fn only_org(client: &Client) -> Result<String, PullError> {
+    let orgs: Vec<api::Org> = client.get_all(api::ORGS, &mut |_| {}).await?;
+    match orgs.as_slice() {
+        [one] => Ok(one.id.clone()),
+        [] => Err(PullError::Settings(
+            "the org API key sees no organization: create the key in the organization to read"
+                .to_string(),
+        )),
+        many => Err(PullError::Settings(format!(
+            "the org API key sees {} organizations: set [atlassian] org_id to one of {}",
+            many.len(),
+            many.iter()
+                .map(|o| match &o.attributes.name {
+                    Some(name) => format!("{} ({name})", o.id),
+                    None => o.id.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// The contract's view of what the API said (docs/data-format.md, "From
+/// Atlassian's Organizations REST API").
+fn collect(users: &[api::User], domains: &[api::Domain]) -> Collected {
+    let mut collected = Collected::default();
+    for user in users {
+        let Some(id) = user
+            .account_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+        else {
+            continue;
+        };
+        let is = |field: &Option<String>, value: &str| {
+            field
+                .as_deref()
+                .is_none_or(|f| f.eq_ignore_ascii_case(value))
+        };
+        // Has access (with a product) only when both the membership and
+        // the account are active.
+        let status = if is(&user.membership_status, "active") && is(&user.account_status, "active")
+        {
+            "active"
+        } else if user
+            .membership_status
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case("suspended"))
+        {
+            "suspended"
+        } else {
+            "deactivated"
+        };
+        let person = Person {
+            email: user.email.clone().unwrap_or_default().trim().to_string(),
+            name: user.name.clone().unwrap_or_default().trim().to_string(),
+            status,
+            managed: Some(
+                user.claim_status
+                    .as_deref()
+                    .is_some_and(|c| c.eq_ignore_ascii_case("managed")),
+            ),
+            two_step: Some(if user.mfa_enabled == Some(true) {
+                "on"
+            } else {
+                "off"
+            }),
+            sso: None,
+            added_on: user
+                .added_to_org
+                .as_deref()
+                .and_then(utc_day)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        };
+        collected.people.insert(id.to_string(), person);
+        for access in user.product_access.iter().flatten() {
+            let Some(key) = access.key.as_deref().filter(|k| !k.trim().is_empty()) else {
+                continue;
+            };
+            let product = product_key(key, &mut collected.unknown_products);
+            // The product instance is the site; the API names it by id.
+            let site = access
+                .id
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .unwrap_or(&product)
+                .to_string();
+            if let Some(day) = access.last_active_timestamp.as_deref().and_then(utc_day) {
+                collected
+                    .seen
+                    .insert((day, id.to_string(), product.clone(), site.clone()));
+            }
+            collected.access.insert((id.to_string(), product, site));
+        }
+    }
+    for domain in domains {
+        let Some(name) = domain.attributes.name.as_deref().map(str::trim) else {
+            continue;
+        };
+        if name.is_empty() {
+            continue;
+        }
+        let verified = domain
+            .attributes
+            .claim
+            .as_ref()
+            .and_then(|c| c.status.as_deref())
+            .is_some_and(|s| s.eq_ignore_ascii_case("verified"));
+        let entry = collected.domains.entry(name.to_lowercase()).or_default();
+        *entry |= verified;
+    }
+    collected
+}
+
+/// The UTC day of an ISO-8601 time (`2026-11-30T23:30:00+02:00` is the
+/// 30th), or of a plain date.
+fn utc_day(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc).date_naive())
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn user(json: serde_json::Value) -> api::User {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn users_map_to_the_contract() {
+        let users = [
+            user(json!({
+                "accountId": "a1", "email": "ann@acme.com", "name": "Ann",
+                "claimStatus": "managed", "accountStatus": "active",
+                "membershipStatus": "active", "mfaEnabled": true,
+                "addedToOrg": "2026-01-05T10:00:00Z",
+                "productAccess": [
+                    {"key": "jira-software", "id": "site-1", "lastActiveTimestamp": "2026-11-29T23:30:00-02:00"},
+                    {"key": "confluence", "id": "site-1"}
+                ]
+            })),
+            user(json!({
+                "accountId": "x1", "email": "xe@partner.io", "claimStatus": "unmanaged",
+                "accountStatus": "active", "membershipStatus": "suspended",
+                "productAccess": [{"key": "jira-servicedesk", "id": "site-2", "lastActiveTimestamp": "2026-11-01T08:00:00Z"}]
+            })),
+            user(
+                json!({"accountId": "c1", "accountStatus": "closed", "membershipStatus": "active"}),
+            ),
+            user(json!({"email": "no-id@acme.com"})),
+        ];
+        let collected = collect(&users, &[]);
+        assert_eq!(collected.people.len(), 3);
+        let ann = &collected.people["a1"];
+        assert_eq!(
+            (ann.status, ann.managed, ann.two_step, ann.sso),
+            ("active", Some(true), Some("on"), None)
+        );
+        assert_eq!(ann.added_on, "2026-01-05");
+        let x = &collected.people["x1"];
+        assert_eq!(
+            (x.status, x.managed, x.two_step),
+            ("suspended", Some(false), Some("off"))
+        );
+        assert_eq!(collected.people["c1"].status, "deactivated");
+        // 23:30 at UTC-2 is 01:30 UTC the next day.
+        let day = |d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            collected.seen,
+            BTreeSet::from([
+                (
+                    day("2026-11-01"),
+                    "x1".into(),
+                    "jira-service-management".into(),
+                    "site-2".into()
+                ),
+                (
+                    day("2026-11-30"),
+                    "a1".into(),
+                    "jira".into(),
+                    "site-1".into()
+                ),
+            ])
+        );
+        assert_eq!(collected.access.len(), 3);
+        let products: BTreeSet<String> = collected.access.iter().map(|a| a.1.clone()).collect();
+        assert_eq!(
+            products,
+            BTreeSet::from([
+                "confluence".into(),
+                "jira".into(),
+                "jira-service-management".into()
+            ])
+        );
+    }
+
+    #[test]
+    fn domains_are_verified_by_their_claim() {
+        let domains: Vec<api::Domain> = serde_json::from_value(json!([
+            {"attributes": {"name": "Acme.com", "claim": {"status": "verified"}}},
+            {"attributes": {"name": "old.acme.com", "claim": {"status": "unverified"}}},
+            {"attributes": {"name": "bare.io"}},
+            {"attributes": {}}
+        ]))
+        .unwrap();
+        let collected = collect(&[], &domains);
+        assert_eq!(
+            collected.domains.into_iter().collect::<Vec<_>>(),
+            vec![
+                ("acme.com".to_string(), true),
+                ("bare.io".to_string(), false),
+                ("old.acme.com".to_string(), false)
+            ]
+        );
+    }
+}
