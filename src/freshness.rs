@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 
+use crate::bundle::manifest::Manifest;
 use crate::findings::plural;
 
 /// An org API key expiring within this many days is a finding.
@@ -25,19 +26,45 @@ pub struct Freshness {
     pub source: Option<String>,
     /// What needs attention: stale data, a key about to expire.
     pub notices: Vec<String>,
+    /// "Not recorded by …: …", when the source names what it cannot give.
+    pub not_recorded: Option<String>,
 }
 
-/// The freshness of a bundle pulled on `pulled_on` (`None`: not pulled),
-/// seen on `today` (UTC, the day a pull is dated by).
-pub fn assess(
-    source: Option<&str>,
-    pulled_on: Option<NaiveDate>,
-    key: Option<&KeyExpiry>,
-    today: NaiveDate,
-) -> Freshness {
+/// What a bundle.toml key stands for, in the digest's words.
+fn unrecorded_words(key: &str) -> &str {
+    match key {
+        "managed_authentication" => "authentication of managed accounts",
+        "external_two_step" => "two-step verification of external users",
+        "external_policy" => "external user policy coverage",
+        "mobile_usage" => "mobile app use",
+        "rovo_active" => "Rovo use",
+        "ai_active" => "Atlassian Intelligence use",
+        "sso" => "single sign-on",
+        other => other,
+    }
+}
+
+/// The freshness of a bundle described by `manifest`, seen on `today`
+/// (UTC, the day a pull is dated by).
+pub fn assess(manifest: &Manifest, key: Option<&KeyExpiry>, today: NaiveDate) -> Freshness {
     let mut freshness = Freshness::default();
-    if let Some(pulled_on) = pulled_on {
-        let source = source.unwrap_or("Atlassian's API");
+    if !manifest.not_recorded.is_empty() {
+        let words: Vec<&str> = manifest
+            .not_recorded
+            .iter()
+            .map(|k| unrecorded_words(k))
+            .collect();
+        freshness.not_recorded = Some(format!(
+            "Not recorded by {}, so shown as no data: {}.",
+            manifest
+                .source
+                .as_deref()
+                .unwrap_or("the source of this bundle"),
+            words.join(", ")
+        ));
+    }
+    if let Some(pulled_on) = manifest.pulled_on {
+        let source = manifest.source.as_deref().unwrap_or("Atlassian's API");
         freshness.source = Some(format!("Data pulled from {source} on {pulled_on}."));
         let age = (today - pulled_on).num_days();
         if age > 0 {
@@ -74,24 +101,32 @@ mod tests {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
     }
 
+    fn pulled(source: Option<&str>, on: Option<NaiveDate>) -> Manifest {
+        Manifest {
+            source: source.map(String::from),
+            not_recorded: Vec::new(),
+            pulled_on: on,
+        }
+    }
+
     #[test]
     fn a_pull_of_today_is_fresh_and_an_older_one_says_its_age() {
         let today = day("2026-11-30");
-        let fresh = assess(Some("the API"), Some(today), None, today);
+        let fresh = assess(&pulled(Some("the API"), Some(today)), None, today);
         assert_eq!(
             fresh.source.as_deref(),
             Some("Data pulled from the API on 2026-11-30.")
         );
         assert!(fresh.notices.is_empty());
-        let stale = assess(None, Some(day("2026-11-27")), None, today);
+        let stale = assess(&pulled(None, Some(day("2026-11-27"))), None, today);
         assert!(
             stale.notices[0].starts_with("The data is 3 days old"),
             "{:?}",
             stale.notices
         );
-        let one = assess(None, Some(day("2026-11-29")), None, today);
+        let one = assess(&pulled(None, Some(day("2026-11-29"))), None, today);
         assert!(one.notices[0].starts_with("The data is 1 day old"));
-        assert!(assess(None, None, None, today).source.is_none());
+        assert!(assess(&pulled(None, None), None, today).source.is_none());
     }
 
     #[test]
@@ -100,11 +135,28 @@ mod tests {
             expires: day("2026-12-30"),
             env: "ATLASSIAN_ADMIN_API_KEY".into(),
         };
-        let on = |today| assess(None, None, Some(&key), day(today)).notices;
+        let on = |today| assess(&Manifest::default(), Some(&key), day(today)).notices;
         assert!(on("2026-11-29").is_empty());
         assert!(on("2026-11-30")[0].contains("expires on 2026-12-30 (in 30 days)"));
         assert!(on("2026-12-29")[0].contains("(in 1 day)"));
         assert!(on("2026-12-30")[0].contains("(in 0 days)"));
         assert!(on("2026-12-31")[0].contains("expired on 2026-12-30"));
+    }
+
+    #[test]
+    fn what_the_source_cannot_give_is_named() {
+        let manifest = Manifest {
+            source: Some("the API".into()),
+            not_recorded: vec!["mobile_usage".into(), "sso".into()],
+            pulled_on: None,
+        };
+        let today = day("2026-11-30");
+        assert_eq!(
+            assess(&manifest, None, today).not_recorded.as_deref(),
+            Some("Not recorded by the API, so shown as no data: mobile app use, single sign-on.")
+        );
+        assert!(assess(&Manifest::default(), None, today)
+            .not_recorded
+            .is_none());
     }
 }

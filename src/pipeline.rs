@@ -143,8 +143,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     })?;
     let load = started.elapsed();
     let freshness = freshness::assess(
-        bundle.manifest.source.as_deref(),
-        bundle.manifest.pulled_on,
+        &bundle.manifest,
         request.key_expiry.as_ref(),
         Utc::now().date_naive(),
     );

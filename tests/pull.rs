@@ -463,3 +463,68 @@ fn a_managed_accounts_export_in_the_drop_folder_fills_in_single_sign_on() {
     assert!(!access.contains("acme.atlassian.net"), "{access}");
     assert!(exports.join("done/managed.csv").exists());
 }
+
+#[test]
+fn the_schedule_pulls_computes_writes_and_mails_every_run_and_says_what_the_api_cannot_tell() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_api(dir.path(), day_one_users());
+    let smtp = SmtpServer::start(dir.path(), &[]);
+    write_config(
+        dir.path(),
+        &server,
+        &format!(
+            "[schedule]\ncron = \"*/2 * * * * *\"\ncatch_up = false\n[email]\nenabled = true\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nfrom = \"r@example.com\"\nto = [\"it@example.com\"]\n",
+            smtp.port
+        ),
+    );
+    let child = Command::new(env!("CARGO_BIN_EXE_org-insights"))
+        .arg("schedule")
+        .current_dir(dir.path())
+        .env(KEY_ENV, KEY)
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while smtp.messages().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // SAFETY: kill(2) on the pid of a child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains(KEY), "the key leaked into the log");
+
+    let messages = smtp.messages();
+    assert!(messages.len() >= 2, "two digests: {stderr}");
+    // Each run pulled: the first page of users was asked for each time.
+    let first_pages = server
+        .requests()
+        .iter()
+        .filter(|r| r["path"] == USERS && r["cursor"].is_null())
+        .count();
+    assert!(first_pages >= 2, "{first_pages} pulls");
+    let message = mail_parser::MessageParser::default()
+        .parse(&messages[1])
+        .unwrap();
+    let body = message.body_text(0).unwrap();
+    let today = Utc::now().date_naive();
+    assert!(
+        body.contains(&format!(
+            "Data pulled from Atlassian's Organizations REST API on {today}."
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "Not recorded by Atlassian's Organizations REST API, so shown as no data: \
+             two-step verification of external users, external user policy coverage, \
+             mobile app use, Rovo use, Atlassian Intelligence use, single sign-on."
+        ),
+        "{body}"
+    );
+    let json = read_json(&dir.path().join("out/latest/insights.json"));
+    assert_eq!(json["insights"]["users_with_access"]["total"], 3);
+}

@@ -95,6 +95,7 @@ pub fn build(
     let values = context! {
         as_of => as_of,
         source => outcome.freshness.source,
+        not_recorded => outcome.freshness.not_recorded,
         previous => previous.as_ref().and_then(|row| row.get("as_of").cloned()),
         headlines => lines,
         findings => findings,
