@@ -1,6 +1,7 @@
 //! org-insights: the security and usage insights of an Atlassian
 //! organization, computed offline from an export bundle.
 
+pub mod blocking;
 pub mod bundle;
 pub mod changes;
 pub mod cli;

@@ -124,7 +124,7 @@ impl Client {
     pub async fn get_all<T: DeserializeOwned>(
         &self,
         path: &str,
-        on_page: &mut dyn FnMut(usize),
+        on_page: &mut (dyn FnMut(usize) + Send),
     ) -> Result<Vec<T>, PullError> {
         self.all_pages(path, on_page, |next| match next {
             Next::First => Ok((Method::GET, self.url(path), None)),
@@ -144,7 +144,7 @@ impl Client {
         &self,
         path: &str,
         body: Value,
-        on_page: &mut dyn FnMut(usize),
+        on_page: &mut (dyn FnMut(usize) + Send),
     ) -> Result<Vec<T>, PullError> {
         self.all_pages(path, on_page, |next| {
             let mut body = body.clone();
@@ -164,7 +164,7 @@ impl Client {
     async fn all_pages<T: DeserializeOwned>(
         &self,
         endpoint: &str,
-        on_page: &mut dyn FnMut(usize),
+        on_page: &mut (dyn FnMut(usize) + Send),
         request: impl Fn(&Next) -> Result<(Method, Url, Option<Value>), PullError>,
     ) -> Result<Vec<T>, PullError> {
         let mut items = Vec::new();

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
+use crate::blocking;
 use crate::bundle::manifest::{self, Manifest};
 use crate::config::AtlassianConfig;
 use crate::import::update::{self, Collected, Person, UpdateSummary};
@@ -71,21 +72,7 @@ pub struct PullSummary {
 /// written, and the bundle is swapped in whole.
 pub fn pull(request: &PullRequest) -> anyhow::Result<PullSummary> {
     let progress = Progress::new(request.progress);
-    // Its own runtime on its own thread: a pull is called from plain code
-    // and from the scheduler's blocking tasks alike.
-    let fetched = std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(anyhow::Error::from)?
-                    .block_on(fetch(request, &progress))
-                    .map_err(anyhow::Error::from)
-            })
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })?;
+    let fetched = blocking::block_on(fetch(request, &progress))??;
     drop(progress);
 
     let mut collected = collect(&fetched.users, &fetched.domains);
