@@ -271,7 +271,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
 
 fn report_once(request: &RunRequest, email: Option<&config::EmailConfig>) -> anyhow::Result<()> {
     if let Some(email) = email {
-        email.check_password()?;
+        email.check_secrets()?;
     }
     let outcome = runner::run(request, email, &RunControl::default())?;
     println!("{}", outcome.report_dir.join("index.html").display());
@@ -280,7 +280,7 @@ fn report_once(request: &RunRequest, email: Option<&config::EmailConfig>) -> any
 
 fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
     if let Some(email) = config.email.as_ref().filter(|email| email.enabled) {
-        email.check_password()?;
+        email.check_secrets()?;
     }
     // A missing hash key or API key stops the service at start, not at six
     // in the morning.

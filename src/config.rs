@@ -191,6 +191,50 @@ struct RawEmail {
     send: SendWhen,
     #[serde(default)]
     include_names: bool,
+    #[serde(default)]
+    auth: SmtpAuth,
+    oauth2: Option<RawOAuth2>,
+}
+
+/// `[email.oauth2]`: where an XOAUTH2 access token comes from, one of a
+/// client-credentials grant or a command.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOAuth2 {
+    token_url: Option<String>,
+    client_id: Option<String>,
+    client_secret_env: Option<String>,
+    scope: Option<String>,
+    token_command: Option<Vec<String>>,
+}
+
+/// How the digest logs in to the SMTP server (`[email] auth`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpAuth {
+    /// With a username: what the server offers, PLAIN first, then LOGIN.
+    #[default]
+    Auto,
+    Plain,
+    Login,
+    /// An OAuth 2.0 access token (SASL XOAUTH2) from `[email.oauth2]`.
+    Xoauth2,
+}
+
+/// Where the XOAUTH2 access token comes from. Only the names of the
+/// variables holding secrets are kept, never the secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OAuth2 {
+    /// The client-credentials grant (RFC 6749 section 4.4).
+    ClientCredentials {
+        token_url: reqwest::Url,
+        client_id: String,
+        client_secret_env: String,
+        scope: String,
+    },
+    /// A program that prints the token on standard output, run without a
+    /// shell.
+    Command { program: String, args: Vec<String> },
 }
 
 /// How the connection to the SMTP server is secured.
@@ -268,6 +312,9 @@ pub struct EmailConfig {
     pub send: SendWhen,
     /// Whether the digest (and its attachment) may show names and emails.
     pub include_names: bool,
+    pub auth: SmtpAuth,
+    /// With `auth = "xoauth2"`: where the access token comes from.
+    pub oauth2: Option<OAuth2>,
 }
 
 impl EmailConfig {
@@ -284,9 +331,31 @@ impl EmailConfig {
         })
     }
 
-    /// Fails at start, not at the first send, when the password is missing.
-    pub fn check_password(&self) -> Result<(), BadInput> {
-        self.password().map(|_| ())
+    /// The OAuth 2.0 client secret from the environment, for the
+    /// client-credentials grant.
+    pub fn client_secret(&self) -> Result<Option<String>, BadInput> {
+        let Some(OAuth2::ClientCredentials {
+            client_secret_env, ..
+        }) = &self.oauth2
+        else {
+            return Ok(None);
+        };
+        std::env::var(client_secret_env)
+            .ok()
+            .filter(|secret| !secret.is_empty())
+            .map(Some)
+            .ok_or_else(|| {
+                BadInput::single(Problem::file(
+                    "environment",
+                    format!("the OAuth 2.0 client secret in the environment variable {client_secret_env} ([email.oauth2] client_secret_env), which is not set"),
+                ))
+            })
+    }
+
+    /// Fails at start, not at the first send, when a secret is missing.
+    pub fn check_secrets(&self) -> Result<(), BadInput> {
+        self.password()?;
+        self.client_secret().map(|_| ())
     }
 }
 
@@ -415,25 +484,11 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
 }
 
 fn atlassian_config(raw: RawAtlassian) -> Result<AtlassianConfig, String> {
-    let text = raw.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
-    let base_url = reqwest::Url::parse(text)
-        .map_err(|err| format!("[atlassian] base_url to be a URL, not '{text}' ({err})"))?;
-    let loopback = match base_url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
     // The key travels in a header: never in clear text over a network.
-    match base_url.scheme() {
-        "https" if base_url.host().is_some() => {}
-        "http" if loopback => {}
-        _ => {
-            return Err(format!(
-                "[atlassian] base_url to be an https URL (http only on this machine's loopback), not '{text}'"
-            ))
-        }
-    }
+    let base_url = https_or_loopback(
+        raw.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+        "[atlassian] base_url",
+    )?;
     let org_id = raw.org_id.map(|id| id.trim().to_string());
     if org_id.as_deref() == Some("") {
         return Err("[atlassian] org_id to be an organization id, or left out when the key sees one organization".to_string());
@@ -502,12 +557,39 @@ fn email_config(raw: RawEmail, base: &Path) -> Result<EmailConfig, String> {
         .iter()
         .map(|address| mailbox("to", address))
         .collect::<Result<Vec<_>, _>>()?;
-    if raw.username.is_some() && raw.password_env.is_none() {
-        return Err(
-            "[email] password_env, the environment variable holding the SMTP password, when username is set"
-                .to_string(),
-        );
-    }
+    let oauth2 = raw.oauth2.map(oauth2_config).transpose()?;
+    let username = match raw.auth {
+        SmtpAuth::Xoauth2 => {
+            if oauth2.is_none() {
+                return Err(
+                    "[email.oauth2], where the access token comes from, when auth = \"xoauth2\""
+                        .to_string(),
+                );
+            }
+            if raw.password_env.is_some() {
+                return Err("no [email] password_env with auth = \"xoauth2\": the access token replaces the password".to_string());
+            }
+            // The mailbox that logs in: the sender unless said otherwise.
+            Some(raw.username.unwrap_or_else(|| from.email.to_string()))
+        }
+        auth => {
+            if oauth2.is_some() {
+                return Err("[email] auth = \"xoauth2\" with [email.oauth2]".to_string());
+            }
+            if auth != SmtpAuth::Auto && raw.username.is_none() {
+                return Err(
+                    "[email] username, the SMTP login, when auth is plain or login".to_string(),
+                );
+            }
+            if raw.username.is_some() && raw.password_env.is_none() {
+                return Err(
+                    "[email] password_env, the environment variable holding the SMTP password, when username is set"
+                        .to_string(),
+                );
+            }
+            raw.username
+        }
+    };
     let ca_pem = match raw.ca_file {
         Some(file) => {
             let path = base.join(file);
@@ -534,7 +616,7 @@ fn email_config(raw: RawEmail, base: &Path) -> Result<EmailConfig, String> {
         smtp_port: raw.smtp_port.unwrap_or(tls.default_port()),
         tls,
         ca_pem,
-        username: raw.username,
+        username,
         password_env: raw.password_env,
         from,
         to,
@@ -543,7 +625,73 @@ fn email_config(raw: RawEmail, base: &Path) -> Result<EmailConfig, String> {
         report_url: raw.report_url,
         send: raw.send,
         include_names: raw.include_names,
+        auth: raw.auth,
+        oauth2,
     })
+}
+
+/// `[email.oauth2]`: exactly one of the client-credentials grant (all four
+/// keys) or `token_command`.
+fn oauth2_config(raw: RawOAuth2) -> Result<OAuth2, String> {
+    let grant = [
+        &raw.token_url,
+        &raw.client_id,
+        &raw.client_secret_env,
+        &raw.scope,
+    ];
+    match (raw.token_command, grant.iter().any(|key| key.is_some())) {
+        (Some(command), false) => {
+            let mut command = command.into_iter();
+            let program = command
+                .next()
+                .filter(|p| !p.trim().is_empty())
+                .ok_or("[email.oauth2] token_command to name a program, as [\"program\", \"arg\", ...]")?;
+            Ok(OAuth2::Command {
+                program,
+                args: command.collect(),
+            })
+        }
+        (None, true) => {
+            let required = |value: Option<String>, key: &str, what: &str| {
+                value
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| format!("[email.oauth2] {key}, {what}"))
+            };
+            let token_url = required(raw.token_url, "token_url", "the token endpoint")?;
+            Ok(OAuth2::ClientCredentials {
+                token_url: https_or_loopback(&token_url, "[email.oauth2] token_url")?,
+                client_id: required(raw.client_id, "client_id", "the application (client) id")?,
+                client_secret_env: required(
+                    raw.client_secret_env,
+                    "client_secret_env",
+                    "the environment variable holding the client secret",
+                )?,
+                scope: required(raw.scope, "scope", "the scope to ask for")?,
+            })
+        }
+        _ => Err("[email.oauth2] to have exactly one of token_command, or token_url with client_id, client_secret_env and scope".to_string()),
+    }
+}
+
+/// A URL a secret may be sent to: https, or plain http to this machine's
+/// loopback only (tests).
+fn https_or_loopback(text: &str, key: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|err| format!("{key} to be a URL, not '{text}' ({err})"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(format!(
+            "{key} to be an https URL (http only on this machine's loopback), not '{text}'"
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -648,6 +796,57 @@ mod tests {
         assert!(err.contains("api_key"), "{err}");
         let err = parse_err("[atlassian]\norg_id = \" \"\n");
         assert!(err.contains("[atlassian] org_id"), "{err}");
+    }
+
+    #[test]
+    fn smtp_logins_and_oauth2_sources_are_checked() {
+        let email = "[email]\nsmtp_host = \"h\"\nfrom = \"r@example.com\"\nto = [\"x@y.z\"]\n";
+        let grant = "[email.oauth2]\ntoken_url = \"https://login.example.com/t\"\nclient_id = \"c\"\nclient_secret_env = \"S\"\nscope = \"s\"\n";
+        let config = parse_ok(&format!("{email}auth = \"xoauth2\"\n{grant}"));
+        let settings = config.email.unwrap();
+        // The sender's mailbox logs in when no username is set.
+        assert_eq!(settings.username.as_deref(), Some("r@example.com"));
+        assert!(matches!(
+            settings.oauth2,
+            Some(OAuth2::ClientCredentials { ref client_secret_env, .. }) if client_secret_env == "S"
+        ));
+        let config = parse_ok(&format!(
+            "{email}auth = \"xoauth2\"\n[email.oauth2]\ntoken_command = [\"az\", \"account\"]\n"
+        ));
+        assert_eq!(
+            config.email.unwrap().oauth2,
+            Some(OAuth2::Command {
+                program: "az".into(),
+                args: vec!["account".into()]
+            })
+        );
+        let refusals = [
+            (format!("{email}auth = \"xoauth2\"\n"), "[email.oauth2]"),
+            (format!("{email}{grant}"), "auth = \"xoauth2\""),
+            (format!("{email}auth = \"plain\"\n"), "[email] username"),
+            (
+                format!("{email}auth = \"xoauth2\"\npassword_env = \"P\"\n{grant}"),
+                "password_env",
+            ),
+            (
+                format!("{email}auth = \"xoauth2\"\n{grant}token_command = [\"x\"]\n"),
+                "exactly one of token_command",
+            ),
+            (
+                format!("{email}auth = \"xoauth2\"\n[email.oauth2]\ntoken_url = \"http://login.example.com/t\"\nclient_id = \"c\"\nclient_secret_env = \"S\"\nscope = \"s\"\n"),
+                "token_url to be an https URL",
+            ),
+            (
+                format!("{email}auth = \"xoauth2\"\n[email.oauth2]\ntoken_url = \"https://l.example.com\"\nclient_id = \"c\"\nscope = \"s\"\n"),
+                "client_secret_env",
+            ),
+            (format!("{email}auth = \"xoauth2\"\n[email.oauth2]\ntoken_command = []\n"), "token_command to name a program"),
+            (format!("{email}auth = \"cram-md5\"\n"), "cram-md5"),
+        ];
+        for (text, expected) in refusals {
+            let err = parse_err(&text);
+            assert!(err.contains(expected), "{expected}: {err}");
+        }
     }
 
     #[test]

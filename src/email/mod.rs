@@ -3,6 +3,7 @@
 //! Mail clients show neither SVG nor scripts, so the digest is text and
 //! plain HTML tables; the self-contained report can travel as an attachment.
 
+mod auth;
 mod digest;
 mod send;
 mod trigger;

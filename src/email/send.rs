@@ -1,48 +1,69 @@
 //! Sending the digest over SMTP with lettre: plain, STARTTLS (required, no
-//! downgrade) or implicit TLS, an optional extra trusted CA, a timeout on
-//! every connection, and three tries with a growing pause between them.
+//! downgrade) or implicit TLS, an optional extra trusted CA, the login of
+//! [`auth`], a timeout on every connection, and three tries with a growing
+//! pause between them for what may pass (a refusal is reported at once).
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart};
-use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 
-use super::Digest;
-use crate::config::{EmailConfig, TlsMode};
+use super::{auth, Digest};
+use crate::config::{EmailConfig, SmtpAuth, TlsMode};
 
 const TRIES: u32 = 3;
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
 
 pub fn send(settings: &EmailConfig, digest: &Digest) -> anyhow::Result<()> {
     let message = message(settings, digest)?;
-    let transport = transport(settings)?;
+    let server = format!("{}:{}", settings.smtp_host, settings.smtp_port);
     let mut pause = FIRST_PAUSE;
     let mut attempt = 1;
+    let mut fresh_token = false;
     loop {
-        match transport.send(&message) {
+        let login = auth::login(settings, fresh_token)?;
+        let secret = login.as_ref().map(|l| l.secret.clone()).unwrap_or_default();
+        let transport = transport(settings, login)?;
+        let err = match transport.send(&message) {
             Ok(_) => {
                 tracing::info!(recipients = settings.to.len(), "digest sent");
                 return Ok(());
             }
-            Err(err) if attempt < TRIES => {
-                tracing::warn!(attempt, error = %err, "sending the digest failed; trying again");
-                std::thread::sleep(pause);
-                pause *= 2;
-                attempt += 1;
-            }
-            Err(err) => {
-                return Err(err).with_context(|| {
-                    format!(
-                        "sending through {}:{} failed {TRIES} times",
-                        settings.smtp_host, settings.smtp_port
-                    )
-                })
-            }
+            Err(err) => err,
+        };
+        let reply = auth::redact(&err.to_string(), &[&secret]);
+        let refused_login = err.status().is_some_and(|code| code.to_string() == "535");
+        // A token the server refuses may have been revoked or expired
+        // early: one fresh token, one more try.
+        if refused_login && settings.auth == SmtpAuth::Xoauth2 && !fresh_token {
+            tracing::warn!(error = %reply, "the server refused the access token; trying a fresh one");
+            fresh_token = true;
+            continue;
         }
+        // A refusal (a wrong password, a rejected sender) is the same on
+        // every try: it is reported at once.
+        if err.is_permanent() || attempt >= TRIES {
+            let tries = if err.is_permanent() {
+                String::new()
+            } else {
+                format!(" {TRIES} times")
+            };
+            return Err(anyhow::anyhow!(
+                "sending through {server} failed{tries}: {}",
+                if refused_login {
+                    format!("the server refused the login: {reply}")
+                } else {
+                    reply
+                }
+            ));
+        }
+        tracing::warn!(attempt, error = %reply, "sending the digest failed; trying again");
+        std::thread::sleep(pause);
+        pause *= 2;
+        attempt += 1;
     }
 }
 
@@ -65,7 +86,7 @@ fn message(settings: &EmailConfig, digest: &Digest) -> anyhow::Result<Message> {
         .context("building the digest message")
 }
 
-fn transport(settings: &EmailConfig) -> anyhow::Result<SmtpTransport> {
+fn transport(settings: &EmailConfig, login: Option<auth::Login>) -> anyhow::Result<SmtpTransport> {
     let host = settings.smtp_host.as_str();
     let tls_parameters = || -> anyhow::Result<TlsParameters> {
         let mut builder = TlsParameters::builder(host.to_string());
@@ -84,8 +105,10 @@ fn transport(settings: &EmailConfig) -> anyhow::Result<SmtpTransport> {
         TlsMode::Starttls => builder.tls(Tls::Required(tls_parameters()?)),
         TlsMode::Tls => builder.tls(Tls::Wrapper(tls_parameters()?)),
     };
-    if let (Some(username), Some(password)) = (&settings.username, settings.password()?) {
-        builder = builder.credentials(Credentials::new(username.clone(), password));
+    if let Some(login) = login {
+        builder = builder
+            .credentials(login.credentials)
+            .authentication(login.mechanisms);
     }
     Ok(builder.build())
 }

@@ -3,6 +3,7 @@
 
 pub mod atlassian;
 pub mod generate;
+pub mod mail_auth;
 pub mod model;
 pub mod oracle;
 pub mod smtp;

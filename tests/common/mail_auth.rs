@@ -1,0 +1,141 @@
+//! A mail server that asks for a login (PLAIN, LOGIN, XOAUTH2, after
+//! STARTTLS) and an OAuth 2.0 token endpoint, on loopback
+//! (`tests/stand-ins/mail_auth.py`), with a certificate signed by a
+//! private CA made for the test. Started and stopped by the test.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use serde_json::{json, Value};
+
+pub struct MailAuth {
+    child: Child,
+    pub smtp_port: u16,
+    pub token_port: u16,
+    maildir: PathBuf,
+    log: PathBuf,
+    /// The private CA's certificate, for `ca_file`.
+    pub ca_file: PathBuf,
+}
+
+/// What the servers accept.
+pub struct Accepts<'a> {
+    pub users: Value,
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+    pub expires_in: u64,
+    pub static_tokens: &'a [&'a str],
+    pub revoke_first: bool,
+}
+
+impl Default for Accepts<'_> {
+    fn default() -> Self {
+        Accepts {
+            users: json!({}),
+            client_id: "client-1",
+            client_secret: "client-secret-9c2e",
+            expires_in: 3600,
+            static_tokens: &[],
+            revoke_first: false,
+        }
+    }
+}
+
+impl MailAuth {
+    pub fn start(dir: &Path, accepts: &Accepts) -> Self {
+        // A private CA, and the server's certificate signed by it.
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let server_key = KeyPair::generate().unwrap();
+        let server_cert =
+            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+                .unwrap()
+                .signed_by(&server_key, &issuer)
+                .unwrap();
+        let (ca_file, cert, key) = (
+            dir.join("ca.pem"),
+            dir.join("server.pem"),
+            dir.join("server-key.pem"),
+        );
+        std::fs::write(&ca_file, ca_cert.pem()).unwrap();
+        std::fs::write(&cert, server_cert.pem()).unwrap();
+        std::fs::write(&key, server_key.serialize_pem()).unwrap();
+
+        let maildir = dir.join("maildir");
+        let log = dir.join("mail-auth.jsonl");
+        let config = dir.join("mail-auth.json");
+        std::fs::write(
+            &config,
+            serde_json::to_vec(&json!({
+                "maildir": maildir, "log": log, "cert": cert, "key": key,
+                "users": accepts.users, "client_id": accepts.client_id,
+                "client_secret": accepts.client_secret, "expires_in": accepts.expires_in,
+                "static_tokens": accepts.static_tokens, "revoke_first": accepts.revoke_first,
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stand-ins/mail_auth.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(&config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 with aiosmtpd (pip install aiosmtpd)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let ports: Vec<u16> = line
+            .split_whitespace()
+            .map(|p| p.parse().expect("the stand-in prints its ports"))
+            .collect();
+        assert_eq!(ports.len(), 2, "the mail stand-in did not start: {line:?}");
+        MailAuth {
+            child,
+            smtp_port: ports[0],
+            token_port: ports[1],
+            maildir,
+            log,
+            ca_file,
+        }
+    }
+
+    pub fn token_url(&self) -> String {
+        format!("http://127.0.0.1:{}/token", self.token_port)
+    }
+
+    /// The raw messages delivered so far.
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .map(|e| std::fs::read(e.path()).unwrap())
+            .collect()
+    }
+
+    /// What the servers saw, of one `kind` ("auth" or "token").
+    pub fn events(&self, kind: &str) -> Vec<Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap())
+            .filter(|event| event["kind"] == kind)
+            .collect()
+    }
+}
+
+impl Drop for MailAuth {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
