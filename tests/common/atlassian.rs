@@ -2,9 +2,8 @@
 //! (`tests/stand-ins/atlassian_api.py`), a real HTTP server on loopback
 //! started and stopped by the test that uses it.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 use serde_json::Value;
 
@@ -25,19 +24,7 @@ impl ApiServer {
         let scenario_path = dir.join(format!("scenario-{id}.json"));
         let log = dir.join(format!("requests-{id}.jsonl"));
         std::fs::write(&scenario_path, serde_json::to_vec(scenario).unwrap()).unwrap();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stand-ins/atlassian_api.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(&scenario_path)
-            .arg(&log)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 runs the API stand-in");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let (child, line) = super::start_stand_in("atlassian_api.py", &[&scenario_path, &log]);
         let port = line.trim().parse().expect("the stand-in prints its port");
         ApiServer { child, port, log }
     }

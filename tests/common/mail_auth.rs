@@ -3,9 +3,8 @@
 //! (`tests/stand-ins/mail_auth.py`), with a certificate signed by a
 //! private CA made for the test. Started and stopped by the test.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use serde_json::{json, Value};
@@ -80,18 +79,7 @@ impl MailAuth {
             .unwrap(),
         )
         .unwrap();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stand-ins/mail_auth.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(&config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 with aiosmtpd (pip install aiosmtpd)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let (child, line) = super::start_stand_in("mail_auth.py", &[&config]);
         let ports: Vec<u16> = line
             .split_whitespace()
             .map(|p| p.parse().expect("the stand-in prints its ports"))
@@ -113,13 +101,7 @@ impl MailAuth {
 
     /// The raw messages delivered so far.
     pub fn messages(&self) -> Vec<Vec<u8>> {
-        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .map(|e| std::fs::read(e.path()).unwrap())
-            .collect()
+        super::maildir_messages(&self.maildir)
     }
 
     /// What the servers saw, of one `kind` ("auth" or "token").

@@ -9,8 +9,10 @@ pub mod oracle;
 pub mod smtp;
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 /// Runs the real binary with `args` in `cwd`.
 pub fn run_binary(cwd: &Path, args: &[&str]) -> Output {
@@ -76,4 +78,35 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         }
     }
     files
+}
+
+/// The raw messages in the `new` folder of a Maildir.
+pub fn maildir_messages(maildir: &Path) -> Vec<Vec<u8>> {
+    let Ok(entries) = std::fs::read_dir(maildir.join("new")) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect()
+}
+
+/// Starts the Python stand-in `tests/stand-ins/<script>` with `args` and
+/// returns it with the first line it prints (the ports it listens on).
+pub fn start_stand_in<S: AsRef<OsStr>>(script: &str, args: &[S]) -> (Child, String) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/stand-ins")
+        .join(script);
+    let mut child = Command::new("python3")
+        .arg(path)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 runs the stand-in (and pip's aiosmtpd for mail)");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line)
 }

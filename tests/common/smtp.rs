@@ -54,13 +54,7 @@ impl SmtpServer {
 
     /// The raw messages received so far.
     pub fn messages(&self) -> Vec<Vec<u8>> {
-        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .map(|e| std::fs::read(e.path()).unwrap())
-            .collect()
+        super::maildir_messages(&self.maildir)
     }
 }
 
