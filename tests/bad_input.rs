@@ -532,3 +532,70 @@ fn bad_rows_are_counted_once_across_grouped_and_row_by_row_checks() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_table_that_is_a_named_pipe_is_refused_at_once() {
+    // A FIFO named like a table or bundle.toml: reading it would wait for a
+    // writer forever, and with it every later scheduled run.
+    let cases = [
+        (
+            "domains.csv",
+            "domains.csv: expected a regular file with the domains table, not a named pipe (FIFO)",
+        ),
+        (
+            "bundle.toml",
+            "bundle.toml: expected a regular file, not a named pipe (FIFO)",
+        ),
+    ];
+    for (name, expected) in cases {
+        let case = Case::new(&[(
+            "accounts.csv",
+            b"account_id,email,account_type\na1,a@acme.com,managed\n",
+        )]);
+        let fifo = std::ffi::CString::new(
+            case.dir
+                .path()
+                .join("data")
+                .join(name)
+                .to_string_lossy()
+                .as_bytes(),
+        )
+        .unwrap();
+        // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        for command in [
+            &["run", "--data", "data", "--out", "out"][..],
+            &["check", "--data", "data"][..],
+        ] {
+            let (code, stderr) = run_with_deadline(case.dir.path(), command);
+            assert_eq!(code, Some(2), "{stderr}");
+            assert!(stderr.contains(expected), "{stderr}");
+        }
+        assert!(!case.out().exists());
+    }
+}
+
+/// Runs the binary, failing the test instead of hanging past 30 s.
+fn run_with_deadline(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_org-insights"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} still running after 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status.code(), stderr)
+}

@@ -68,6 +68,15 @@ pub fn locate(dir: &Path) -> Result<BTreeMap<Table, TableFile>, Problems> {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if let Some((table, format)) = classify(&name) {
+            // Reading a FIFO would wait forever, and with it every later
+            // scheduled run: only regular files (or links to one) are read.
+            if let Some(kind) = not_a_regular_file(&entry.path()) {
+                problems.push(Problem::file(
+                    name,
+                    format!("a regular file with the {} table, not {kind}", table.name()),
+                ));
+                continue;
+            }
             found.entry(table).or_default().push(TableFile {
                 table,
                 path: entry.path(),
@@ -109,6 +118,28 @@ pub fn locate(dir: &Path) -> Result<BTreeMap<Table, TableFile>, Problems> {
         Ok(tables)
     } else {
         Err(problems)
+    }
+}
+
+/// What `path` is when it is not a regular file (following links).
+pub(crate) fn not_a_regular_file(path: &Path) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = match std::fs::metadata(path) {
+        Ok(meta) => meta.file_type(),
+        Err(_) => return Some("a file that cannot be read (a broken link?)"),
+    };
+    if kind.is_file() {
+        None
+    } else if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_fifo() {
+        Some("a named pipe (FIFO)")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else if kind.is_char_device() || kind.is_block_device() {
+        Some("a device")
+    } else {
+        Some("a special file")
     }
 }
 

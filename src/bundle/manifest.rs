@@ -80,6 +80,9 @@ pub fn read(dir: &Path) -> Result<Manifest, Problem> {
         return Ok(Manifest::default());
     }
     let bad = |expected: String| Problem::file(FILE, expected);
+    if let Some(kind) = super::locate::not_a_regular_file(&path) {
+        return Err(bad(format!("a regular file, not {kind}")));
+    }
     let text =
         std::fs::read_to_string(&path).map_err(|err| bad(format!("a readable file ({err})")))?;
     let manifest: Manifest = toml::from_str(&text)
