@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{leftovers, read_json, run_binary, run_ok, snapshot};
+use common::{leftovers, read_json, snapshot, Cli};
 
 const ACCOUNTS: &str =
     "account_id,email,account_type\na1,a@acme.com,managed\ne1,e@partner.com,external\n";
@@ -27,7 +27,7 @@ impl Case {
     }
 
     fn run(&self) -> (i32, String) {
-        let output = run_binary(self.dir.path(), &["run", "--data", "data", "--out", "out"]);
+        let output = Cli::new(self.dir.path()).report("data", "out").run();
         (
             output.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -35,7 +35,9 @@ impl Case {
     }
 
     fn check(&self) -> (i32, String) {
-        let output = run_binary(self.dir.path(), &["check", "--data", "data"]);
+        let output = Cli::new(self.dir.path())
+            .args(["check", "--data", "data"])
+            .run();
         (
             output.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -226,7 +228,7 @@ fn non_utf8_file_names_its_line() {
 #[test]
 fn bundle_directory_that_does_not_exist() {
     let dir = tempfile::tempdir().unwrap();
-    let output = run_binary(dir.path(), &["run", "--data", "nowhere", "--out", "out"]);
+    let output = Cli::new(dir.path()).report("nowhere", "out").run();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("nowhere"));
     assert!(!dir.path().join("out").exists());
@@ -236,26 +238,31 @@ fn bundle_directory_that_does_not_exist() {
 fn usage_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(
-        run_binary(dir.path(), &["run", "--as-of", "yesterday"])
+        Cli::new(dir.path())
+            .args(["run", "--as-of", "yesterday"])
+            .run()
             .status
             .code(),
         Some(2)
     );
     assert_eq!(
-        run_binary(dir.path(), &["frobnicate"]).status.code(),
+        Cli::new(dir.path())
+            .args(["frobnicate"])
+            .run()
+            .status
+            .code(),
         Some(2)
     );
-    assert_eq!(run_binary(dir.path(), &[]).status.code(), Some(2));
+    assert_eq!(Cli::new(dir.path()).run().status.code(), Some(2));
 }
 
 #[test]
 fn output_directory_that_cannot_be_written_exits_1() {
     let case = Case::new(&[("accounts.csv", ACCOUNTS.as_bytes())]);
     fs::write(case.dir.path().join("blocker"), b"a file, not a directory").unwrap();
-    let output = run_binary(
-        case.dir.path(),
-        &["run", "--data", "data", "--out", "blocker/reports"],
-    );
+    let output = Cli::new(case.dir.path())
+        .report("data", "blocker/reports")
+        .run();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("blocker/reports"));
 }
@@ -263,18 +270,11 @@ fn output_directory_that_cannot_be_written_exits_1() {
 #[test]
 fn a_failed_run_leaves_earlier_reports_untouched() {
     let case = Case::new(&[("accounts.csv", ACCOUNTS.as_bytes())]);
-    run_ok(
-        case.dir.path(),
-        &[
-            "run",
-            "--data",
-            "data",
-            "--out",
-            "out",
-            "--as-of",
-            "2026-01-01",
-        ],
-    );
+    Cli::new(case.dir.path())
+        .report("data", "out")
+        .dated("2026-01-01")
+        .run()
+        .ok();
     let before = snapshot(&case.out());
     assert!(before.len() > 10, "a full report was written");
 
@@ -283,18 +283,10 @@ fn a_failed_run_leaves_earlier_reports_untouched() {
         "account_id,email,account_type\na1,a@acme.com,alien\n",
     )
     .unwrap();
-    let output = run_binary(
-        case.dir.path(),
-        &[
-            "run",
-            "--data",
-            "data",
-            "--out",
-            "out",
-            "--as-of",
-            "2026-01-01",
-        ],
-    );
+    let output = Cli::new(case.dir.path())
+        .report("data", "out")
+        .dated("2026-01-01")
+        .run();
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(snapshot(&case.out()), before);
 }
@@ -303,10 +295,10 @@ fn a_failed_run_leaves_earlier_reports_untouched() {
 fn rerunning_a_date_replaces_its_report_and_latest_follows_the_newest() {
     let case = Case::new(&[("accounts.csv", ACCOUNTS.as_bytes())]);
     for day in ["2026-01-02", "2026-01-01"] {
-        let output = run_binary(
-            case.dir.path(),
-            &["run", "--data", "data", "--out", "out", "--as-of", day],
-        );
+        let output = Cli::new(case.dir.path())
+            .report("data", "out")
+            .dated(day)
+            .run();
         assert_eq!(output.status.code(), Some(0));
     }
     fs::write(
@@ -314,18 +306,10 @@ fn rerunning_a_date_replaces_its_report_and_latest_follows_the_newest() {
         "account_id,email,account_type\na1,a@acme.com,managed\n",
     )
     .unwrap();
-    let output = run_binary(
-        case.dir.path(),
-        &[
-            "run",
-            "--data",
-            "data",
-            "--out",
-            "out",
-            "--as-of",
-            "2026-01-01",
-        ],
-    );
+    let output = Cli::new(case.dir.path())
+        .report("data", "out")
+        .dated("2026-01-01")
+        .run();
     assert_eq!(output.status.code(), Some(0));
 
     let json: serde_json::Value = read_json(&case.out().join("2026-01-01/insights.json"));
@@ -352,18 +336,10 @@ fn rerunning_a_date_replaces_its_report_and_latest_follows_the_newest() {
 #[test]
 fn missing_optional_tables_give_null_and_a_reason() {
     let case = Case::new(&[("accounts.csv", ACCOUNTS.as_bytes())]);
-    let output = run_binary(
-        case.dir.path(),
-        &[
-            "run",
-            "--data",
-            "data",
-            "--out",
-            "out",
-            "--as-of",
-            "2026-01-01",
-        ],
-    );
+    let output = Cli::new(case.dir.path())
+        .report("data", "out")
+        .dated("2026-01-01")
+        .run();
     assert_eq!(output.status.code(), Some(0));
     let json: serde_json::Value = read_json(&case.out().join("2026-01-01/insights.json"));
     assert!(json["insights"]["active_users"].is_null());
@@ -455,7 +431,7 @@ fn run_now_takes_its_folders_from_the_configuration() {
         "data_dir = \"data\"\nout_dir = \"published\"\n",
     )
     .unwrap();
-    run_ok(case.dir.path(), &["--run-now"]);
+    Cli::new(case.dir.path()).args(["--run-now"]).run().ok();
     assert!(case
         .dir
         .path()
@@ -467,7 +443,7 @@ fn run_now_takes_its_folders_from_the_configuration() {
         "data_dir = \"data\"\nouts = 1\n",
     )
     .unwrap();
-    let output = run_binary(case.dir.path(), &["--run-now"]);
+    let output = Cli::new(case.dir.path()).args(["--run-now"]).run();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -567,35 +543,13 @@ fn a_table_that_is_a_named_pipe_is_refused_at_once() {
             &["run", "--data", "data", "--out", "out"][..],
             &["check", "--data", "data"][..],
         ] {
-            let (code, stderr) = run_with_deadline(case.dir.path(), command);
-            assert_eq!(code, Some(2), "{stderr}");
-            assert!(stderr.contains(expected), "{stderr}");
+            Cli::new(case.dir.path())
+                .args(command)
+                .deadline(std::time::Duration::from_secs(30))
+                .run()
+                .code(2)
+                .stderr_has(expected);
         }
         assert!(!case.out().exists());
     }
-}
-
-/// Runs the binary, failing the test instead of hanging past 30 s.
-fn run_with_deadline(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_org-insights"))
-        .args(args)
-        .current_dir(dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{args:?} still running after 30 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    (status.code(), stderr)
 }

@@ -12,7 +12,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::run_ok;
+use common::Cli;
 use serde_json::Value;
 
 const SECTIONS: [&str; 16] = [
@@ -55,10 +55,11 @@ fn sample_report() -> (tempfile::TempDir, PathBuf) {
     let data = manifest_dir().join("fixtures/sample");
     let data = data.to_str().unwrap();
     for as_of in ["2026-11-09", "2026-11-10"] {
-        run_ok(
-            dir.path(),
-            &["run", "--data", data, "--out", "out", "--as-of", as_of],
-        );
+        Cli::new(dir.path())
+            .report(data, "out")
+            .dated(as_of)
+            .run()
+            .ok();
     }
     let page = dir.path().join("out/2026-11-10/index.html");
     (dir, page)

@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::run_ok;
+use common::Cli;
 use polars::prelude::*;
 
 /// Day one (2026-03-10). Windows: day one 02-09..03-10, day two 02-10..03-11.
@@ -96,10 +96,11 @@ fn two_days() -> tempfile::TempDir {
         &format!("{ACCESS_DAY_ONE}{ACCESS_ADDED_ON_DAY_TWO}"),
     );
     for (data, as_of) in [("day1", "2026-03-10"), ("day2", "2026-03-11")] {
-        run_ok(
-            dir.path(),
-            &["run", "--data", data, "--out", "out", "--as-of", as_of],
-        );
+        Cli::new(dir.path())
+            .report(data, "out")
+            .dated(as_of)
+            .run()
+            .ok();
     }
     dir
 }

@@ -98,18 +98,10 @@ fn killed_runs_never_leave_a_broken_report() {
         "only {killed_mid_run} runs were killed mid-run"
     );
     // A run after all that finishes and leaves nothing behind.
-    let output = common::run_binary(
-        dir.path(),
-        &[
-            "run",
-            "--data",
-            &sample.to_string_lossy(),
-            "--out",
-            "out",
-            "--as-of",
-            "2026-11-10",
-        ],
-    );
+    let output = common::Cli::new(dir.path())
+        .report(&sample, "out")
+        .dated("2026-11-10")
+        .run();
     assert_eq!(output.status.code(), Some(0));
     assert_consistent(&out);
     assert_eq!(leftovers(&out), Vec::<String>::new());

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use common::smtp::{free_port, SmtpServer};
-use common::{run_binary, run_ok};
+use common::Cli;
 use mail_parser::{MessageParser, MimeHeaders};
 
 fn sample() -> String {
@@ -66,9 +66,14 @@ fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
         ),
     );
     // An earlier report: on 2026-10-01 nobody had viewed anything for 30 days.
-    let earlier = run_binary(dir.path(), &["run", "--as-of", "2026-10-01"]);
+    let earlier = Cli::new(dir.path())
+        .args(["run", "--as-of", "2026-10-01"])
+        .run();
     assert_eq!(earlier.status.code(), Some(0));
-    run_ok(dir.path(), &["run", "--as-of", "2026-11-10", "--email"]);
+    Cli::new(dir.path())
+        .args(["run", "--as-of", "2026-11-10", "--email"])
+        .run()
+        .ok();
 
     let messages = server.messages();
     assert_eq!(messages.len(), 1, "one message for all recipients");
@@ -142,7 +147,7 @@ fn starttls_with_a_certificate_trusted_through_ca_file() {
         server.port
     );
     write_config(dir.path(), &format!("{settings}\nca_file = \"cert.pem\""));
-    run_ok(dir.path(), &["--run-now"]);
+    Cli::new(dir.path()).args(["--run-now"]).run().ok();
     let messages = server.messages();
     assert_eq!(messages.len(), 1);
     let message = MessageParser::default().parse(&messages[0]).unwrap();
@@ -156,7 +161,7 @@ fn starttls_with_a_certificate_trusted_through_ca_file() {
 
     // Without the CA the server's certificate is not trusted: no mail, exit 3.
     write_config(dir.path(), &settings);
-    let output = run_binary(dir.path(), &["run", "--email"]);
+    let output = Cli::new(dir.path()).args(["run", "--email"]).run();
     assert_eq!(output.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&output.stderr).contains("digest could not be sent"));
     assert_eq!(server.messages().len(), 1);
@@ -173,7 +178,7 @@ fn implicit_tls_from_the_first_byte() {
             server.port
         ),
     );
-    run_ok(dir.path(), &["run", "--email"]);
+    Cli::new(dir.path()).args(["run", "--email"]).run().ok();
     let messages = server.messages();
     assert_eq!(messages.len(), 1);
     let message = MessageParser::default().parse(&messages[0]).unwrap();
@@ -193,7 +198,7 @@ fn an_unreachable_server_keeps_the_report_and_exits_3_after_three_tries() {
             free_port()
         ),
     );
-    let output = run_binary(dir.path(), &["run", "--email"]);
+    let output = Cli::new(dir.path()).args(["run", "--email"]).run();
     assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.matches("trying again").count(), 2, "{stderr}");
@@ -212,7 +217,7 @@ fn a_server_that_never_answers_is_given_up_on() {
             silent.local_addr().unwrap().port()
         ),
     );
-    let output = run_binary(dir.path(), &["run", "--email"]);
+    let output = Cli::new(dir.path()).args(["run", "--email"]).run();
     assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("digest could not be sent"), "{stderr}");
@@ -227,7 +232,7 @@ fn a_missing_password_variable_is_named_before_anything_runs() {
         dir.path(),
         "smtp_host = \"127.0.0.1\"\nusername = \"reports\"\npassword_env = \"ORG_INSIGHTS_TEST_NO_SUCH_VARIABLE\"",
     );
-    let output = run_binary(dir.path(), &["run", "--email"]);
+    let output = Cli::new(dir.path()).args(["run", "--email"]).run();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("ORG_INSIGHTS_TEST_NO_SUCH_VARIABLE"));
     assert!(!dir.path().join("out").exists());

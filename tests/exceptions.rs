@@ -8,8 +8,8 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::run_ok;
 use common::smtp::SmtpServer;
+use common::Cli;
 use mail_parser::MessageParser;
 
 const EXCEPTIONS: &str = r#"
@@ -64,7 +64,7 @@ fn coverage_beside_the_contract_figure_and_every_state() {
         ),
     )
     .unwrap();
-    run_ok(dir.path(), &["run", "--email"]);
+    Cli::new(dir.path()).args(["run", "--email"]).run().ok();
     let page = fs::read_to_string(dir.path().join("out/2026-11-10/index.html")).unwrap();
     let section = |key: &str| {
         let start = page.find(&format!("<section id=\"{key}\"")).unwrap();
@@ -124,7 +124,7 @@ fn an_exception_needs_a_target_a_reason_an_owner_and_a_date() {
         ("account = \"a1\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2027-01-01\nnote = \"x\"", "note"),
     ] {
         fs::write(dir.path().join("c.toml"), format!("[[exceptions]]\n{entry}\n")).unwrap();
-        let output = common::run_binary(dir.path(), &["--config", "c.toml", "check", "--data", &sample()]);
+        let output = common::Cli::new(dir.path()).args(["--config", "c.toml", "check", "--data", &sample()]).run();
         assert_eq!(output.status.code(), Some(2));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{expected}: {stderr}");

@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{leftovers, run_binary, snapshot};
+use common::{leftovers, snapshot, Cli};
 
 /// A tmpfs mounted for one test, unmounted when dropped.
 struct SmallDisk {
@@ -58,18 +58,10 @@ fn sample() -> String {
 }
 
 fn run(out: &Path, as_of: &str) -> (Option<i32>, String) {
-    let output = run_binary(
-        out.parent().unwrap(),
-        &[
-            "run",
-            "--data",
-            &sample(),
-            "--out",
-            &out.to_string_lossy(),
-            "--as-of",
-            as_of,
-        ],
-    );
+    let output = Cli::new(out.parent().unwrap())
+        .report(sample(), out)
+        .dated(as_of)
+        .run();
     (
         output.status.code(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -131,9 +123,8 @@ fn free_bytes(path: &Path) -> u64 {
 fn a_data_file_deleted_or_truncated_while_the_run_reads_it() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let generated = run_binary(
-        dir.path(),
-        &[
+    let generated = Cli::new(dir.path())
+        .args([
             "generate",
             "--accounts",
             "2000",
@@ -143,11 +134,11 @@ fn a_data_file_deleted_or_truncated_while_the_run_reads_it() {
             "csv",
             "--out",
             "data",
-        ],
-    );
+        ])
+        .run();
     assert_eq!(generated.status.code(), Some(0));
     let out = dir.path().join("out");
-    let first = run_binary(dir.path(), &["run", "--data", "data", "--out", "out"]);
+    let first = Cli::new(dir.path()).report("data", "out").run();
     assert_eq!(first.status.code(), Some(0));
     let before = snapshot(&out);
 

@@ -6,12 +6,11 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{read_json, run_ok};
+use common::{read_json, Cli};
 
 fn generate(dir: &Path, out: &str, seed: &str, format: &str) {
-    run_ok(
-        dir,
-        &[
+    Cli::new(dir)
+        .args([
             "generate",
             "--accounts",
             "300",
@@ -23,8 +22,9 @@ fn generate(dir: &Path, out: &str, seed: &str, format: &str) {
             format,
             "--out",
             out,
-        ],
-    );
+        ])
+        .run()
+        .ok();
 }
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -68,7 +68,7 @@ fn the_same_seed_gives_the_same_files() {
 fn a_generated_bundle_passes_the_checks_and_fills_every_insight() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), "data", "1", "parquet");
-    run_ok(dir.path(), &["run", "--data", "data", "--out", "out"]);
+    Cli::new(dir.path()).report("data", "out").run().ok();
     let json: serde_json::Value = read_json(&dir.path().join("out/latest/insights.json"));
     assert_eq!(json["as_of"], "2026-10-31");
     assert_eq!(json["missing"], serde_json::json!({}));
@@ -90,19 +90,11 @@ fn checking_activity_in_slices_gives_the_same_report() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), "data", "3", "parquet");
     let run = |out: &str, slice_rows: &str| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_org-insights"))
-            .args(["run", "--data", "data", "--out", out])
-            .current_dir(dir.path())
-            .env("RUST_LOG", "warn")
+        Cli::new(dir.path())
+            .report("data", out)
             .env("ORG_INSIGHTS_SLICE_ROWS", slice_rows)
-            .output()
-            .unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+            .run()
+            .ok();
         let mut json: serde_json::Value =
             read_json(&dir.path().join(out).join("latest/insights.json"));
         json["generated_at"] = serde_json::Value::Null;

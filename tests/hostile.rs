@@ -11,7 +11,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::run_ok;
+use common::Cli;
 
 const PWNED: &str = "document.title='pwned'";
 
@@ -49,18 +49,11 @@ fn hostile_bundle(dir: &Path) {
 
 fn report(dir: &Path) -> std::path::PathBuf {
     hostile_bundle(dir);
-    run_ok(
-        dir,
-        &[
-            "run",
-            "--data",
-            "data",
-            "--out",
-            "out",
-            "--as-of",
-            "2026-01-01",
-        ],
-    );
+    Cli::new(dir)
+        .report("data", "out")
+        .dated("2026-01-01")
+        .run()
+        .ok();
     dir.join("out/2026-01-01")
 }
 

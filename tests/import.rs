@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{read_json, run_binary, run_ok};
+use common::{read_json, Cli};
 use polars::prelude::*;
 
 fn export(name: &str) -> String {
@@ -21,7 +21,7 @@ fn export(name: &str) -> String {
 fn import(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
     let mut all = vec!["import", "--into", "bundle"];
     all.extend_from_slice(args);
-    let output = run_binary(dir, &all);
+    let output = Cli::new(dir).args(&all).run();
     (
         output.status.code(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -163,7 +163,7 @@ fn the_three_exports_make_a_bundle() {
     );
     // The bundle follows the contract: a report runs on it. What the
     // exports do not record shows as "no data", not as zeros.
-    run_ok(dir.path(), &["run", "--data", "bundle", "--out", "out"]);
+    Cli::new(dir.path()).report("bundle", "out").run().ok();
     let json: serde_json::Value = read_json(&dir.path().join("out/latest/insights.json"));
     for key in ["external_two_step", "external_policy", "mobile_usage"] {
         assert!(json["insights"][key].is_null(), "{key}");
@@ -273,7 +273,7 @@ fn daily_imports_build_the_history_idempotently() {
         ]
     );
     // The trends follow the history: views on 1, 2 and 3 March.
-    run_ok(dir.path(), &["run", "--data", "bundle", "--out", "out"]);
+    Cli::new(dir.path()).report("bundle", "out").run().ok();
     let json: serde_json::Value = read_json(&dir.path().join("out/2026-03-03/insights.json"));
     let daily = json["insights"]["active_users"]["daily"]
         .as_array()
@@ -326,7 +326,7 @@ fn run_now_imports_what_waits_in_the_drop_folder() {
     .unwrap();
     // Nothing waiting and no bundle yet: the run has nothing to read.
     assert_eq!(
-        run_binary(dir.path(), &["--run-now"]).status.code(),
+        Cli::new(dir.path()).args(["--run-now"]).run().status.code(),
         Some(2)
     );
 
@@ -338,7 +338,7 @@ fn run_now_imports_what_waits_in_the_drop_folder() {
         .unwrap();
     }
     fs::copy(export("managed-accounts.csv"), exports.join("managed.csv")).unwrap();
-    run_ok(dir.path(), &["--run-now"]);
+    Cli::new(dir.path()).args(["--run-now"]).run().ok();
     let mut done: Vec<String> = fs::read_dir(exports.join("done"))
         .unwrap()
         .flatten()

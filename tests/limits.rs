@@ -8,21 +8,13 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use common::run_binary;
+use common::Cli;
 
 fn run(dir: &Path) -> (Option<i32>, String) {
-    let output = run_binary(
-        dir,
-        &[
-            "run",
-            "--data",
-            "data",
-            "--out",
-            "out",
-            "--as-of",
-            "2026-01-01",
-        ],
-    );
+    let output = Cli::new(dir)
+        .report("data", "out")
+        .dated("2026-01-01")
+        .run();
     (
         output.status.code(),
         String::from_utf8_lossy(&output.stderr).into_owned(),

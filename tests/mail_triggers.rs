@@ -7,8 +7,8 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::run_ok;
 use common::smtp::SmtpServer;
+use common::Cli;
 use mail_parser::MessageParser;
 
 const DAYS: [&str; 4] = ["2026-03-10", "2026-03-11", "2026-03-12", "2026-03-13"];
@@ -40,10 +40,10 @@ fn subjects(send: &str) -> Vec<String> {
     for (day, as_of) in DAYS.iter().enumerate() {
         bundle(dir.path(), day);
         let data = format!("day{day}");
-        run_ok(
-            dir.path(),
-            &["run", "--data", &data, "--as-of", as_of, "--email"],
-        );
+        Cli::new(dir.path())
+            .args(["run", "--data", &data, "--as-of", as_of, "--email"])
+            .run()
+            .ok();
     }
     let mut subjects: Vec<String> = server
         .messages()

@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{leftovers, run_binary};
+use common::{leftovers, Cli};
 
 fn bundle(dir: &Path) {
     fs::create_dir_all(dir.join("data")).unwrap();
@@ -20,21 +20,6 @@ fn bundle(dir: &Path) {
     .unwrap();
 }
 
-fn run(dir: &Path) -> std::process::Output {
-    run_binary(
-        dir,
-        &[
-            "run",
-            "--data",
-            "data",
-            "--out",
-            "out",
-            "--as-of",
-            "2026-01-01",
-        ],
-    )
-}
-
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
@@ -43,7 +28,11 @@ fn mode(path: &Path) -> u32 {
 fn reports_are_private_to_their_owner() {
     let dir = tempfile::tempdir().unwrap();
     bundle(dir.path());
-    assert_eq!(run(dir.path()).status.code(), Some(0));
+    Cli::new(dir.path())
+        .report("data", "out")
+        .dated("2026-01-01")
+        .run()
+        .ok();
     let day = dir.path().join("out/2026-01-01");
     assert_eq!(mode(&dir.path().join("out")), 0o700);
     assert_eq!(mode(&day), 0o700);
@@ -68,7 +57,11 @@ fn leftovers_of_an_interrupted_run_are_cleared() {
     fs::write(out.join(".2026-01-01.tmp-99999-1/index.html"), "half").unwrap();
     fs::write(out.join(".history.csv.tmp-99999-1"), "half").unwrap();
     std::os::unix::fs::symlink("2025-12-31", out.join(".latest.tmp-99999-1")).unwrap();
-    assert_eq!(run(dir.path()).status.code(), Some(0));
+    Cli::new(dir.path())
+        .report("data", "out")
+        .dated("2026-01-01")
+        .run()
+        .ok();
     assert_eq!(leftovers(&out), Vec::<String>::new());
 }
 
@@ -129,7 +122,11 @@ fn a_shared_output_folder_is_readable_by_others() {
         "[output]\nprivate = false\n",
     )
     .unwrap();
-    assert_eq!(run(dir.path()).status.code(), Some(0));
+    Cli::new(dir.path())
+        .report("data", "out")
+        .dated("2026-01-01")
+        .run()
+        .ok();
     let day = dir.path().join("out/2026-01-01");
     assert_eq!(mode(&day), 0o755);
     assert_eq!(mode(&day.join("index.html")), 0o644);
@@ -139,14 +136,12 @@ fn a_shared_output_folder_is_readable_by_others() {
 fn logs_at_info_level_name_no_person() {
     let dir = tempfile::tempdir().unwrap();
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_org-insights"))
+    let output = Cli::new(dir.path())
         .args(["--log-format", "json", "run", "--out", "out", "--data"])
-        .arg(&sample)
-        .current_dir(dir.path())
+        .args([&sample])
         .env("RUST_LOG", "info")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
+        .run()
+        .ok();
     let logs = String::from_utf8_lossy(&output.stderr);
     assert!(logs.contains("report written"), "{logs}");
     let accounts = fs::read_to_string(sample.join("accounts.csv")).unwrap();

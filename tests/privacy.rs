@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 
 use common::smtp::SmtpServer;
-use common::{run_binary, run_ok, snapshot};
+use common::{snapshot, Cli};
 use mail_parser::MessageParser;
 use polars::prelude::*;
 
@@ -50,13 +50,13 @@ fn two_days(dir: &Path, config: &str, env: &[(&str, &str)]) -> String {
     .unwrap();
     let mut logs = String::new();
     for as_of in ["2026-11-09", "2026-11-10"] {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_org-insights"))
+        let output = env
+            .iter()
+            .fold(Cli::new(dir).env("RUST_LOG", "debug"), |cli, (k, v)| {
+                cli.env(k, v)
+            })
             .args(["run", "--as-of", as_of])
-            .current_dir(dir)
-            .env("RUST_LOG", "debug")
-            .envs(env.iter().copied())
-            .output()
-            .unwrap();
+            .run();
         assert_eq!(
             output.status.code(),
             Some(0),
@@ -192,7 +192,7 @@ fn a_missing_hash_key_is_a_clear_error_and_nothing_is_written() {
         format!("data_dir = \"{}\"\nout_dir = \"out\"\n{HASH}", sample()),
     )
     .unwrap();
-    let output = run_binary(dir.path(), &["run"]);
+    let output = Cli::new(dir.path()).args(["run"]).run();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("ORG_INSIGHTS_TEST_KEY"), "{stderr}");
@@ -209,7 +209,9 @@ fn bad_emails_are_concealed_in_error_messages() {
     )
     .unwrap();
     fs::write(dir.path().join("c.toml"), "[privacy]\nnames = \"mask\"\n").unwrap();
-    let output = run_binary(dir.path(), &["--config", "c.toml", "run", "--data", "data"]);
+    let output = Cli::new(dir.path())
+        .args(["--config", "c.toml", "run", "--data", "data"])
+        .run();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -227,7 +229,10 @@ fn digest_attachment(include_names: bool) -> (String, String) {
         server.port
     );
     two_days(dir.path(), &email, &[]);
-    run_ok(dir.path(), &["run", "--as-of", "2026-11-10", "--email"]);
+    Cli::new(dir.path())
+        .args(["run", "--as-of", "2026-11-10", "--email"])
+        .run()
+        .ok();
     let messages = server.messages();
     assert_eq!(messages.len(), 1);
     let message = MessageParser::default().parse(&messages[0]).unwrap();

@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use chrono::{Days, Utc};
 use common::atlassian::ApiServer;
 use common::smtp::SmtpServer;
-use common::{read_json, snapshot};
+use common::{read_json, snapshot, Cli, Ran};
 use serde_json::{json, Value};
 
 const KEY: &str = "test-key-4f1c9a7e";
@@ -21,14 +21,12 @@ const DOMAINS: &str = "/admin/v1/orgs/o1/domains";
 
 /// The binary with the key in the environment and verbose logs, so that a
 /// leak of the key into any log line would show.
-fn org_insights(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_org-insights"))
+fn org_insights(dir: &Path, args: &[&str]) -> Ran {
+    Cli::new(dir)
         .args(args)
-        .current_dir(dir)
         .env("RUST_LOG", "trace")
         .env(KEY_ENV, KEY)
-        .output()
-        .expect("the binary runs")
+        .run()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -361,12 +359,7 @@ fn a_missing_key_stops_pull_and_the_scheduled_run_at_start() {
     let server = start_api(dir.path(), day_one_users());
     write_config(dir.path(), &server, "");
     for args in [&["pull"][..], &["--run-now"][..]] {
-        let output = Command::new(env!("CARGO_BIN_EXE_org-insights"))
-            .args(args)
-            .current_dir(dir.path())
-            .env_remove(KEY_ENV)
-            .output()
-            .unwrap();
+        let output = Cli::new(dir.path()).args(args).env_remove(KEY_ENV).run();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(text(&output.stderr).contains(KEY_ENV), "{args:?}");
     }

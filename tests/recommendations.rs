@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::run_ok;
+use common::Cli;
 
 /// The "What to do" items of each section of a report page, HTML decoded.
 fn advice(page: &str) -> Vec<(String, Vec<String>)> {
@@ -39,7 +39,7 @@ fn sample_advice(config: Option<&str>) -> Vec<(String, Vec<String>)> {
         std::fs::write(dir.path().join("c.toml"), text).unwrap();
         args.extend(["--config", "c.toml"]);
     }
-    run_ok(dir.path(), &args);
+    Cli::new(dir.path()).args(&args).run().ok();
     advice(&std::fs::read_to_string(dir.path().join("out/2026-11-10/index.html")).unwrap())
 }
 

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{read_json, run_ok, snapshot};
+use common::{read_json, snapshot, Cli};
 
 /// Every file of `out` by path relative to it, with each report's
 /// generation time replaced by a fixed word.
@@ -49,10 +49,11 @@ fn the_same_input_gives_the_same_files_but_the_generation_time() {
     let sample = sample.to_str().unwrap();
     for out in ["one", "two"] {
         for as_of in ["2026-11-09", "2026-11-10"] {
-            run_ok(
-                dir.path(),
-                &["run", "--data", sample, "--out", out, "--as-of", as_of],
-            );
+            Cli::new(dir.path())
+                .report(sample, out)
+                .dated(as_of)
+                .run()
+                .ok();
         }
     }
     let one = normalized(&dir.path().join("one"));
@@ -73,9 +74,8 @@ fn the_same_input_gives_the_same_files_but_the_generation_time() {
 #[test]
 fn a_million_accounts_give_a_page_under_five_megabytes() {
     let dir = tempfile::tempdir().unwrap();
-    run_ok(
-        dir.path(),
-        &[
+    Cli::new(dir.path())
+        .args([
             "generate",
             "--accounts",
             "1000000",
@@ -85,14 +85,16 @@ fn a_million_accounts_give_a_page_under_five_megabytes() {
             "3",
             "--out",
             "data",
-        ],
-    );
+        ])
+        .run()
+        .ok();
     // Two days, so that the page also lists changes.
     for as_of in ["2026-10-30", "2026-10-31"] {
-        run_ok(
-            dir.path(),
-            &["run", "--data", "data", "--out", "out", "--as-of", as_of],
-        );
+        Cli::new(dir.path())
+            .report("data", "out")
+            .dated(as_of)
+            .run()
+            .ok();
         let report = dir.path().join("out").join(as_of);
         let page = std::fs::read_to_string(report.join("index.html")).unwrap();
         assert!(page.len() < 5_000_000, "{as_of}: {} bytes", page.len());

@@ -8,7 +8,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::run_ok;
+use common::Cli;
 
 const ACCOUNTS: &str = "\
 account_id,email,account_type,status,added_on
@@ -62,7 +62,7 @@ fn report(config: Option<&str>) -> (tempfile::TempDir, String, Vec<String>) {
         fs::write(dir.path().join("c.toml"), text).unwrap();
         args.extend(["--config", "c.toml"]);
     }
-    run_ok(dir.path(), &args);
+    Cli::new(dir.path()).args(&args).run().ok();
     let report = dir.path().join("out/2026-06-30");
     let page = fs::read_to_string(report.join("index.html")).unwrap();
     let csv = fs::read_to_string(report.join("data/seat-reclaim.csv")).unwrap();
@@ -117,18 +117,11 @@ fn without_activity_seat_reclaim_has_no_data() {
     fs::create_dir(&data).unwrap();
     fs::write(data.join("accounts.csv"), ACCOUNTS).unwrap();
     fs::write(data.join("product_access.csv"), ACCESS).unwrap();
-    run_ok(
-        dir.path(),
-        &[
-            "run",
-            "--data",
-            "data",
-            "--out",
-            "out",
-            "--as-of",
-            "2026-06-30",
-        ],
-    );
+    Cli::new(dir.path())
+        .report("data", "out")
+        .dated("2026-06-30")
+        .run()
+        .ok();
     let report = Path::new("out/2026-06-30");
     let page = fs::read_to_string(dir.path().join(report).join("index.html")).unwrap();
     assert!(page.contains("No data: seat reclaim needs the product_access and activity tables."));

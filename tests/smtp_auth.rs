@@ -11,6 +11,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::mail_auth::{Accepts, MailAuth};
+use common::{Cli, Ran};
 use serde_json::json;
 
 const PASSWORD: &str = "smtp-pass-71b3";
@@ -38,15 +39,13 @@ fn write_config(dir: &Path, server: &MailAuth, login: &str) {
 
 /// `run --email` with the password and the client secret in the
 /// environment (`secret`), verbose logs to catch any leak.
-fn run_email(dir: &Path, secret: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_org-insights"))
+fn run_email(dir: &Path, secret: &str) -> Ran {
+    Cli::new(dir)
         .args(["run", "--as-of", "2026-11-10", "--email"])
-        .current_dir(dir)
         .env("RUST_LOG", "debug")
         .env(PASSWORD_ENV, PASSWORD)
         .env(SECRET_ENV, secret)
-        .output()
-        .unwrap()
+        .run()
 }
 
 fn stderr(output: &Output) -> String {
@@ -327,12 +326,10 @@ fn a_missing_secret_variable_stops_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let server = MailAuth::start(dir.path(), &Accepts::default());
     write_config(dir.path(), &server, &grant(&server));
-    let output = Command::new(env!("CARGO_BIN_EXE_org-insights"))
+    let output = Cli::new(dir.path())
         .args(["run", "--email"])
-        .current_dir(dir.path())
         .env_remove(SECRET_ENV)
-        .output()
-        .unwrap();
+        .run();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains(SECRET_ENV));
     assert!(!dir.path().join("out").exists(), "nothing written");

@@ -13,28 +13,147 @@ use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
-/// Runs the real binary with `args` in `cwd`.
-pub fn run_binary(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_org-insights"))
-        .args(args)
-        .current_dir(cwd)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the binary runs")
+/// How long one run of the binary may take before the test fails: a hang
+/// fails the test rather than stalling CI.
+const DEADLINE: Duration = Duration::from_secs(600);
+
+/// The real binary as a person runs it, in a folder of the test:
+/// `Cli::new(dir).args(["run", "--email"]).env("K", "v").run().code(3).stderr_has("535")`.
+pub struct Cli {
+    command: Command,
+    deadline: Duration,
 }
 
-/// Runs the real binary with `args` in `cwd` and asserts that it succeeded,
-/// showing its standard error when it did not.
-pub fn run_ok(cwd: &Path, args: &[&str]) -> Output {
-    let output = run_binary(cwd, args);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+impl Cli {
+    /// The binary in `dir`, logging warnings only.
+    pub fn new(dir: &Path) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_org-insights"));
+        command.current_dir(dir).env("RUST_LOG", "warn");
+        Cli {
+            command,
+            deadline: DEADLINE,
+        }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    /// `run --data data --out out`, the report of a bundle.
+    pub fn report(self, data: impl AsRef<OsStr>, out: impl AsRef<OsStr>) -> Self {
+        let (data, out) = (data.as_ref().to_owned(), out.as_ref().to_owned());
+        self.args([
+            OsStr::new("run"),
+            OsStr::new("--data"),
+            &data,
+            OsStr::new("--out"),
+            &out,
+        ])
+    }
+
+    /// `--as-of day`: the report date.
+    pub fn dated(self, day: &str) -> Self {
+        self.args(["--as-of", day])
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
+    /// Fails the test when the run takes longer than `limit`.
+    pub fn deadline(mut self, limit: Duration) -> Self {
+        self.deadline = limit;
+        self
+    }
+
+    /// Runs to the end (or the deadline) and keeps what it printed.
+    pub fn run(mut self) -> Ran {
+        let mut child = self
+            .command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut bytes);
+                }
+                bytes
+            })
+        };
+        let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
+        let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > self.deadline {
+                let _ = child.kill();
+                panic!("{:?} still running after {:?}", self.command, self.deadline);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Ran(Output {
+            status,
+            stdout: stdout.join().unwrap(),
+            stderr: stderr.join().unwrap(),
+        })
+    }
+}
+
+/// A finished run of the binary; derefs to its [`Output`].
+pub struct Ran(pub Output);
+
+impl std::ops::Deref for Ran {
+    type Target = Output;
+    fn deref(&self) -> &Output {
+        &self.0
+    }
+}
+
+impl Ran {
+    /// Asserts the exit code, showing standard error when it differs.
+    pub fn code(self, expected: i32) -> Self {
+        assert_eq!(self.status.code(), Some(expected), "{}", self.stderr_text());
+        self
+    }
+
+    /// Asserts success (exit code 0).
+    pub fn ok(self) -> Self {
+        self.code(0)
+    }
+
+    /// Asserts that standard error holds `needle`.
+    pub fn stderr_has(self, needle: &str) -> Self {
+        let text = self.stderr_text();
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+        self
+    }
+
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
 }
 
 /// A JSON file, such as a report's insights.json.
