@@ -5,6 +5,7 @@
 use crate::data_quality::DataQuality;
 use crate::exceptions::Review;
 use crate::insights::Insights;
+use crate::words::plural;
 
 /// Every finding that applies, most important first.
 pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec<String> {
@@ -90,13 +91,4 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
         ),
     );
     found
-}
-
-/// `one` for a count of 1, else `many`.
-pub(crate) fn plural<'a>(count: u64, one: &'a str, many: &'a str) -> &'a str {
-    if count == 1 {
-        one
-    } else {
-        many
-    }
 }

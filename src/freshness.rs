@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 
 use crate::bundle::manifest::Manifest;
-use crate::findings::plural;
+use crate::words::plural;
 
 /// An org API key expiring within this many days is a finding.
 pub const KEY_WARNING_DAYS: i64 = 30;

@@ -26,3 +26,4 @@ pub mod schedule;
 pub mod seat_reclaim;
 pub mod snapshot;
 pub mod templates;
+pub mod words;

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::words;
+
 /// At most this many problems are listed; the rest are counted.
 pub const MAX_LISTED: usize = 50;
 
@@ -51,20 +53,10 @@ impl fmt::Display for Problem {
             write!(f, ", column '{column}'")?;
         }
         if let Some(value) = &self.value {
-            write!(f, ", value {:?}", shorten(value))?;
+            // Long cells would drown the message; 80 characters identify any value.
+            write!(f, ", value {:?}", words::shorten(value, 81))?;
         }
         write!(f, ": expected {}", self.expected)
-    }
-}
-
-/// Long cells would drown the message; 80 characters identify any value.
-fn shorten(value: &str) -> String {
-    const KEEP: usize = 80;
-    if value.chars().count() <= KEEP {
-        value.to_string()
-    } else {
-        let head: String = value.chars().take(KEEP).collect();
-        format!("{head}…")
     }
 }
 

@@ -1,6 +1,7 @@
 //! What to do about each insight, in plain words, from its figures and the
 //! thresholds of the configuration (`[thresholds]`).
 
+use crate::words::count_of;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -77,15 +78,6 @@ impl Thresholds {
     }
 }
 
-/// "1 account", "2 accounts".
-fn many(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 /// Unverified domains named one by one before "and N more".
 const NAMED_DOMAINS: usize = 3;
 
@@ -103,7 +95,7 @@ pub fn advise(
         say(
             "users_with_access",
             if u.external > 0 {
-                format!("Review the access of the {} with access regularly and remove what is no longer needed.", many(u.external, "external user"))
+                format!("Review the access of the {} with access regularly and remove what is no longer needed.", count_of(u.external, "external user"))
             } else {
                 "No external users have access: nothing to do.".to_string()
             },
@@ -145,7 +137,7 @@ pub fn advise(
             None => say("managed_authentication", "There are no managed accounts with access.".into()),
             Some(p) if p < limits.managed_two_step_min_percent => say("managed_authentication", format!(
                 "Only {} of managed accounts use single sign-on or two-step verification (target {} %): enforce two-step verification in an authentication policy, or move the remaining {} to single sign-on.",
-                pct(Some(p)), limits.managed_two_step_min_percent, many(m.two_step_disabled, "account")
+                pct(Some(p)), limits.managed_two_step_min_percent, count_of(m.two_step_disabled, "account")
             )),
             Some(p) => say("managed_authentication", format!(
                 "{} of managed accounts use single sign-on or two-step verification, at or above the target of {} %.",
@@ -196,7 +188,7 @@ pub fn advise(
             } else if idle > 0 {
                 format!(
                     "{} with access had no activity in the 30 days: ask whether they still need access.",
-                    many(idle as u64, "account")
+                    count_of(idle as u64, "account")
                 )
             } else {
                 "Every account with access was active in the 30 days: nothing to do.".to_string()
@@ -238,7 +230,7 @@ pub fn advise(
         say(
             "trello_by_plan",
             if free > 0 {
-                format!("{} used only Free Trello workspaces, outside the controls of a paid plan: consider moving that work to a Standard or higher workspace.", many(free, "managed account"))
+                format!("{} used only Free Trello workspaces, outside the controls of a paid plan: consider moving that work to a Standard or higher workspace.", count_of(free, "managed account"))
             } else {
                 "No managed account works only in Free Trello workspaces: nothing to do."
                     .to_string()
@@ -250,7 +242,7 @@ pub fn advise(
         say(
             "mobile_usage",
             if mobile.total > 0 {
-                format!("{} used the mobile apps: check that a mobile app policy protects the organization's data on their devices.", many(mobile.total, "account"))
+                format!("{} used the mobile apps: check that a mobile app policy protects the organization's data on their devices.", count_of(mobile.total, "account"))
             } else {
                 "No mobile app use in the 30 days: nothing to do.".to_string()
             },
@@ -263,7 +255,7 @@ pub fn advise(
             match rovo.paid_seats {
                 Some(seats) if seats > rovo.users => format!(
                     "{seats} paid Rovo seats for {} with access: lower the user tier at renewal.",
-                    many(rovo.users, "account")
+                    count_of(rovo.users, "account")
                 ),
                 _ => "The paid Rovo seats do not exceed the accounts with access: nothing to do."
                     .to_string(),
@@ -277,7 +269,7 @@ pub fn advise(
         say("rovo_active", match (seats, use_share) {
             (Some(seats), Some(share)) if share < limits.rovo_seat_use_min_percent => format!(
                 "{} for {seats} paid seats ({share:.1} %, target {} %): show people what Rovo can do, or lower the tier at renewal.",
-                many(rovo.active, "active Rovo user"), limits.rovo_seat_use_min_percent
+                count_of(rovo.active, "active Rovo user"), limits.rovo_seat_use_min_percent
             ),
             (Some(_), Some(share)) => format!(
                 "Active Rovo users fill {share:.1} % of the paid seats, at or above the target of {} %.",
@@ -302,7 +294,7 @@ pub fn advise(
             } else {
                 format!(
                     "{} used Atlassian Intelligence: nothing to do.",
-                    many(ai.active, "account")
+                    count_of(ai.active, "account")
                 )
             },
         );

@@ -1,5 +1,6 @@
 //! What the digest says, as text and as HTML.
 
+use crate::words::{self, plural};
 use anyhow::Context as _;
 use minijinja::context;
 use serde::Serialize;
@@ -25,7 +26,7 @@ pub struct Digest {
 struct Line {
     label: &'static str,
     value: String,
-    /// Against the previous report: "+3", "-1.5", or empty.
+    /// Against the previous report: "+3", "−1.5 pts", "no change", or empty.
     change: String,
 }
 
@@ -43,7 +44,7 @@ pub fn build(
             change: previous
                 .as_ref()
                 .and_then(|row| row.get(h.key))
-                .map(|before| change(before, &h.value))
+                .map(|before| change(h.key, before, &h.value))
                 .unwrap_or_default(),
             label: h.label,
             value: h.value,
@@ -115,7 +116,7 @@ pub fn build(
         (None, 0) => format!("Organization insights {as_of}: {users} users with access"),
         (None, n) => format!(
             "Organization insights {as_of}: {users} users with access, {n} {} to review",
-            if n == 1 { "finding" } else { "findings" }
+            plural(n as u64, "finding", "findings")
         ),
     };
     Ok(Digest {
@@ -126,22 +127,13 @@ pub fn build(
     })
 }
 
-/// The change from `before` to `now` of one headline figure, signed.
-fn change(before: &str, now: &str) -> String {
-    let decimals = now.contains('.');
-    let (Ok(before), Ok(now)) = (before.parse::<f64>(), now.parse::<f64>()) else {
-        return String::new();
-    };
-    let delta = now - before;
-    let text = if !decimals {
-        format!("{delta:+.0}")
-    } else {
-        format!("{delta:+.1}")
-    };
-    if text == "+0" || text == "+0.0" || text == "-0" || text == "-0.0" {
-        "no change".to_string()
-    } else {
-        text
+/// The change from `before` to `now` of the headline figure `key`, as
+/// the page's tiles write it ("+3", "−1", "+8.3 pts", "no change"); empty
+/// when either is not a figure.
+fn change(key: &str, before: &str, now: &str) -> String {
+    match (before.parse::<f64>(), now.parse::<f64>()) {
+        (Ok(before), Ok(now)) => words::change(now - before, key.ends_with("_percent")).text,
+        _ => String::new(),
     }
 }
 
@@ -150,12 +142,18 @@ mod tests {
     use super::change;
 
     #[test]
-    fn changes_are_signed_and_keep_the_figure_s_precision() {
-        assert_eq!(change("5", "8"), "+3");
-        assert_eq!(change("8", "5"), "-3");
-        assert_eq!(change("5", "5"), "no change");
-        assert_eq!(change("66.7", "75.0"), "+8.3");
-        assert_eq!(change("75.0", "75.0"), "no change");
-        assert_eq!(change("", "5"), "");
+    fn changes_are_written_as_the_tiles_write_them() {
+        assert_eq!(change("users_with_access", "5", "8"), "+3");
+        assert_eq!(change("users_with_access", "8", "5"), "\u{2212}3");
+        assert_eq!(change("users_with_access", "5", "5"), "no change");
+        assert_eq!(
+            change("external_policy_percent", "66.7", "75.0"),
+            "+8.3 pts"
+        );
+        assert_eq!(
+            change("external_policy_percent", "75.0", "75.0"),
+            "no change"
+        );
+        assert_eq!(change("users_with_access", "", "5"), "");
     }
 }

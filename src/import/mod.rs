@@ -109,7 +109,7 @@ impl Export {
             .headers()
             .map_err(|err| bad(format!("a header row ({err})")))?
             .iter()
-            .map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase())
+            .map(crate::words::header_key)
             .collect();
         let mut rows = Vec::new();
         for record in reader.records() {
@@ -463,7 +463,7 @@ fn kind_of(path: &Path) -> Option<&'static str> {
         .headers()
         .ok()?
         .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase())
+        .map(crate::words::header_key)
         .collect();
     let has = |name: &str| header.iter().any(|h| h == name);
     if has("atlassian id") && has("two-step verification") {

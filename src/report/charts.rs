@@ -3,6 +3,7 @@
 //! columns for monthly trends. Bars are plain rectangles so that the same
 //! figures always give byte-identical SVG.
 
+use crate::words;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::RGBColor;
@@ -366,13 +367,7 @@ where
 
 /// Axis labels have room for about 28 characters; the table has the rest.
 fn short_label(label: &str) -> String {
-    const KEEP: usize = 28;
-    if label.chars().count() <= KEEP {
-        label.to_string()
-    } else {
-        let head: String = label.chars().take(KEEP - 1).collect();
-        format!("{head}…")
-    }
+    words::shorten(label, 28)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Turning computed insights into the bytes of every report file.
 
+use crate::words::count_of;
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
@@ -254,11 +255,7 @@ fn without_exceptions(key: &str, review: &Review) -> Option<String> {
         .percent_without
         .map(|p| format!("{p:.1} %"))
         .unwrap_or_else(|| "no accounts left".to_string());
-    let accounts = if coverage.excepted == 1 {
-        "1 excepted account".to_string()
-    } else {
-        format!("{} excepted accounts", coverage.excepted)
-    };
+    let accounts = count_of(coverage.excepted, "excepted account");
     Some(format!(
         "Without the {accounts} (see Exceptions): {figure}."
     ))

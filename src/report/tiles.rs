@@ -2,6 +2,7 @@
 //! since the previous report and since 30 days before, and a sparkline of
 //! its history.
 
+use crate::words::{self, Direction};
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
@@ -33,8 +34,8 @@ pub struct Delta {
     pub since: String,
     /// Signed and with its unit: "+12", "−3", "+1.5 pts", "no change".
     pub text: String,
-    /// "up", "down" or "same", for the arrow beside the text.
-    pub direction: &'static str,
+    /// For the arrow beside the text.
+    pub direction: Direction,
 }
 
 /// `history` is history.csv before the report date, oldest first.
@@ -60,9 +61,11 @@ pub fn build(
                 let row = row?;
                 let before = row.get(h.key)?.parse::<f64>().ok()?;
                 let now = h.value.parse::<f64>().ok()?;
+                let words::Change { text, direction } = words::change(now - before, percent);
                 Some(Delta {
                     since: row.get("as_of").cloned().unwrap_or_default(),
-                    ..difference(now - before, percent)
+                    text,
+                    direction,
                 })
             };
             let mut trend: Vec<(String, f64)> = history
@@ -100,33 +103,6 @@ pub fn build(
             }
         })
         .collect()
-}
-
-fn difference(change: f64, percent: bool) -> Delta {
-    // Percentages have one decimal; rounding here drops float noise.
-    let change = (change * 10.0).round() / 10.0;
-    let direction = if change > 0.0 {
-        "up"
-    } else if change < 0.0 {
-        "down"
-    } else {
-        "same"
-    };
-    let magnitude = if percent {
-        format!("{:.1} pts", change.abs())
-    } else {
-        format!("{}", change.abs() as u64)
-    };
-    let text = match direction {
-        "up" => format!("+{magnitude}"),
-        "down" => format!("\u{2212}{magnitude}"),
-        _ => "no change".to_string(),
-    };
-    Delta {
-        since: String::new(),
-        text,
-        direction,
-    }
 }
 
 fn number(value: f64) -> String {
