@@ -9,10 +9,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::{self, Config};
 use crate::generate::{self, OutputFormat};
 use crate::import;
+use crate::pipeline::RunControl;
 use crate::pipeline::{self, RunRequest};
 use crate::problems::{BadInput, Problem};
 use crate::pull;
-use crate::runner::{self, RunControl};
+use crate::runner;
 use crate::schedule;
 
 /// Security and usage insights of an Atlassian organization, computed offline

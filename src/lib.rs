@@ -12,6 +12,7 @@ pub mod exceptions;
 pub mod findings;
 pub mod freshness;
 pub mod generate;
+pub mod headlines;
 pub mod import;
 pub mod insights;
 pub mod pipeline;

@@ -1,8 +1,11 @@
 //! One run of the batch job: load and check the bundle, compute the
-//! insights, render the report and publish it.
+//! insights, render the report and publish it. `RunControl` lets a
+//! shutdown abandon a run without ever leaving a half-written report.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -22,9 +25,38 @@ use crate::progress::Progress;
 use crate::recommendations::{self, Thresholds};
 use crate::report::write::{self, Access};
 use crate::report::{self, RunInfo};
-use crate::runner::RunControl;
 use crate::seat_reclaim;
 use crate::snapshot::Snapshot;
+
+/// Shared between a run and whoever may stop it.
+#[derive(Debug, Default)]
+pub struct RunControl {
+    cancelled: AtomicBool,
+    /// Held while a report is being published.
+    writing: Mutex<()>,
+}
+
+impl RunControl {
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Permission to publish: `None` once cancelled. While the guard lives,
+    /// [`RunControl::wait_for_writes`] waits.
+    pub fn begin_write(&self) -> Option<MutexGuard<'_, ()>> {
+        let guard = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        (!self.is_cancelled()).then_some(guard)
+    }
+
+    /// Returns once no report is being published (call after `cancel`).
+    pub fn wait_for_writes(&self) {
+        drop(self.writing.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
 
 /// What a run needs to know.
 #[derive(Debug, Clone)]

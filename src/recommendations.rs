@@ -1,13 +1,13 @@
 //! What to do about each insight, in plain words, from its figures and the
 //! thresholds of the configuration (`[thresholds]`).
 
-use crate::words::count_of;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
 use crate::insights::{percent, Insights};
 use crate::snapshot::Snapshot;
+use crate::words::count_of;
 
 /// Where a figure starts to call for action. Percentages are 0 to 100.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

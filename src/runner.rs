@@ -1,51 +1,18 @@
 //! One job: the report run, then the digest when one is asked for, then one
 //! log line with what was done. Shared by `run`, `--run-now` and the
-//! scheduler. `RunControl` lets a shutdown abandon a run without ever
-//! leaving a half-written report.
+//! scheduler.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use std::path::Path;
 
 use crate::config::{Config, EmailConfig};
 use crate::email::{self, Decision, Evidence};
+use crate::headlines::headlines;
 use crate::import;
-use crate::pipeline::{self, RunOutcome, RunRequest};
+use crate::pipeline::{self, RunControl, RunOutcome, RunRequest};
 use crate::pull;
 use crate::recommendations::Thresholds;
-use crate::report::sections::headlines;
-
-/// Shared between a run and whoever may stop it.
-#[derive(Debug, Default)]
-pub struct RunControl {
-    cancelled: AtomicBool,
-    /// Held while a report is being published.
-    writing: Mutex<()>,
-}
-
-impl RunControl {
-    pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
-    }
-
-    /// Permission to publish: `None` once cancelled. While the guard lives,
-    /// [`RunControl::wait_for_writes`] waits.
-    pub fn begin_write(&self) -> Option<MutexGuard<'_, ()>> {
-        let guard = self.writing.lock().unwrap_or_else(|e| e.into_inner());
-        (!self.is_cancelled()).then_some(guard)
-    }
-
-    /// Returns once no report is being published (call after `cancel`).
-    pub fn wait_for_writes(&self) {
-        drop(self.writing.lock().unwrap_or_else(|e| e.into_inner()));
-    }
-}
 
 /// Brings the bundle up to date before a scheduled run or `--run-now`:
 /// the users exports waiting in `[import] from` first (earlier days'

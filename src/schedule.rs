@@ -22,8 +22,9 @@ use tokio::sync::{mpsc, Mutex};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::config::Config;
+use crate::pipeline::RunControl;
 use crate::pipeline::{Abandoned, RunRequest};
-use crate::runner::{self, RunControl};
+use crate::runner;
 
 /// How long a run in progress may take to finish after SIGINT or SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);

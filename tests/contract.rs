@@ -6,8 +6,8 @@ mod common;
 
 use chrono::NaiveDate;
 use common::{generate, oracle};
+use org_insights::pipeline::RunControl;
 use org_insights::pipeline::{run, RunRequest};
-use org_insights::runner::RunControl;
 use serde_json::Value;
 
 fn check_seed(seed: u64) {

@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use org_insights::bundle;
 use org_insights::bundle::spec::{ColumnSpec, Kind, Table};
+use org_insights::pipeline::RunControl;
 use org_insights::pipeline::{self, RunRequest};
-use org_insights::runner::RunControl;
 use polars::prelude::*;
 use proptest::prelude::*;
 

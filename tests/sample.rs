@@ -5,8 +5,8 @@ mod common;
 
 use std::path::Path;
 
+use org_insights::pipeline::RunControl;
 use org_insights::pipeline::{run, RunRequest};
-use org_insights::runner::RunControl;
 use serde_json::{json, Value};
 
 fn sample_report() -> (tempfile::TempDir, Value) {

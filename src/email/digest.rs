@@ -1,15 +1,15 @@
 //! What the digest says, as text and as HTML.
 
-use crate::words::{self, plural};
 use anyhow::Context as _;
 use minijinja::context;
 use serde::Serialize;
 
 use crate::config::EmailConfig;
 use crate::findings::findings;
+use crate::headlines::headlines;
 use crate::pipeline::RunOutcome;
-use crate::report::sections::headlines;
 use crate::templates::environment;
+use crate::words::{self, plural};
 
 /// How many findings the digest names.
 const FINDINGS: usize = 3;

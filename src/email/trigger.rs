@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::headlines::Headline;
 use crate::recommendations::Thresholds;
-use crate::report::sections::Headline;
 use crate::words::plural;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

@@ -3,10 +3,11 @@
 //! columns for monthly trends. Bars are plain rectangles so that the same
 //! figures always give byte-identical SVG.
 
-use crate::words;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::RGBColor;
+
+use crate::words;
 
 /// Okabe–Ito colours: distinguishable with every common colour-vision
 /// deficiency.

@@ -1,33 +1,24 @@
 //! Turning computed insights into the bytes of every report file.
 
-use crate::words::count_of;
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
-use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 
 use super::history::HistoryRow;
 use super::html;
 use super::sections::{self, DataTable};
 use super::tiles;
+use super::RunInfo;
 use crate::changes::{Baseline, Changes};
 use crate::data_quality::DataQuality;
 use crate::exceptions::Review;
-use crate::freshness::Freshness;
+use crate::headlines;
 use crate::insights::{Computed, Insights, WINDOW_DAYS};
 use crate::privacy::Privacy;
 use crate::seat_reclaim::SeatReclaim;
 use crate::snapshot::{self, Snapshot};
-
-/// What a report says about the run itself.
-pub struct RunInfo<'a> {
-    pub as_of: NaiveDate,
-    pub generated_at: DateTime<FixedOffset>,
-    pub bundle: &'a str,
-    /// Where the data comes from and how old it is.
-    pub freshness: &'a Freshness,
-}
+use crate::words::count_of;
 
 /// What a report shows beyond the figures of its own bundle.
 pub struct Extras<'a> {
@@ -117,7 +108,7 @@ pub fn render(
         seat_reclaim_csv(extras.seats)?,
     );
 
-    let headlines = sections::headlines(&computed.insights);
+    let headlines = headlines::headlines(&computed.insights);
     let tiles = tiles::build(&headlines, extras.history, run.as_of);
     let mut warnings = warnings(quality);
     warnings.extend(extras.exceptions.unknown().map(|r| {

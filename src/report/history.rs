@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use chrono::NaiveDate;
 
-use super::sections::Headline;
+use crate::headlines::Headline;
 
 /// The headline figures of one report.
 #[derive(Debug, Clone)]

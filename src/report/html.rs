@@ -7,9 +7,9 @@ use minijinja::context;
 
 use serde::Serialize;
 
-use super::files::RunInfo;
 use super::sections::{DataTable, Section};
 use super::tiles::Tile;
+use super::RunInfo;
 use crate::changes::{Baseline, ChangeEntry, Changes};
 use crate::data_quality::DataQuality;
 use crate::exceptions::Review;

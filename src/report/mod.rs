@@ -11,4 +11,17 @@ pub mod sections;
 mod tiles;
 pub mod write;
 
-pub use files::{render, Extras, RenderedReport, RunInfo};
+pub use files::{render, Extras, RenderedReport};
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+
+use crate::freshness::Freshness;
+
+/// What a report says about the run itself.
+pub struct RunInfo<'a> {
+    pub as_of: NaiveDate,
+    pub generated_at: DateTime<FixedOffset>,
+    pub bundle: &'a str,
+    /// Where the data comes from and how old it is.
+    pub freshness: &'a Freshness,
+}

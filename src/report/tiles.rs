@@ -2,14 +2,14 @@
 //! since the previous report and since 30 days before, and a sparkline of
 //! its history.
 
-use crate::words::{self, Direction};
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
 use super::charts;
-use super::sections::Headline;
+use crate::headlines::Headline;
+use crate::words::{self, Direction};
 
 /// Points in a sparkline: about two months of daily reports.
 const SPARKLINE_POINTS: usize = 60;
