@@ -11,6 +11,7 @@ use crate::generate::{self, OutputFormat};
 use crate::import;
 use crate::pipeline::RunControl;
 use crate::pipeline::{self, RunRequest};
+use crate::privacy::Privacy;
 use crate::problems::{BadInput, Problem};
 use crate::pull;
 use crate::runner;
@@ -285,7 +286,7 @@ fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
     }
     // A missing hash key or API key stops the service at start, not at six
     // in the morning.
-    config.privacy()?;
+    Privacy::configured(&config.privacy)?;
     if let Some(atlassian) = &config.atlassian {
         atlassian.api_key()?;
     }

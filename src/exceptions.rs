@@ -8,43 +8,17 @@
 
 use std::collections::HashSet;
 
-use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::config::{Exception, Target};
 use crate::insights::percent;
 use crate::snapshot::{AccountState, Snapshot};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Target {
-    Account(String),
-    /// Lower-cased.
-    Domain(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Exception {
-    pub target: Target,
-    pub reason: String,
-    pub owner: String,
-    /// The last day the exception holds.
-    pub expires: NaiveDate,
-}
-
-impl Exception {
-    /// "account x1" or "domain partner.com".
-    pub fn describe(&self) -> String {
-        match &self.target {
-            Target::Account(id) => format!("account {id}"),
-            Target::Domain(domain) => format!("domain {domain}"),
-        }
-    }
-
-    fn covers(&self, account: &AccountState) -> bool {
-        match &self.target {
-            Target::Account(id) => account.account_id == *id,
-            Target::Domain(domain) => account.domain == *domain,
-        }
+/// Whether `exception` names `account` or its domain.
+fn covers(exception: &Exception, account: &AccountState) -> bool {
+    match &exception.target {
+        Target::Account(id) => account.account_id == *id,
+        Target::Domain(domain) => account.domain == *domain,
     }
 }
 
@@ -100,7 +74,7 @@ pub fn review(exceptions: &[Exception], snapshot: &Snapshot) -> Review {
     let reviewed: Vec<Reviewed> = exceptions
         .iter()
         .map(|e| {
-            let exists = snapshot.accounts.iter().any(|a| e.covers(a));
+            let exists = snapshot.accounts.iter().any(|a| covers(e, a));
             let state = if !exists {
                 State::Unknown
             } else if e.expires < snapshot.as_of {
@@ -110,7 +84,7 @@ pub fn review(exceptions: &[Exception], snapshot: &Snapshot) -> Review {
             };
             Reviewed {
                 target: e.describe(),
-                accounts: with_access.iter().filter(|a| e.covers(a)).count() as u64,
+                accounts: with_access.iter().filter(|a| covers(e, a)).count() as u64,
                 exception: e.clone(),
                 state,
             }
@@ -121,7 +95,7 @@ pub fn review(exceptions: &[Exception], snapshot: &Snapshot) -> Review {
         .filter(|a| {
             reviewed
                 .iter()
-                .any(|r| r.state == State::Active && r.exception.covers(a))
+                .any(|r| r.state == State::Active && covers(&r.exception, a))
         })
         .map(|a| a.account_id.as_str())
         .collect();

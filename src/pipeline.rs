@@ -14,16 +14,17 @@ use chrono_tz::Tz;
 
 use crate::bundle::{self, Table};
 use crate::changes;
+use crate::config::{Access, Exception, Thresholds};
 use crate::config::{Config, DEFAULT_SKIP_ADDED_WITHIN_DAYS};
 use crate::data_quality::{self, DataQuality};
-use crate::exceptions::{self, Exception, Review};
+use crate::exceptions::{self, Review};
 use crate::freshness::{self, Freshness, KeyExpiry};
 use crate::insights::{self, Context, Insights};
 use crate::privacy::Privacy;
 use crate::problems::BadInput;
 use crate::progress::Progress;
-use crate::recommendations::{self, Thresholds};
-use crate::report::write::{self, Access};
+use crate::recommendations;
+use crate::report::write;
 use crate::report::{self, RunInfo};
 use crate::seat_reclaim;
 use crate::snapshot::Snapshot;
@@ -94,7 +95,7 @@ impl RunRequest {
             progress,
             access: config.access,
             thresholds: config.thresholds.clone(),
-            privacy: config.privacy()?,
+            privacy: Privacy::configured(&config.privacy)?,
             exceptions: config.exceptions.clone(),
             skip_added_within_days: config.skip_added_within_days,
             key_expiry: config.atlassian.as_ref().and_then(|a| {

@@ -5,21 +5,11 @@
 //! so that a concealed report can still be acted on by whoever holds the
 //! export.
 
-use serde::Deserialize;
-
+use crate::config::{NameMode, PrivacyConfig};
 use crate::problems::{BadInput, Problem, Problems};
 
 /// Hex digits of the keyed hash kept: 64 bits tell a million people apart.
 const HASH_DIGITS: usize = 16;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NameMode {
-    #[default]
-    Show,
-    Mask,
-    Hash,
-}
 
 /// The names mode with its key, ready to apply.
 #[derive(Clone, Default)]
@@ -62,6 +52,12 @@ impl Privacy {
 
     /// `mode` with its key read from the environment variable `key_env`
     /// (hash mode only); a missing key is an error naming the variable.
+    /// The names mode of `[privacy]` with its key; a missing key is an
+    /// error at start.
+    pub fn configured(settings: &PrivacyConfig) -> Result<Self, BadInput> {
+        Self::from_env(settings.names, settings.hash_key_env.as_deref())
+    }
+
     pub fn from_env(mode: NameMode, key_env: Option<&str>) -> Result<Self, BadInput> {
         match mode {
             NameMode::Show => Ok(Privacy::show()),

@@ -3,80 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
+use crate::config::Thresholds;
 use crate::insights::{percent, Insights};
 use crate::snapshot::Snapshot;
 use crate::words::count_of;
-
-/// Where a figure starts to call for action. Percentages are 0 to 100.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Thresholds {
-    /// Managed accounts with single sign-on or two-step verification.
-    pub managed_two_step_min_percent: f64,
-    /// External users with two-step verification (their own or enforced).
-    pub external_two_step_min_percent: f64,
-    /// External users covered by an external user policy.
-    pub external_policy_min_percent: f64,
-    /// External accounts on one unverified domain worth verifying it.
-    pub domain_external_accounts_min: u64,
-    /// Seats of a product unused for 30 days.
-    pub inactive_seats_max_percent: f64,
-    /// Active Rovo users per paid Rovo seat.
-    pub rovo_seat_use_min_percent: f64,
-    /// Growth of external users since the previous report that mails the
-    /// digest under `[email] send = "on_threshold"` (may exceed 100).
-    pub external_users_max_increase_percent: f64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            managed_two_step_min_percent: 95.0,
-            external_two_step_min_percent: 90.0,
-            external_policy_min_percent: 100.0,
-            domain_external_accounts_min: 10,
-            inactive_seats_max_percent: 20.0,
-            rovo_seat_use_min_percent: 50.0,
-            external_users_max_increase_percent: 10.0,
-        }
-    }
-}
-
-impl Thresholds {
-    /// The percentages that are not between 0 and 100, by key.
-    pub fn out_of_range(&self) -> Vec<&'static str> {
-        [
-            (
-                "managed_two_step_min_percent",
-                self.managed_two_step_min_percent,
-            ),
-            (
-                "external_two_step_min_percent",
-                self.external_two_step_min_percent,
-            ),
-            (
-                "external_policy_min_percent",
-                self.external_policy_min_percent,
-            ),
-            (
-                "inactive_seats_max_percent",
-                self.inactive_seats_max_percent,
-            ),
-            ("rovo_seat_use_min_percent", self.rovo_seat_use_min_percent),
-        ]
-        .into_iter()
-        .filter(|(_, value)| !(0.0..=100.0).contains(value))
-        .map(|(key, _)| key)
-        .chain(
-            (self.external_users_max_increase_percent.is_nan()
-                || self.external_users_max_increase_percent < 0.0)
-                .then_some("external_users_max_increase_percent"),
-        )
-        .collect()
-    }
-}
 
 /// Unverified domains named one by one before "and N more".
 const NAMED_DOMAINS: usize = 3;

@@ -6,13 +6,12 @@ use std::time::{Duration, Instant};
 
 use std::path::Path;
 
-use crate::config::{Config, EmailConfig};
+use crate::config::{Config, EmailConfig, Thresholds};
 use crate::email::{self, Decision, Evidence};
 use crate::headlines::headlines;
 use crate::import;
 use crate::pipeline::{self, RunControl, RunOutcome, RunRequest};
 use crate::pull;
-use crate::recommendations::Thresholds;
 
 /// Brings the bundle up to date before a scheduled run or `--run-now`:
 /// the users exports waiting in `[import] from` first (earlier days'

@@ -12,7 +12,7 @@ use crate::config::EmailConfig;
 use crate::pipeline::RunOutcome;
 
 pub use digest::{build, Digest};
-pub use trigger::{decide, Decision, Evidence, SendWhen};
+pub use trigger::{decide, Decision, Evidence};
 
 /// Builds the digest of `outcome` and sends it, retrying on failure; `why`
 /// is the reason `[email] send` gave, for the subject.

@@ -4,20 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
+use crate::config::{SendWhen, Thresholds};
 use crate::headlines::Headline;
-use crate::recommendations::Thresholds;
 use crate::words::plural;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SendWhen {
-    #[default]
-    Always,
-    OnChange,
-    OnThreshold,
-}
 
 /// Whether to send, and why (`None`: the usual subject).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,6 +19,7 @@ use chrono::NaiveDate;
 use super::history;
 use super::lock::OutputLock;
 use super::RenderedReport;
+use crate::config::Access;
 
 /// How long a run waits for another run writing to the same folder.
 const LOCK_PATIENCE: Duration = Duration::from_secs(120);
@@ -30,31 +31,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         if let Some(path) = self.0.take() {
             let _ = fs::remove_dir_all(path);
-        }
-    }
-}
-
-/// Who may read the reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Directories 0700, files 0600: reports hold names and email addresses.
-    Private,
-    /// Directories 0755, files 0644: for a folder a web server publishes.
-    Shared,
-}
-
-impl Access {
-    fn dir_mode(self) -> u32 {
-        match self {
-            Access::Private => 0o700,
-            Access::Shared => 0o755,
-        }
-    }
-
-    fn file_mode(self) -> u32 {
-        match self {
-            Access::Private => 0o600,
-            Access::Shared => 0o644,
         }
     }
 }

@@ -10,13 +10,13 @@ use chrono_tz::Tz;
 use lettre::message::Mailbox;
 use serde::Deserialize;
 
-use crate::email::SendWhen;
-use crate::exceptions::{Exception, Target};
-use crate::privacy::{NameMode, Privacy};
 use crate::problems::{BadInput, Problem};
-use crate::recommendations::Thresholds;
-use crate::report::write::Access;
-use crate::schedule::Schedule;
+
+mod schedule;
+mod settings;
+
+pub use schedule::Schedule;
+pub use settings::{Access, Exception, NameMode, SendWhen, Target, Thresholds};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "org-insights.toml";
@@ -280,13 +280,6 @@ pub struct Config {
     pub exceptions: Vec<Exception>,
     /// `None` when the file has no `[atlassian]` table.
     pub atlassian: Option<AtlassianConfig>,
-}
-
-impl Config {
-    /// The names mode with its key; a missing key is an error at start.
-    pub fn privacy(&self) -> Result<Privacy, BadInput> {
-        Privacy::from_env(self.privacy.names, self.privacy.hash_key_env.as_deref())
-    }
 }
 
 /// Where and how the digest is sent. The password itself is never stored
@@ -874,7 +867,7 @@ mod tests {
 
     #[test]
     fn the_example_file_is_valid() {
-        let config = parse_ok(include_str!("../org-insights.example.toml"));
+        let config = parse_ok(include_str!("../../org-insights.example.toml"));
         assert_eq!(config.schedule.expression(), "0 0 6 * * *");
         let email = config.email.unwrap();
         assert!(!email.enabled);
