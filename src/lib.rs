@@ -14,6 +14,7 @@ pub mod freshness;
 pub mod generate;
 pub mod headlines;
 pub mod import;
+pub mod insight_key;
 pub mod insights;
 pub mod pipeline;
 pub mod privacy;

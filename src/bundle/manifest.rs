@@ -11,7 +11,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::insights::INSIGHT_TABLES;
+use crate::insight_key::InsightKey;
 use crate::problems::Problem;
 
 pub const FILE: &str = "bundle.toml";
@@ -88,7 +88,7 @@ pub fn read(dir: &Path) -> Result<Manifest, Problem> {
     let manifest: Manifest = toml::from_str(&text)
         .map_err(|err| bad(format!("valid TOML: {}", err.to_string().trim())))?;
     for key in &manifest.not_recorded {
-        if key != SSO && !INSIGHT_TABLES.iter().any(|(known, _)| known == key) {
+        if key != SSO && InsightKey::parse(key).is_none() {
             return Err(bad(format!(
                 "not_recorded to name insights such as mobile_usage (or sso), not '{key}'"
             )));

@@ -27,6 +27,7 @@ use serde::Serialize;
 
 use crate::bundle::spec::PLANS;
 use crate::bundle::{count_rows, Bundle, Table};
+use crate::insight_key::InsightKey;
 
 pub use activity::ActivityFacts;
 use activity::SiteFacts;
@@ -66,23 +67,26 @@ pub struct Insights {
     pub ai_active: Option<AiActive>,
 }
 
-/// The insights in the contract's order: key and the tables each needs.
-pub const INSIGHT_TABLES: [(&str, &[Table]); 12] = [
-    ("users_with_access", &[Table::Accounts]),
-    ("domains", &[Table::Accounts]),
-    ("managed_authentication", &[Table::Accounts]),
-    ("external_two_step", &[Table::Accounts]),
-    ("external_policy", &[Table::Accounts]),
-    ("active_users", &[Table::Activity]),
+/// The insights in the contract's order and the tables each needs.
+pub const INSIGHT_TABLES: [(InsightKey, &[Table]); 12] = [
+    (InsightKey::UsersWithAccess, &[Table::Accounts]),
+    (InsightKey::Domains, &[Table::Accounts]),
+    (InsightKey::ManagedAuthentication, &[Table::Accounts]),
+    (InsightKey::ExternalTwoStep, &[Table::Accounts]),
+    (InsightKey::ExternalPolicy, &[Table::Accounts]),
+    (InsightKey::ActiveUsers, &[Table::Activity]),
     (
-        "active_by_product",
+        InsightKey::ActiveByProduct,
         &[Table::ProductAccess, Table::Activity],
     ),
-    ("trello_by_plan", &[Table::Activity]),
-    ("mobile_usage", &[Table::Activity]),
-    ("rovo_access", &[Table::ProductAccess, Table::Sites]),
-    ("rovo_active", &[Table::Activity, Table::Sites]),
-    ("ai_active", &[Table::Activity, Table::Sites]),
+    (InsightKey::TrelloByPlan, &[Table::Activity]),
+    (InsightKey::MobileUsage, &[Table::Activity]),
+    (
+        InsightKey::RovoAccess,
+        &[Table::ProductAccess, Table::Sites],
+    ),
+    (InsightKey::RovoActive, &[Table::Activity, Table::Sites]),
+    (InsightKey::AiActive, &[Table::Activity, Table::Sites]),
 ];
 
 /// The computed insights and, for each one left out, why.
@@ -335,7 +339,7 @@ pub fn compute(ctx: &Context) -> PolarsResult<Computed> {
                 [one] => format!("the bundle has no {one} table"),
                 many => format!("the bundle has no {} tables", many.join(" and ")),
             };
-            missing.insert(key.to_string(), reason);
+            missing.insert(key.as_str().to_string(), reason);
         }
     }
 
@@ -354,16 +358,12 @@ pub fn compute(ctx: &Context) -> PolarsResult<Computed> {
         ai_active: ai_active::compute(ctx).transpose()?,
     };
     let mut computed = Computed { insights, missing };
-    for key in ctx
-        .not_recorded
-        .iter()
-        .filter(|k| INSIGHT_TABLES.iter().any(|(i, _)| i == k))
-    {
+    for key in ctx.not_recorded.iter().filter_map(|k| InsightKey::parse(k)) {
         computed.insights.clear(key);
         let source = ctx.source.as_deref().unwrap_or("the source of this bundle");
         computed
             .missing
-            .entry(key.clone())
+            .entry(key.as_str().to_string())
             .or_insert_with(|| format!("not recorded by {source} (bundle.toml)"));
     }
     Ok(computed)
@@ -371,21 +371,20 @@ pub fn compute(ctx: &Context) -> PolarsResult<Computed> {
 
 impl Insights {
     /// Forgets the figures of one insight: they will show as "no data".
-    fn clear(&mut self, key: &str) {
+    fn clear(&mut self, key: InsightKey) {
         match key {
-            "users_with_access" => self.users_with_access = None,
-            "domains" => self.domains = None,
-            "managed_authentication" => self.managed_authentication = None,
-            "external_two_step" => self.external_two_step = None,
-            "external_policy" => self.external_policy = None,
-            "active_users" => self.active_users = None,
-            "active_by_product" => self.active_by_product = None,
-            "trello_by_plan" => self.trello_by_plan = None,
-            "mobile_usage" => self.mobile_usage = None,
-            "rovo_access" => self.rovo_access = None,
-            "rovo_active" => self.rovo_active = None,
-            "ai_active" => self.ai_active = None,
-            _ => {}
+            InsightKey::UsersWithAccess => self.users_with_access = None,
+            InsightKey::Domains => self.domains = None,
+            InsightKey::ManagedAuthentication => self.managed_authentication = None,
+            InsightKey::ExternalTwoStep => self.external_two_step = None,
+            InsightKey::ExternalPolicy => self.external_policy = None,
+            InsightKey::ActiveUsers => self.active_users = None,
+            InsightKey::ActiveByProduct => self.active_by_product = None,
+            InsightKey::TrelloByPlan => self.trello_by_plan = None,
+            InsightKey::MobileUsage => self.mobile_usage = None,
+            InsightKey::RovoAccess => self.rovo_access = None,
+            InsightKey::RovoActive => self.rovo_active = None,
+            InsightKey::AiActive => self.ai_active = None,
         }
     }
 }
