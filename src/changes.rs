@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::privacy::Privacy;
-use crate::snapshot::{AccountState, Snapshot};
+use crate::snapshot::{AccountState, Snapshot, Status};
 
 /// What the current report is compared with.
 pub enum Baseline {
@@ -130,7 +130,7 @@ pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
             let detail = match now.get(b.account_id.as_str()) {
                 None => "no longer in accounts".to_string(),
                 Some(a) if !a.is_external() => "now managed".to_string(),
-                Some(a) if a.status != "active" => format!("now {}", a.status),
+                Some(a) if a.status != Status::Active => format!("now {}", a.status),
                 Some(_) => "no product access".to_string(),
             };
             entry(b, detail)

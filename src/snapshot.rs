@@ -16,6 +16,54 @@ use crate::privacy::Privacy;
 /// The snapshot's file name inside a report directory.
 pub const FILE: &str = "snapshot.parquet";
 
+/// An enumeration whose values the snapshot stores as the contract's
+/// words, with `as_str`, `parse` and `Display`.
+macro_rules! word_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+word_enum! {
+    /// `accounts.account_type`.
+    AccountType { Managed => "managed", External => "external" }
+}
+
+word_enum! {
+    /// `accounts.status`.
+    Status { Active => "active", Suspended => "suspended", Deactivated => "deactivated" }
+}
+
+word_enum! {
+    /// `accounts.two_step`: off, on by the person, or enforced by a policy.
+    TwoStep { Off => "off", On => "on", Enforced => "enforced" }
+}
+
 /// One account as a report saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountState {
@@ -23,9 +71,9 @@ pub struct AccountState {
     pub email: String,
     /// The lower-cased part of the email after the `@`.
     pub domain: String,
-    pub account_type: String,
-    pub status: String,
-    pub two_step: String,
+    pub account_type: AccountType,
+    pub status: Status,
+    pub two_step: TwoStep,
     /// `None` when the bundle's source does not record single sign-on.
     pub sso: Option<bool>,
     pub external_policy: bool,
@@ -40,11 +88,11 @@ pub struct AccountState {
 impl AccountState {
     /// Two-step verification is on, by the person or by a policy.
     pub fn two_step_on(&self) -> bool {
-        self.two_step != "off"
+        self.two_step != TwoStep::Off
     }
 
     pub fn is_external(&self) -> bool {
-        self.account_type == "external"
+        self.account_type == AccountType::External
     }
 
     /// Active in the 30-day window ending on `as_of`.
@@ -103,9 +151,9 @@ impl Snapshot {
             .into_iter()
             .zip(emails?)
             .zip(domains?)
-            .zip(types?)
-            .zip(statuses?)
-            .zip(two_steps?)
+            .zip(words(types?, "account_type", AccountType::parse)?)
+            .zip(words(statuses?, "status", Status::parse)?)
+            .zip(words(two_steps?, "two_step", TwoStep::parse)?)
             .enumerate()
             .map(
                 |(i, (((((account_id, email), domain), account_type), status), two_step))| {
@@ -149,9 +197,9 @@ impl Snapshot {
             Column::new("account_id".into(), text(|a| &a.account_id)),
             Column::new("email".into(), text(|a| &a.email)),
             Column::new("domain".into(), text(|a| &a.domain)),
-            Column::new("account_type".into(), text(|a| &a.account_type)),
-            Column::new("status".into(), text(|a| &a.status)),
-            Column::new("two_step".into(), text(|a| &a.two_step)),
+            Column::new("account_type".into(), text(|a| a.account_type.as_str())),
+            Column::new("status".into(), text(|a| a.status.as_str())),
+            Column::new("two_step".into(), text(|a| a.two_step.as_str())),
             Column::new(
                 "sso".into(),
                 self.accounts.iter().map(|a| a.sso).collect::<Vec<_>>(),
@@ -183,9 +231,13 @@ impl Snapshot {
                 .into_iter()
                 .zip(text("email")?)
                 .zip(text("domain")?)
-                .zip(text("account_type")?)
-                .zip(text("status")?)
-                .zip(text("two_step")?)
+                .zip(words(
+                    text("account_type")?,
+                    "account_type",
+                    AccountType::parse,
+                )?)
+                .zip(words(text("status")?, "status", Status::parse)?)
+                .zip(words(text("two_step")?, "two_step", TwoStep::parse)?)
                 .zip(text("products")?)
                 .enumerate()
                 .map(
@@ -220,6 +272,19 @@ impl Snapshot {
         };
         read().map_err(|err| anyhow::anyhow!("reading the snapshot {}: {err}", path.display()))
     }
+}
+
+/// A column of the contract's words as their enumeration; an unknown word
+/// (a damaged snapshot) is an error naming it.
+fn words<T>(
+    values: Vec<String>,
+    column: &str,
+    parse: fn(&str) -> Option<T>,
+) -> PolarsResult<Vec<T>> {
+    values
+        .iter()
+        .map(|v| parse(v).ok_or_else(|| polars_err!(ComputeError: "unknown {column} '{v}'")))
+        .collect()
 }
 
 /// A boolean column, nulls as false.

@@ -456,8 +456,19 @@ fn reconcile_sites(collected: &mut Collected) {
         .collect();
 }
 
+/// The exports of admin.atlassian.com that `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExportKind {
+    /// Directory > Users > Export users.
+    Users,
+    /// Directory > Managed accounts > Export accounts.
+    Managed,
+    /// Security > External users > Export.
+    External,
+}
+
 /// Which export a file of the drop folder is, by its header.
-fn kind_of(path: &Path) -> Option<&'static str> {
+fn kind_of(path: &Path) -> Option<ExportKind> {
     let mut reader = csv::Reader::from_path(path).ok()?;
     let header: Vec<String> = reader
         .headers()
@@ -467,11 +478,11 @@ fn kind_of(path: &Path) -> Option<&'static str> {
         .collect();
     let has = |name: &str| header.iter().any(|h| h == name);
     if has("atlassian id") && has("two-step verification") {
-        Some("managed")
+        Some(ExportKind::Managed)
     } else if has("atlassian id") && has("user access to products") {
-        Some("external")
+        Some(ExportKind::External)
     } else if (has("user id") || has("id")) && has("email") {
-        Some("users")
+        Some(ExportKind::Users)
     } else {
         None
     }
@@ -495,7 +506,7 @@ impl Waiting {
             .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
             .collect();
         files.sort();
-        let of_kind = |kind: &str| -> Vec<PathBuf> {
+        let of_kind = |kind: ExportKind| -> Vec<PathBuf> {
             files
                 .iter()
                 .filter(|p| kind_of(p) == Some(kind))
@@ -503,9 +514,9 @@ impl Waiting {
                 .collect()
         };
         Ok(Waiting {
-            users: of_kind("users"),
-            managed: of_kind("managed").last().cloned(),
-            external: of_kind("external").last().cloned(),
+            users: of_kind(ExportKind::Users),
+            managed: of_kind(ExportKind::Managed).last().cloned(),
+            external: of_kind(ExportKind::External).last().cloned(),
         })
     }
 
