@@ -4,7 +4,7 @@
 
 use crate::data_quality::DataQuality;
 use crate::exceptions::Review;
-use crate::insights::Insights;
+use crate::insights::{Insights, WINDOW_DAYS};
 use crate::words::plural;
 
 /// Every finding that applies, most important first.
@@ -65,7 +65,7 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
         add(
             idle,
             format!(
-                "{idle} product {} had no use in the last 30 days.",
+                "{idle} product {} had no use in the last {WINDOW_DAYS} days.",
                 plural(idle, "seat", "seats")
             ),
         );
@@ -75,7 +75,7 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
             add(
                 seats.saturating_sub(active.active),
                 format!(
-                    "{seats} paid Rovo seats, but {} active Rovo {} in the last 30 days.",
+                    "{seats} paid Rovo seats, but {} active Rovo {} in the last {WINDOW_DAYS} days.",
                     active.active,
                     plural(active.active, "user", "users")
                 ),

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::insights::{percent, Insights};
+use crate::insights::{percent, window_days, Insights};
 
 /// A percentage as the outputs write it: one decimal, empty when none.
 pub fn format_percent(value: Option<f64>) -> String {
@@ -60,7 +60,7 @@ pub fn headlines(i: &Insights) -> Vec<Headline> {
             value: format_percent(i.external_policy.as_ref().and_then(|p| p.percent)),
         },
         Headline {
-            label: "Active users (30 days)",
+            label: concat!("Active users (", window_days!(), " days)"),
             key: "active_users",
             value: count(i.active_users.as_ref().map(|a| a.active)),
         },

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::Thresholds;
-use crate::insights::{percent, Insights};
+use crate::insights::{percent, window_days, Insights, WINDOW_DAYS};
 use crate::snapshot::Snapshot;
 use crate::words::count_of;
 
@@ -114,14 +114,24 @@ pub fn advise(
         say(
             "active_users",
             if active.active == 0 {
-                "No account viewed anything in the 30 days: check that the activity export is complete.".to_string()
+                concat!(
+                    "No account viewed anything in the ",
+                    window_days!(),
+                    " days: check that the activity export is complete."
+                )
+                .to_string()
             } else if idle > 0 {
                 format!(
-                    "{} with access had no activity in the 30 days: ask whether they still need access.",
+                    "{} with access had no activity in the {WINDOW_DAYS} days: ask whether they still need access.",
                     count_of(idle as u64, "account")
                 )
             } else {
-                "Every account with access was active in the 30 days: nothing to do.".to_string()
+                concat!(
+                    "Every account with access was active in the ",
+                    window_days!(),
+                    " days: nothing to do."
+                )
+                .to_string()
             },
         );
     }
@@ -174,7 +184,12 @@ pub fn advise(
             if mobile.total > 0 {
                 format!("{} used the mobile apps: check that a mobile app policy protects the organization's data on their devices.", count_of(mobile.total, "account"))
             } else {
-                "No mobile app use in the 30 days: nothing to do.".to_string()
+                concat!(
+                    "No mobile app use in the ",
+                    window_days!(),
+                    " days: nothing to do."
+                )
+                .to_string()
             },
         );
     }
@@ -210,8 +225,12 @@ pub fn advise(
         if !rovo.recently_activated.is_empty() {
             say(
                 "rovo_active",
-                "Rovo was activated recently on some sites: judge their use after a full 30 days."
-                    .to_string(),
+                concat!(
+                    "Rovo was activated recently on some sites: judge their use after a full ",
+                    window_days!(),
+                    " days."
+                )
+                .to_string(),
             );
         }
     }
@@ -220,7 +239,12 @@ pub fn advise(
         say(
             "ai_active",
             if ai.active == 0 {
-                "No one used Atlassian Intelligence in the 30 days: tell people about it, or turn it off where it is not wanted.".to_string()
+                concat!(
+                    "No one used Atlassian Intelligence in the ",
+                    window_days!(),
+                    " days: tell people about it, or turn it off where it is not wanted."
+                )
+                .to_string()
             } else {
                 format!(
                     "{} used Atlassian Intelligence: nothing to do.",

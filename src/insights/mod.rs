@@ -46,8 +46,17 @@ pub use rovo_active::RovoActive;
 pub use trello_by_plan::PlanActive;
 pub use users_with_access::UsersWithAccess;
 
+/// Days in the window that ends on the as-of date, as a literal so that
+/// fixed text can name it too (`concat!("in the last ", window_days!(), " days")`).
+macro_rules! window_days {
+    () => {
+        30
+    };
+}
+pub(crate) use window_days;
+
 /// Days in the window that ends on the as-of date.
-pub const WINDOW_DAYS: u64 = 30;
+pub const WINDOW_DAYS: u64 = window_days!();
 
 /// Every figure of a report, in the contract's order and with its names.
 /// An insight whose tables are missing is `None` (null in insights.json).

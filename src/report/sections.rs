@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::charts::{self, Series};
 use crate::headlines::format_percent;
-use crate::insights::{Computed, MonthActive};
+use crate::insights::{window_days, Computed, MonthActive, WINDOW_DAYS};
 
 /// Domains shown one by one in the domains chart; the rest are "other".
 const TOP_DOMAINS: usize = 10;
@@ -194,15 +194,15 @@ pub fn build(computed: &Computed) -> Result<Vec<Section>, Box<dyn std::error::Er
         (
             "active_users",
             "Active users",
-            "Accounts that viewed a page, an issue or a board in the last 30 days, with the daily and monthly trend.",
+            concat!("Accounts that viewed a page, an issue or a board in the last ", window_days!(), " days, with the daily and monthly trend."),
             i.active_users.as_ref().map(|v| {
                 let mut t = DataTable::new(&["period", "active"]);
-                t.row(vec!["30 days".into(), v.active.to_string()]);
+                t.row(vec![concat!(window_days!(), " days").into(), v.active.to_string()]);
                 for d in &v.daily {
                     t.row(vec![d.date.clone(), d.active.to_string()]);
                 }
                 add_months(&mut t, &v.monthly);
-                let summary = format!("{} accounts were active in the 30 days to the report date.", v.active);
+                let summary = format!("{} accounts were active in the {WINDOW_DAYS} days to the report date.", v.active);
                 let days: Vec<String> = v.daily.iter().map(|d| d.date.clone()).collect();
                 let values: Vec<u64> = v.daily.iter().map(|d| d.active).collect();
                 let svg = charts::line("Active users per day", "active users", &days, &values)?;
@@ -212,14 +212,14 @@ pub fn build(computed: &Computed) -> Result<Vec<Section>, Box<dyn std::error::Er
         (
             "active_by_product",
             "Active users by product",
-            "For each product, accounts with access to it that used it in the last 30 days (active) and those that did not (inactive): seats to review.",
+            concat!("For each product, accounts with access to it that used it in the last ", window_days!(), " days (active) and those that did not (inactive): seats to review."),
             i.active_by_product.as_ref().map(|rows| {
                 let mut t = DataTable::new(&["product", "active", "inactive"]);
                 for r in rows {
                     t.row(vec![r.product.clone(), r.active.to_string(), r.inactive.to_string()]);
                 }
                 let inactive: u64 = rows.iter().map(|r| r.inactive).sum();
-                let summary = format!("Across {} products, {} product seats had no use in 30 days.", rows.len(), inactive);
+                let summary = format!("Across {} products, {} product seats had no use in {WINDOW_DAYS} days.", rows.len(), inactive);
                 let labels: Vec<String> = rows.iter().map(|r| r.product.clone()).collect();
                 let svg = charts::bars(
                     "Active users by product",
@@ -236,14 +236,14 @@ pub fn build(computed: &Computed) -> Result<Vec<Section>, Box<dyn std::error::Er
         (
             "trello_by_plan",
             "Active Trello users by plan",
-            "Managed accounts active in Trello in the last 30 days, each under the highest plan of the Trello workspaces they used.",
+            concat!("Managed accounts active in Trello in the last ", window_days!(), " days, each under the highest plan of the Trello workspaces they used."),
             i.trello_by_plan.as_ref().map(|rows| {
                 let mut t = DataTable::new(&["plan", "active"]);
                 for r in rows {
                     t.row(vec![r.plan.clone(), r.active.to_string()]);
                 }
                 let total: u64 = rows.iter().map(|r| r.active).sum();
-                let summary = format!("{total} managed accounts used Trello in the last 30 days.");
+                let summary = format!("{total} managed accounts used Trello in the last {WINDOW_DAYS} days.");
                 let labels: Vec<String> = rows.iter().map(|r| r.plan.clone()).collect();
                 let svg = charts::bars(
                     "Active Trello users by plan",
@@ -257,14 +257,14 @@ pub fn build(computed: &Computed) -> Result<Vec<Section>, Box<dyn std::error::Er
         (
             "mobile_usage",
             "Mobile app usage",
-            "Accounts that used an Atlassian mobile app in the last 30 days, per product, and their share of the product's users.",
+            concat!("Accounts that used an Atlassian mobile app in the last ", window_days!(), " days, per product, and their share of the product's users."),
             i.mobile_usage.as_ref().map(|v| {
                 let mut t = DataTable::new(&["product", "users", "share"]);
                 for p in &v.products {
                     t.row(vec![p.product.clone(), p.users.to_string(), format!("{:.1}", p.share)]);
                 }
                 t.row(vec!["all products".into(), v.total.to_string(), String::new()]);
-                let summary = format!("{} accounts used a mobile app in the last 30 days.", v.total);
+                let summary = format!("{} accounts used a mobile app in the last {WINDOW_DAYS} days.", v.total);
                 let labels: Vec<String> = v.products.iter().map(|p| format!("{} ({:.1} %)", p.product, p.share)).collect();
                 let svg = charts::bars(
                     "Mobile app users by product",
@@ -300,12 +300,12 @@ pub fn build(computed: &Computed) -> Result<Vec<Section>, Box<dyn std::error::Er
         (
             "rovo_active",
             "Active Rovo users",
-            "Accounts that searched, chatted or used an agent with Rovo and got results, or followed a Rovo result, in the last 30 days.",
+            concat!("Accounts that searched, chatted or used an agent with Rovo and got results, or followed a Rovo result, in the last ", window_days!(), " days."),
             i.rovo_active.as_ref().map(|v| {
                 let mut t = DataTable::new(&["period", "active"]);
-                t.row(vec!["30 days".into(), v.active.to_string()]);
+                t.row(vec![concat!(window_days!(), " days").into(), v.active.to_string()]);
                 add_months(&mut t, &v.monthly);
-                let mut summary = format!("{} accounts used Rovo in the last 30 days.", v.active);
+                let mut summary = format!("{} accounts used Rovo in the last {WINDOW_DAYS} days.", v.active);
                 if !v.recently_activated.is_empty() {
                     summary.push_str(&format!(
                         " Rovo was activated recently on {}: figures for these sites may be incomplete.",
@@ -319,12 +319,12 @@ pub fn build(computed: &Computed) -> Result<Vec<Section>, Box<dyn std::error::Er
         (
             "ai_active",
             "Active Atlassian Intelligence users",
-            "Accounts that used an Atlassian Intelligence feature in the last 30 days where it is activated.",
+            concat!("Accounts that used an Atlassian Intelligence feature in the last ", window_days!(), " days where it is activated."),
             i.ai_active.as_ref().map(|v| {
                 let mut t = DataTable::new(&["period", "active"]);
-                t.row(vec!["30 days".into(), v.active.to_string()]);
+                t.row(vec![concat!(window_days!(), " days").into(), v.active.to_string()]);
                 add_months(&mut t, &v.monthly);
-                let summary = format!("{} accounts used Atlassian Intelligence in the last 30 days.", v.active);
+                let summary = format!("{} accounts used Atlassian Intelligence in the last {WINDOW_DAYS} days.", v.active);
                 let svg = monthly_chart("Active Atlassian Intelligence users per month", &v.monthly)?;
                 Ok((summary, t, svg))
             }),
