@@ -8,7 +8,8 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::bundle::{Bundle, Table};
-use crate::insights::{counts, first_u64, strings, Context};
+use crate::frame::{counts, first_u64, strings};
+use crate::insights::Context;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DataQuality {

@@ -10,6 +10,7 @@ pub mod data_quality;
 pub mod email;
 pub mod exceptions;
 pub mod findings;
+pub mod frame;
 pub mod freshness;
 pub mod generate;
 pub mod headlines;

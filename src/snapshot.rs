@@ -9,8 +9,8 @@ use std::path::Path;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::bundle::{date_to_days, days_to_date};
-use crate::insights::{counts, strings, window_start, Context};
+use crate::frame::{counts, date_to_days, days_to_date, epoch_days, flags, strings};
+use crate::insights::{window_start, Context};
 use crate::privacy::Privacy;
 
 /// The snapshot's file name inside a report directory.
@@ -285,26 +285,6 @@ fn words<T>(
         .iter()
         .map(|v| parse(v).ok_or_else(|| polars_err!(ComputeError: "unknown {column} '{v}'")))
         .collect()
-}
-
-/// A boolean column, nulls as false.
-fn flags(frame: &DataFrame, column: &str) -> PolarsResult<Vec<bool>> {
-    Ok(frame
-        .column(column)?
-        .bool()?
-        .iter()
-        .map(|v| v.unwrap_or(false))
-        .collect())
-}
-
-/// A date column as days since 1970-01-01.
-pub(crate) fn epoch_days(frame: &DataFrame, column: &str) -> PolarsResult<Vec<Option<i32>>> {
-    Ok(frame
-        .column(column)?
-        .cast(&DataType::Int32)?
-        .i32()?
-        .iter()
-        .collect())
 }
 
 /// The sorted products each of the `accounts` accounts has access to, by

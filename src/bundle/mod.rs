@@ -1,9 +1,13 @@
 //! Loading an export bundle: finding its table files, reading them lazily
 //! with polars and checking every cell against the data contract.
 
+mod found;
+mod lines;
 mod locate;
 pub mod manifest;
+mod plan;
 mod raw;
+mod scan;
 pub mod spec;
 mod validate;
 
@@ -17,7 +21,7 @@ use polars::prelude::LazyFrame;
 pub use locate::Format;
 use raw::RawTable;
 pub use spec::Table;
-pub use validate::{count_rows, date_to_days, days_to_date, equals_any, unsettled_id};
+pub use validate::unsettled_id;
 use validate::{CheckedTable, IdCheck};
 
 use crate::problems::{BadInput, Problem, Problems};

@@ -4,7 +4,8 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{counts, strings, Context};
+use super::Context;
+use crate::frame::{counts, strings};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProductActivity {

@@ -21,9 +21,10 @@ use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
 
 use super::pair_table::PairTable;
-use super::{counts, strings, WINDOW_DAYS};
+use super::WINDOW_DAYS;
 use crate::bundle::spec::PLANS;
-use crate::bundle::{date_to_days, equals_any, unsettled_id};
+use crate::bundle::unsettled_id;
+use crate::frame::{counts, date_to_days, equals_any, strings};
 
 /// What the insights and the data-quality section need from `activity`.
 pub struct ActivityFacts {

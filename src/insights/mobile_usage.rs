@@ -3,7 +3,8 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{accounts_where, counts, percent, strings, Context};
+use super::{accounts_where, percent, Context};
+use crate::frame::{counts, strings};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MobileUsage {

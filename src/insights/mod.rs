@@ -26,7 +26,8 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::bundle::spec::PLANS;
-use crate::bundle::{count_rows, Bundle, Table};
+use crate::bundle::{Bundle, Table};
+use crate::frame::{count_rows, counts, first_u64, strings};
 use crate::insight_key::InsightKey;
 
 pub use activity::ActivityFacts;
@@ -407,28 +408,6 @@ pub fn percent(part: u64, whole: u64) -> Option<f64> {
     let (part, whole) = (u128::from(part), u128::from(whole));
     let tenths = (2000 * part + whole) / (2 * whole);
     Some(tenths as f64 / 10.0)
-}
-
-/// Reads an unsigned count from the first row of `column`.
-pub(crate) fn first_u64(frame: &DataFrame, column: &str) -> PolarsResult<u64> {
-    let values = frame.column(column)?.cast(&DataType::UInt64)?;
-    Ok(values.u64()?.get(0).unwrap_or(0))
-}
-
-/// Reads a whole column of strings (nulls as empty strings).
-pub(crate) fn strings(frame: &DataFrame, column: &str) -> PolarsResult<Vec<String>> {
-    let values = frame.column(column)?.cast(&DataType::String)?;
-    Ok(values
-        .str()?
-        .iter()
-        .map(|v| v.unwrap_or_default().to_string())
-        .collect())
-}
-
-/// Reads a whole column of counts (nulls as 0).
-pub(crate) fn counts(frame: &DataFrame, column: &str) -> PolarsResult<Vec<u64>> {
-    let values = frame.column(column)?.cast(&DataType::UInt64)?;
-    Ok(values.u64()?.iter().map(|v| v.unwrap_or(0)).collect())
 }
 
 /// Counts of rows by the string value of `key` (a grouped aggregation).

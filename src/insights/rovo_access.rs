@@ -4,7 +4,8 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{distinct, first_u64, Context};
+use super::{distinct, Context};
+use crate::frame::first_u64;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RovoAccess {

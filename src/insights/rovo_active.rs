@@ -6,7 +6,8 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::monthly::{monthly, MonthActive};
-use super::{accounts_where, strings, Context};
+use super::{accounts_where, Context};
+use crate::frame::strings;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RovoActive {

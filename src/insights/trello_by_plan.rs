@@ -5,8 +5,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{counts, Context};
+use super::Context;
 use crate::bundle::spec::PLANS;
+use crate::frame::counts;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlanActive {
