@@ -527,13 +527,14 @@ fn exception(n: usize, raw: RawException) -> Result<Exception, String> {
     })
 }
 
-fn email_config(raw: RawEmail, base: &Path) -> Result<EmailConfig, String> {
+fn email_config(mut raw: RawEmail, base: &Path) -> Result<EmailConfig, String> {
     let mailbox = |key: &str, text: &str| {
         text.parse::<Mailbox>()
             .map_err(|err| format!("[email] {key} to be an email address, not '{text}' ({err})"))
     };
     let smtp_host = raw
         .smtp_host
+        .take()
         .filter(|h| !h.trim().is_empty())
         .ok_or("[email] smtp_host, the SMTP server to send through")?;
     let from = mailbox(
@@ -550,58 +551,13 @@ fn email_config(raw: RawEmail, base: &Path) -> Result<EmailConfig, String> {
         .iter()
         .map(|address| mailbox("to", address))
         .collect::<Result<Vec<_>, _>>()?;
-    let oauth2 = raw.oauth2.map(oauth2_config).transpose()?;
-    let username = match raw.auth {
-        SmtpAuth::Xoauth2 => {
-            if oauth2.is_none() {
-                return Err(
-                    "[email.oauth2], where the access token comes from, when auth = \"xoauth2\""
-                        .to_string(),
-                );
-            }
-            if raw.password_env.is_some() {
-                return Err("no [email] password_env with auth = \"xoauth2\": the access token replaces the password".to_string());
-            }
-            // The mailbox that logs in: the sender unless said otherwise.
-            Some(raw.username.unwrap_or_else(|| from.email.to_string()))
-        }
-        auth => {
-            if oauth2.is_some() {
-                return Err("[email] auth = \"xoauth2\" with [email.oauth2]".to_string());
-            }
-            if auth != SmtpAuth::Auto && raw.username.is_none() {
-                return Err(
-                    "[email] username, the SMTP login, when auth is plain or login".to_string(),
-                );
-            }
-            if raw.username.is_some() && raw.password_env.is_none() {
-                return Err(
-                    "[email] password_env, the environment variable holding the SMTP password, when username is set"
-                        .to_string(),
-                );
-            }
-            raw.username
-        }
-    };
-    let ca_pem = match raw.ca_file {
-        Some(file) => {
-            let path = base.join(file);
-            let pem = std::fs::read(&path).map_err(|err| {
-                format!(
-                    "[email] ca_file to be a readable PEM file: {} ({err})",
-                    path.display()
-                )
-            })?;
-            lettre::transport::smtp::client::Certificate::from_pem(&pem).map_err(|err| {
-                format!(
-                    "[email] ca_file to hold a PEM certificate: {} ({err})",
-                    path.display()
-                )
-            })?;
-            Some(pem)
-        }
-        None => None,
-    };
+    let oauth2 = raw.oauth2.take().map(oauth2_config).transpose()?;
+    let username = smtp_login(&raw, oauth2.is_some(), &from)?;
+    let ca_pem = raw
+        .ca_file
+        .as_ref()
+        .map(|file| ca_pem(&base.join(file)))
+        .transpose()?;
     let tls = raw.tls.unwrap_or(TlsMode::Starttls);
     Ok(EmailConfig {
         enabled: raw.enabled,
@@ -621,6 +577,58 @@ fn email_config(raw: RawEmail, base: &Path) -> Result<EmailConfig, String> {
         auth: raw.auth,
         oauth2,
     })
+}
+
+/// The SMTP login `auth` asks for: with XOAUTH2, the mailbox (the sender
+/// unless `username` says otherwise) and a token source instead of a
+/// password; with a password, `username` with `password_env`.
+fn smtp_login(raw: &RawEmail, has_oauth2: bool, from: &Mailbox) -> Result<Option<String>, String> {
+    if raw.auth == SmtpAuth::Xoauth2 {
+        if !has_oauth2 {
+            return Err(
+                "[email.oauth2], where the access token comes from, when auth = \"xoauth2\""
+                    .to_string(),
+            );
+        }
+        if raw.password_env.is_some() {
+            return Err("no [email] password_env with auth = \"xoauth2\": the access token replaces the password".to_string());
+        }
+        return Ok(Some(
+            raw.username
+                .clone()
+                .unwrap_or_else(|| from.email.to_string()),
+        ));
+    }
+    if has_oauth2 {
+        return Err("[email] auth = \"xoauth2\" with [email.oauth2]".to_string());
+    }
+    if raw.auth != SmtpAuth::Auto && raw.username.is_none() {
+        return Err("[email] username, the SMTP login, when auth is plain or login".to_string());
+    }
+    if raw.username.is_some() && raw.password_env.is_none() {
+        return Err(
+            "[email] password_env, the environment variable holding the SMTP password, when username is set"
+                .to_string(),
+        );
+    }
+    Ok(raw.username.clone())
+}
+
+/// The PEM certificate of `[email] ca_file`, checked to be one.
+fn ca_pem(path: &Path) -> Result<Vec<u8>, String> {
+    let pem = std::fs::read(path).map_err(|err| {
+        format!(
+            "[email] ca_file to be a readable PEM file: {} ({err})",
+            path.display()
+        )
+    })?;
+    lettre::transport::smtp::client::Certificate::from_pem(&pem).map_err(|err| {
+        format!(
+            "[email] ca_file to hold a PEM certificate: {} ({err})",
+            path.display()
+        )
+    })?;
+    Ok(pem)
 }
 
 /// `[email.oauth2]`: exactly one of the client-credentials grant (all four

@@ -65,32 +65,9 @@ pub fn build(
         .collect();
 
     let as_of = outcome.as_of.to_string();
-    let (location, link) = match &settings.report_url {
-        Some(url) => (
-            format!("{}/{as_of}/index.html", url.trim_end_matches('/')),
-            true,
-        ),
-        None => {
-            // A path the reader can open, whatever the working directory was.
-            let dir = std::fs::canonicalize(&outcome.report_dir)
-                .unwrap_or_else(|_| outcome.report_dir.clone());
-            (dir.join("index.html").display().to_string(), false)
-        }
-    };
+    let (location, link) = location(settings, outcome);
     let attachment_name = format!("org-insights-{as_of}.html");
-    // Without include_names the digest never carries names: a report that
-    // shows them travels with its emails masked.
-    let attachment = match (&outcome.masked_page, settings.attach_report) {
-        (_, false) => None,
-        (Some(masked), true) if !settings.include_names => {
-            Some((attachment_name.clone(), masked.clone()))
-        }
-        _ => {
-            let page = std::fs::read(outcome.report_dir.join("index.html"))
-                .context("reading the report to attach")?;
-            Some((attachment_name.clone(), page))
-        }
-    };
+    let attachment = attachment(settings, outcome)?.map(|page| (attachment_name.clone(), page));
 
     let env = environment()?;
     let values = context! {
@@ -124,6 +101,36 @@ pub fn build(
         text: env.get_template("digest.txt")?.render(&values)?,
         html: env.get_template("digest.html")?.render(&values)?,
         attachment,
+    })
+}
+
+/// Where the full report is: its address under `report_url`, else its
+/// path on this machine; and whether that is a link.
+fn location(settings: &EmailConfig, outcome: &RunOutcome) -> (String, bool) {
+    match &settings.report_url {
+        Some(url) => (
+            format!("{}/{}/index.html", url.trim_end_matches('/'), outcome.as_of),
+            true,
+        ),
+        None => {
+            // A path the reader can open, whatever the working directory was.
+            let dir = std::fs::canonicalize(&outcome.report_dir)
+                .unwrap_or_else(|_| outcome.report_dir.clone());
+            (dir.join("index.html").display().to_string(), false)
+        }
+    }
+}
+
+/// The page to attach, if any. Without include_names the digest never
+/// carries names: a report that shows them travels with its emails masked.
+fn attachment(settings: &EmailConfig, outcome: &RunOutcome) -> anyhow::Result<Option<Vec<u8>>> {
+    Ok(match (&outcome.masked_page, settings.attach_report) {
+        (_, false) => None,
+        (Some(masked), true) if !settings.include_names => Some(masked.clone()),
+        _ => Some(
+            std::fs::read(outcome.report_dir.join("index.html"))
+                .context("reading the report to attach")?,
+        ),
     })
 }
 

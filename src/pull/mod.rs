@@ -173,86 +173,97 @@ fn collect(users: &[api::User], domains: &[api::Domain]) -> Collected {
         else {
             continue;
         };
-        let is = |field: &Option<String>, value: &str| {
-            field
-                .as_deref()
-                .is_none_or(|f| f.eq_ignore_ascii_case(value))
-        };
-        // Has access (with a product) only when both the membership and
-        // the account are active.
-        let status = if is(&user.membership_status, "active") && is(&user.account_status, "active")
-        {
-            "active"
-        } else if user
-            .membership_status
-            .as_deref()
-            .is_some_and(|m| m.eq_ignore_ascii_case("suspended"))
-        {
-            "suspended"
-        } else {
-            "deactivated"
-        };
-        let person = Person {
-            email: user.email.clone().unwrap_or_default().trim().to_string(),
-            name: user.name.clone().unwrap_or_default().trim().to_string(),
-            status,
-            managed: Some(
-                user.claim_status
-                    .as_deref()
-                    .is_some_and(|c| c.eq_ignore_ascii_case("managed")),
-            ),
-            two_step: Some(if user.mfa_enabled == Some(true) {
-                "on"
-            } else {
-                "off"
-            }),
-            sso: None,
-            added_on: user
-                .added_to_org
-                .as_deref()
-                .and_then(utc_day)
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
-        };
-        collected.people.insert(id.to_string(), person);
+        collected.people.insert(id.to_string(), person(user));
         for access in user.product_access.iter().flatten() {
-            let Some(key) = access.key.as_deref().filter(|k| !k.trim().is_empty()) else {
-                continue;
-            };
-            let product = product_key(key, &mut collected.unknown_products);
-            // The product instance is the site; the API names it by id.
-            let site = access
-                .id
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .unwrap_or(&product)
-                .to_string();
-            if let Some(day) = access.last_active_timestamp.as_deref().and_then(utc_day) {
-                collected
-                    .seen
-                    .insert((day, id.to_string(), product.clone(), site.clone()));
-            }
-            collected.access.insert((id.to_string(), product, site));
+            add_access(&mut collected, id, access);
         }
     }
     for domain in domains {
-        let Some(name) = domain.attributes.name.as_deref().map(str::trim) else {
+        let Some(name) = domain
+            .attributes
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        else {
             continue;
         };
-        if name.is_empty() {
-            continue;
-        }
         let verified = domain
             .attributes
             .claim
             .as_ref()
             .and_then(|c| c.status.as_deref())
             .is_some_and(|s| s.eq_ignore_ascii_case("verified"));
-        let entry = collected.domains.entry(name.to_lowercase()).or_default();
-        *entry |= verified;
+        *collected.domains.entry(name.to_lowercase()).or_default() |= verified;
     }
     collected
+}
+
+/// One user as an account of the contract.
+fn person(user: &api::User) -> Person {
+    let is = |field: &Option<String>, value: &str| {
+        field
+            .as_deref()
+            .is_none_or(|f| f.eq_ignore_ascii_case(value))
+    };
+    // Has access (with a product) only when both the membership and the
+    // account are active.
+    let status = if is(&user.membership_status, "active") && is(&user.account_status, "active") {
+        "active"
+    } else if user
+        .membership_status
+        .as_deref()
+        .is_some_and(|m| m.eq_ignore_ascii_case("suspended"))
+    {
+        "suspended"
+    } else {
+        "deactivated"
+    };
+    Person {
+        email: user.email.clone().unwrap_or_default().trim().to_string(),
+        name: user.name.clone().unwrap_or_default().trim().to_string(),
+        status,
+        managed: Some(
+            user.claim_status
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case("managed")),
+        ),
+        two_step: Some(if user.mfa_enabled == Some(true) {
+            "on"
+        } else {
+            "off"
+        }),
+        sso: None,
+        added_on: user
+            .added_to_org
+            .as_deref()
+            .and_then(utc_day)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// One product instance the account `id` can use: a product access row,
+/// and a day of activity when it has a last-active time.
+fn add_access(collected: &mut Collected, id: &str, access: &api::ProductAccess) {
+    let Some(key) = access.key.as_deref().filter(|k| !k.trim().is_empty()) else {
+        return;
+    };
+    let product = product_key(key, &mut collected.unknown_products);
+    // The product instance is the site; the API names it by id.
+    let site = access
+        .id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&product)
+        .to_string();
+    if let Some(day) = access.last_active_timestamp.as_deref().and_then(utc_day) {
+        collected
+            .seen
+            .insert((day, id.to_string(), product.clone(), site.clone()));
+    }
+    collected.access.insert((id.to_string(), product, site));
 }
 
 /// The UTC day of an ISO-8601 time (`2026-11-30T23:30:00+02:00` is the
