@@ -1,6 +1,6 @@
 //! The command line: flags as clap parses them, and what each command does.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -163,112 +163,129 @@ fn parse_date(text: &str) -> Result<NaiveDate, String> {
 pub fn execute(cli: Cli) -> anyhow::Result<()> {
     let config = config::load(cli.config.as_deref())?;
     match cli.command {
-        Some(Command::Run(args)) => {
-            let email = if args.email {
-                Some(config.email.clone().ok_or_else(|| {
-                    BadInput::single(Problem::file(
-                        "configuration",
-                        "an [email] table for --email (see org-insights.example.toml)",
-                    ))
-                })?)
-            } else {
-                None
-            };
-            let request = RunRequest {
-                data_dir: args.data.unwrap_or(config.data_dir.clone()),
-                out_dir: args.out.unwrap_or(config.out_dir.clone()),
-                as_of: args.as_of,
-                ..RunRequest::from_config(&config, true)?
-            };
-            report_once(&request, email.as_ref())
-        }
-        Some(Command::Check(args)) => {
-            let data_dir = args.data.unwrap_or(config.data_dir);
-            let rows = pipeline::check(&data_dir)?;
-            let counts: Vec<String> = rows
-                .iter()
-                .map(|(t, n)| format!("{} {n} rows", t.name()))
-                .collect();
-            println!("{}: OK ({})", data_dir.display(), counts.join(", "));
-            Ok(())
-        }
+        Some(Command::Run(args)) => run(args, &config),
+        Some(Command::Check(args)) => check(args, config),
         Some(Command::Schedule) => serve(config, cli.run_now),
-        Some(Command::Import(args)) => {
-            let summary = import::import(&import::ImportOptions {
-                users: args.users,
-                managed: args.managed,
-                external: args.external,
-                verified_domains: args.verified_domains,
-                into: args.into.clone(),
-            })?;
-            for name in &summary.unknown_products {
-                tracing::warn!(product = %name, "a product name with no known key: kept as a slug");
-            }
-            println!(
-                "{}: {} accounts, {} access rows, {} new activity rows ({} in all)",
-                args.into.display(),
-                summary.accounts,
-                summary.access_rows,
-                summary.new_activity_rows,
-                summary.activity_rows
-            );
-            Ok(())
-        }
-        Some(Command::Pull(args)) => {
-            let atlassian = config.atlassian.as_ref().ok_or_else(|| {
-                BadInput::single(Problem::file(
-                    "configuration",
-                    "an [atlassian] table for pull (see org-insights.example.toml)",
-                ))
-            })?;
-            let into = args.into.unwrap_or(config.data_dir.clone());
-            let summary = pull::pull(&pull::PullRequest {
-                settings: atlassian,
-                key: atlassian.api_key()?,
-                into: &into,
-                managed_export: None,
-                progress: true,
-            })?;
-            runner::log_pull(&summary);
-            println!(
-                "{}: {} accounts, {} access rows, {} new activity rows ({} in all)",
-                into.display(),
-                summary.update.accounts,
-                summary.update.access_rows,
-                summary.update.new_activity_rows,
-                summary.update.activity_rows
-            );
-            Ok(())
-        }
-        Some(Command::Generate(args)) => {
-            let options = generate::Options {
-                accounts: args.accounts,
-                events: args.events,
-                days: args.days,
-                seed: args.seed,
-                format: args.format,
-                end: args.end,
-                out: args.out,
-            };
-            generate::generate(&options)?;
-            println!("{}", generate::describe(&options));
-            Ok(())
-        }
-        None if cli.run_now => {
-            let request = RunRequest::from_config(&config, true)?;
-            if let Some(atlassian) = &config.atlassian {
-                atlassian.api_key()?;
-            }
-            runner::prepare_bundle(&config, &request.data_dir)?;
-            let email = config.email.filter(|email| email.enabled);
-            report_once(&request, email.as_ref())
-        }
+        Some(Command::Import(args)) => import(args),
+        Some(Command::Pull(args)) => pull(args, &config),
+        Some(Command::Generate(args)) => generate(args),
+        None if cli.run_now => run_now(config),
         None => Err(BadInput::single(Problem::file(
             "command line",
             "a command (run, check, schedule) or --run-now; see org-insights --help",
         ))
         .into()),
     }
+}
+
+/// A configuration table a command needs and the file does not have.
+fn missing_table(table: &str, command: &str) -> BadInput {
+    BadInput::single(Problem::file(
+        "configuration",
+        format!("an [{table}] table for {command} (see org-insights.example.toml)"),
+    ))
+}
+
+fn run(args: RunArgs, config: &Config) -> anyhow::Result<()> {
+    let email = if args.email {
+        Some(
+            config
+                .email
+                .clone()
+                .ok_or_else(|| missing_table("email", "--email"))?,
+        )
+    } else {
+        None
+    };
+    let request = RunRequest {
+        data_dir: args.data.unwrap_or(config.data_dir.clone()),
+        out_dir: args.out.unwrap_or(config.out_dir.clone()),
+        as_of: args.as_of,
+        ..RunRequest::from_config(config, true)?
+    };
+    report_once(&request, email.as_ref())
+}
+
+fn check(args: CheckArgs, config: Config) -> anyhow::Result<()> {
+    let data_dir = args.data.unwrap_or(config.data_dir);
+    let rows = pipeline::check(&data_dir)?;
+    let counts: Vec<String> = rows
+        .iter()
+        .map(|(t, n)| format!("{} {n} rows", t.name()))
+        .collect();
+    println!("{}: OK ({})", data_dir.display(), counts.join(", "));
+    Ok(())
+}
+
+fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let summary = import::import(&import::ImportOptions {
+        users: args.users,
+        managed: args.managed,
+        external: args.external,
+        verified_domains: args.verified_domains,
+        into: args.into.clone(),
+    })?;
+    for name in &summary.unknown_products {
+        tracing::warn!(product = %name, "a product name with no known key: kept as a slug");
+    }
+    print_update(&args.into, &summary);
+    Ok(())
+}
+
+fn pull(args: PullArgs, config: &Config) -> anyhow::Result<()> {
+    let atlassian = config
+        .atlassian
+        .as_ref()
+        .ok_or_else(|| missing_table("atlassian", "pull"))?;
+    let into = args.into.unwrap_or(config.data_dir.clone());
+    let summary = pull::pull(&pull::PullRequest {
+        settings: atlassian,
+        key: atlassian.api_key()?,
+        into: &into,
+        managed_export: None,
+        progress: true,
+    })?;
+    runner::log_pull(&summary);
+    print_update(&into, &summary.update);
+    Ok(())
+}
+
+/// What an import or a pull wrote, for the person who ran it.
+fn print_update(into: &Path, summary: &import::ImportSummary) {
+    println!(
+        "{}: {} accounts, {} access rows, {} new activity rows ({} in all)",
+        into.display(),
+        summary.accounts,
+        summary.access_rows,
+        summary.new_activity_rows,
+        summary.activity_rows
+    );
+}
+
+fn generate(args: GenerateArgs) -> anyhow::Result<()> {
+    let options = generate::Options {
+        accounts: args.accounts,
+        events: args.events,
+        days: args.days,
+        seed: args.seed,
+        format: args.format,
+        end: args.end,
+        out: args.out,
+    };
+    generate::generate(&options)?;
+    println!("{}", generate::describe(&options));
+    Ok(())
+}
+
+/// `--run-now`: the scheduled run once, for plain cron.
+fn run_now(config: Config) -> anyhow::Result<()> {
+    let request = RunRequest::from_config(&config, true)?;
+    if let Some(atlassian) = &config.atlassian {
+        atlassian.api_key()?;
+    }
+    runner::prepare_bundle(&config, &request.data_dir)?;
+    let email = config.email.filter(|email| email.enabled);
+    report_once(&request, email.as_ref())
 }
 
 fn report_once(request: &RunRequest, email: Option<&config::EmailConfig>) -> anyhow::Result<()> {

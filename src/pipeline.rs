@@ -168,12 +168,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     let progress = Progress::new(request.progress);
     progress.stage("reading and checking the bundle");
     let started = Instant::now();
-    let mut bundle = bundle::load_for_computing(&request.data_dir).map_err(|err| match err
-        .downcast::<BadInput>()
-    {
-        Ok(bad) => request.privacy.conceal_problems(bad).into(),
-        Err(other) => other,
-    })?;
+    let mut bundle = load(request)?;
     let load = started.elapsed();
     let freshness = freshness::assess(
         &bundle.manifest,
@@ -188,38 +183,8 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
 
     progress.stage("computing the insights");
     let started = Instant::now();
-    let mut context = timed("tables and activity read", || Context::new(&bundle, as_of))
-        .context("reading the bundle")?;
-    if context.activity_ids_unsettled() {
-        bundle
-            .settle_activity_ids()
-            .map_err(|bad| request.privacy.conceal_problems(bad))?;
-        context = timed("tables and activity read, ids checked", || {
-            Context::new(&bundle, as_of)
-        })
-        .context("reading the bundle")?;
-    }
-    // The insights and the account snapshot read the same frames and
-    // neither keeps both cores busy alone: they run side by side.
-    let (computed, accounts_side) = std::thread::scope(|scope| {
-        let accounts_side = scope.spawn(|| -> anyhow::Result<_> {
-            let snapshot = timed("snapshot", || Snapshot::build(&context, &request.privacy))
-                .context("taking the account snapshot")?;
-            let seats = timed("seats to reclaim", || {
-                seat_reclaim::compute(&context, &snapshot, request.skip_added_within_days)
-            })
-            .context("finding seats to reclaim")?;
-            Ok((snapshot, seats))
-        });
-        let computed =
-            timed("insights", || insights::compute(&context)).context("computing the insights");
-        let accounts_side = accounts_side
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (computed, accounts_side)
-    });
-    let computed = computed?;
-    let (snapshot, seats) = accounts_side?;
+    let context = read_context(request, &mut bundle, as_of)?;
+    let (computed, snapshot, seats) = compute_side_by_side(request, &context)?;
     let quality = timed("data quality", || data_quality::assess(&bundle, &context))
         .context("assessing data quality")?;
     let review = exceptions::review(&request.exceptions, &snapshot);
@@ -286,6 +251,70 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
             write,
         },
     })
+}
+
+/// Loads and checks the bundle; names in its problems are concealed as
+/// `[privacy]` says.
+fn load(request: &RunRequest) -> anyhow::Result<bundle::Bundle> {
+    bundle::load_for_computing(&request.data_dir).map_err(|err| match err.downcast::<BadInput>() {
+        Ok(bad) => request.privacy.conceal_problems(bad).into(),
+        Err(other) => other,
+    })
+}
+
+/// Reads the tables and activity for `as_of`; when the computing pass
+/// finds an activity account id it cannot settle, activity is checked in
+/// full and read again.
+fn read_context(
+    request: &RunRequest,
+    bundle: &mut bundle::Bundle,
+    as_of: NaiveDate,
+) -> anyhow::Result<Context> {
+    let context = timed("tables and activity read", || Context::new(bundle, as_of))
+        .context("reading the bundle")?;
+    if !context.activity_ids_unsettled() {
+        return Ok(context);
+    }
+    bundle
+        .settle_activity_ids()
+        .map_err(|bad| request.privacy.conceal_problems(bad))?;
+    timed("tables and activity read, ids checked", || {
+        Context::new(bundle, as_of)
+    })
+    .context("reading the bundle")
+}
+
+/// The insights, and the account snapshot with the seats to reclaim. They
+/// read the same frames and neither keeps both cores busy alone: they run
+/// side by side.
+fn compute_side_by_side(
+    request: &RunRequest,
+    context: &Context,
+) -> anyhow::Result<(
+    insights::Computed,
+    Snapshot,
+    Option<seat_reclaim::SeatReclaim>,
+)> {
+    let (computed, accounts_side) = std::thread::scope(|scope| {
+        let accounts_side = scope.spawn(|| -> anyhow::Result<_> {
+            let snapshot = timed("snapshot", || Snapshot::build(context, &request.privacy))
+                .context("taking the account snapshot")?;
+            let seats = timed("seats to reclaim", || {
+                seat_reclaim::compute(context, &snapshot, request.skip_added_within_days)
+            })
+            .context("finding seats to reclaim")?;
+            Ok((snapshot, seats))
+        });
+        let computed =
+            timed("insights", || insights::compute(context)).context("computing the insights");
+        let accounts_side = accounts_side
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (computed, accounts_side)
+    });
+    let computed = computed?;
+    let (snapshot, seats) = accounts_side?;
+    Ok((computed, snapshot, seats))
 }
 
 /// Runs one step of a stage, logging its time at debug level.
