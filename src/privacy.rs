@@ -5,7 +5,7 @@
 //! so that a concealed report can still be acted on by whoever holds the
 //! export.
 
-use crate::config::{NameMode, PrivacyConfig};
+use crate::config::{secret_from_env, NameMode, PrivacyConfig};
 use crate::problems::{BadInput, Problem, Problems};
 
 /// Hex digits of the keyed hash kept: 64 bits tell a million people apart.
@@ -67,12 +67,12 @@ impl Privacy {
                 let variable = key_env.ok_or_else(|| {
                     missing("[privacy] hash_key_env, the environment variable that holds the key of names = \"hash\"".into())
                 })?;
-                match std::env::var(variable) {
-                    Ok(secret) if !secret.is_empty() => Ok(Privacy::hash(&secret)),
-                    _ => Err(missing(format!(
-                        "the key of names = \"hash\" in the environment variable {variable} ([privacy] hash_key_env), which is not set"
-                    ))),
-                }
+                let secret = secret_from_env(
+                    variable,
+                    "the key of names = \"hash\"",
+                    "[privacy] hash_key_env",
+                )?;
+                Ok(Privacy::hash(&secret))
             }
         }
     }

@@ -75,19 +75,12 @@ impl AtlassianConfig {
     /// The org API key from the environment; a missing or empty variable
     /// is an error at start (exit code 2).
     pub fn api_key(&self) -> Result<String, BadInput> {
-        std::env::var(&self.api_key_env)
-            .ok()
-            .filter(|key| !key.trim().is_empty())
-            .map(|key| key.trim().to_string())
-            .ok_or_else(|| {
-                BadInput::single(Problem::file(
-                    "environment",
-                    format!(
-                        "the Atlassian org API key in the environment variable {} ([atlassian] api_key_env), which is not set",
-                        self.api_key_env
-                    ),
-                ))
-            })
+        secret_from_env(
+            &self.api_key_env,
+            "the Atlassian org API key",
+            "[atlassian] api_key_env",
+        )
+        .map(|key| key.trim().to_string())
     }
 }
 
@@ -259,6 +252,20 @@ impl TlsMode {
     }
 }
 
+/// A secret from the environment variable `variable`, which `key` of the
+/// configuration names; a missing or blank one is an error at start.
+pub fn secret_from_env(variable: &str, what: &str, key: &str) -> Result<String, BadInput> {
+    std::env::var(variable)
+        .ok()
+        .filter(|secret| !secret.trim().is_empty())
+        .ok_or_else(|| {
+            BadInput::single(Problem::file(
+                "environment",
+                format!("{what} in the environment variable {variable} ({key}), which is not set"),
+            ))
+        })
+}
+
 /// Validated settings.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -316,12 +323,7 @@ impl EmailConfig {
         let (Some(_), Some(variable)) = (&self.username, &self.password_env) else {
             return Ok(None);
         };
-        std::env::var(variable).map(Some).map_err(|_| {
-            BadInput::single(Problem::file(
-                "environment",
-                format!("the SMTP password in the environment variable {variable} ([email] password_env), which is not set"),
-            ))
-        })
+        secret_from_env(variable, "the SMTP password", "[email] password_env").map(Some)
     }
 
     /// The OAuth 2.0 client secret from the environment, for the
@@ -333,16 +335,12 @@ impl EmailConfig {
         else {
             return Ok(None);
         };
-        std::env::var(client_secret_env)
-            .ok()
-            .filter(|secret| !secret.is_empty())
-            .map(Some)
-            .ok_or_else(|| {
-                BadInput::single(Problem::file(
-                    "environment",
-                    format!("the OAuth 2.0 client secret in the environment variable {client_secret_env} ([email.oauth2] client_secret_env), which is not set"),
-                ))
-            })
+        secret_from_env(
+            client_secret_env,
+            "the OAuth 2.0 client secret",
+            "[email.oauth2] client_secret_env",
+        )
+        .map(Some)
     }
 
     /// Fails at start, not at the first send, when a secret is missing.
