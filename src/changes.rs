@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::privacy::Privacy;
 use crate::snapshot::{AccountState, Snapshot, Status};
+use crate::words::count_of;
 
 /// What the current report is compared with.
 pub enum Baseline {
@@ -60,35 +61,8 @@ impl Changes {
 
 /// Compares `current` with `previous` (an earlier report's snapshot).
 pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
-    let before: HashMap<&str, &AccountState> = previous
-        .accounts
-        .iter()
-        .map(|a| (a.account_id.as_str(), a))
-        .collect();
-    let now: HashMap<&str, &AccountState> = current
-        .accounts
-        .iter()
-        .map(|a| (a.account_id.as_str(), a))
-        .collect();
-    let entry = |a: &AccountState, detail: String| ChangeEntry {
-        account_id: a.account_id.clone(),
-        email: a.email.clone(),
-        domain: a.domain.clone(),
-        detail,
-    };
-
-    // Accounts with access now that also had access in the previous report.
-    let kept: Vec<(&AccountState, &AccountState)> = current
-        .accounts
-        .iter()
-        .filter(|a| a.has_access)
-        .filter_map(|a| {
-            before
-                .get(a.account_id.as_str())
-                .filter(|b| b.has_access)
-                .map(|b| (*b, a))
-        })
-        .collect();
+    let before = by_id(previous);
+    let kept = kept_access(&before, current);
     let pick = |keep: &dyn Fn(&AccountState, &AccountState) -> bool,
                 detail: &dyn Fn(&AccountState, &AccountState) -> String|
      -> Vec<ChangeEntry> {
@@ -98,9 +72,127 @@ pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
             .collect()
     };
     let two_step = |b: &AccountState, a: &AccountState| format!("{} → {}", b.two_step, a.two_step);
+    let group = ChangeGroup::new;
+    let groups = vec![
+        group(
+            "two_step_lost",
+            "Lost two-step verification",
+            pick(&|b, a| b.two_step_on() && !a.two_step_on(), &two_step),
+        ),
+        group(
+            "two_step_gained",
+            "Gained two-step verification",
+            pick(&|b, a| !b.two_step_on() && a.two_step_on(), &two_step),
+        ),
+        // Only where both reports record SSO: a day without it is no change.
+        group(
+            "sso_lost",
+            "Lost single sign-on",
+            pick(
+                &|b, a| b.sso == Some(true) && a.sso == Some(false),
+                &|_, _| "sso true → false".into(),
+            ),
+        ),
+        group(
+            "sso_gained",
+            "Gained single sign-on",
+            pick(
+                &|b, a| b.sso == Some(false) && a.sso == Some(true),
+                &|_, _| "sso false → true".into(),
+            ),
+        ),
+        group(
+            "external_added",
+            "New external users",
+            external_added(&before, current),
+        ),
+        group(
+            "external_removed",
+            "External users removed",
+            external_removed(previous, &by_id(current)),
+        ),
+        group(
+            "new_domains",
+            "New email domains",
+            new_domains(previous, current),
+        ),
+        group(
+            "went_inactive",
+            "Went inactive, still with access",
+            pick(
+                &|b, a| b.active_on(previous.as_of) && !a.active_on(current.as_of),
+                &|_, a| match a.last_active {
+                    Some(day) => format!("last active {day}"),
+                    None => "no activity".to_string(),
+                },
+            ),
+        ),
+        group(
+            "policy_lost",
+            "External users no longer covered by the policy",
+            pick(
+                &|b, a| a.is_external() && b.external_policy && !a.external_policy,
+                &|_, _| "external_policy true → false".into(),
+            ),
+        ),
+    ];
+    Changes { groups }
+}
 
-    let external_with_access = |a: &AccountState| a.is_external() && a.has_access;
-    let external_added: Vec<ChangeEntry> = current
+impl ChangeGroup {
+    fn new(key: &'static str, title: &'static str, entries: Vec<ChangeEntry>) -> Self {
+        ChangeGroup {
+            key,
+            title,
+            entries,
+        }
+    }
+}
+
+/// Accounts with access now that also had access in the previous report,
+/// as (then, now).
+fn kept_access<'a>(
+    before: &HashMap<&str, &'a AccountState>,
+    current: &'a Snapshot,
+) -> Vec<(&'a AccountState, &'a AccountState)> {
+    current
+        .accounts
+        .iter()
+        .filter(|a| a.has_access)
+        .filter_map(|a| {
+            before
+                .get(a.account_id.as_str())
+                .filter(|b| b.has_access)
+                .map(|b| (*b, a))
+        })
+        .collect()
+}
+
+/// The accounts of a snapshot by id.
+fn by_id(snapshot: &Snapshot) -> HashMap<&str, &AccountState> {
+    snapshot
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.as_str(), a))
+        .collect()
+}
+
+fn entry(a: &AccountState, detail: String) -> ChangeEntry {
+    ChangeEntry {
+        account_id: a.account_id.clone(),
+        email: a.email.clone(),
+        domain: a.domain.clone(),
+        detail,
+    }
+}
+
+fn external_with_access(a: &AccountState) -> bool {
+    a.is_external() && a.has_access
+}
+
+/// External users with access now and not before, and why.
+fn external_added(before: &HashMap<&str, &AccountState>, current: &Snapshot) -> Vec<ChangeEntry> {
+    current
         .accounts
         .iter()
         .filter(|a| external_with_access(a))
@@ -117,8 +209,12 @@ pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
             };
             entry(a, detail)
         })
-        .collect();
-    let external_removed: Vec<ChangeEntry> = previous
+        .collect()
+}
+
+/// External users with access before and not now, and why.
+fn external_removed(previous: &Snapshot, now: &HashMap<&str, &AccountState>) -> Vec<ChangeEntry> {
+    previous
         .accounts
         .iter()
         .filter(|b| external_with_access(b))
@@ -135,9 +231,12 @@ pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
             };
             entry(b, detail)
         })
-        .collect();
+        .collect()
+}
 
-    let domains_with_access = |snapshot: &Snapshot| -> BTreeMap<String, usize> {
+/// Email domains with an account with access now and none before.
+fn new_domains(previous: &Snapshot, current: &Snapshot) -> Vec<ChangeEntry> {
+    let domains_with_access = |snapshot: &Snapshot| -> BTreeMap<String, u64> {
         let mut domains = BTreeMap::new();
         for a in snapshot.accounts.iter().filter(|a| a.has_access) {
             *domains.entry(a.domain.clone()).or_insert(0) += 1;
@@ -145,82 +244,14 @@ pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
         domains
     };
     let old_domains: BTreeSet<String> = domains_with_access(previous).into_keys().collect();
-    let new_domains: Vec<ChangeEntry> = domains_with_access(current)
+    domains_with_access(current)
         .into_iter()
         .filter(|(domain, _)| !old_domains.contains(domain))
         .map(|(domain, accounts)| ChangeEntry {
             account_id: String::new(),
             email: String::new(),
-            detail: match accounts {
-                1 => "1 account with access".to_string(),
-                n => format!("{n} accounts with access"),
-            },
+            detail: format!("{} with access", count_of(accounts, "account")),
             domain,
         })
-        .collect();
-
-    let groups = vec![
-        ChangeGroup {
-            key: "two_step_lost",
-            title: "Lost two-step verification",
-            entries: pick(&|b, a| b.two_step_on() && !a.two_step_on(), &two_step),
-        },
-        ChangeGroup {
-            key: "two_step_gained",
-            title: "Gained two-step verification",
-            entries: pick(&|b, a| !b.two_step_on() && a.two_step_on(), &two_step),
-        },
-        ChangeGroup {
-            key: "sso_lost",
-            title: "Lost single sign-on",
-            // Only where both reports record SSO: a day without it is no change.
-            entries: pick(
-                &|b, a| b.sso == Some(true) && a.sso == Some(false),
-                &|_, _| "sso true → false".into(),
-            ),
-        },
-        ChangeGroup {
-            key: "sso_gained",
-            title: "Gained single sign-on",
-            entries: pick(
-                &|b, a| b.sso == Some(false) && a.sso == Some(true),
-                &|_, _| "sso false → true".into(),
-            ),
-        },
-        ChangeGroup {
-            key: "external_added",
-            title: "New external users",
-            entries: external_added,
-        },
-        ChangeGroup {
-            key: "external_removed",
-            title: "External users removed",
-            entries: external_removed,
-        },
-        ChangeGroup {
-            key: "new_domains",
-            title: "New email domains",
-            entries: new_domains,
-        },
-        ChangeGroup {
-            key: "went_inactive",
-            title: "Went inactive, still with access",
-            entries: pick(
-                &|b, a| b.active_on(previous.as_of) && !a.active_on(current.as_of),
-                &|_, a| match a.last_active {
-                    Some(day) => format!("last active {day}"),
-                    None => "no activity".to_string(),
-                },
-            ),
-        },
-        ChangeGroup {
-            key: "policy_lost",
-            title: "External users no longer covered by the policy",
-            entries: pick(
-                &|b, a| a.is_external() && b.external_policy && !a.external_policy,
-                &|_, _| "external_policy true → false".into(),
-            ),
-        },
-    ];
-    Changes { groups }
+        .collect()
 }
