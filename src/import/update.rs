@@ -120,57 +120,8 @@ fn stage(
         }
     }
 
-    let mut people = collected.people.clone();
-    if let Ok(mut reader) = csv::Reader::from_path(into.join("accounts.csv")) {
-        for record in reader.records().flatten() {
-            let id = record.get(0).unwrap_or("").to_string();
-            people.entry(id).or_insert_with(|| Person {
-                email: record.get(1).unwrap_or("").to_string(),
-                name: record.get(2).unwrap_or("").to_string(),
-                managed: Some(record.get(3) == Some("managed")),
-                status: match record.get(4) {
-                    Some("suspended") => "suspended",
-                    Some("deactivated") => "deactivated",
-                    _ => "active",
-                },
-                two_step: match record.get(5) {
-                    Some("on") => Some("on"),
-                    Some("enforced") => Some("enforced"),
-                    _ => Some("off"),
-                },
-                sso: Some(record.get(6) == Some("true")),
-                added_on: record.get(7).unwrap_or("").to_string(),
-            });
-        }
-    }
-    let mut accounts = csv::Writer::from_path(staging.join("accounts.csv"))?;
-    accounts.write_record([
-        "account_id",
-        "email",
-        "name",
-        "account_type",
-        "status",
-        "two_step",
-        "sso",
-        "added_on",
-    ])?;
-    for (id, p) in &people {
-        accounts.write_record([
-            id.as_str(),
-            &p.email,
-            &p.name,
-            if p.managed == Some(true) {
-                "managed"
-            } else {
-                "external"
-            },
-            p.status,
-            p.two_step.unwrap_or("off"),
-            if p.sso == Some(true) { "true" } else { "false" },
-            &p.added_on,
-        ])?;
-    }
-    accounts.flush()?;
+    let people = with_earlier_accounts(&collected.people, into);
+    write_accounts(staging, &people)?;
 
     let mut access = csv::Writer::from_path(staging.join("product_access.csv"))?;
     access.write_record(["account_id", "product", "site"])?;
@@ -196,6 +147,71 @@ fn stage(
         activity_rows: total,
         unknown_products: BTreeSet::new(),
     })
+}
+
+/// Today's accounts, and those of earlier days that today's source no
+/// longer lists, so their history stays attributed.
+fn with_earlier_accounts(
+    today: &BTreeMap<String, Person>,
+    into: &Path,
+) -> BTreeMap<String, Person> {
+    let mut people = today.clone();
+    if let Ok(mut reader) = csv::Reader::from_path(into.join("accounts.csv")) {
+        for record in reader.records().flatten() {
+            let id = record.get(0).unwrap_or("").to_string();
+            people.entry(id).or_insert_with(|| Person {
+                email: record.get(1).unwrap_or("").to_string(),
+                name: record.get(2).unwrap_or("").to_string(),
+                managed: Some(record.get(3) == Some("managed")),
+                status: match record.get(4) {
+                    Some("suspended") => "suspended",
+                    Some("deactivated") => "deactivated",
+                    _ => "active",
+                },
+                two_step: match record.get(5) {
+                    Some("on") => Some("on"),
+                    Some("enforced") => Some("enforced"),
+                    _ => Some("off"),
+                },
+                sso: Some(record.get(6) == Some("true")),
+                added_on: record.get(7).unwrap_or("").to_string(),
+            });
+        }
+    }
+    people
+}
+
+/// accounts.csv of `people`.
+fn write_accounts(staging: &Path, people: &BTreeMap<String, Person>) -> anyhow::Result<()> {
+    let mut accounts = csv::Writer::from_path(staging.join("accounts.csv"))?;
+    accounts.write_record([
+        "account_id",
+        "email",
+        "name",
+        "account_type",
+        "status",
+        "two_step",
+        "sso",
+        "added_on",
+    ])?;
+    for (id, p) in people {
+        accounts.write_record([
+            id.as_str(),
+            &p.email,
+            &p.name,
+            if p.managed == Some(true) {
+                "managed"
+            } else {
+                "external"
+            },
+            p.status,
+            p.two_step.unwrap_or("off"),
+            if p.sso == Some(true) { "true" } else { "false" },
+            &p.added_on,
+        ])?;
+    }
+    accounts.flush()?;
+    Ok(())
 }
 
 /// The history so far plus today's last-seen days, each once.
