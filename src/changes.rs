@@ -168,6 +168,14 @@ fn kept_access<'a>(
         .collect()
 }
 
+/// The changes since the previous report, when it kept a snapshot.
+pub fn since(baseline: &Baseline, current: &Snapshot) -> Option<Changes> {
+    match baseline {
+        Baseline::Previous(previous) => Some(compare(previous, current)),
+        _ => None,
+    }
+}
+
 /// The accounts of a snapshot by id.
 fn by_id(snapshot: &Snapshot) -> HashMap<&str, &AccountState> {
     snapshot

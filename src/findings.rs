@@ -4,7 +4,7 @@
 
 use crate::data_quality::DataQuality;
 use crate::exceptions::Review;
-use crate::insights::{Insights, WINDOW_DAYS};
+use crate::insights::{Insights, ManagedAuthentication, WINDOW_DAYS};
 use crate::words::plural;
 
 /// Every finding that applies, most important first.
@@ -26,19 +26,7 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
         );
     }
     if let Some(m) = &i.managed_authentication {
-        let n = m.two_step_disabled;
-        let (account, has) = (plural(n, "account", "accounts"), plural(n, "has", "have"));
-        add(
-            n,
-            match m.sso {
-                Some(_) => format!(
-                    "{n} managed {account} with access {has} neither single sign-on nor two-step verification."
-                ),
-                None => format!(
-                    "{n} managed {account} with access {has} two-step verification off (single sign-on is not recorded by this source)."
-                ),
-            },
-        );
+        add(m.two_step_disabled, unprotected(m));
     }
     if let Some(p) = &i.external_policy {
         let uncovered = p.total - p.covered;
@@ -91,4 +79,19 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
         ),
     );
     found
+}
+
+/// Managed accounts with a password alone, in words; without SSO in the
+/// source, those with two-step verification off.
+fn unprotected(m: &ManagedAuthentication) -> String {
+    let n = m.two_step_disabled;
+    let (account, has) = (plural(n, "account", "accounts"), plural(n, "has", "have"));
+    match m.sso {
+        Some(_) => format!(
+            "{n} managed {account} with access {has} neither single sign-on nor two-step verification."
+        ),
+        None => format!(
+            "{n} managed {account} with access {has} two-step verification off (single sign-on is not recorded by this source)."
+        ),
+    }
 }

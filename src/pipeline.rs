@@ -126,6 +126,24 @@ impl RunRequest {
     }
 }
 
+impl RunRequest {
+    /// `--as-of`, else the latest activity date, else today in the zone.
+    fn report_date(&self, bundle: &bundle::Bundle) -> NaiveDate {
+        self.as_of
+            .or_else(|| bundle.latest_activity())
+            .unwrap_or_else(|| Utc::now().with_timezone(&self.timezone).date_naive())
+    }
+
+    /// How old the bundle's data is, and when the API key expires.
+    fn freshness(&self, bundle: &bundle::Bundle) -> Freshness {
+        freshness::assess(
+            &bundle.manifest,
+            self.key_expiry.as_ref(),
+            Utc::now().date_naive(),
+        )
+    }
+}
+
 /// What a run did, for the digest, the log line and the caller.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
@@ -170,16 +188,9 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     let started = Instant::now();
     let mut bundle = load(request)?;
     let load = started.elapsed();
-    let freshness = freshness::assess(
-        &bundle.manifest,
-        request.key_expiry.as_ref(),
-        Utc::now().date_naive(),
-    );
+    let freshness = request.freshness(&bundle);
 
-    let as_of = request
-        .as_of
-        .or_else(|| bundle.latest_activity())
-        .unwrap_or_else(|| Utc::now().with_timezone(&request.timezone).date_naive());
+    let as_of = request.report_date(&bundle);
 
     progress.stage("computing the insights");
     let started = Instant::now();
@@ -193,10 +204,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     }
     let advice = recommendations::advise(&computed.insights, &snapshot, &request.thresholds);
     let past = report::past::load(&request.out_dir, as_of);
-    let changes = match &past.baseline {
-        changes::Baseline::Previous(previous) => Some(changes::compare(previous, &snapshot)),
-        _ => None,
-    };
+    let changes = changes::since(&past.baseline, &snapshot);
     let compute = started.elapsed();
 
     progress.stage("drawing the charts and the page");
