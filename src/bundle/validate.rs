@@ -64,8 +64,28 @@ pub fn unsettled_id(cells: Expr) -> Expr {
 /// adding what is wrong to `problems`. Returns `None` when the table has
 /// problems.
 pub fn check(raw: RawTable, problems: &mut Problems, ids: IdCheck) -> Option<CheckedTable> {
-    let specs = raw.file.table.columns();
-    let plans: Vec<ColumnPlan> = specs
+    let plans = column_plans(&raw, ids);
+    let source = raw.frame.clone();
+    let raw = RawTable {
+        frame: with_helpers(raw.frame.clone(), &plans),
+        ..raw
+    };
+    // A table polars cannot read (or scan) is one problem naming it.
+    match check_cells(&raw, source, plans, problems) {
+        Ok(checked) => checked,
+        Err(err) => {
+            problems.push(read_failure(&raw, &err));
+            None
+        }
+    }
+}
+
+/// How each contract column of `raw` is read; activity's account ids are
+/// left to the computing pass when `ids` says so.
+fn column_plans(raw: &RawTable, ids: IdCheck) -> Vec<ColumnPlan> {
+    raw.file
+        .table
+        .columns()
         .iter()
         .map(|spec| {
             let source = raw.columns.get(spec.name);
@@ -80,71 +100,60 @@ pub fn check(raw: RawTable, problems: &mut Problems, ids: IdCheck) -> Option<Che
                 _ => plan_column(spec.name, spec.kind, spec.required, source),
             }
         })
-        .collect();
-    let source = raw.frame.clone();
-    let raw = RawTable {
-        frame: with_helpers(raw.frame.clone(), &plans),
-        ..raw
-    };
+        .collect()
+}
+
+/// Scans the cells against `plans`: the problems found go to `problems`
+/// (`None`), else the table as computing reads it.
+fn check_cells(
+    raw: &RawTable,
+    source: LazyFrame,
+    plans: Vec<ColumnPlan>,
+    problems: &mut Problems,
+) -> PolarsResult<Option<CheckedTable>> {
     let checked: Vec<&ColumnPlan> = plans.iter().filter(|p| p.invalid.is_some()).collect();
     let any_bad = any_invalid(checked.iter().copied());
-
-    let stats = match summarize(&raw, source, &plans) {
-        Ok(stats) => stats,
-        Err(err) => {
-            problems.push(read_failure(&raw, &err));
-            return None;
-        }
-    };
+    let stats = summarize(raw, source, &plans)?;
     let has_date = plans.iter().any(|p| p.name == "date");
-    let (rows, flagged, latest_date) = match read_stats(&stats, has_date) {
-        Ok(values) => values,
-        Err(err) => {
-            problems.push(read_failure(&raw, &err));
-            return None;
-        }
-    };
+    let (rows, flagged, latest_date) = read_stats(&stats, has_date)?;
     // The summary flags bad rows once per bad cell; counting them exactly
     // takes another scan, only when there are some.
     let bad = if flagged > 0 {
-        match count_rows(raw.frame.clone().filter(any_bad.clone())) {
-            Ok(bad) => bad,
-            Err(err) => {
-                problems.push(read_failure(&raw, &err));
-                return None;
-            }
-        }
+        count_rows(raw.frame.clone().filter(any_bad.clone()))?
     } else {
         0
     };
-
     let mut found = Vec::new();
     if bad > 0 {
-        if let Err(err) =
-            collect_cell_problems(&raw, &checked, any_bad, problems.room(), &mut found)
-        {
-            problems.push(read_failure(&raw, &err));
-            return None;
-        }
+        collect_cell_problems(raw, &checked, any_bad, problems.room(), &mut found)?;
     }
     let duplicates = if raw.file.table == Table::Accounts {
-        match collect_duplicate_ids(&raw, &plans, problems.room(), &mut found) {
-            Ok(count) => count,
-            Err(err) => {
-                problems.push(read_failure(&raw, &err));
-                return None;
-            }
-        }
+        collect_duplicate_ids(raw, &plans, problems.room(), &mut found)?
     } else {
         0
     };
     if bad + duplicates > 0 {
         let unlisted = (bad + duplicates).saturating_sub(found.len() as u64) as usize;
-        place_lines(&raw, &mut found, problems);
+        place_lines(raw, &mut found, problems);
         problems.add_unlisted(unlisted);
-        return None;
+        return Ok(None);
     }
+    let frame = normalized(raw, plans, &stats)?;
+    Ok(Some(CheckedTable {
+        frame,
+        rows,
+        latest_date,
+    }))
+}
 
+/// The table as computing reads it: each column's value, the cheaper one
+/// where the scan found every cell canonical, and for CSV the parsed copy
+/// when its dates, flags and counts were all canonical.
+fn normalized(
+    raw: &RawTable,
+    plans: Vec<ColumnPlan>,
+    stats: &DataFrame,
+) -> PolarsResult<LazyFrame> {
     let canonical = |plan: &ColumnPlan| {
         plan.shortcut.is_some()
             && stats
@@ -159,14 +168,11 @@ pub fn check(raw: RawTable, problems: &mut Problems, ids: IdCheck) -> Option<Che
         .parsed_copy()
         .filter(|_| plans.iter().filter(|p| p.parsed()).all(&canonical));
     let computing_source = match &copy {
-        Some(copy) => match scan_parsed_copy(copy) {
-            Ok(frame) => with_helpers(frame, plans.iter().filter(|p| !p.parsed())),
-            Err(err) => {
-                problems.push(read_failure(&raw, &err));
-                return None;
-            }
-        },
-        None => raw.frame,
+        Some(copy) => with_helpers(
+            scan_parsed_copy(copy)?,
+            plans.iter().filter(|p| !p.parsed()),
+        ),
+        None => raw.frame.clone(),
     };
     let mut values: Vec<Expr> = Vec::with_capacity(plans.len() + 1);
     for plan in plans {
@@ -180,9 +186,5 @@ pub fn check(raw: RawTable, problems: &mut Problems, ids: IdCheck) -> Option<Che
     if raw.file.table == Table::Accounts {
         values.push(email_domain());
     }
-    Some(CheckedTable {
-        frame: computing_source.select(values),
-        rows,
-        latest_date,
-    })
+    Ok(computing_source.select(values))
 }
