@@ -62,39 +62,13 @@ pub fn render(
     computed: &Computed,
     quality: &DataQuality,
 ) -> anyhow::Result<RenderedReport> {
-    let mut sections =
-        sections::build(computed).map_err(|err| anyhow::anyhow!("drawing the charts: {err}"))?;
     let mut files = BTreeMap::new();
+    let sections = finished_sections(computed, extras, &mut files)?;
 
-    for section in &mut sections {
-        if let Some(advice) = extras.advice.get(section.key.as_str()) {
-            section.advice = advice.clone();
-        }
-        section.without_exceptions = without_exceptions(&section.key, extras.exceptions);
-        if let (Some(svg), Some(table)) = (&section.svg, &section.table) {
-            let svg = html::accessible_svg(section, svg, table)?;
-            files.insert(
-                format!("charts/{}.svg", section.key),
-                svg.clone().into_bytes(),
-            );
-            section.svg = Some(svg);
-            files.insert(format!("data/{}.csv", section.key), data_csv(table)?);
-        }
-    }
-
-    let json = InsightsJson {
-        schema_version: 1,
-        as_of: run.as_of.to_string(),
-        window_days: WINDOW_DAYS,
-        generated_at: run.generated_at.to_rfc3339(),
-        insights: &computed.insights,
-        missing: &computed.missing,
-        data_quality: quality,
-    };
-    let mut json_bytes = serde_json::to_vec_pretty(&json).context("serializing insights.json")?;
-    json_bytes.push(b'\n');
-    files.insert("insights.json".to_string(), json_bytes);
-
+    files.insert(
+        "insights.json".to_string(),
+        insights_json(run, computed, quality)?,
+    );
     files.insert(
         snapshot::FILE.to_string(),
         extras
@@ -110,13 +84,7 @@ pub fn render(
 
     let headlines = headlines::headlines(&computed.insights);
     let tiles = tiles::build(&headlines, extras.history, run.as_of);
-    let mut warnings = warnings(quality);
-    warnings.extend(extras.exceptions.unknown().map(|r| {
-        format!(
-            "The exception for {} (owner {}) names no account of the bundle: remove it from the configuration.",
-            r.target, r.exception.owner
-        )
-    }));
+    let warnings = warnings(quality, extras.exceptions);
     let mut page = html::Page {
         sections: &sections,
         tiles: &tiles,
@@ -148,8 +116,56 @@ pub fn render(
     })
 }
 
-/// One sentence per data-quality finding, for the page.
-fn warnings(quality: &DataQuality) -> Vec<String> {
+/// The sections with their advice, their figure without exceptions and
+/// their accessible chart; each chart and its CSV go into `files`.
+fn finished_sections(
+    computed: &Computed,
+    extras: &Extras,
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> anyhow::Result<Vec<sections::Section>> {
+    let mut sections =
+        sections::build(computed).map_err(|err| anyhow::anyhow!("drawing the charts: {err}"))?;
+    for section in &mut sections {
+        if let Some(advice) = extras.advice.get(section.key.as_str()) {
+            section.advice = advice.clone();
+        }
+        section.without_exceptions = without_exceptions(&section.key, extras.exceptions);
+        if let (Some(svg), Some(table)) = (&section.svg, &section.table) {
+            let svg = html::accessible_svg(section, svg, table)?;
+            files.insert(
+                format!("charts/{}.svg", section.key),
+                svg.clone().into_bytes(),
+            );
+            section.svg = Some(svg);
+            files.insert(format!("data/{}.csv", section.key), data_csv(table)?);
+        }
+    }
+    Ok(sections)
+}
+
+/// insights.json: every figure, and why any is missing.
+fn insights_json(
+    run: &RunInfo,
+    computed: &Computed,
+    quality: &DataQuality,
+) -> anyhow::Result<Vec<u8>> {
+    let json = InsightsJson {
+        schema_version: 1,
+        as_of: run.as_of.to_string(),
+        window_days: WINDOW_DAYS,
+        generated_at: run.generated_at.to_rfc3339(),
+        insights: &computed.insights,
+        missing: &computed.missing,
+        data_quality: quality,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&json).context("serializing insights.json")?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// One sentence per data-quality finding and per exception that names no
+/// account of the bundle, for the page.
+fn warnings(quality: &DataQuality, exceptions: &Review) -> Vec<String> {
     let mut lines = Vec::new();
     for (table, rows) in &quality.unknown_accounts {
         if *rows > 0 {
@@ -170,6 +186,12 @@ fn warnings(quality: &DataQuality) -> Vec<String> {
             quality.activity_after_as_of
         ));
     }
+    lines.extend(exceptions.unknown().map(|r| {
+        format!(
+            "The exception for {} (owner {}) names no account of the bundle: remove it from the configuration.",
+            r.target, r.exception.owner
+        )
+    }));
     lines
 }
 
