@@ -93,18 +93,31 @@ pub fn compute(
         ])
         .collect()?
         .lazy();
-    let idle_for = |limit: i64| {
-        col("days_inactive")
-            .is_null()
-            .or(col("days_inactive").gt_eq(lit(limit)))
-    };
-
     let recently_added = seat_sites
         .clone()
         .filter(col("recent"))
         .select([col("account").n_unique().alias("accounts")])
         .collect()?;
     let judged = seat_sites.filter(col("recent").not());
+    let products = idle_by_product(judged.clone())?;
+    let seats = idle_seats(judged, emails)?;
+    Ok(Some(SeatReclaim {
+        products,
+        seats,
+        recently_added: first_u64(&recently_added, "accounts")?,
+        grace_days,
+    }))
+}
+
+/// True where a seat's last view is `limit` or more days old, or none.
+fn idle_for(limit: i64) -> Expr {
+    col("days_inactive")
+        .is_null()
+        .or(col("days_inactive").gt_eq(lit(limit)))
+}
+
+/// Per product, the seats and those idle for each of [`IDLE_DAYS`].
+fn idle_by_product(judged: LazyFrame) -> PolarsResult<Vec<ProductSeats>> {
     let mut per_product = vec![len().alias("seats")];
     per_product.extend(
         IDLE_DAYS
@@ -112,7 +125,6 @@ pub fn compute(
             .map(|&limit| idle_for(limit).sum().alias(format!("idle_{limit}"))),
     );
     let products = judged
-        .clone()
         .select([col("product"), col("account"), col("days_inactive")])
         .unique(None, UniqueKeepStrategy::Any)
         .group_by([col("product")])
@@ -123,7 +135,7 @@ pub fn compute(
         .iter()
         .map(|limit| counts(&products, &format!("idle_{limit}")))
         .collect::<PolarsResult<Vec<_>>>()?;
-    let products = strings(&products, "product")?
+    Ok(strings(&products, "product")?
         .into_iter()
         .zip(counts(&products, "seats")?)
         .enumerate()
@@ -132,9 +144,12 @@ pub fn compute(
             seats,
             idle: [0, 1, 2].map(|k| idle_counts[k][i]),
         })
-        .collect();
+        .collect())
+}
 
-    // Longest idle first: never viewed, then by days.
+/// Every seat idle for the shortest of [`IDLE_DAYS`] or more, longest idle
+/// first: never viewed, then by days.
+fn idle_seats(judged: LazyFrame, emails: LazyFrame) -> PolarsResult<Vec<IdleSeat>> {
     let idle = judged
         .filter(idle_for(IDLE_DAYS[0]))
         .left_join(emails, col("account_id"), col("account_id"))
@@ -150,7 +165,7 @@ pub fn compute(
         .collect()?;
     let last_views = epoch_days(&idle, "last_view")?;
     let days = idle.column("days_inactive")?.i64()?;
-    let seats = strings(&idle, "product")?
+    Ok(strings(&idle, "product")?
         .into_iter()
         .zip(strings(&idle, "site")?)
         .zip(strings(&idle, "account_id")?)
@@ -167,11 +182,5 @@ pub fn compute(
                 days_inactive,
             },
         )
-        .collect();
-    Ok(Some(SeatReclaim {
-        products,
-        seats,
-        recently_added: first_u64(&recently_added, "accounts")?,
-        grace_days,
-    }))
+        .collect())
 }
