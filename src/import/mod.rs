@@ -66,7 +66,7 @@ pub(crate) fn product_key(name: &str, unknown: &mut BTreeSet<String>) -> String 
 
 /// A date as the exports write it: `3 Jan 2024`, `2024-01-03`, or an ISO
 /// time; `None` for "never".
-fn export_date(text: &str) -> Result<Option<NaiveDate>, ()> {
+fn export_date(text: &str) -> Result<Option<NaiveDate>, chrono::ParseError> {
     let text = text.trim();
     let lower = text.to_lowercase();
     if text.is_empty() || lower.starts_with("never") {
@@ -77,7 +77,6 @@ fn export_date(text: &str) -> Result<Option<NaiveDate>, ()> {
         .or_else(|_| NaiveDate::parse_from_str(text, "%e %b %Y"))
         .or_else(|_| NaiveDate::parse_from_str(day, "%Y-%m-%d"))
         .map(Some)
-        .map_err(|_| ())
 }
 
 fn yes(text: &str) -> bool {
@@ -159,6 +158,40 @@ fn cell(record: &csv::StringRecord, column: Option<usize>) -> &str {
     column.and_then(|c| record.get(c)).unwrap_or("").trim()
 }
 
+/// Columns of the users export, as (column, product, site).
+type ProductColumns = Vec<(usize, String, String)>;
+
+/// The users export's product columns: the "Last seen in <Product> -
+/// <site>" dates, and the "<Product> - <site>" roles.
+fn product_columns(
+    export: &Export,
+    unknown: &mut BTreeSet<String>,
+) -> (ProductColumns, ProductColumns) {
+    let last_seen: ProductColumns = export
+        .header
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            let rest = h.strip_prefix("last seen in ")?;
+            let (product, site) = rest.split_once(" - ").unwrap_or((rest, ""));
+            let product = product_key(product, unknown);
+            Some((i, product, site.trim().to_string()))
+        })
+        .collect();
+    let roles: ProductColumns = export
+        .header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !h.starts_with("last seen in ") && !h.starts_with("group "))
+        .filter_map(|(i, h)| {
+            let (product, site) = h.split_once(" - ")?;
+            let product = product_key(product, unknown);
+            Some((i, product, site.trim().to_string()))
+        })
+        .collect();
+    (last_seen, roles)
+}
+
 /// Users export, current and pre-2021 layouts.
 fn read_users(export: &Export, into: &mut Collected, problems: &mut Problems) {
     let Some(id) = export.required(&["user id", "id"], problems) else {
@@ -169,28 +202,7 @@ fn read_users(export: &Export, into: &mut Collected, problems: &mut Problems) {
     let status = export.column(&["user status", "status"]);
     let active = export.column(&["active"]);
     let added = export.column(&["added to org"]);
-    let last_seen: Vec<(usize, String, String)> = export
-        .header
-        .iter()
-        .enumerate()
-        .filter_map(|(i, h)| {
-            let rest = h.strip_prefix("last seen in ")?;
-            let (product, site) = rest.split_once(" - ").unwrap_or((rest, ""));
-            let product = product_key(product, &mut into.unknown_products);
-            Some((i, product, site.trim().to_string()))
-        })
-        .collect();
-    let roles: Vec<(usize, String, String)> = export
-        .header
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| !h.starts_with("last seen in ") && !h.starts_with("group "))
-        .filter_map(|(i, h)| {
-            let (product, site) = h.split_once(" - ")?;
-            let product = product_key(product, &mut into.unknown_products);
-            Some((i, product, site.trim().to_string()))
-        })
-        .collect();
+    let (last_seen, roles) = product_columns(export, &mut into.unknown_products);
 
     for (line, record) in &export.rows {
         let account = cell(record, Some(id)).to_string();
@@ -209,7 +221,7 @@ fn read_users(export: &Export, into: &mut Collected, problems: &mut Problems) {
         };
         let added_on = match export_date(cell(record, added)) {
             Ok(day) => day.map(|d| d.to_string()).unwrap_or_default(),
-            Err(()) => {
+            Err(_) => {
                 if let Some(column) = added {
                     problems.push(export.problem(
                         *line,
@@ -243,7 +255,7 @@ fn read_users(export: &Export, into: &mut Collected, problems: &mut Problems) {
                     }
                 }
                 Ok(None) => {}
-                Err(()) => problems.push(export.problem(
+                Err(_) => problems.push(export.problem(
                     *line,
                     *column,
                     value,
