@@ -24,7 +24,7 @@ const SEGMENT_INK: [RGBColor; 4] = [WHITE, INK, INK, INK];
 const WIDTH: u32 = 760;
 const FONT: &str = "sans-serif";
 
-type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
+type DrawResult<T> = anyhow::Result<T>;
 
 /// One named series of a bar chart, a value per category.
 pub struct Series<'a> {

@@ -123,8 +123,7 @@ fn finished_sections(
     extras: &Extras,
     files: &mut BTreeMap<String, Vec<u8>>,
 ) -> anyhow::Result<Vec<sections::Section>> {
-    let mut sections =
-        sections::build(computed).map_err(|err| anyhow::anyhow!("drawing the charts: {err}"))?;
+    let mut sections = sections::build(computed).context("drawing the charts")?;
     for section in &mut sections {
         if let Some(advice) = extras.advice.get(section.key.as_str()) {
             section.advice = advice.clone();

@@ -51,10 +51,10 @@ pub struct Section {
     pub without_exceptions: Option<String>,
 }
 
-type Rendered = Result<(String, DataTable, String), Box<dyn std::error::Error>>;
+type Rendered = anyhow::Result<(String, DataTable, String)>;
 
 /// Builds the twelve sections in the contract's order.
-pub fn build(computed: &Computed) -> Result<Vec<Section>, Box<dyn std::error::Error>> {
+pub fn build(computed: &Computed) -> anyhow::Result<Vec<Section>> {
     let i = &computed.insights;
     let specs: [(&str, &str, &str, Option<Rendered>); 12] = [
         (
@@ -361,10 +361,7 @@ fn add_months(table: &mut DataTable, months: &[MonthActive]) {
     }
 }
 
-fn monthly_chart(
-    title: &str,
-    months: &[MonthActive],
-) -> Result<String, Box<dyn std::error::Error>> {
+fn monthly_chart(title: &str, months: &[MonthActive]) -> anyhow::Result<String> {
     let labels: Vec<String> = months.iter().map(|m| m.month.clone()).collect();
     let values: Vec<u64> = months.iter().map(|m| m.active).collect();
     charts::columns(title, "active users", &labels, &values)
