@@ -25,6 +25,52 @@ fn slice_rows() -> u64 {
         .unwrap_or(SLICE_ROWS)
 }
 
+/// What one scan of a slice says of the columns checked row by row: its
+/// rows, its bad rows, its latest date and, per text column, the cells not
+/// already canonical.
+fn row_stats(per_row: &[&ColumnPlan]) -> Vec<Expr> {
+    let mut stats = vec![
+        len().cast(DataType::UInt64).alias("__rows"),
+        any_invalid(per_row.iter().copied())
+            .cast(DataType::UInt64)
+            .sum()
+            .alias("__row_bad"),
+    ];
+    for plan in per_row {
+        if plan.name == "date" {
+            stats.push(plan.value.clone().max().alias("__latest"));
+        }
+        if let Some((differs, _)) = &plan.shortcut {
+            stats.push(
+                differs
+                    .clone()
+                    .cast(DataType::UInt64)
+                    .sum()
+                    .alias(shortcut_flag(plan.name)),
+            );
+        }
+    }
+    stats
+}
+
+/// The slices' [`row_stats`] folded into the table's.
+fn folded_row_stats(per_row: &[&ColumnPlan]) -> Vec<Expr> {
+    let mut folded = vec![
+        col("__rows").sum().alias("rows"),
+        col("__row_bad").sum().alias("flagged"),
+    ];
+    for plan in per_row {
+        if plan.name == "date" {
+            folded.push(col("__latest").max().alias("latest"));
+        }
+        if plan.shortcut.is_some() {
+            let flag = shortcut_flag(plan.name);
+            folded.push(col(flag.as_str()).sum().alias(flag));
+        }
+    }
+    folded
+}
+
 /// The check statistics of the whole table in one row: `rows`, `flagged`
 /// (0 when no cell breaks the contract, else at least the number of rows
 /// with a cell that does), `latest` (the latest date, for a table with
@@ -41,27 +87,7 @@ pub(super) fn summarize(
 ) -> PolarsResult<DataFrame> {
     let (grouped, per_row): (Vec<&ColumnPlan>, Vec<&ColumnPlan>) =
         plans.iter().partition(|p| p.grouped());
-    let mut per_row_stats = vec![
-        len().cast(DataType::UInt64).alias("__rows"),
-        any_invalid(per_row.iter().copied())
-            .cast(DataType::UInt64)
-            .sum()
-            .alias("__row_bad"),
-    ];
-    for plan in &per_row {
-        if plan.name == "date" {
-            per_row_stats.push(plan.value.clone().max().alias("__latest"));
-        }
-        if let Some((differs, _)) = &plan.shortcut {
-            per_row_stats.push(
-                differs
-                    .clone()
-                    .cast(DataType::UInt64)
-                    .sum()
-                    .alias(shortcut_flag(plan.name)),
-            );
-        }
-    }
+    let per_row_stats = row_stats(&per_row);
     let key_sets = key_sets(&grouped);
     let summaries = |frame: LazyFrame| {
         let mut summaries = vec![
@@ -79,19 +105,7 @@ pub(super) fn summarize(
     };
     let mut parts = scan_in_slices(raw, source, &typed_in_copy(plans), summaries)?.into_iter();
 
-    let mut folded = vec![
-        col("__rows").sum().alias("rows"),
-        col("__row_bad").sum().alias("flagged"),
-    ];
-    for plan in &per_row {
-        if plan.name == "date" {
-            folded.push(col("__latest").max().alias("latest"));
-        }
-        if plan.shortcut.is_some() {
-            let flag = shortcut_flag(plan.name);
-            folded.push(col(flag.as_str()).sum().alias(flag));
-        }
-    }
+    let folded = folded_row_stats(&per_row);
     let Some(row_stats) = parts.next() else {
         polars_bail!(ComputeError: "no summary of the rows");
     };
