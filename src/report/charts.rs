@@ -3,6 +3,7 @@
 //! columns for monthly trends. Bars are plain rectangles so that the same
 //! figures always give byte-identical SVG.
 
+use plotters::coord::types::{RangedCoordf64, RangedCoordu64};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::RGBColor;
@@ -58,6 +59,78 @@ pub fn bars(
     Ok(svg)
 }
 
+/// Each category's total over its series.
+fn row_totals(series: &[Series], rows: usize) -> Vec<u64> {
+    (0..rows)
+        .map(|i| {
+            series
+                .iter()
+                .map(|s| s.values.get(i).copied().unwrap_or(0))
+                .sum()
+        })
+        .collect()
+}
+
+/// Room for the longest category name, as shortened on the axis.
+fn label_area(categories: &[String]) -> u32 {
+    let longest = categories
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(0);
+    (longest.min(28) as u32 * 8 + 16).max(60)
+}
+
+/// The segments of row `i` (at `slot`), one per series, stacked.
+fn draw_segments<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordu64, RangedCoordf64>>,
+    series: &[Series],
+    i: usize,
+    slot: f64,
+) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
+    let mut start = 0u64;
+    for (s, one) in series.iter().enumerate() {
+        let value = one.values.get(i).copied().unwrap_or(0);
+        if value == 0 {
+            continue;
+        }
+        let corners = [(start, slot + 0.18), (start + value, slot + 0.82)];
+        chart.draw_series(std::iter::once(Rectangle::new(
+            corners,
+            PALETTE[s % PALETTE.len()].filled(),
+        )))?;
+        if series.len() > 1 {
+            // Not by colour alone: a white edge parts the segments
+            // and each one that has room carries its own figure.
+            chart.draw_series(std::iter::once(Rectangle::new(
+                corners,
+                WHITE.stroke_width(1),
+            )))?;
+            let width = chart.backend_coord(&(start + value, slot)).0
+                - chart.backend_coord(&(start, slot)).0;
+            let figure = value.to_string();
+            if width >= 8 * figure.len() as i32 + 6 {
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at((start, slot + 0.5))
+                        + Text::new(
+                            figure,
+                            (width / 2, 0),
+                            (FONT, 12)
+                                .into_font()
+                                .color(&SEGMENT_INK[s % PALETTE.len()])
+                                .pos(Pos::new(HPos::Center, VPos::Center)),
+                        ),
+                ))?;
+            }
+        }
+        start += value;
+    }
+    Ok(())
+}
+
 fn draw_bars<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     plot_height: u32,
@@ -71,21 +144,9 @@ where
     let rows = categories.len();
     {
         let (plot, key) = root.split_vertically(plot_height);
-        let totals: Vec<u64> = (0..rows)
-            .map(|i| {
-                series
-                    .iter()
-                    .map(|s| s.values.get(i).copied().unwrap_or(0))
-                    .sum()
-            })
-            .collect();
+        let totals = row_totals(series, rows);
         let max = totals.iter().copied().max().unwrap_or(0).max(1);
-        let longest = categories
-            .iter()
-            .map(|c| c.chars().count())
-            .max()
-            .unwrap_or(0);
-        let label_area = (longest.min(28) as u32 * 8 + 16).max(60);
+        let label_area = label_area(categories);
 
         let mut chart = ChartBuilder::on(&plot)
             .margin(10)
@@ -114,43 +175,7 @@ where
                         text.clone().pos(Pos::new(HPos::Right, VPos::Center)),
                     ),
             ))?;
-            let mut start = 0u64;
-            for (s, one) in series.iter().enumerate() {
-                let value = one.values.get(i).copied().unwrap_or(0);
-                if value == 0 {
-                    continue;
-                }
-                let corners = [(start, slot + 0.18), (start + value, slot + 0.82)];
-                chart.draw_series(std::iter::once(Rectangle::new(
-                    corners,
-                    PALETTE[s % PALETTE.len()].filled(),
-                )))?;
-                if series.len() > 1 {
-                    // Not by colour alone: a white edge parts the segments
-                    // and each one that has room carries its own figure.
-                    chart.draw_series(std::iter::once(Rectangle::new(
-                        corners,
-                        WHITE.stroke_width(1),
-                    )))?;
-                    let width = chart.backend_coord(&(start + value, slot)).0
-                        - chart.backend_coord(&(start, slot)).0;
-                    let figure = value.to_string();
-                    if width >= 8 * figure.len() as i32 + 6 {
-                        chart.draw_series(std::iter::once(
-                            EmptyElement::at((start, slot + 0.5))
-                                + Text::new(
-                                    figure,
-                                    (width / 2, 0),
-                                    (FONT, 12)
-                                        .into_font()
-                                        .color(&SEGMENT_INK[s % PALETTE.len()])
-                                        .pos(Pos::new(HPos::Center, VPos::Center)),
-                                ),
-                        ))?;
-                    }
-                }
-                start += value;
-            }
+            draw_segments(&mut chart, series, i, slot)?;
             chart.draw_series(std::iter::once(Text::new(
                 format!(" {total}"),
                 (*total, slot + 0.5),
