@@ -105,35 +105,43 @@ pub(super) fn plan_column(
     required: bool,
     source: Option<&DataType>,
 ) -> ColumnPlan {
-    let expected = kind.expectation();
     let Some(dtype) = source else {
         return ColumnPlan {
             name,
             kind,
             value: default_value(kind),
             invalid: None,
-            expected,
+            expected: kind.expectation(),
             shortcut: None,
             helpers: None,
         };
     };
+    native_column(name, kind, required, dtype)
+        .unwrap_or_else(|| text_column(name, kind, required, dtype))
+}
 
-    // Native Parquet types that already mean what the contract says.
+/// A column of a native Parquet type that already means what the
+/// contract says (boolean, date, integer).
+fn native_column(
+    name: &'static str,
+    kind: Kind,
+    required: bool,
+    dtype: &DataType,
+) -> Option<ColumnPlan> {
+    let expected = kind.expectation();
     match (kind, dtype) {
-        (Kind::Bool { default }, DataType::Boolean) => {
-            return ColumnPlan {
-                name,
-                kind,
-                value: col(name).fill_null(lit(default)),
-                invalid: required.then(|| col(name).is_null()),
-                expected,
-                shortcut: None,
-                helpers: None,
-            }
-        }
+        (Kind::Bool { default }, DataType::Boolean) => Some(ColumnPlan {
+            name,
+            kind,
+            value: col(name).fill_null(lit(default)),
+            invalid: required.then(|| col(name).is_null()),
+            expected,
+            shortcut: None,
+            helpers: None,
+        }),
         (Kind::Date, DataType::Date | DataType::Datetime(_, _)) => {
             let date = col(name).cast(DataType::Date);
-            return ColumnPlan {
+            Some(ColumnPlan {
                 name,
                 kind,
                 invalid: required.then(|| date.clone().is_null()),
@@ -141,13 +149,13 @@ pub(super) fn plan_column(
                 expected,
                 shortcut: None,
                 helpers: None,
-            };
+            })
         }
         (Kind::Int { min, default }, dtype) if dtype.is_integer() => {
             let number = col(name).cast(DataType::Int64);
             let missing = number.clone().is_null();
             let below = number.clone().lt(lit(min));
-            return ColumnPlan {
+            Some(ColumnPlan {
                 name,
                 kind,
                 value: match default {
@@ -158,12 +166,16 @@ pub(super) fn plan_column(
                 expected,
                 shortcut: None,
                 helpers: None,
-            };
+            })
         }
-        _ => {}
+        _ => None,
     }
+}
 
-    // Everything else is read as text, exactly as a CSV cell would be.
+/// A column read as text, exactly as a CSV cell would be: trimmed,
+/// checked, typed, with the shortcut for cells already canonical.
+fn text_column(name: &'static str, kind: Kind, required: bool, dtype: &DataType) -> ColumnPlan {
+    let expected = kind.expectation();
     let text = as_text(name, dtype);
     let helpers = (
         text.str()
