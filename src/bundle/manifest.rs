@@ -11,6 +11,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use crate::config::DateValue;
 use crate::insight_key::InsightKey;
 use crate::problems::Problem;
 
@@ -31,19 +32,10 @@ pub struct Manifest {
 
 /// A TOML date (`2026-11-30`) or the same date quoted.
 fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Written {
-        Date(toml::value::Datetime),
-        Text(String),
-    }
-    let text = match Written::deserialize(d)? {
-        Written::Date(date) => date.to_string(),
-        Written::Text(text) => text,
-    };
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+    DateValue::deserialize(d)?
+        .date("pulled_on")
         .map(Some)
-        .map_err(|_| serde::de::Error::custom(format!("a date as YYYY-MM-DD, not '{text}'")))
+        .map_err(serde::de::Error::custom)
 }
 
 /// Besides insight keys, `not_recorded` may name `sso`: the source does
@@ -95,4 +87,26 @@ pub fn read(dir: &Path) -> Result<Manifest, Problem> {
         }
     }
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pulled_on_is_a_toml_date_or_the_same_date_quoted() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 30);
+        for text in ["pulled_on = 2026-11-30", "pulled_on = \"2026-11-30\""] {
+            let manifest: Manifest = toml::from_str(text).unwrap();
+            assert_eq!(manifest.pulled_on, day, "{text}");
+        }
+        let err = toml::from_str::<Manifest>("pulled_on = \"yesterday\"").unwrap_err();
+        assert!(err.to_string().contains("yesterday"), "{err}");
+        let written = render(&Manifest {
+            source: Some("the API".into()),
+            not_recorded: vec![SSO.into()],
+            pulled_on: day,
+        });
+        assert_eq!(toml::from_str::<Manifest>(&written).unwrap().pulled_on, day);
+    }
 }

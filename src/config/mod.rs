@@ -103,14 +103,14 @@ struct RawException {
 /// A TOML date (`2026-12-31`) or the same date quoted.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum DateValue {
+pub enum DateValue {
     Date(toml::value::Datetime),
     Text(String),
 }
 
 impl DateValue {
     /// The date, or an error saying that `what` is to be one.
-    fn date(self, what: &str) -> Result<chrono::NaiveDate, String> {
+    pub fn date(self, what: &str) -> Result<chrono::NaiveDate, String> {
         let text = match self {
             DateValue::Date(date) => date.to_string(),
             DateValue::Text(text) => text,
