@@ -3,16 +3,18 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anyhow::Context as _;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config};
+use crate::error::Error;
 use crate::generate::{self, OutputFormat};
 use crate::import;
 use crate::pipeline::RunControl;
 use crate::pipeline::{self, RunRequest};
 use crate::privacy::Privacy;
-use crate::problems::{BadInput, Problem};
+use crate::problems::{BadInput, Expected, Problem};
 use crate::pull;
 use crate::runner;
 use crate::schedule;
@@ -154,13 +156,13 @@ pub struct CheckArgs {
     pub data: Option<PathBuf>,
 }
 
-fn parse_date(text: &str) -> Result<NaiveDate, String> {
+fn parse_date(text: &str) -> Result<NaiveDate, Expected> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("expected a date as YYYY-MM-DD, not '{text}'"))
+        .map_err(|_| Expected(format!("expected a date as YYYY-MM-DD, not '{text}'")))
 }
 
 /// Runs what the command line asks for.
-pub fn execute(cli: Cli) -> anyhow::Result<()> {
+pub fn execute(cli: Cli) -> Result<(), Error> {
     let config = config::load(cli.config.as_deref())?;
     match cli.command {
         Some(Command::Run(args)) => run(args, &config),
@@ -186,7 +188,7 @@ fn missing_table(table: &str, command: &str) -> BadInput {
     ))
 }
 
-fn run(args: RunArgs, config: &Config) -> anyhow::Result<()> {
+fn run(args: RunArgs, config: &Config) -> Result<(), Error> {
     let email = if args.email {
         Some(
             config
@@ -206,7 +208,7 @@ fn run(args: RunArgs, config: &Config) -> anyhow::Result<()> {
     report_once(&request, email.as_ref())
 }
 
-fn check(args: CheckArgs, config: Config) -> anyhow::Result<()> {
+fn check(args: CheckArgs, config: Config) -> Result<(), Error> {
     let data_dir = args.data.unwrap_or(config.data_dir);
     let rows = pipeline::check(&data_dir)?;
     let counts: Vec<String> = rows
@@ -217,7 +219,7 @@ fn check(args: CheckArgs, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn import(args: ImportArgs) -> anyhow::Result<()> {
+fn import(args: ImportArgs) -> Result<(), Error> {
     let summary = import::import(&import::ImportOptions {
         users: args.users,
         managed: args.managed,
@@ -232,7 +234,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn pull(args: PullArgs, config: &Config) -> anyhow::Result<()> {
+fn pull(args: PullArgs, config: &Config) -> Result<(), Error> {
     let atlassian = config
         .atlassian
         .as_ref()
@@ -262,7 +264,7 @@ fn print_update(into: &Path, summary: &import::ImportSummary) {
     );
 }
 
-fn generate(args: GenerateArgs) -> anyhow::Result<()> {
+fn generate(args: GenerateArgs) -> Result<(), Error> {
     let options = generate::Options {
         accounts: args.accounts,
         events: args.events,
@@ -278,7 +280,7 @@ fn generate(args: GenerateArgs) -> anyhow::Result<()> {
 }
 
 /// `--run-now`: the scheduled run once, for plain cron.
-fn run_now(config: Config) -> anyhow::Result<()> {
+fn run_now(config: Config) -> Result<(), Error> {
     let request = RunRequest::from_config(&config, true)?;
     if let Some(atlassian) = &config.atlassian {
         atlassian.api_key()?;
@@ -288,7 +290,7 @@ fn run_now(config: Config) -> anyhow::Result<()> {
     report_once(&request, email.as_ref())
 }
 
-fn report_once(request: &RunRequest, email: Option<&config::EmailConfig>) -> anyhow::Result<()> {
+fn report_once(request: &RunRequest, email: Option<&config::EmailConfig>) -> Result<(), Error> {
     if let Some(email) = email {
         email.check_secrets()?;
     }
@@ -297,7 +299,7 @@ fn report_once(request: &RunRequest, email: Option<&config::EmailConfig>) -> any
     Ok(())
 }
 
-fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
+fn serve(config: Config, run_now: bool) -> Result<(), Error> {
     if let Some(email) = config.email.as_ref().filter(|email| email.enabled) {
         email.check_secrets()?;
     }
@@ -309,10 +311,11 @@ fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?;
+        .build()
+        .context("starting the scheduler's runtime")?;
     let result = runtime.block_on(schedule::serve(config, run_now));
     // Dropping a runtime waits for every blocking task; an abandoned run
     // (a slow SMTP server, say) must not hold up the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
-    result
+    Ok(result?)
 }

@@ -49,7 +49,7 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
         );
     }
     if let Some(products) = &i.active_by_product {
-        let idle: u64 = products.iter().map(|p| p.inactive).sum();
+        let idle: u64 = products.0.iter().map(|p| p.inactive).sum();
         add(
             idle,
             format!(

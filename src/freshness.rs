@@ -6,7 +6,9 @@
 
 use chrono::NaiveDate;
 
-use crate::bundle::manifest::Manifest;
+use crate::bundle::manifest::{Manifest, SSO};
+use crate::insight_key::InsightKey;
+use crate::insights;
 use crate::words::plural;
 
 /// An org API key expiring within this many days is a finding.
@@ -32,15 +34,10 @@ pub struct Freshness {
 
 /// What a bundle.toml key stands for, in the digest's words.
 fn unrecorded_words(key: &str) -> &str {
-    match key {
-        "managed_authentication" => "authentication of managed accounts",
-        "external_two_step" => "two-step verification of external users",
-        "external_policy" => "external user policy coverage",
-        "mobile_usage" => "mobile app use",
-        "rovo_active" => "Rovo use",
-        "ai_active" => "Atlassian Intelligence use",
-        "sso" => "single sign-on",
-        other => other,
+    match InsightKey::parse(key) {
+        Some(insight) => insights::noun(insight),
+        None if key == SSO => "single sign-on",
+        None => key,
     }
 }
 

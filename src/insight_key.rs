@@ -1,63 +1,63 @@
-//! The twelve insights of the data contract, each named once: the key of
-//! its figures in insights.json, of its section, chart and CSV, of its
-//! advice, and of `not_recorded` in bundle.toml.
+//! The registry of the insights: each one named once, in the contract's
+//! order. Its key names its figures in insights.json, its section, chart
+//! and CSV, and `not_recorded` in bundle.toml; its module (of the same name
+//! under `src/insights/`) holds its rule, words, chart and advice; its type
+//! (of the variant's name) holds its figures.
+//!
+//! Adding an insight: write `src/insights/<key>.rs` with a type that
+//! implements `insights::Insight`, and add one line below.
 
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum InsightKey {
-    UsersWithAccess,
-    Domains,
-    ManagedAuthentication,
-    ExternalTwoStep,
-    ExternalPolicy,
-    ActiveUsers,
-    ActiveByProduct,
-    TrelloByPlan,
-    MobileUsage,
-    RovoAccess,
-    RovoActive,
-    AiActive,
+/// Hands the registry to `$then`, a macro that takes `key: Variant` pairs.
+/// Only names travel: the types are resolved where `$then` expands, so this
+/// module stays a leaf that the loader can use.
+macro_rules! each_insight {
+    ($then:ident) => {
+        $then! {
+            users_with_access: UsersWithAccess,
+            domains: Domains,
+            managed_authentication: ManagedAuthentication,
+            external_two_step: ExternalTwoStep,
+            external_policy: ExternalPolicy,
+            active_users: ActiveUsers,
+            active_by_product: ActiveByProduct,
+            trello_by_plan: TrelloByPlan,
+            mobile_usage: MobileUsage,
+            rovo_access: RovoAccess,
+            rovo_active: RovoActive,
+            ai_active: AiActive,
+        }
+    };
 }
+pub(crate) use each_insight;
+
+macro_rules! define_keys {
+    ($($key:ident: $variant:ident,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum InsightKey {
+            $($variant,)*
+        }
+
+        impl InsightKey {
+            /// In the contract's order.
+            pub const ALL: &'static [InsightKey] = &[$(InsightKey::$variant,)*];
+
+            /// The key as insights.json and bundle.toml write it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(InsightKey::$variant => stringify!($key),)*
+                }
+            }
+        }
+    };
+}
+each_insight!(define_keys);
 
 impl InsightKey {
-    /// In the contract's order.
-    pub const ALL: [InsightKey; 12] = [
-        InsightKey::UsersWithAccess,
-        InsightKey::Domains,
-        InsightKey::ManagedAuthentication,
-        InsightKey::ExternalTwoStep,
-        InsightKey::ExternalPolicy,
-        InsightKey::ActiveUsers,
-        InsightKey::ActiveByProduct,
-        InsightKey::TrelloByPlan,
-        InsightKey::MobileUsage,
-        InsightKey::RovoAccess,
-        InsightKey::RovoActive,
-        InsightKey::AiActive,
-    ];
-
-    /// The key as insights.json and bundle.toml write it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InsightKey::UsersWithAccess => "users_with_access",
-            InsightKey::Domains => "domains",
-            InsightKey::ManagedAuthentication => "managed_authentication",
-            InsightKey::ExternalTwoStep => "external_two_step",
-            InsightKey::ExternalPolicy => "external_policy",
-            InsightKey::ActiveUsers => "active_users",
-            InsightKey::ActiveByProduct => "active_by_product",
-            InsightKey::TrelloByPlan => "trello_by_plan",
-            InsightKey::MobileUsage => "mobile_usage",
-            InsightKey::RovoAccess => "rovo_access",
-            InsightKey::RovoActive => "rovo_active",
-            InsightKey::AiActive => "ai_active",
-        }
-    }
-
     /// The insight a key names, if any.
     pub fn parse(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == key)
+        Self::ALL.iter().copied().find(|k| k.as_str() == key)
     }
 }
 
@@ -73,9 +73,11 @@ mod tests {
 
     #[test]
     fn every_key_reads_back_as_itself() {
+        assert_eq!(InsightKey::ALL.len(), 12);
         for key in InsightKey::ALL {
-            assert_eq!(InsightKey::parse(key.as_str()), Some(key));
+            assert_eq!(InsightKey::parse(key.as_str()), Some(*key));
         }
         assert_eq!(InsightKey::parse("moon_phase"), None);
+        assert_eq!(InsightKey::TrelloByPlan.as_str(), "trello_by_plan");
     }
 }

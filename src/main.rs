@@ -3,9 +3,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use org_insights::cli::{self, Cli, LogFormat};
-use org_insights::problems::BadInput;
-use org_insights::pull::PullError;
-use org_insights::runner::MailFailed;
 use tracing_subscriber::EnvFilter;
 
 // jemalloc, the allocator polars is built for: with two threads reading
@@ -35,19 +32,8 @@ fn main() -> ExitCode {
     match cli::execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            // Bad input or usage, and an API key refused: 2. The report
-            // written but the digest not sent: 3. Anything else (I/O, a
-            // full disk, the API failing): 1.
-            if err.downcast_ref::<BadInput>().is_some() {
-                ExitCode::from(2)
-            } else if let Some(pull) = err.downcast_ref::<PullError>() {
-                ExitCode::from(pull.exit_code())
-            } else if err.downcast_ref::<MailFailed>().is_some() {
-                ExitCode::from(3)
-            } else {
-                ExitCode::from(1)
-            }
+            eprintln!("error: {err}");
+            ExitCode::from(err.exit_code())
         }
     }
 }

@@ -17,13 +17,13 @@ use crate::changes;
 use crate::config::{Access, Exception, Thresholds};
 use crate::config::{Config, DEFAULT_SKIP_ADDED_WITHIN_DAYS};
 use crate::data_quality::{self, DataQuality};
+use crate::error::Error;
 use crate::exceptions::{self, Review};
 use crate::freshness::{self, Freshness, KeyExpiry};
-use crate::insights::{self, Context, Insights};
+use crate::insights::{self, Advising, Context, Insights};
 use crate::privacy::Privacy;
-use crate::problems::BadInput;
+use crate::problems::{BadInput, ReadError};
 use crate::progress::Progress;
-use crate::recommendations;
 use crate::report::write;
 use crate::report::{self, RunInfo};
 use crate::seat_reclaim;
@@ -175,14 +175,9 @@ pub struct Timings {
     pub write: Duration,
 }
 
-/// The run was stopped before it published anything.
-#[derive(Debug, thiserror::Error)]
-#[error("the run was abandoned before writing: the program is stopping")]
-pub struct Abandoned;
-
 /// Loads, computes, renders and publishes one report. Nothing is written
 /// unless every stage before succeeded and `control` still allows it.
-pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutcome> {
+pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Error> {
     let progress = Progress::new(request.progress);
     progress.stage("reading and checking the bundle");
     let started = Instant::now();
@@ -202,7 +197,11 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     for unknown in review.unknown() {
         tracing::warn!(exception = %unknown.target, "an exception names no account of the bundle");
     }
-    let advice = recommendations::advise(&computed.insights, &snapshot, &request.thresholds);
+    let presented = computed.insights.present(&Advising {
+        insights: &computed.insights,
+        limits: &request.thresholds,
+        idle_accounts: snapshot.idle_accounts(),
+    });
     let past = report::past::load(&request.out_dir, as_of);
     let changes = changes::since(&past.baseline, &snapshot);
     let compute = started.elapsed();
@@ -218,12 +217,12 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     };
     let rendered = report::render(
         &run,
-        &report::Extras {
+        report::Extras {
             snapshot: &snapshot,
             changes: changes.as_ref(),
             baseline: &past.baseline,
             history: &past.history,
-            advice: &advice,
+            presented,
             seats: seats.as_ref(),
             exceptions: &review,
             privacy: &request.privacy,
@@ -236,7 +235,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
     progress.stage("writing the report");
     let started = Instant::now();
     let Some(_writing) = control.begin_write() else {
-        return Err(Abandoned.into());
+        return Err(Error::Abandoned);
     };
     let report_dir = write::publish(&request.out_dir, as_of, &rendered, request.access)?;
     let write = started.elapsed();
@@ -263,10 +262,10 @@ pub fn run(request: &RunRequest, control: &RunControl) -> anyhow::Result<RunOutc
 
 /// Loads and checks the bundle; names in its problems are concealed as
 /// `[privacy]` says.
-fn load(request: &RunRequest) -> anyhow::Result<bundle::Bundle> {
-    bundle::load_for_computing(&request.data_dir).map_err(|err| match err.downcast::<BadInput>() {
-        Ok(bad) => request.privacy.conceal_problems(bad).into(),
-        Err(other) => other,
+fn load(request: &RunRequest) -> Result<bundle::Bundle, Error> {
+    bundle::load_for_computing(&request.data_dir).map_err(|err| match err {
+        ReadError::Bad(bad) => Error::BadInput(request.privacy.conceal_problems(bad)),
+        ReadError::Failed(failed) => Error::Failed(failed),
     })
 }
 
@@ -277,7 +276,7 @@ fn read_context(
     request: &RunRequest,
     bundle: &mut bundle::Bundle,
     as_of: NaiveDate,
-) -> anyhow::Result<Context> {
+) -> Result<Context, Error> {
     let context = timed("tables and activity read", || Context::new(bundle, as_of))
         .context("reading the bundle")?;
     if !context.activity_ids_unsettled() {
@@ -285,11 +284,11 @@ fn read_context(
     }
     bundle
         .settle_activity_ids()
-        .map_err(|bad| request.privacy.conceal_problems(bad))?;
-    timed("tables and activity read, ids checked", || {
+        .map_err(|bad| Error::BadInput(request.privacy.conceal_problems(bad)))?;
+    Ok(timed("tables and activity read, ids checked", || {
         Context::new(bundle, as_of)
     })
-    .context("reading the bundle")
+    .context("reading the bundle")?)
 }
 
 /// The insights, and the account snapshot with the seats to reclaim. They
@@ -334,6 +333,6 @@ fn timed<T>(step: &str, run: impl FnOnce() -> T) -> T {
 }
 
 /// Checks a bundle without writing anything; returns the rows per table.
-pub fn check(data_dir: &Path) -> anyhow::Result<BTreeMap<Table, u64>> {
+pub fn check(data_dir: &Path) -> Result<BTreeMap<Table, u64>, ReadError> {
     Ok(bundle::load(data_dir)?.row_counts())
 }

@@ -126,6 +126,35 @@ impl fmt::Display for Problems {
 #[error("{count} problem(s) in the input:\n{problems}", count = .0.total(), problems = .0)]
 pub struct BadInput(pub Problems);
 
+/// What a value was expected to be, said before it is known which file
+/// the value came from; [`Problem::file`] gives it its place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Expected(pub String);
+
+impl From<String> for Expected {
+    fn from(text: String) -> Self {
+        Expected(text)
+    }
+}
+
+impl From<&str> for Expected {
+    fn from(text: &str) -> Self {
+        Expected(text.to_string())
+    }
+}
+
+/// Why data could not be read: problems with the data itself, or a
+/// failure to read it (a scratch directory, the file system).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Every problem found (up to the listing limit).
+    #[error(transparent)]
+    Bad(#[from] BadInput),
+    #[error("{0:#}")]
+    Failed(#[from] anyhow::Error),
+}
+
 impl BadInput {
     pub fn single(problem: Problem) -> Self {
         let mut problems = Problems::default();

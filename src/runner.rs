@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::config::{Config, EmailConfig, Thresholds};
 use crate::email::{self, Decision, Evidence};
+use crate::error::Error;
 use crate::headlines::headlines;
 use crate::import;
 use crate::pipeline::{self, RunControl, RunOutcome, RunRequest};
@@ -20,7 +21,7 @@ use crate::pull;
 /// fails the run before anything is written; a failed pull is logged and
 /// the run goes on with the bundle as it was, its report saying how old
 /// the data is (the one exception: there is no bundle yet).
-pub fn prepare_bundle(config: &Config, data_dir: &Path) -> anyhow::Result<()> {
+pub fn prepare_bundle(config: &Config, data_dir: &Path) -> Result<(), Error> {
     let waiting = match &config.import {
         Some(import) => Some((import, import::Waiting::scan(&import.from)?)),
         None => None,
@@ -54,7 +55,7 @@ pub fn prepare_bundle(config: &Config, data_dir: &Path) -> anyhow::Result<()> {
                 error = %format!("{err:#}"),
                 "the pull from Atlassian's API failed: the report uses the bundle as it was"
             ),
-            Err(err) => return Err(err),
+            Err(err) => return Err(err.into()),
         }
     }
     if let (Some((import, waiting)), true) = (&waiting, read_exports) {
@@ -94,17 +95,12 @@ pub fn log_pull(summary: &pull::PullSummary) {
     }
 }
 
-/// The report was written but the digest could not be sent (exit code 3).
-#[derive(Debug, thiserror::Error)]
-#[error("the report was written, but the digest could not be sent: {0:#}")]
-pub struct MailFailed(pub anyhow::Error);
-
 /// Runs the report and, with `email`, sends the digest.
 pub fn run(
     request: &RunRequest,
     email: Option<&EmailConfig>,
     control: &RunControl,
-) -> anyhow::Result<RunOutcome> {
+) -> Result<RunOutcome, Error> {
     let outcome = pipeline::run(request, control)?;
     let started = Instant::now();
     let mail = match email {
@@ -125,7 +121,7 @@ pub fn run(
     };
     log_outcome(&outcome, mail.as_ref().map(|_| started.elapsed()));
     match mail {
-        Some(Err(err)) => Err(MailFailed(err).into()),
+        Some(Err(err)) => Err(Error::Mail(err)),
         _ => Ok(outcome),
     }
 }

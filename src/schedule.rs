@@ -19,8 +19,9 @@ use tokio::sync::{mpsc, Mutex};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::config::{Config, Schedule};
+use crate::error::Error;
 use crate::pipeline::RunControl;
-use crate::pipeline::{Abandoned, RunRequest};
+use crate::pipeline::RunRequest;
 use crate::runner;
 
 /// How long a run in progress may take to finish after SIGINT or SIGTERM.
@@ -174,10 +175,10 @@ async fn run_guarded(daemon: Arc<Daemon>, trigger: &'static str) {
     .await;
     match result {
         Ok(Ok(_)) => tracing::info!(trigger, "run finished"),
-        Ok(Err(err)) if err.downcast_ref::<Abandoned>().is_some() => {
+        Ok(Err(Error::Abandoned)) => {
             tracing::warn!(trigger, "run abandoned: the program is stopping")
         }
-        Ok(Err(err)) => tracing::error!(trigger, error = %format!("{err:#}"), "run failed"),
+        Ok(Err(err)) => tracing::error!(trigger, error = %err, "run failed"),
         Err(err) => tracing::error!(trigger, error = %err, "run failed: the run panicked"),
     }
 }

@@ -110,6 +110,14 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Accounts with access and no activity in the window.
+    pub fn idle_accounts(&self) -> u64 {
+        self.accounts
+            .iter()
+            .filter(|a| a.has_access && !a.active_on(self.as_of))
+            .count() as u64
+    }
+
     /// The accounts of the bundle as the report for `ctx.as_of` sees them,
     /// emails as `privacy` shows them.
     pub fn build(ctx: &Context, privacy: &Privacy) -> PolarsResult<Snapshot> {

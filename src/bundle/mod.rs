@@ -24,7 +24,7 @@ pub use spec::Table;
 pub use validate::unsettled_id;
 use validate::{CheckedTable, IdCheck};
 
-use crate::problems::{BadInput, Problem, Problems};
+use crate::problems::{BadInput, Problem, Problems, ReadError};
 
 /// A bundle whose every table follows the contract.
 pub struct Bundle {
@@ -87,20 +87,19 @@ impl Bundle {
     }
 }
 
-/// Loads and checks the bundle in `dir`. Any problem with the data is a
-/// [`BadInput`] listing every problem found (up to the listing limit).
-pub fn load(dir: &Path) -> anyhow::Result<Bundle> {
+/// Loads and checks the bundle in `dir`.
+pub fn load(dir: &Path) -> Result<Bundle, ReadError> {
     load_with(dir, IdCheck::Now)
 }
 
 /// [`load`] for a run that computes the insights next: activity's account
 /// ids are left to the computing pass ([`IdCheck::WhileComputing`]). A
 /// run that finds one unsettled calls [`Bundle::settle_activity_ids`].
-pub fn load_for_computing(dir: &Path) -> anyhow::Result<Bundle> {
+pub fn load_for_computing(dir: &Path) -> Result<Bundle, ReadError> {
     load_with(dir, IdCheck::WhileComputing)
 }
 
-fn load_with(dir: &Path, ids: IdCheck) -> anyhow::Result<Bundle> {
+fn load_with(dir: &Path, ids: IdCheck) -> Result<Bundle, ReadError> {
     let files = locate::locate(dir).map_err(BadInput)?;
     let scratch = tempfile::Builder::new()
         .prefix("org-insights-")

@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use lettre::message::Mailbox;
 use serde::Deserialize;
 
-use crate::problems::{BadInput, Problem};
+use crate::problems::{BadInput, Expected, Problem};
 
 mod schedule;
 mod settings;
@@ -110,13 +110,13 @@ pub enum DateValue {
 
 impl DateValue {
     /// The date, or an error saying that `what` is to be one.
-    pub fn date(self, what: &str) -> Result<chrono::NaiveDate, String> {
+    pub fn date(self, what: &str) -> Result<chrono::NaiveDate, Expected> {
         let text = match self {
             DateValue::Date(date) => date.to_string(),
             DateValue::Text(text) => text,
         };
         chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-            .map_err(|_| format!("{what} to be a date as YYYY-MM-DD, not '{text}'"))
+            .map_err(|_| Expected(format!("{what} to be a date as YYYY-MM-DD, not '{text}'")))
     }
 }
 
@@ -427,7 +427,7 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
         .enumerate()
         .map(|(i, raw)| exception(i + 1, raw))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(bad)?;
+        .map_err(|expected| bad(expected.0))?;
     if raw.privacy.names == NameMode::Hash && raw.privacy.hash_key_env.is_none() {
         return Err(bad(
             "[privacy] hash_key_env, the environment variable holding the key, when names = \"hash\"".to_string(),
@@ -442,12 +442,12 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
         .email
         .map(|email| email_config(email, base))
         .transpose()
-        .map_err(bad)?;
+        .map_err(|expected| bad(expected.0))?;
     let atlassian = raw
         .atlassian
         .map(atlassian_config)
         .transpose()
-        .map_err(bad)?;
+        .map_err(|expected| bad(expected.0))?;
 
     Ok(Config {
         data_dir: base.join(raw.data_dir.unwrap_or(defaults.data_dir)),
@@ -474,7 +474,7 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
     })
 }
 
-fn atlassian_config(raw: RawAtlassian) -> Result<AtlassianConfig, String> {
+fn atlassian_config(raw: RawAtlassian) -> Result<AtlassianConfig, Expected> {
     // The key travels in a header: never in clear text over a network.
     let base_url = https_or_loopback(
         raw.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
@@ -482,7 +482,7 @@ fn atlassian_config(raw: RawAtlassian) -> Result<AtlassianConfig, String> {
     )?;
     let org_id = raw.org_id.map(|id| id.trim().to_string());
     if org_id.as_deref() == Some("") {
-        return Err("[atlassian] org_id to be an organization id, or left out when the key sees one organization".to_string());
+        return Err(Expected::from("[atlassian] org_id to be an organization id, or left out when the key sees one organization".to_string()));
     }
     let key_expires = raw
         .key_expires
@@ -500,7 +500,7 @@ fn atlassian_config(raw: RawAtlassian) -> Result<AtlassianConfig, String> {
 
 /// The `n`th `[[exceptions]]` entry: one of `account` or `domain`, and a
 /// reason, an owner and an expiry date, so none is forgotten.
-fn exception(n: usize, raw: RawException) -> Result<Exception, String> {
+fn exception(n: usize, raw: RawException) -> Result<Exception, Expected> {
     let entry = format!("[[exceptions]] entry {n}");
     let filled = |value: Option<String>, key: &str, what: &str| {
         value
@@ -511,7 +511,11 @@ fn exception(n: usize, raw: RawException) -> Result<Exception, String> {
     let target = match (raw.account, raw.domain) {
         (Some(account), None) => Target::Account(account.trim().to_string()),
         (None, Some(domain)) => Target::Domain(domain.trim().to_lowercase()),
-        _ => return Err(format!("{entry}: exactly one of account or domain")),
+        _ => {
+            return Err(Expected::from(format!(
+                "{entry}: exactly one of account or domain"
+            )))
+        }
     };
     let expires = raw
         .expires
@@ -525,7 +529,7 @@ fn exception(n: usize, raw: RawException) -> Result<Exception, String> {
     })
 }
 
-fn email_config(mut raw: RawEmail, base: &Path) -> Result<EmailConfig, String> {
+fn email_config(mut raw: RawEmail, base: &Path) -> Result<EmailConfig, Expected> {
     let mailbox = |key: &str, text: &str| {
         text.parse::<Mailbox>()
             .map_err(|err| format!("[email] {key} to be an email address, not '{text}' ({err})"))
@@ -542,7 +546,9 @@ fn email_config(mut raw: RawEmail, base: &Path) -> Result<EmailConfig, String> {
             .ok_or("[email] from, the sender address")?,
     )?;
     if raw.to.is_empty() {
-        return Err("[email] to, a list of at least one recipient".to_string());
+        return Err(Expected::from(
+            "[email] to, a list of at least one recipient".to_string(),
+        ));
     }
     let to = raw
         .to
@@ -580,16 +586,20 @@ fn email_config(mut raw: RawEmail, base: &Path) -> Result<EmailConfig, String> {
 /// The SMTP login `auth` asks for: with XOAUTH2, the mailbox (the sender
 /// unless `username` says otherwise) and a token source instead of a
 /// password; with a password, `username` with `password_env`.
-fn smtp_login(raw: &RawEmail, has_oauth2: bool, from: &Mailbox) -> Result<Option<String>, String> {
+fn smtp_login(
+    raw: &RawEmail,
+    has_oauth2: bool,
+    from: &Mailbox,
+) -> Result<Option<String>, Expected> {
     if raw.auth == SmtpAuth::Xoauth2 {
         if !has_oauth2 {
-            return Err(
+            return Err(Expected::from(
                 "[email.oauth2], where the access token comes from, when auth = \"xoauth2\""
                     .to_string(),
-            );
+            ));
         }
         if raw.password_env.is_some() {
-            return Err("no [email] password_env with auth = \"xoauth2\": the access token replaces the password".to_string());
+            return Err(Expected::from("no [email] password_env with auth = \"xoauth2\": the access token replaces the password".to_string()));
         }
         return Ok(Some(
             raw.username
@@ -598,22 +608,26 @@ fn smtp_login(raw: &RawEmail, has_oauth2: bool, from: &Mailbox) -> Result<Option
         ));
     }
     if has_oauth2 {
-        return Err("[email] auth = \"xoauth2\" with [email.oauth2]".to_string());
+        return Err(Expected::from(
+            "[email] auth = \"xoauth2\" with [email.oauth2]".to_string(),
+        ));
     }
     if raw.auth != SmtpAuth::Auto && raw.username.is_none() {
-        return Err("[email] username, the SMTP login, when auth is plain or login".to_string());
+        return Err(Expected::from(
+            "[email] username, the SMTP login, when auth is plain or login".to_string(),
+        ));
     }
     if raw.username.is_some() && raw.password_env.is_none() {
-        return Err(
+        return Err(Expected::from(
             "[email] password_env, the environment variable holding the SMTP password, when username is set"
                 .to_string(),
-        );
+        ));
     }
     Ok(raw.username.clone())
 }
 
 /// The PEM certificate of `[email] ca_file`, checked to be one.
-fn ca_pem(path: &Path) -> Result<Vec<u8>, String> {
+fn ca_pem(path: &Path) -> Result<Vec<u8>, Expected> {
     let pem = std::fs::read(path).map_err(|err| {
         format!(
             "[email] ca_file to be a readable PEM file: {} ({err})",
@@ -631,7 +645,7 @@ fn ca_pem(path: &Path) -> Result<Vec<u8>, String> {
 
 /// `[email.oauth2]`: exactly one of the client-credentials grant (all four
 /// keys) or `token_command`.
-fn oauth2_config(raw: RawOAuth2) -> Result<OAuth2, String> {
+fn oauth2_config(raw: RawOAuth2) -> Result<OAuth2, Expected> {
     let grant = [
         &raw.token_url,
         &raw.client_id,
@@ -669,13 +683,13 @@ fn oauth2_config(raw: RawOAuth2) -> Result<OAuth2, String> {
                 scope: required(raw.scope, "scope", "the scope to ask for")?,
             })
         }
-        _ => Err("[email.oauth2] to have exactly one of token_command, or token_url with client_id, client_secret_env and scope".to_string()),
+        _ => Err(Expected::from("[email.oauth2] to have exactly one of token_command, or token_url with client_id, client_secret_env and scope".to_string())),
     }
 }
 
 /// A URL a secret may be sent to: https, or plain http to this machine's
 /// loopback only (tests).
-fn https_or_loopback(text: &str, key: &str) -> Result<reqwest::Url, String> {
+fn https_or_loopback(text: &str, key: &str) -> Result<reqwest::Url, Expected> {
     let url = reqwest::Url::parse(text)
         .map_err(|err| format!("{key} to be a URL, not '{text}' ({err})"))?;
     let loopback = match url.host() {
@@ -687,9 +701,9 @@ fn https_or_loopback(text: &str, key: &str) -> Result<reqwest::Url, String> {
     match url.scheme() {
         "https" if url.host().is_some() => Ok(url),
         "http" if loopback => Ok(url),
-        _ => Err(format!(
+        _ => Err(Expected::from(format!(
             "{key} to be an https URL (http only on this machine's loopback), not '{text}'"
-        )),
+        ))),
     }
 }
 

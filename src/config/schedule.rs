@@ -7,6 +7,8 @@ use chrono_tz::Tz;
 use croner::parser::{CronParser, Seconds};
 use croner::Cron;
 
+use crate::problems::Expected;
+
 /// A cron expression (six fields, seconds first) in a time zone.
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -16,10 +18,12 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    pub fn parse(expression: &str, timezone: Tz) -> Result<Self, String> {
+    pub fn parse(expression: &str, timezone: Tz) -> Result<Self, Expected> {
         let fields = expression.split_whitespace().count();
         if fields != 6 {
-            return Err(format!("'{expression}' has {fields} fields"));
+            return Err(Expected::from(format!(
+                "'{expression}' has {fields} fields"
+            )));
         }
         let cron = CronParser::builder()
             .seconds(Seconds::Required)

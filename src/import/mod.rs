@@ -17,7 +17,7 @@ use anyhow::Context as _;
 use chrono::NaiveDate;
 
 use crate::bundle::manifest::Manifest;
-use crate::problems::{BadInput, Location, Problem, Problems};
+use crate::problems::{BadInput, Location, Problem, Problems, ReadError};
 use update::{Collected, Person};
 
 #[derive(Debug, Clone)]
@@ -368,7 +368,7 @@ fn read_external(export: &Export, into: &mut Collected, problems: &mut Problems)
 /// Where an import's bundle says its figures come from.
 const SOURCE: &str = "Atlassian's user exports";
 
-pub fn import(options: &ImportOptions) -> anyhow::Result<ImportSummary> {
+pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
     let mut problems = Problems::default();
     let mut collected = Collected::default();
     read_users(
@@ -413,7 +413,7 @@ pub fn import(options: &ImportOptions) -> anyhow::Result<ImportSummary> {
         not_recorded: not_recorded.into_iter().map(String::from).collect(),
         pulled_on: None,
     };
-    update::write_bundle(&options.into, collected, &manifest)
+    Ok(update::write_bundle(&options.into, collected, &manifest)?)
 }
 
 /// Fills in, from a managed accounts export, what a pull cannot know of
@@ -538,7 +538,7 @@ impl Waiting {
         &self,
         verified_domains: &[String],
         into: &Path,
-    ) -> anyhow::Result<Option<ImportSummary>> {
+    ) -> Result<Option<ImportSummary>, ReadError> {
         let mut last = None;
         for users_export in &self.users {
             last = Some(import(&ImportOptions {
@@ -565,23 +565,6 @@ impl Waiting {
         }
         Ok(())
     }
-}
-
-/// Imports every users export waiting in the drop folder `from` (oldest
-/// name first, with the latest managed and external exports there), then
-/// moves the files it read to `from/done/`. No users export waiting:
-/// nothing done.
-pub fn from_folder(
-    from: &Path,
-    verified_domains: &[String],
-    into: &Path,
-) -> anyhow::Result<Option<ImportSummary>> {
-    let waiting = Waiting::scan(from)?;
-    let summary = waiting.import_users(verified_domains, into)?;
-    if summary.is_some() {
-        waiting.move_to_done(from)?;
-    }
-    Ok(summary)
 }
 
 #[cfg(test)]

@@ -4,8 +4,15 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::Context;
+use super::{percent, window_days, Advising, Chart, Context, DataTable, Insight, Series, Shown, WINDOW_DAYS};
+use crate::bundle::Table;
 use crate::frame::{counts, strings};
+
+/// Every product with access or use, in the order of [`ProductActivity`]'s
+/// rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ActiveByProduct(pub Vec<ProductActivity>);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProductActivity {
@@ -14,11 +21,6 @@ pub struct ProductActivity {
     pub inactive: u64,
 }
 
-pub fn compute(ctx: &Context) -> Option<PolarsResult<Vec<ProductActivity>>> {
-    let access = ctx.access_of_accounts_with_access()?;
-    let views = ctx.usage()?.filter(col("window_days").neq(lit(0u32)));
-    Some(figures(access, views))
-}
 
 fn figures(access: LazyFrame, views: LazyFrame) -> PolarsResult<Vec<ProductActivity>> {
     let pairs = [col("account"), col("product")];
@@ -52,4 +54,73 @@ fn figures(access: LazyFrame, views: LazyFrame) -> PolarsResult<Vec<ProductActiv
             inactive: holders - active,
         })
         .collect())
+}
+
+impl Insight for ActiveByProduct {
+    const TITLE: &'static str = "Active users by product";
+    const LEAD: &'static str = concat!(
+        "For each product, accounts with access to it that used it in the last ",
+        window_days!(),
+        " days (active) and those that did not (inactive): seats to review."
+    );
+    const NOUN: &'static str = "active users by product";
+    const TABLES: &'static [Table] = &[Table::ProductAccess, Table::Activity];
+
+    fn compute(ctx: &Context) -> Option<PolarsResult<Self>> {
+        let access = ctx.access_of_accounts_with_access()?;
+        let views = ctx.usage()?.filter(col("window_days").neq(lit(0u32)));
+        Some(figures(access, views).map(ActiveByProduct))
+    }
+
+    fn show(&self) -> Shown {
+        let rows = &self.0;
+        let mut table = DataTable::new(&["product", "active", "inactive"]);
+        for r in rows {
+            table.row(vec![r.product.clone(), r.active.to_string(), r.inactive.to_string()]);
+        }
+        let inactive: u64 = rows.iter().map(|r| r.inactive).sum();
+        Shown {
+            summary: format!(
+                "Across {} products, {} product seats had no use in {WINDOW_DAYS} days.",
+                rows.len(),
+                inactive
+            ),
+            table,
+            chart: Chart::Bars {
+                title: Self::TITLE,
+                axis: "accounts with access",
+                categories: rows.iter().map(|r| r.product.clone()).collect(),
+                series: vec![
+                    Series {
+                        name: "active",
+                        values: rows.iter().map(|r| r.active).collect(),
+                    },
+                    Series {
+                        name: "inactive",
+                        values: rows.iter().map(|r| r.inactive).collect(),
+                    },
+                ],
+            },
+        }
+    }
+
+    fn advise(&self, on: &Advising) -> Vec<String> {
+        let most = on.limits.inactive_seats_max_percent;
+        let idle: Vec<String> = self
+            .0
+            .iter()
+            .filter_map(|p| {
+                let share = percent(p.inactive, p.active + p.inactive)?;
+                (share > most).then(|| format!("{} of {} ({share:.1} %)", p.inactive, p.product))
+            })
+            .collect();
+        vec![if idle.is_empty() {
+            format!("No product has more than {most} % unused seats: nothing to do.")
+        } else {
+            format!(
+                "Review the unused seats: {}. Remove access that is not needed, or give the seats to people waiting for them.",
+                idle.join(", ")
+            )
+        }]
+    }
 }

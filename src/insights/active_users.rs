@@ -4,8 +4,13 @@ use chrono::Days;
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::monthly::{monthly, MonthActive};
-use super::{accounts_where, accounts_with_bits, Context, WINDOW_DAYS};
+use super::monthly::{add_months, monthly, MonthActive};
+use super::{
+    accounts_where, accounts_with_bits, window_days, Advising, Chart, Context, DataTable, Insight,
+    Shown, WINDOW_DAYS,
+};
+use crate::bundle::Table;
+use crate::words::count_of;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActiveUsers {
@@ -21,10 +26,6 @@ pub struct DayActive {
     pub active: u64,
 }
 
-pub fn compute(ctx: &Context) -> Option<PolarsResult<ActiveUsers>> {
-    let per_account = ctx.per_account()?;
-    Some(figures(ctx, per_account))
-}
 
 fn figures(ctx: &Context, per_account: LazyFrame) -> PolarsResult<ActiveUsers> {
     // Bit k of `window_days`: a view on the k-th day of the window.
@@ -46,4 +47,65 @@ fn figures(ctx: &Context, per_account: LazyFrame) -> PolarsResult<ActiveUsers> {
         daily,
         monthly: monthly(per_account, "view_months", ctx.as_of)?,
     })
+}
+
+impl Insight for ActiveUsers {
+    const TITLE: &'static str = "Active users";
+    const LEAD: &'static str = concat!(
+        "Accounts that viewed a page, an issue or a board in the last ",
+        window_days!(),
+        " days, with the daily and monthly trend."
+    );
+    const NOUN: &'static str = "active users";
+    const TABLES: &'static [Table] = &[Table::Activity];
+
+    fn compute(ctx: &Context) -> Option<PolarsResult<Self>> {
+        let per_account = ctx.per_account()?;
+        Some(figures(ctx, per_account))
+    }
+
+    fn show(&self) -> Shown {
+        let mut table = DataTable::new(&["period", "active"]);
+        table.row(vec![concat!(window_days!(), " days").into(), self.active.to_string()]);
+        for d in &self.daily {
+            table.row(vec![d.date.clone(), d.active.to_string()]);
+        }
+        add_months(&mut table, &self.monthly);
+        Shown {
+            summary: format!(
+                "{} accounts were active in the {WINDOW_DAYS} days to the report date.",
+                self.active
+            ),
+            table,
+            chart: Chart::Line {
+                title: "Active users per day",
+                axis: "active users",
+                days: self.daily.iter().map(|d| d.date.clone()).collect(),
+                values: self.daily.iter().map(|d| d.active).collect(),
+            },
+        }
+    }
+
+    fn advise(&self, on: &Advising) -> Vec<String> {
+        vec![if self.active == 0 {
+            concat!(
+                "No account viewed anything in the ",
+                window_days!(),
+                " days: check that the activity export is complete."
+            )
+            .to_string()
+        } else if on.idle_accounts > 0 {
+            format!(
+                "{} with access had no activity in the {WINDOW_DAYS} days: ask whether they still need access.",
+                count_of(on.idle_accounts, "account")
+            )
+        } else {
+            concat!(
+                "Every account with access was active in the ",
+                window_days!(),
+                " days: nothing to do."
+            )
+            .to_string()
+        }]
+    }
 }

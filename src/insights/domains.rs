@@ -3,8 +3,19 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::Context;
+use super::{Advising, Chart, Context, DataTable, Insight, Series, Shown};
+use crate::bundle::Table;
 use crate::frame::{counts, strings};
+
+/// Domains shown one by one in the chart; the rest are "other".
+const TOP_DOMAINS: usize = 10;
+/// Unverified domains named one by one in the advice before "and N more".
+const NAMED_DOMAINS: usize = 3;
+
+/// Every domain with accounts with access, the most accounts first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Domains(pub Vec<DomainAccess>);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DomainAccess {
@@ -15,7 +26,7 @@ pub struct DomainAccess {
     pub verified: bool,
 }
 
-pub fn compute(ctx: &Context) -> PolarsResult<Vec<DomainAccess>> {
+fn figures(ctx: &Context) -> PolarsResult<Vec<DomainAccess>> {
     let per_domain = ctx.accounts_with_access().group_by([col("domain")]).agg([
         col("account_type")
             .eq(lit("managed"))
@@ -67,4 +78,88 @@ pub fn compute(ctx: &Context) -> PolarsResult<Vec<DomainAccess>> {
             verified,
         })
         .collect())
+}
+
+impl Insight for Domains {
+    const TITLE: &'static str = "Domains with access";
+    const LEAD: &'static str = "The email domains of the accounts with access, largest first. A domain with many external users may be one to verify and claim.";
+    const NOUN: &'static str = "domains with access";
+    const TABLES: &'static [Table] = &[Table::Accounts];
+
+    fn compute(ctx: &Context) -> Option<PolarsResult<Self>> {
+        Some(figures(ctx).map(Domains))
+    }
+
+    fn show(&self) -> Shown {
+        let rows = &self.0;
+        let mut table = DataTable::new(&["domain", "managed", "external", "verified"]);
+        for d in rows {
+            table.row(vec![
+                d.domain.clone(),
+                d.managed.to_string(),
+                d.external.to_string(),
+                d.verified.to_string(),
+            ]);
+        }
+        let top = || rows.iter().take(TOP_DOMAINS);
+        let mut categories: Vec<String> = top().map(|d| d.domain.clone()).collect();
+        let mut managed: Vec<u64> = top().map(|d| d.managed).collect();
+        let mut external: Vec<u64> = top().map(|d| d.external).collect();
+        if rows.len() > TOP_DOMAINS {
+            let rest = || rows.iter().skip(TOP_DOMAINS);
+            categories.push(format!("other ({} domains)", rows.len() - TOP_DOMAINS));
+            managed.push(rest().map(|d| d.managed).sum());
+            external.push(rest().map(|d| d.external).sum());
+        }
+        let verified = rows.iter().filter(|d| d.verified).count();
+        Shown {
+            summary: format!(
+                "{} email domains have accounts with access; {} of them verified.",
+                rows.len(),
+                verified
+            ),
+            table,
+            chart: Chart::Bars {
+                title: Self::TITLE,
+                axis: "accounts",
+                categories,
+                series: vec![
+                    Series {
+                        name: "managed",
+                        values: managed,
+                    },
+                    Series {
+                        name: "external",
+                        values: external,
+                    },
+                ],
+            },
+        }
+    }
+
+    fn advise(&self, on: &Advising) -> Vec<String> {
+        let least = on.limits.domain_external_accounts_min;
+        let to_claim: Vec<&DomainAccess> = self
+            .0
+            .iter()
+            .filter(|d| !d.verified && d.external >= least)
+            .collect();
+        if to_claim.is_empty() {
+            return vec![format!(
+                "No unverified domain has {least} or more external accounts with access: nothing to do."
+            )];
+        }
+        let mut named: Vec<String> = to_claim
+            .iter()
+            .take(NAMED_DOMAINS)
+            .map(|d| format!("{} ({} external accounts)", d.domain, d.external))
+            .collect();
+        if to_claim.len() > NAMED_DOMAINS {
+            named.push(format!("{} more", to_claim.len() - NAMED_DOMAINS));
+        }
+        vec![format!(
+            "Verify and claim {}, if the organization owns them: their accounts become managed and follow your policies.",
+            named.join(", ")
+        )]
+    }
 }

@@ -3,7 +3,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, percent, Context};
+use super::{count_by, percent, Advising, Chart, Context, DataTable, Insight, Series, Shown};
+use crate::bundle::Table;
+use crate::headlines::format_percent;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExternalPolicy {
@@ -13,7 +15,7 @@ pub struct ExternalPolicy {
     pub percent: Option<f64>,
 }
 
-pub fn compute(ctx: &Context) -> PolarsResult<ExternalPolicy> {
+fn figures(ctx: &Context) -> PolarsResult<ExternalPolicy> {
     let external = ctx
         .accounts_with_access()
         .filter(col("account_type").eq(lit("external")));
@@ -25,4 +27,60 @@ pub fn compute(ctx: &Context) -> PolarsResult<ExternalPolicy> {
         total,
         percent: percent(covered, total),
     })
+}
+
+impl Insight for ExternalPolicy {
+    const TITLE: &'static str = "External user policy coverage";
+    const LEAD: &'static str = "External users with access who are covered by an external user policy of this organization.";
+    const NOUN: &'static str = "external user policy coverage";
+    const TABLES: &'static [Table] = &[Table::Accounts];
+
+    fn compute(ctx: &Context) -> Option<PolarsResult<Self>> {
+        Some(figures(ctx))
+    }
+
+    fn show(&self) -> Shown {
+        let mut table = DataTable::new(&["covered", "total", "percent"]);
+        table.row(vec![
+            self.covered.to_string(),
+            self.total.to_string(),
+            format_percent(self.percent),
+        ]);
+        Shown {
+            summary: match self.percent {
+                Some(p) => format!(
+                    "{} of {} external users ({p:.1} %) are covered by a policy.",
+                    self.covered, self.total
+                ),
+                None => "There are no external users with access.".to_string(),
+            },
+            table,
+            chart: Chart::Bars {
+                title: Self::TITLE,
+                axis: "external users",
+                categories: vec!["covered".into(), "not covered".into()],
+                series: vec![Series {
+                    name: "external users",
+                    values: vec![self.covered, self.total - self.covered],
+                }],
+            },
+        }
+    }
+
+    fn advise(&self, on: &Advising) -> Vec<String> {
+        let target = on.limits.external_policy_min_percent;
+        vec![match self.percent {
+            None => "There are no external users with access.".into(),
+            Some(p) if p < target => format!(
+                "{} not covered by an external user policy (target {target} %): create one, or add them to it, to control what they can do and require two-step verification.",
+                match self.total - self.covered {
+                    1 => "1 external user is".to_string(),
+                    n => format!("{n} external users are"),
+                }
+            ),
+            Some(_) => format!(
+                "External user policy coverage is at or above the target of {target} %."
+            ),
+        }]
+    }
 }

@@ -3,7 +3,8 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, Context};
+use super::{count_by, percent, Advising, Chart, Context, DataTable, Insight, Series, Shown};
+use crate::bundle::Table;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExternalTwoStep {
@@ -14,7 +15,7 @@ pub struct ExternalTwoStep {
     pub not_enabled: u64,
 }
 
-pub fn compute(ctx: &Context) -> PolarsResult<ExternalTwoStep> {
+fn figures(ctx: &Context) -> PolarsResult<ExternalTwoStep> {
     let external = ctx
         .accounts_with_access()
         .filter(col("account_type").eq(lit("external")));
@@ -25,4 +26,62 @@ pub fn compute(ctx: &Context) -> PolarsResult<ExternalTwoStep> {
         enabled_by_other_org: get("enforced"),
         not_enabled: get("off"),
     })
+}
+
+impl ExternalTwoStep {
+    /// With two-step verification on, by their own choice or enforced.
+    pub fn on(&self) -> u64 {
+        self.enabled_self + self.enabled_by_other_org
+    }
+}
+
+impl Insight for ExternalTwoStep {
+    const TITLE: &'static str = "Two-step verification of external users";
+    const LEAD: &'static str = "External users with access who turned two-step verification on themselves, whose own organization enforces it, or who have it off.";
+    const NOUN: &'static str = "two-step verification of external users";
+    const TABLES: &'static [Table] = &[Table::Accounts];
+
+    fn compute(ctx: &Context) -> Option<PolarsResult<Self>> {
+        Some(figures(ctx))
+    }
+
+    fn show(&self) -> Shown {
+        let mut table = DataTable::new(&["state", "accounts"]);
+        table.row(vec!["enabled_self".into(), self.enabled_self.to_string()]);
+        table.row(vec!["enabled_by_other_org".into(), self.enabled_by_other_org.to_string()]);
+        table.row(vec!["not_enabled".into(), self.not_enabled.to_string()]);
+        Shown {
+            summary: format!(
+                "{} external users have two-step verification off; {} turned it on and {} have it enforced by their organization.",
+                self.not_enabled, self.enabled_self, self.enabled_by_other_org
+            ),
+            table,
+            chart: Chart::Bars {
+                title: Self::TITLE,
+                axis: "accounts",
+                categories: vec!["on (self)".into(), "enforced by own org".into(), "off".into()],
+                series: vec![Series {
+                    name: "accounts",
+                    values: vec![self.enabled_self, self.enabled_by_other_org, self.not_enabled],
+                }],
+            },
+        }
+    }
+
+    fn advise(&self, on: &Advising) -> Vec<String> {
+        let target = on.limits.external_two_step_min_percent;
+        vec![match percent(self.on(), self.on() + self.not_enabled) {
+            None => "There are no external users with access.".into(),
+            Some(p) if p < target => format!(
+                "{} two-step verification off ({p:.1} % on, target {target} %): require it in an external user policy.",
+                match self.not_enabled {
+                    1 => "1 external user has".to_string(),
+                    n => format!("{n} external users have"),
+                }
+            ),
+            Some(p) => format!(
+                "{p:.1} % of external users have two-step verification on, at or above the target of {target} %."
+            ),
+        }]
+    }
 }

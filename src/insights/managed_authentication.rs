@@ -6,7 +6,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, Context};
+use super::{count_by, percent, Advising, Chart, Context, DataTable, Insight, Series, Shown};
+use crate::bundle::Table;
+use crate::words::count_of;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ManagedAuthentication {
@@ -16,7 +18,7 @@ pub struct ManagedAuthentication {
     pub two_step_disabled: u64,
 }
 
-pub fn compute(ctx: &Context) -> PolarsResult<ManagedAuthentication> {
+fn figures(ctx: &Context) -> PolarsResult<ManagedAuthentication> {
     let managed = ctx
         .accounts_with_access()
         .filter(col("account_type").eq(lit("managed")));
@@ -43,5 +45,72 @@ impl ManagedAuthentication {
     /// Accounts with SSO or 2SV: the protected ones.
     pub fn protected(&self) -> u64 {
         self.sso.unwrap_or(0) + self.two_step_enabled
+    }
+}
+
+impl Insight for ManagedAuthentication {
+    const TITLE: &'static str = "Authentication of managed accounts";
+    const LEAD: &'static str = "How managed accounts with access sign in: with single sign-on, with two-step verification, or with a password alone.";
+    const NOUN: &'static str = "authentication of managed accounts";
+    const TABLES: &'static [Table] = &[Table::Accounts];
+
+    fn compute(ctx: &Context) -> Option<PolarsResult<Self>> {
+        Some(figures(ctx))
+    }
+
+    fn show(&self) -> Shown {
+        let mut table = DataTable::new(&["group", "accounts"]);
+        // A source without SSO (an API pull) has only the two 2SV groups.
+        let (categories, values, summary) = match self.sso {
+            Some(sso) => {
+                table.row(vec!["sso".into(), sso.to_string()]);
+                (
+                    vec!["single sign-on".into(), "two-step on".into(), "two-step off".into()],
+                    vec![sso, self.two_step_enabled, self.two_step_disabled],
+                    format!(
+                        "{} managed accounts use single sign-on, {} two-step verification, and {} neither.",
+                        sso, self.two_step_enabled, self.two_step_disabled
+                    ),
+                )
+            }
+            None => (
+                vec!["two-step on".into(), "two-step off".into()],
+                vec![self.two_step_enabled, self.two_step_disabled],
+                format!(
+                    "{} managed accounts have two-step verification on and {} off; single sign-on is not recorded by this source.",
+                    self.two_step_enabled, self.two_step_disabled
+                ),
+            ),
+        };
+        table.row(vec!["two_step_enabled".into(), self.two_step_enabled.to_string()]);
+        table.row(vec!["two_step_disabled".into(), self.two_step_disabled.to_string()]);
+        Shown {
+            summary,
+            table,
+            chart: Chart::Bars {
+                title: Self::TITLE,
+                axis: "accounts",
+                categories,
+                series: vec![Series {
+                    name: "accounts",
+                    values,
+                }],
+            },
+        }
+    }
+
+    fn advise(&self, on: &Advising) -> Vec<String> {
+        let target = on.limits.managed_two_step_min_percent;
+        let protected = self.protected();
+        vec![match percent(protected, protected + self.two_step_disabled) {
+            None => "There are no managed accounts with access.".into(),
+            Some(p) if p < target => format!(
+                "Only {p:.1} % of managed accounts use single sign-on or two-step verification (target {target} %): enforce two-step verification in an authentication policy, or move the remaining {} to single sign-on.",
+                count_of(self.two_step_disabled, "account")
+            ),
+            Some(p) => format!(
+                "{p:.1} % of managed accounts use single sign-on or two-step verification, at or above the target of {target} %."
+            ),
+        }]
     }
 }

@@ -3,7 +3,12 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{accounts_where, percent, Context};
+use super::{
+    accounts_where, percent, window_days, Advising, Chart, Context, DataTable, Insight, Series,
+    Shown, WINDOW_DAYS,
+};
+use crate::bundle::Table;
+use crate::words::count_of;
 use crate::frame::{counts, strings};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,11 +26,6 @@ pub struct ProductMobile {
     pub share: f64,
 }
 
-pub fn compute(ctx: &Context) -> Option<PolarsResult<MobileUsage>> {
-    let usage = ctx.usage()?;
-    let per_account = ctx.per_account()?;
-    Some(figures(usage, per_account))
-}
 
 fn figures(usage: LazyFrame, per_account: LazyFrame) -> PolarsResult<MobileUsage> {
     // One usage row per account and product: counting rows counts accounts.
@@ -58,4 +58,60 @@ fn figures(usage: LazyFrame, per_account: LazyFrame) -> PolarsResult<MobileUsage
         products,
         total: accounts_where(per_account, col("window_mobile"))?,
     })
+}
+
+impl Insight for MobileUsage {
+    const TITLE: &'static str = "Mobile app usage";
+    const LEAD: &'static str = concat!(
+        "Accounts that used an Atlassian mobile app in the last ",
+        window_days!(),
+        " days, per product, and their share of the product's users."
+    );
+    const NOUN: &'static str = "mobile app use";
+    const TABLES: &'static [Table] = &[Table::Activity];
+
+    fn compute(ctx: &Context) -> Option<PolarsResult<Self>> {
+        let usage = ctx.usage()?;
+        let per_account = ctx.per_account()?;
+        Some(figures(usage, per_account))
+    }
+
+    fn show(&self) -> Shown {
+        let mut table = DataTable::new(&["product", "users", "share"]);
+        for p in &self.products {
+            table.row(vec![p.product.clone(), p.users.to_string(), format!("{:.1}", p.share)]);
+        }
+        table.row(vec!["all products".into(), self.total.to_string(), String::new()]);
+        Shown {
+            summary: format!(
+                "{} accounts used a mobile app in the last {WINDOW_DAYS} days.",
+                self.total
+            ),
+            table,
+            chart: Chart::Bars {
+                title: "Mobile app users by product",
+                axis: "accounts on mobile",
+                categories: self
+                    .products
+                    .iter()
+                    .map(|p| format!("{} ({:.1} %)", p.product, p.share))
+                    .collect(),
+                series: vec![Series {
+                    name: "mobile users",
+                    values: self.products.iter().map(|p| p.users).collect(),
+                }],
+            },
+        }
+    }
+
+    fn advise(&self, _: &Advising) -> Vec<String> {
+        vec![if self.total > 0 {
+            format!(
+                "{} used the mobile apps: check that a mobile app policy protects the organization's data on their devices.",
+                count_of(self.total, "account")
+            )
+        } else {
+            concat!("No mobile app use in the ", window_days!(), " days: nothing to do.").to_string()
+        }]
+    }
 }

@@ -3,21 +3,10 @@
 //! holds what they share: the as-of date and window, who has access, which
 //! activity rows count, and the conversions from frames to plain values.
 
-mod active_by_product;
-mod active_users;
 mod activity;
-mod ai_active;
-mod domains;
-mod external_policy;
-mod external_two_step;
-mod managed_authentication;
-mod mobile_usage;
 mod monthly;
 mod pair_table;
-mod rovo_access;
-mod rovo_active;
-mod trello_by_plan;
-mod users_with_access;
+mod unit;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,24 +17,73 @@ use serde::Serialize;
 use crate::bundle::spec::PLANS;
 use crate::bundle::{Bundle, Table};
 use crate::frame::{count_rows, counts, first_u64, strings};
-use crate::insight_key::InsightKey;
+use crate::insight_key::{each_insight, InsightKey};
 
 pub use activity::ActivityFacts;
 use activity::SiteFacts;
+pub use unit::{Advising, Chart, DataTable, Insight, Presented, Series, Shown};
 
 pub use active_by_product::ProductActivity;
-pub use active_users::{ActiveUsers, DayActive};
-pub use ai_active::AiActive;
+pub use active_users::DayActive;
 pub use domains::DomainAccess;
-pub use external_policy::ExternalPolicy;
-pub use external_two_step::ExternalTwoStep;
-pub use managed_authentication::ManagedAuthentication;
-pub use mobile_usage::{MobileUsage, ProductMobile};
+pub use mobile_usage::ProductMobile;
 pub use monthly::MonthActive;
-pub use rovo_access::RovoAccess;
-pub use rovo_active::RovoActive;
 pub use trello_by_plan::PlanActive;
-pub use users_with_access::UsersWithAccess;
+
+/// From the registry (`insight_key.rs`): each insight's module, its figures
+/// in [`Insights`], and what is done to every insight in turn.
+macro_rules! define_insights {
+    ($($key:ident: $variant:ident,)*) => {
+        $(
+            mod $key;
+            pub use $key::$variant;
+        )*
+
+        /// Every figure of a report, in the contract's order and with its
+        /// names. An insight without its tables is `None` (null in
+        /// insights.json).
+        #[derive(Debug, Clone, Serialize)]
+        pub struct Insights {
+            $(pub $key: Option<$variant>,)*
+        }
+
+        impl Insights {
+            fn compute_each(ctx: &Context) -> PolarsResult<Self> {
+                Ok(Insights {
+                    $($key: <$variant as Insight>::compute(ctx).transpose()?,)*
+                })
+            }
+
+            /// Forgets the figures of one insight: they will show as "no data".
+            fn clear(&mut self, key: InsightKey) {
+                match key {
+                    $(InsightKey::$variant => self.$key = None,)*
+                }
+            }
+
+            /// Each insight's words, table, chart and advice, in the
+            /// contract's order.
+            pub fn present(&self, on: &Advising) -> Vec<Presented> {
+                vec![$(Presented::of(InsightKey::$variant, self.$key.as_ref(), on),)*]
+            }
+        }
+
+        /// The tables an insight needs.
+        fn tables_of(key: InsightKey) -> &'static [Table] {
+            match key {
+                $(InsightKey::$variant => <$variant as Insight>::TABLES,)*
+            }
+        }
+
+        /// How a list of what a source does not record names an insight.
+        pub fn noun(key: InsightKey) -> &'static str {
+            match key {
+                $(InsightKey::$variant => <$variant as Insight>::NOUN,)*
+            }
+        }
+    };
+}
+each_insight!(define_insights);
 
 /// Days in the window that ends on the as-of date, as a literal so that
 /// fixed text can name it too (`concat!("in the last ", window_days!(), " days")`).
@@ -58,46 +96,6 @@ pub(crate) use window_days;
 
 /// Days in the window that ends on the as-of date.
 pub const WINDOW_DAYS: u64 = window_days!();
-
-/// Every figure of a report, in the contract's order and with its names.
-/// An insight whose tables are missing is `None` (null in insights.json).
-#[derive(Debug, Clone, Serialize)]
-pub struct Insights {
-    pub users_with_access: Option<UsersWithAccess>,
-    pub domains: Option<Vec<DomainAccess>>,
-    pub managed_authentication: Option<ManagedAuthentication>,
-    pub external_two_step: Option<ExternalTwoStep>,
-    pub external_policy: Option<ExternalPolicy>,
-    pub active_users: Option<ActiveUsers>,
-    pub active_by_product: Option<Vec<ProductActivity>>,
-    pub trello_by_plan: Option<Vec<PlanActive>>,
-    pub mobile_usage: Option<MobileUsage>,
-    pub rovo_access: Option<RovoAccess>,
-    pub rovo_active: Option<RovoActive>,
-    pub ai_active: Option<AiActive>,
-}
-
-/// The insights in the contract's order and the tables each needs.
-pub const INSIGHT_TABLES: [(InsightKey, &[Table]); 12] = [
-    (InsightKey::UsersWithAccess, &[Table::Accounts]),
-    (InsightKey::Domains, &[Table::Accounts]),
-    (InsightKey::ManagedAuthentication, &[Table::Accounts]),
-    (InsightKey::ExternalTwoStep, &[Table::Accounts]),
-    (InsightKey::ExternalPolicy, &[Table::Accounts]),
-    (InsightKey::ActiveUsers, &[Table::Activity]),
-    (
-        InsightKey::ActiveByProduct,
-        &[Table::ProductAccess, Table::Activity],
-    ),
-    (InsightKey::TrelloByPlan, &[Table::Activity]),
-    (InsightKey::MobileUsage, &[Table::Activity]),
-    (
-        InsightKey::RovoAccess,
-        &[Table::ProductAccess, Table::Sites],
-    ),
-    (InsightKey::RovoActive, &[Table::Activity, Table::Sites]),
-    (InsightKey::AiActive, &[Table::Activity, Table::Sites]),
-];
 
 /// The computed insights and, for each one left out, why.
 #[derive(Debug, Clone)]
@@ -338,8 +336,8 @@ pub fn window_start(as_of: NaiveDate) -> NaiveDate {
 /// Computes every insight whose tables the bundle has.
 pub fn compute(ctx: &Context) -> PolarsResult<Computed> {
     let mut missing = BTreeMap::new();
-    for (key, tables) in INSIGHT_TABLES {
-        let absent: Vec<&str> = tables
+    for &key in InsightKey::ALL {
+        let absent: Vec<&str> = tables_of(key)
             .iter()
             .filter(|t| !ctx.has(**t))
             .map(|t| t.name())
@@ -353,20 +351,7 @@ pub fn compute(ctx: &Context) -> PolarsResult<Computed> {
         }
     }
 
-    let insights = Insights {
-        users_with_access: Some(users_with_access::compute(ctx)?),
-        domains: Some(domains::compute(ctx)?),
-        managed_authentication: Some(managed_authentication::compute(ctx)?),
-        external_two_step: Some(external_two_step::compute(ctx)?),
-        external_policy: Some(external_policy::compute(ctx)?),
-        active_users: active_users::compute(ctx).transpose()?,
-        active_by_product: active_by_product::compute(ctx).transpose()?,
-        trello_by_plan: trello_by_plan::compute(ctx).transpose()?,
-        mobile_usage: mobile_usage::compute(ctx).transpose()?,
-        rovo_access: rovo_access::compute(ctx).transpose()?,
-        rovo_active: rovo_active::compute(ctx).transpose()?,
-        ai_active: ai_active::compute(ctx).transpose()?,
-    };
+    let insights = Insights::compute_each(ctx)?;
     let mut computed = Computed { insights, missing };
     for key in ctx.not_recorded.iter().filter_map(|k| InsightKey::parse(k)) {
         computed.insights.clear(key);
@@ -377,26 +362,6 @@ pub fn compute(ctx: &Context) -> PolarsResult<Computed> {
             .or_insert_with(|| format!("not recorded by {source} (bundle.toml)"));
     }
     Ok(computed)
-}
-
-impl Insights {
-    /// Forgets the figures of one insight: they will show as "no data".
-    fn clear(&mut self, key: InsightKey) {
-        match key {
-            InsightKey::UsersWithAccess => self.users_with_access = None,
-            InsightKey::Domains => self.domains = None,
-            InsightKey::ManagedAuthentication => self.managed_authentication = None,
-            InsightKey::ExternalTwoStep => self.external_two_step = None,
-            InsightKey::ExternalPolicy => self.external_policy = None,
-            InsightKey::ActiveUsers => self.active_users = None,
-            InsightKey::ActiveByProduct => self.active_by_product = None,
-            InsightKey::TrelloByPlan => self.trello_by_plan = None,
-            InsightKey::MobileUsage => self.mobile_usage = None,
-            InsightKey::RovoAccess => self.rovo_access = None,
-            InsightKey::RovoActive => self.rovo_active = None,
-            InsightKey::AiActive => self.ai_active = None,
-        }
-    }
 }
 
 /// `part / whole × 100`, rounded to one decimal with ties away from zero,

@@ -4,8 +4,8 @@ use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::accounts_with_bits;
 use super::activity::{MONTHS, OLDER};
+use super::{accounts_with_bits, Chart, DataTable};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MonthActive {
@@ -47,6 +47,23 @@ fn trend(per_month: &[u64], as_of: NaiveDate) -> Vec<MonthActive> {
             })
         })
         .collect()
+}
+
+/// One figures-table row per month.
+pub fn add_months(table: &mut DataTable, months: &[MonthActive]) {
+    for m in months {
+        table.row(vec![m.month.clone(), m.active.to_string()]);
+    }
+}
+
+/// A column per month.
+pub fn monthly_chart(title: &'static str, months: &[MonthActive]) -> Chart {
+    Chart::Columns {
+        title,
+        axis: "active users",
+        months: months.iter().map(|m| m.month.clone()).collect(),
+        values: months.iter().map(|m| m.active).collect(),
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{distinct, Context};
+use super::{distinct, Advising, Chart, Context, DataTable, Insight, Series, Shown};
+use crate::bundle::Table;
+use crate::words::count_of;
 use crate::frame::first_u64;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -15,12 +17,6 @@ pub struct RovoAccess {
     pub sites: u64,
 }
 
-pub fn compute(ctx: &Context) -> Option<PolarsResult<RovoAccess>> {
-    let access = ctx.access_of_accounts_with_access()?;
-    let sites = ctx.sites()?;
-    let rovo_sites = ctx.rovo_sites()?;
-    Some(figures(access, sites, rovo_sites))
-}
 
 fn figures(access: LazyFrame, sites: LazyFrame, rovo_sites: LazyFrame) -> PolarsResult<RovoAccess> {
     let users = distinct(
@@ -44,4 +40,60 @@ fn figures(access: LazyFrame, sites: LazyFrame, rovo_sites: LazyFrame) -> Polars
         paid_seats,
         sites: first_u64(&site_count, "sites")?,
     })
+}
+
+impl Insight for RovoAccess {
+    const TITLE: &'static str = "Users with access to Rovo";
+    const LEAD: &'static str = "Accounts with access to a site where Rovo is activated, and the paid seats of those sites' annual subscriptions.";
+    const NOUN: &'static str = "users with access to Rovo";
+    const TABLES: &'static [Table] = &[Table::ProductAccess, Table::Sites];
+
+    fn compute(ctx: &Context) -> Option<PolarsResult<Self>> {
+        let access = ctx.access_of_accounts_with_access()?;
+        let sites = ctx.sites()?;
+        let rovo_sites = ctx.rovo_sites()?;
+        Some(figures(access, sites, rovo_sites))
+    }
+
+    fn show(&self) -> Shown {
+        let mut table = DataTable::new(&["users", "paid_seats", "sites"]);
+        let seats = self.paid_seats.map(|s| s.to_string()).unwrap_or_default();
+        table.row(vec![self.users.to_string(), seats, self.sites.to_string()]);
+        let mut categories = vec!["users with access".to_string()];
+        let mut values = vec![self.users];
+        if let Some(s) = self.paid_seats {
+            categories.push("paid seats".into());
+            values.push(s);
+        }
+        Shown {
+            summary: match self.paid_seats {
+                Some(s) => format!(
+                    "{} accounts can use Rovo on {} sites, with {s} paid seats.",
+                    self.users, self.sites
+                ),
+                None => format!("{} accounts can use Rovo on {} sites.", self.users, self.sites),
+            },
+            table,
+            chart: Chart::Bars {
+                title: Self::TITLE,
+                axis: "accounts",
+                categories,
+                series: vec![Series {
+                    name: "accounts",
+                    values,
+                }],
+            },
+        }
+    }
+
+    fn advise(&self, _: &Advising) -> Vec<String> {
+        vec![match self.paid_seats {
+            Some(seats) if seats > self.users => format!(
+                "{seats} paid Rovo seats for {} with access: lower the user tier at renewal.",
+                count_of(self.users, "account")
+            ),
+            _ => "The paid Rovo seats do not exceed the accounts with access: nothing to do."
+                .to_string(),
+        }]
+    }
 }

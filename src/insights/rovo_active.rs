@@ -5,8 +5,12 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::monthly::{monthly, MonthActive};
-use super::{accounts_where, Context};
+use super::monthly::{add_months, monthly, monthly_chart, MonthActive};
+use super::{
+    accounts_where, percent, window_days, Advising, Context, DataTable, Insight, Shown, WINDOW_DAYS,
+};
+use crate::bundle::Table;
+use crate::words::count_of;
 use crate::frame::strings;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,11 +21,6 @@ pub struct RovoActive {
     pub recently_activated: Vec<String>,
 }
 
-pub fn compute(ctx: &Context) -> Option<PolarsResult<RovoActive>> {
-    let rovo_sites = ctx.rovo_sites()?;
-    let per_account = ctx.per_account()?;
-    Some(figures(ctx, per_account, rovo_sites))
-}
 
 fn figures(
     ctx: &Context,
@@ -37,4 +36,69 @@ fn figures(
         monthly: monthly(per_account, "rovo_months", ctx.as_of)?,
         recently_activated: strings(&recent, "site")?,
     })
+}
+
+impl Insight for RovoActive {
+    const TITLE: &'static str = "Active Rovo users";
+    const LEAD: &'static str = concat!(
+        "Accounts that searched, chatted or used an agent with Rovo and got results, or followed a Rovo result, in the last ",
+        window_days!(),
+        " days."
+    );
+    const NOUN: &'static str = "Rovo use";
+    const TABLES: &'static [Table] = &[Table::Activity, Table::Sites];
+
+    fn compute(ctx: &Context) -> Option<PolarsResult<Self>> {
+        let rovo_sites = ctx.rovo_sites()?;
+        let per_account = ctx.per_account()?;
+        Some(figures(ctx, per_account, rovo_sites))
+    }
+
+    fn show(&self) -> Shown {
+        let mut table = DataTable::new(&["period", "active"]);
+        table.row(vec![concat!(window_days!(), " days").into(), self.active.to_string()]);
+        add_months(&mut table, &self.monthly);
+        let mut summary = format!(
+            "{} accounts used Rovo in the last {WINDOW_DAYS} days.",
+            self.active
+        );
+        if !self.recently_activated.is_empty() {
+            summary.push_str(&format!(
+                " Rovo was activated recently on {}: figures for these sites may be incomplete.",
+                self.recently_activated.join(", ")
+            ));
+        }
+        Shown {
+            summary,
+            table,
+            chart: monthly_chart("Active Rovo users per month", &self.monthly),
+        }
+    }
+
+    fn advise(&self, on: &Advising) -> Vec<String> {
+        let target = on.limits.rovo_seat_use_min_percent;
+        let seats = on.insights.rovo_access.as_ref().and_then(|r| r.paid_seats);
+        let use_share = seats.and_then(|s| percent(self.active, s));
+        let mut advice = vec![match (seats, use_share) {
+            (Some(seats), Some(share)) if share < target => format!(
+                "{} for {seats} paid seats ({share:.1} %, target {target} %): show people what Rovo can do, or lower the tier at renewal.",
+                count_of(self.active, "active Rovo user")
+            ),
+            (Some(_), Some(share)) => format!(
+                "Active Rovo users fill {share:.1} % of the paid seats, at or above the target of {target} %."
+            ),
+            _ => "There are no paid Rovo seats to compare with.".to_string(),
+        }];
+        if !self.recently_activated.is_empty() {
+            advice.push(
+                concat!(
+                    "Rovo was activated recently on some sites: judge their use after a full ",
+                    window_days!(),
+                    " days."
+                )
+                .to_string(),
+            );
+        }
+        advice
+    }
 }

@@ -5,9 +5,16 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::Context;
+use super::{window_days, Advising, Chart, Context, DataTable, Insight, Series, Shown, WINDOW_DAYS};
+use crate::bundle::Table;
+use crate::words::count_of;
 use crate::bundle::spec::PLANS;
 use crate::frame::counts;
+
+/// Active Trello accounts per plan, in the order of the plans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct TrelloByPlan(pub Vec<PlanActive>);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlanActive {
@@ -15,10 +22,6 @@ pub struct PlanActive {
     pub active: u64,
 }
 
-pub fn compute(ctx: &Context) -> Option<PolarsResult<Vec<PlanActive>>> {
-    let usage = ctx.usage()?;
-    Some(figures(usage))
-}
 
 fn figures(usage: LazyFrame) -> PolarsResult<Vec<PlanActive>> {
     // One usage row per account and product: a Trello row is one account.
@@ -43,4 +46,61 @@ fn figures(usage: LazyFrame) -> PolarsResult<Vec<PlanActive>> {
             })
         })
         .collect())
+}
+
+impl Insight for TrelloByPlan {
+    const TITLE: &'static str = "Active Trello users by plan";
+    const LEAD: &'static str = concat!(
+        "Managed accounts active in Trello in the last ",
+        window_days!(),
+        " days, each under the highest plan of the Trello workspaces they used."
+    );
+    const NOUN: &'static str = "active Trello users by plan";
+    const TABLES: &'static [Table] = &[Table::Activity];
+
+    fn compute(ctx: &Context) -> Option<PolarsResult<Self>> {
+        let usage = ctx.usage()?;
+        Some(figures(usage).map(TrelloByPlan))
+    }
+
+    fn show(&self) -> Shown {
+        let rows = &self.0;
+        let mut table = DataTable::new(&["plan", "active"]);
+        for r in rows {
+            table.row(vec![r.plan.clone(), r.active.to_string()]);
+        }
+        let total: u64 = rows.iter().map(|r| r.active).sum();
+        Shown {
+            summary: format!(
+                "{total} managed accounts used Trello in the last {WINDOW_DAYS} days."
+            ),
+            table,
+            chart: Chart::Bars {
+                title: Self::TITLE,
+                axis: "active accounts",
+                categories: rows.iter().map(|r| r.plan.clone()).collect(),
+                series: vec![Series {
+                    name: "active",
+                    values: rows.iter().map(|r| r.active).collect(),
+                }],
+            },
+        }
+    }
+
+    fn advise(&self, _: &Advising) -> Vec<String> {
+        let free = self
+            .0
+            .iter()
+            .find(|p| p.plan == "free")
+            .map(|p| p.active)
+            .unwrap_or(0);
+        vec![if free > 0 {
+            format!(
+                "{} used only Free Trello workspaces, outside the controls of a paid plan: consider moving that work to a Standard or higher workspace.",
+                count_of(free, "managed account")
+            )
+        } else {
+            "No managed account works only in Free Trello workspaces: nothing to do.".to_string()
+        }]
+    }
 }

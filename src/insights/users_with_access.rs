@@ -3,7 +3,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, Context};
+use super::{count_by, Advising, Chart, Context, DataTable, Insight, Series, Shown};
+use crate::bundle::Table;
+use crate::words::count_of;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UsersWithAccess {
@@ -12,7 +14,7 @@ pub struct UsersWithAccess {
     pub total: u64,
 }
 
-pub fn compute(ctx: &Context) -> PolarsResult<UsersWithAccess> {
+fn figures(ctx: &Context) -> PolarsResult<UsersWithAccess> {
     let by_type = count_by(ctx.accounts_with_access(), col("account_type"))?;
     let managed = by_type.get("managed").copied().unwrap_or(0);
     let external = by_type.get("external").copied().unwrap_or(0);
@@ -21,4 +23,48 @@ pub fn compute(ctx: &Context) -> PolarsResult<UsersWithAccess> {
         external,
         total: managed + external,
     })
+}
+
+impl Insight for UsersWithAccess {
+    const TITLE: &'static str = "Users with access";
+    const LEAD: &'static str = "Active accounts that can use at least one product, split into managed accounts (on a domain the organization verified and claimed) and external users.";
+    const NOUN: &'static str = "users with access";
+    const TABLES: &'static [Table] = &[Table::Accounts];
+
+    fn compute(ctx: &Context) -> Option<PolarsResult<Self>> {
+        Some(figures(ctx))
+    }
+
+    fn show(&self) -> Shown {
+        let mut table = DataTable::new(&["account_type", "accounts"]);
+        table.row(vec!["managed".into(), self.managed.to_string()]);
+        table.row(vec!["external".into(), self.external.to_string()]);
+        Shown {
+            summary: format!(
+                "{} accounts have access: {} managed and {} external.",
+                self.total, self.managed, self.external
+            ),
+            table,
+            chart: Chart::Bars {
+                title: Self::TITLE,
+                axis: "accounts",
+                categories: vec!["managed".into(), "external".into()],
+                series: vec![Series {
+                    name: "accounts",
+                    values: vec![self.managed, self.external],
+                }],
+            },
+        }
+    }
+
+    fn advise(&self, _: &Advising) -> Vec<String> {
+        vec![if self.external > 0 {
+            format!(
+                "Review the access of the {} with access regularly and remove what is no longer needed.",
+                count_of(self.external, "external user")
+            )
+        } else {
+            "No external users have access: nothing to do.".to_string()
+        }]
+    }
 }

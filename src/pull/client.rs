@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use super::api::Page;
+use crate::problems::BadInput;
 
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -52,6 +53,12 @@ pub enum PullError {
     /// Anything else: the service, the network or its answers.
     #[error("pulling {endpoint} failed: {detail}")]
     Failed { endpoint: String, detail: String },
+    /// The managed accounts export waiting beside the pull is wrong.
+    #[error(transparent)]
+    Export(#[from] BadInput),
+    /// Reading the managed accounts export or writing the bundle failed.
+    #[error("{0:#}")]
+    Local(#[from] anyhow::Error),
 }
 
 impl PullError {
@@ -59,10 +66,11 @@ impl PullError {
     /// operational failure (1).
     pub fn exit_code(&self) -> u8 {
         match self {
-            PullError::KeyRefused { .. } | PullError::Forbidden { .. } | PullError::Settings(_) => {
-                2
-            }
-            PullError::Failed { .. } => 1,
+            PullError::KeyRefused { .. }
+            | PullError::Forbidden { .. }
+            | PullError::Settings(_)
+            | PullError::Export(_) => 2,
+            PullError::Failed { .. } | PullError::Local(_) => 1,
         }
     }
 

@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
+use anyhow::Context as _;
+
 use crate::blocking;
 use crate::bundle::manifest::{self, Manifest};
 use crate::config::AtlassianConfig;
@@ -70,9 +72,10 @@ pub struct PullSummary {
 /// Reads the organization and writes it into the bundle. A failure of any
 /// kind leaves the bundle as it was: everything is read before anything is
 /// written, and the bundle is swapped in whole.
-pub fn pull(request: &PullRequest) -> anyhow::Result<PullSummary> {
+pub fn pull(request: &PullRequest) -> Result<PullSummary, PullError> {
     let progress = Progress::new(request.progress);
-    let fetched = blocking::block_on(fetch(request, &progress))??;
+    let fetched =
+        blocking::block_on(fetch(request, &progress)).context("starting the HTTP client")??;
     drop(progress);
 
     let mut collected = collect(&fetched.users, &fetched.domains);

@@ -8,6 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::RGBColor;
 
+use crate::insights::{Chart, Series};
 use crate::words;
 
 /// Okabe–Ito colours: distinguishable with every common colour-vision
@@ -27,15 +28,33 @@ const FONT: &str = "sans-serif";
 
 type DrawResult<T> = anyhow::Result<T>;
 
-/// One named series of a bar chart, a value per category.
-pub struct Series<'a> {
-    pub name: &'a str,
-    pub values: Vec<u64>,
+/// Draws an insight's chart.
+pub fn draw(chart: &Chart) -> DrawResult<String> {
+    match chart {
+        Chart::Bars {
+            title,
+            axis,
+            categories,
+            series,
+        } => bars(title, axis, categories, series),
+        Chart::Line {
+            title,
+            axis,
+            days,
+            values,
+        } => line(title, axis, days, values),
+        Chart::Columns {
+            title,
+            axis,
+            months,
+            values,
+        } => columns(title, axis, months, values),
+    }
 }
 
 /// Horizontal bars, one per category, stacked when there are several series.
 /// The total of each bar is written at its end.
-pub fn bars(
+fn bars(
     title: &str,
     x_label: &str,
     categories: &[String],
@@ -190,7 +209,7 @@ where
 }
 
 /// A line of daily values; every point carries its value.
-pub fn line(title: &str, y_label: &str, days: &[String], values: &[u64]) -> DrawResult<String> {
+fn line(title: &str, y_label: &str, days: &[String], values: &[u64]) -> DrawResult<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 340)).into_drawing_area();
@@ -244,12 +263,7 @@ pub fn line(title: &str, y_label: &str, days: &[String], values: &[u64]) -> Draw
 }
 
 /// Vertical columns, one per month, each with its value on top.
-pub fn columns(
-    title: &str,
-    y_label: &str,
-    months: &[String],
-    values: &[u64],
-) -> DrawResult<String> {
+fn columns(title: &str, y_label: &str, months: &[String], values: &[u64]) -> DrawResult<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 320)).into_drawing_area();

@@ -7,18 +7,17 @@ use serde::Serialize;
 
 use super::history::HistoryRow;
 use super::html;
-use super::sections::{self, DataTable};
+use super::sections::{self, Section};
 use super::tiles;
 use super::RunInfo;
 use crate::changes::{Baseline, Changes};
 use crate::data_quality::DataQuality;
 use crate::exceptions::Review;
 use crate::headlines;
-use crate::insights::{Computed, Insights, WINDOW_DAYS};
+use crate::insights::{Computed, DataTable, Insights, Presented, WINDOW_DAYS};
 use crate::privacy::Privacy;
 use crate::seat_reclaim::SeatReclaim;
 use crate::snapshot::{self, Snapshot};
-use crate::words::count_of;
 
 /// What a report shows beyond the figures of its own bundle.
 pub struct Extras<'a> {
@@ -28,8 +27,8 @@ pub struct Extras<'a> {
     pub baseline: &'a Baseline,
     /// history.csv before the report date, oldest first.
     pub history: &'a [BTreeMap<String, String>],
-    /// What to do, per insight key.
-    pub advice: &'a BTreeMap<&'static str, Vec<String>>,
+    /// Each insight's words, figures, chart and advice.
+    pub presented: Vec<Presented>,
     /// `None` without `product_access` or `activity`.
     pub seats: Option<&'a SeatReclaim>,
     pub exceptions: &'a Review,
@@ -58,12 +57,12 @@ struct InsightsJson<'a> {
 
 pub fn render(
     run: &RunInfo,
-    extras: &Extras,
+    extras: Extras,
     computed: &Computed,
     quality: &DataQuality,
 ) -> anyhow::Result<RenderedReport> {
     let mut files = BTreeMap::new();
-    let sections = finished_sections(computed, extras, &mut files)?;
+    let sections = finished_sections(extras.presented, computed, extras.exceptions, &mut files)?;
 
     files.insert(
         "insights.json".to_string(),
@@ -116,19 +115,16 @@ pub fn render(
     })
 }
 
-/// The sections with their advice, their figure without exceptions and
-/// their accessible chart; each chart and its CSV go into `files`.
+/// The sections with their accessible chart; each chart and its CSV go
+/// into `files`.
 fn finished_sections(
+    presented: Vec<Presented>,
     computed: &Computed,
-    extras: &Extras,
+    review: &Review,
     files: &mut BTreeMap<String, Vec<u8>>,
-) -> anyhow::Result<Vec<sections::Section>> {
-    let mut sections = sections::build(computed).context("drawing the charts")?;
+) -> anyhow::Result<Vec<Section>> {
+    let mut sections = sections::build(presented, &computed.missing, review)?;
     for section in &mut sections {
-        if let Some(advice) = extras.advice.get(section.key.as_str()) {
-            section.advice = advice.clone();
-        }
-        section.without_exceptions = without_exceptions(&section.key, extras.exceptions);
         if let (Some(svg), Some(table)) = (&section.svg, &section.table) {
             let svg = html::accessible_svg(section, svg, table)?;
             files.insert(
@@ -250,27 +246,6 @@ fn seat_reclaim_csv(seats: Option<&SeatReclaim>) -> anyhow::Result<Vec<u8>> {
         ]);
     }
     data_csv(&table)
-}
-
-/// "Without the 2 excepted accounts: 100.0 %" for the coverage insights.
-fn without_exceptions(key: &str, review: &Review) -> Option<String> {
-    let coverage = match key {
-        "managed_authentication" => review.managed_authentication,
-        "external_two_step" => review.external_two_step,
-        "external_policy" => review.external_policy,
-        _ => return None,
-    };
-    if coverage.excepted == 0 {
-        return None;
-    }
-    let figure = coverage
-        .percent_without
-        .map(|p| format!("{p:.1} %"))
-        .unwrap_or_else(|| "no accounts left".to_string());
-    let accounts = count_of(coverage.excepted, "excepted account");
-    Some(format!(
-        "Without the {accounts} (see Exceptions): {figure}."
-    ))
 }
 
 /// The table behind a chart as CSV. Cells that a spreadsheet would run as a

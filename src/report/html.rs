@@ -7,12 +7,13 @@ use minijinja::context;
 
 use serde::Serialize;
 
-use super::sections::{DataTable, Section};
+use super::sections::Section;
 use super::tiles::Tile;
 use super::RunInfo;
 use crate::changes::{Baseline, ChangeEntry, Changes};
 use crate::data_quality::DataQuality;
 use crate::exceptions::Review;
+use crate::insights::DataTable;
 use crate::insights::{window_start, WINDOW_DAYS};
 use crate::seat_reclaim::{SeatReclaim, IDLE_DAYS};
 use crate::templates::environment;

@@ -1,0 +1,131 @@
+//! What makes an insight: the [`Insight`] trait that each insight's file
+//! implements, and the plain data it hands to the report (a figures table,
+//! a chart to draw, its words and advice). The report draws and lays out;
+//! it does not know what any insight means.
+
+use polars::prelude::PolarsResult;
+use serde::Serialize;
+
+use super::{Context, Insights};
+use crate::bundle::Table;
+use crate::config::Thresholds;
+use crate::insight_key::InsightKey;
+
+/// One insight: its rule, its words, its chart and its advice.
+pub trait Insight: Sized {
+    /// The heading of its section.
+    const TITLE: &'static str;
+    /// What the figure means, in plain words.
+    const LEAD: &'static str;
+    /// How a list of what a source does not record names it
+    /// ("mobile app use").
+    const NOUN: &'static str;
+    /// The tables it needs; without one of them it shows "no data".
+    const TABLES: &'static [Table];
+
+    /// The figures, from the bundle's tables; `None` when a table it needs
+    /// is missing.
+    fn compute(ctx: &Context) -> Option<PolarsResult<Self>>;
+
+    /// The one-sentence summary, the figures table and the chart.
+    fn show(&self) -> Shown;
+
+    /// What to do, in plain words.
+    fn advise(&self, on: &Advising) -> Vec<String>;
+}
+
+/// What advice may look at besides the insight's own figures.
+pub struct Advising<'a> {
+    /// Every figure of the report (Rovo use is judged against the seats).
+    pub insights: &'a Insights,
+    pub limits: &'a Thresholds,
+    /// Accounts with access and no activity in the window.
+    pub idle_accounts: u64,
+}
+
+/// The rows and columns behind one chart: the page's figures table and the
+/// chart's CSV.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataTable {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl DataTable {
+    pub fn new(columns: &[&str]) -> Self {
+        DataTable {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+}
+
+/// A chart as data; the report draws it.
+#[derive(Debug, Clone)]
+pub enum Chart {
+    /// Horizontal bars, one per category, stacked when there are several
+    /// series.
+    Bars {
+        title: &'static str,
+        axis: &'static str,
+        categories: Vec<String>,
+        series: Vec<Series>,
+    },
+    /// A line of daily values (`days` as YYYY-MM-DD).
+    Line {
+        title: &'static str,
+        axis: &'static str,
+        days: Vec<String>,
+        values: Vec<u64>,
+    },
+    /// Vertical columns, one per month (`months` as YYYY-MM).
+    Columns {
+        title: &'static str,
+        axis: &'static str,
+        months: Vec<String>,
+        values: Vec<u64>,
+    },
+}
+
+/// One named series of a bar chart, a value per category.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub name: &'static str,
+    pub values: Vec<u64>,
+}
+
+/// What the page shows of an insight that has data.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    /// The figures in one sentence.
+    pub summary: String,
+    pub table: DataTable,
+    pub chart: Chart,
+}
+
+/// One insight as the report lays it out.
+#[derive(Debug, Clone)]
+pub struct Presented {
+    pub key: InsightKey,
+    pub title: &'static str,
+    pub lead: &'static str,
+    /// `None` when the insight has no data.
+    pub shown: Option<Shown>,
+    pub advice: Vec<String>,
+}
+
+impl Presented {
+    pub(super) fn of<I: Insight>(key: InsightKey, figures: Option<&I>, on: &Advising) -> Self {
+        Presented {
+            key,
+            title: I::TITLE,
+            lead: I::LEAD,
+            shown: figures.map(I::show),
+            advice: figures.map(|f| f.advise(on)).unwrap_or_default(),
+        }
+    }
+}
