@@ -20,7 +20,7 @@ use crate::data_quality::{self, DataQuality};
 use crate::error::Error;
 use crate::exceptions::{self, Review};
 use crate::freshness::{self, Freshness, KeyExpiry};
-use crate::insights::{self, Advising, Context, Insights};
+use crate::insights::{self, Context, Insights};
 use crate::privacy::Privacy;
 use crate::problems::{BadInput, ReadError};
 use crate::progress::Progress;
@@ -197,11 +197,9 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
     for unknown in review.unknown() {
         tracing::warn!(exception = %unknown.target, "an exception names no account of the bundle");
     }
-    let presented = computed.insights.present(&Advising {
-        insights: &computed.insights,
-        limits: &request.thresholds,
-        idle_accounts: snapshot.idle_accounts(),
-    });
+    let presented = computed
+        .insights
+        .present(&request.thresholds, snapshot.idle_accounts());
     let past = report::past::load(&request.out_dir, as_of);
     let changes = changes::since(&past.baseline, &snapshot);
     let compute = started.elapsed();

@@ -167,6 +167,105 @@ pub fn gather(
     as_of: NaiveDate,
     window_start: NaiveDate,
 ) -> PolarsResult<ActivityFacts> {
+    let account_types = numbered(accounts.clone()).select([col("account"), col("account_type")]);
+    let (account_ids, account_count) = account_enum(&accounts)?;
+    // Holding the mapping keeps the product codes' names alive.
+    let product_names = Categories::global().mapping();
+    let rows = packed_rows(activity, account_ids, sites, as_of, window_start)?;
+    let by_pair = fold_pairs(rows, account_count)?;
+    let unsettled_ids = by_pair
+        .column("a")?
+        .u64()?
+        .iter()
+        .any(|a| a.is_some_and(|a| a & (1 << UNSETTLED_ID_BIT) != 0));
+    let grouped = split_pairs(by_pair, &product_names)?
+        .lazy()
+        .left_join(account_types, col("account"), col("account"))
+        .collect()?;
+    let quality = quality_by_product(&grouped)?;
+    let (usage, per_account, last_views) = counted_usage(grouped)?;
+    let sum = |column: &str| -> PolarsResult<u64> { Ok(counts(&quality, column)?.iter().sum()) };
+    Ok(ActivityFacts {
+        unknown_account_rows: sum("unknown")?,
+        rows_after_as_of: sum("after")?,
+        rows_by_product: strings(&quality, "product")?
+            .into_iter()
+            .zip(counts(&quality, "rows")?)
+            .collect(),
+        usage,
+        per_account,
+        last_views,
+        unsettled_ids,
+        _product_names: product_names,
+    })
+}
+
+/// Which rows are Rovo use and AI use, each Trello site's plan rank, and
+/// the site columns those read.
+struct UseRules {
+    rovo: Expr,
+    ai: Expr,
+    trello_plan: Expr,
+    site_number: Vec<Expr>,
+    site_bits: Vec<Expr>,
+}
+
+impl UseRules {
+    /// Rovo use: a successful search, definition, chat or agent, or any
+    /// click or filter, on a Rovo site or on no site. AI use: an `ai` row
+    /// on a site and product with AI on, or on no site. Without `sites`
+    /// neither figure exists, and every Trello site is free.
+    fn new(sites: Option<&SiteFacts>) -> PolarsResult<Self> {
+        let Some(sites) = sites else {
+            return Ok(UseRules {
+                rovo: lit(false),
+                ai: lit(false),
+                trello_plan: lit(0u32),
+                site_number: Vec::new(),
+                site_bits: Vec::new(),
+            });
+        };
+        let sets = SiteSets::new(sites);
+        let rovo = action_is(&GENERATING)
+            .and(col("success"))
+            .or(action_is(&CLICKS))
+            .and(col("site").is_null().or(sets.rovo_site()));
+        let ai = action_is(&["ai"]).and(col("site").is_null().or(sets.ai_on()));
+        let (number, site_bits) = sets.columns()?;
+        Ok(UseRules {
+            rovo,
+            ai,
+            trello_plan: sets.trello_plan(),
+            site_number: vec![number],
+            site_bits,
+        })
+    }
+}
+
+/// The bit of a counted row's month: bit k for k months before as_of's
+/// month, OLDER before those; no bit after as_of.
+fn month_bit(as_of: NaiveDate) -> Expr {
+    let first_of_month = as_of.with_day(1).unwrap_or(as_of);
+    (0..MONTHS).rev().fold(bit(OLDER), |older, k| {
+        let start = first_of_month
+            .checked_sub_months(Months::new(k))
+            .unwrap_or(NaiveDate::MIN);
+        when(col("__day").gt_eq(lit(date_to_days(start))))
+            .then(bit(k))
+            .otherwise(older)
+    })
+}
+
+/// Each activity row as its pair's number and the two words of its facts
+/// (see the bit layout above), with whether it is after as_of and its date
+/// when it is a counted view.
+fn packed_rows(
+    activity: LazyFrame,
+    account_ids: DataType,
+    sites: Option<&SiteFacts>,
+    as_of: NaiveDate,
+    window_start: NaiveDate,
+) -> PolarsResult<LazyFrame> {
     // Dates compared as their day numbers: a date literal would make
     // polars cast every row's date to a timestamp first.
     let day = col("date").cast(DataType::Int32);
@@ -175,41 +274,10 @@ pub fn gather(
         .clone()
         .gt_eq(lit(date_to_days(window_start)))
         .and(counted_date.clone());
-
-    // Rovo use: a successful search, definition, chat or agent, or any
-    // click or filter, on a Rovo site or on no site. AI use: an `ai` row on
-    // a site and product with AI on, or on no site. Without `sites`
-    // neither figure exists, and every Trello site is free.
-    let (rovo, ai, trello_plan, site_number, site_bits) = match sites {
-        Some(sites) => {
-            let sets = SiteSets::new(sites);
-            let rovo = action_is(&GENERATING)
-                .and(col("success"))
-                .or(action_is(&CLICKS))
-                .and(col("site").is_null().or(sets.rovo_site()));
-            let ai = action_is(&["ai"]).and(col("site").is_null().or(sets.ai_on()));
-            let (number, bits) = sets.columns()?;
-            (rovo, ai, sets.trello_plan(), vec![number], bits)
-        }
-        None => (lit(false), lit(false), lit(0u32), Vec::new(), Vec::new()),
-    };
-
-    // The bit of a counted row's month: bit k for k months before as_of's
-    // month, OLDER before those; no bit after as_of.
-    let first_of_month = as_of.with_day(1).unwrap_or(as_of);
-    let month_bit = (0..MONTHS).rev().fold(bit(OLDER), |older, k| {
-        let start = first_of_month
-            .checked_sub_months(Months::new(k))
-            .unwrap_or(NaiveDate::MIN);
-        when(col("__day").gt_eq(lit(date_to_days(start))))
-            .then(bit(k))
-            .otherwise(older)
-    });
-    let account_types = numbered(accounts.clone()).select([col("account"), col("account_type")]);
+    let rules = UseRules::new(sites)?;
     // An account's number is its row in `accounts`: the code of its id in
     // an enum of the ids (a lookup per row, where a join would copy every
     // row), or UNKNOWN for an account missing from `accounts`.
-    let (account_ids, account_count) = account_enum(&accounts)?;
     let account = col("account_id")
         .cast(account_ids)
         .to_physical()
@@ -220,18 +288,33 @@ pub fn gather(
         .with_columns(
             [account.alias("__account"), day.alias("__day")]
                 .into_iter()
-                .chain(site_number)
+                .chain(rules.site_number)
                 .collect::<Vec<_>>(),
         )
-        .with_columns(site_bits)
+        .with_columns(rules.site_bits)
         .with_columns([
             counted_date.clone().alias("__counted"),
             in_window.alias("__window"),
             action_is(&["view"]).alias("__view"),
-            rovo.alias("__rovo"),
-            ai.alias("__ai_use"),
-            bits_if(counted_date, month_bit).alias("__month"),
+            rules.rovo.alias("__rovo"),
+            rules.ai.alias("__ai_use"),
+            bits_if(counted_date, month_bit(as_of)).alias("__month"),
         ]);
+    let (word_a, word_b) = packed_words(window_start, rules.trello_plan);
+    Ok(flagged.select([
+        pair_key(col("__account"), col("product")).alias("pair"),
+        col("__counted").not().cast(DataType::UInt64).alias("after"),
+        when(col("__counted").and(col("__view")))
+            .then(col("date"))
+            .otherwise(lit(NULL).cast(DataType::Date))
+            .alias("last_view"),
+        word_a.alias("a"),
+        word_b.alias("b"),
+    ]))
+}
+
+/// The two words of a flagged row's facts (the bit layout above).
+fn packed_words(window_start: NaiveDate, trello_plan: Expr) -> (Expr, Expr) {
     let flag = |name: &str| col(name).cast(DataType::UInt64);
     let window_view = col("__window").and(col("__view"));
     // 2^(day in the window) for a view in the window.
@@ -259,39 +342,28 @@ pub fn gather(
     let word_b = months_of("__rovo", ROVO_MONTHS_SHIFT)
         + months_of("__ai_use", AI_MONTHS_SHIFT)
         + trello_plans;
+    (word_a, word_b)
+}
 
-    // One number per pair (UNKNOWN for an account missing from
-    // `accounts`), folded into a table indexed by it. Holding the mapping
-    // keeps the product codes' names alive.
-    let product_names = Categories::global().mapping();
-    let pair = pair_key(col("__account"), col("product"));
+/// Streams the packed rows into a table indexed by pair (UNKNOWN for an
+/// account missing from `accounts`): one row per account and product.
+fn fold_pairs(rows: LazyFrame, account_count: usize) -> PolarsResult<DataFrame> {
     let started = std::time::Instant::now();
     let table = Arc::new(Mutex::new(PairTable::new(account_count, UNKNOWN)));
     let filling = Arc::clone(&table);
-    flagged
-        .select([
-            pair.alias("pair"),
-            col("__counted").not().cast(DataType::UInt64).alias("after"),
-            when(col("__counted").and(col("__view")))
-                .then(col("date"))
-                .otherwise(lit(NULL).cast(DataType::Date))
-                .alias("last_view"),
-            word_a.alias("a"),
-            word_b.alias("b"),
-        ])
-        .sink_batches(
-            PlanCallback::new(move |batch: DataFrame| {
-                let mut table = filling
-                    .lock()
-                    .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
-                table.add(&batch)?;
-                // Never stop early.
-                Ok(false)
-            }),
-            false,
-            None,
-        )?
-        .collect_with_engine(Engine::Streaming)?;
+    rows.sink_batches(
+        PlanCallback::new(move |batch: DataFrame| {
+            let mut table = filling
+                .lock()
+                .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
+            table.add(&batch)?;
+            // Never stop early.
+            Ok(false)
+        }),
+        false,
+        None,
+    )?
+    .collect_with_engine(Engine::Streaming)?;
     let by_pair = {
         let mut table = table
             .lock()
@@ -303,17 +375,12 @@ pub fn gather(
         ms = started.elapsed().as_millis() as u64,
         "activity read, folded by account and product"
     );
-    let unsettled_ids = by_pair
-        .column("a")?
-        .u64()?
-        .iter()
-        .any(|a| a.is_some_and(|a| a & (1 << UNSETTLED_ID_BIT) != 0));
-    let grouped = split_pairs(by_pair, &product_names)?
-        .lazy()
-        .left_join(account_types, col("account"), col("account"))
-        .collect()?;
+    Ok(by_pair)
+}
 
-    let quality = grouped
+/// Rows per product, those of unknown accounts and those after as_of.
+fn quality_by_product(grouped: &DataFrame) -> PolarsResult<DataFrame> {
+    grouped
         .clone()
         .lazy()
         .group_by([col("product")])
@@ -326,8 +393,12 @@ pub fn gather(
             col("after").sum(),
         ])
         .sort(["product"], Default::default())
-        .collect()?;
+        .collect()
+}
 
+/// The counted pairs as usage per account and product, per account, and
+/// the last view of each pair.
+fn counted_usage(grouped: DataFrame) -> PolarsResult<(DataFrame, DataFrame, DataFrame)> {
     // Counted: a known account; Trello only for managed accounts.
     let counted = grouped.lazy().filter(
         col("account").is_not_null().and(
@@ -368,20 +439,7 @@ pub fn gather(
                 .collect::<Vec<_>>(),
         )
         .collect()?;
-    let sum = |column: &str| -> PolarsResult<u64> { Ok(counts(&quality, column)?.iter().sum()) };
-    Ok(ActivityFacts {
-        unknown_account_rows: sum("unknown")?,
-        rows_after_as_of: sum("after")?,
-        rows_by_product: strings(&quality, "product")?
-            .into_iter()
-            .zip(counts(&quality, "rows")?)
-            .collect(),
-        usage,
-        per_account,
-        last_views,
-        unsettled_ids,
-        _product_names: product_names,
-    })
+    Ok((usage, per_account, last_views))
 }
 
 /// The sites `sites` gives a Rovo, AI or Trello plan fact, as numbers: each

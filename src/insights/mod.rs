@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::bundle::spec::PLANS;
 use crate::bundle::{Bundle, Table};
+use crate::config::Thresholds;
 use crate::frame::{count_rows, counts, first_u64, strings};
 use crate::insight_key::{each_insight, InsightKey};
 
@@ -62,9 +63,11 @@ macro_rules! define_insights {
             }
 
             /// Each insight's words, table, chart and advice, in the
-            /// contract's order.
-            pub fn present(&self, on: &Advising) -> Vec<Presented> {
-                vec![$(Presented::of(InsightKey::$variant, self.$key.as_ref(), on),)*]
+            /// contract's order; `idle_accounts` have access and no
+            /// activity in the window.
+            pub fn present(&self, limits: &Thresholds, idle_accounts: u64) -> Vec<Presented> {
+                let on = Advising { insights: self, limits, idle_accounts };
+                vec![$(Presented::of(InsightKey::$variant, self.$key.as_ref(), &on),)*]
             }
         }
 
