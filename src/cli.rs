@@ -227,9 +227,7 @@ fn import(args: ImportArgs) -> Result<(), Error> {
         verified_domains: args.verified_domains,
         into: args.into.clone(),
     })?;
-    for name in &summary.unknown_products {
-        tracing::warn!(product = %name, "a product name with no known key: kept as a slug");
-    }
+    runner::log_unknown_products(&summary.unknown_products);
     print_update(&args.into, &summary);
     Ok(())
 }

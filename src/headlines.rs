@@ -4,11 +4,7 @@
 use serde::Serialize;
 
 use crate::insights::{percent, window_days, Insights};
-
-/// A percentage as the outputs write it: one decimal, empty when none.
-pub fn format_percent(value: Option<f64>) -> String {
-    value.map(|p| format!("{p:.1}")).unwrap_or_default()
-}
+use crate::words::format_percent;
 
 /// One headline figure.
 #[derive(Debug, Clone, Serialize)]

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use std::path::Path;
 
+use crate::bundle;
 use crate::config::{Config, EmailConfig, Thresholds};
 use crate::email::{self, Decision, Evidence};
 use crate::error::Error;
@@ -34,6 +35,7 @@ pub fn prepare_bundle(config: &Config, data_dir: &Path) -> Result<(), Error> {
                 new_activity_rows = summary.new_activity_rows,
                 "exports imported"
             );
+            log_unknown_products(&summary.unknown_products);
             read_exports = true;
         }
     }
@@ -51,7 +53,7 @@ pub fn prepare_bundle(config: &Config, data_dir: &Path) -> Result<(), Error> {
                 log_pull(&summary);
                 read_exports |= managed_export.is_some();
             }
-            Err(err) if has_bundle(data_dir) => tracing::error!(
+            Err(err) if bundle::exists(data_dir) => tracing::error!(
                 error = %format!("{err:#}"),
                 "the pull from Atlassian's API failed: the report uses the bundle as it was"
             ),
@@ -62,21 +64,6 @@ pub fn prepare_bundle(config: &Config, data_dir: &Path) -> Result<(), Error> {
         waiting.move_to_done(&import.from)?;
     }
     Ok(())
-}
-
-/// Whether `data_dir` holds a bundle (an accounts table) to fall back on.
-fn has_bundle(data_dir: &Path) -> bool {
-    std::fs::read_dir(data_dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|entry| {
-            entry
-                .file_name()
-                .to_string_lossy()
-                .to_lowercase()
-                .starts_with("accounts.")
-        })
 }
 
 /// One log line for a pull, without names or the key.
@@ -90,8 +77,14 @@ pub fn log_pull(summary: &pull::PullSummary) {
         activity_rows = summary.update.activity_rows,
         "pulled from Atlassian's API"
     );
-    for name in &summary.update.unknown_products {
-        tracing::warn!(product = %name, "a product key with no known contract key: kept as a slug");
+    log_unknown_products(&summary.update.unknown_products);
+}
+
+/// One warning per product name of an import or a pull that maps to no
+/// product key of the contract.
+pub fn log_unknown_products<'a>(names: impl IntoIterator<Item = &'a String>) {
+    for name in names {
+        tracing::warn!(product = %name, "a product name with no known key: kept as a slug");
     }
 }
 

@@ -5,6 +5,11 @@
 
 use serde::Serialize;
 
+/// A percentage as the files write it: one decimal, empty when none.
+pub fn format_percent(value: Option<f64>) -> String {
+    value.map(|p| format!("{p:.1}")).unwrap_or_default()
+}
+
 /// `one` for a count of 1, else `many`.
 pub fn plural<'a>(count: u64, one: &'a str, many: &'a str) -> &'a str {
     if count == 1 {

@@ -330,15 +330,30 @@ fn run_now_imports_what_waits_in_the_drop_folder() {
         Some(2)
     );
 
-    for (day, file) in [("01", "export-users-a.csv"), ("02", "export-users-b.csv")] {
-        fs::copy(
-            export(&format!("users-2026-03-{day}.csv")),
-            exports.join(file),
-        )
-        .unwrap();
-    }
+    fs::copy(
+        export("users-2026-03-01.csv"),
+        exports.join("export-users-a.csv"),
+    )
+    .unwrap();
+    // The second day adds a product with no key of the contract: the
+    // scheduled import warns about it as `import` does.
+    let second = fs::read_to_string(export("users-2026-03-02.csv")).unwrap();
+    let with_unknown: Vec<String> = second
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => format!("{line},Last seen in Moonbase - acme,Moonbase - acme"),
+            _ => format!("{line},Never accessed,"),
+        })
+        .collect();
+    fs::write(exports.join("export-users-b.csv"), with_unknown.join("\n")).unwrap();
     fs::copy(export("managed-accounts.csv"), exports.join("managed.csv")).unwrap();
-    Cli::new(dir.path()).args(["--run-now"]).run().ok();
+    Cli::new(dir.path())
+        .args(["--run-now"])
+        .run()
+        .ok()
+        .stderr_has("a product name with no known key: kept as a slug")
+        .stderr_has("product=moonbase");
     let mut done: Vec<String> = fs::read_dir(exports.join("done"))
         .unwrap()
         .flatten()

@@ -87,6 +87,12 @@ impl Bundle {
     }
 }
 
+/// Whether `dir` holds a bundle: the loader finds its tables, accounts
+/// among them.
+pub fn exists(dir: &Path) -> bool {
+    locate::locate(dir).is_ok_and(|files| files.contains_key(&Table::Accounts))
+}
+
 /// Loads and checks the bundle in `dir`.
 pub fn load(dir: &Path) -> Result<Bundle, ReadError> {
     load_with(dir, IdCheck::Now)

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{count_by, percent, Advising, Chart, Context, DataTable, Insight, Series, Shown};
 use crate::bundle::Table;
-use crate::headlines::format_percent;
+use crate::words::format_percent;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExternalPolicy {
