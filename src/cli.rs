@@ -18,6 +18,7 @@ use crate::problems::{BadInput, Expected, Problem};
 use crate::pull;
 use crate::runner;
 use crate::schedule;
+use crate::templates;
 
 /// Security and usage insights of an Atlassian organization, computed offline
 /// from the admin's export bundle into a static HTML report.
@@ -164,6 +165,9 @@ fn parse_date(text: &str) -> Result<NaiveDate, Expected> {
 /// Runs what the command line asks for.
 pub fn execute(cli: Cli) -> Result<(), Error> {
     let config = config::load(cli.config.as_deref())?;
+    if let Some(dir) = &config.templates {
+        templates::use_overrides(dir)?;
+    }
     match cli.command {
         Some(Command::Run(args)) => run(args, &config),
         Some(Command::Check(args)) => check(args, config),

@@ -5,7 +5,7 @@
 use crate::data_quality::DataQuality;
 use crate::exceptions::Review;
 use crate::insights::{Insights, ManagedAuthentication, WINDOW_DAYS};
-use crate::words::plural;
+use crate::words::{count_of, plural, thousands};
 
 /// Every finding that applies, most important first.
 pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec<String> {
@@ -33,7 +33,8 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
         add(
             uncovered,
             format!(
-                "{uncovered} external {} not covered by an external user policy.",
+                "{} external {} not covered by an external user policy.",
+                thousands(uncovered),
                 plural(uncovered, "user is", "users are"),
             ),
         );
@@ -43,7 +44,7 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
             e.not_enabled,
             format!(
                 "{} external {} two-step verification turned off.",
-                e.not_enabled,
+                thousands(e.not_enabled),
                 plural(e.not_enabled, "user has", "users have"),
             ),
         );
@@ -53,8 +54,8 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
         add(
             idle,
             format!(
-                "{idle} product {} had no use in the last {WINDOW_DAYS} days.",
-                plural(idle, "seat", "seats")
+                "{} had no use in the last {WINDOW_DAYS} days.",
+                count_of(idle, "product seat")
             ),
         );
     }
@@ -63,9 +64,9 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
             add(
                 seats.saturating_sub(active.active),
                 format!(
-                    "{seats} paid Rovo seats, but {} active Rovo {} in the last {WINDOW_DAYS} days.",
-                    active.active,
-                    plural(active.active, "user", "users")
+                    "{}, but {} in the last {WINDOW_DAYS} days.",
+                    count_of(seats, "paid Rovo seat"),
+                    count_of(active.active, "active Rovo user")
                 ),
             );
         }
@@ -74,8 +75,9 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
     add(
         unknown,
         format!(
-            "{unknown} {} of the export refer to accounts missing from the accounts table.",
-            plural(unknown, "row", "rows")
+            "{} of the export {} to accounts missing from the accounts table.",
+            count_of(unknown, "row"),
+            plural(unknown, "refers", "refer")
         ),
     );
     found
@@ -84,14 +86,17 @@ pub fn findings(i: &Insights, quality: &DataQuality, exceptions: &Review) -> Vec
 /// Managed accounts with a password alone, in words; without SSO in the
 /// source, those with two-step verification off.
 fn unprotected(m: &ManagedAuthentication) -> String {
-    let n = m.two_step_disabled;
-    let (account, has) = (plural(n, "account", "accounts"), plural(n, "has", "have"));
+    let (n, has) = (
+        m.two_step_disabled,
+        plural(m.two_step_disabled, "has", "have"),
+    );
+    let account = count_of(n, "managed account");
     match m.sso {
         Some(_) => format!(
-            "{n} managed {account} with access {has} neither single sign-on nor two-step verification."
+            "{account} with access {has} neither single sign-on nor two-step verification."
         ),
         None => format!(
-            "{n} managed {account} with access {has} two-step verification off (single sign-on is not recorded by this source)."
+            "{account} with access {has} two-step verification off (single sign-on is not recorded by this source)."
         ),
     }
 }

@@ -14,7 +14,7 @@ use chrono_tz::Tz;
 
 use crate::bundle::{self, Table};
 use crate::changes;
-use crate::config::{Access, Exception, Thresholds};
+use crate::config::{Access, Exception, Retention, Thresholds};
 use crate::config::{Config, DEFAULT_SKIP_ADDED_WITHIN_DAYS};
 use crate::data_quality::{self, DataQuality};
 use crate::error::Error;
@@ -72,6 +72,8 @@ pub struct RunRequest {
     pub progress: bool,
     /// Who may read the written files.
     pub access: Access,
+    /// Which dated reports the output folder keeps.
+    pub retention: Retention,
     /// Where the recommendations call for action.
     pub thresholds: Thresholds,
     /// How names and emails appear in everything written.
@@ -94,6 +96,7 @@ impl RunRequest {
             timezone: config.schedule.timezone(),
             progress,
             access: config.access,
+            retention: config.retention,
             thresholds: config.thresholds.clone(),
             privacy: Privacy::configured(&config.privacy)?,
             exceptions: config.exceptions.clone(),
@@ -117,6 +120,7 @@ impl RunRequest {
             timezone: Tz::UTC,
             progress: false,
             access: Access::Private,
+            retention: Retention::default(),
             thresholds: Thresholds::default(),
             privacy: Privacy::show(),
             exceptions: Vec::new(),
@@ -178,6 +182,7 @@ pub struct Timings {
 /// Loads, computes, renders and publishes one report. Nothing is written
 /// unless every stage before succeeded and `control` still allows it.
 pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Error> {
+    out_is_a_folder(&request.out_dir)?;
     let progress = Progress::new(request.progress);
     progress.stage("reading and checking the bundle");
     let started = Instant::now();
@@ -235,7 +240,13 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
     let Some(_writing) = control.begin_write() else {
         return Err(Error::Abandoned);
     };
-    let report_dir = write::publish(&request.out_dir, as_of, &rendered, request.access)?;
+    let report_dir = write::publish(
+        &request.out_dir,
+        as_of,
+        &rendered,
+        request.access,
+        &request.retention,
+    )?;
     let write = started.elapsed();
 
     Ok(RunOutcome {
@@ -256,6 +267,27 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
             write,
         },
     })
+}
+
+/// Refuses, before any work, an output path that is (or lies inside) a
+/// file rather than a folder: said in words, not as "File exists (os error
+/// 17)". Like any output directory that cannot be written, exit 1.
+fn out_is_a_folder(out: &Path) -> anyhow::Result<()> {
+    let Some(existing) = out.ancestors().find(|path| path.exists()) else {
+        return Ok(());
+    };
+    if existing.is_dir() {
+        return Ok(());
+    }
+    let what = if existing == out {
+        "it is a file".to_string()
+    } else {
+        format!("{} is a file", existing.display())
+    };
+    anyhow::bail!(
+        "{}: expected a folder to write the reports into (--out or out_dir), but {what}",
+        out.display()
+    )
 }
 
 /// Loads and checks the bundle; names in its problems are concealed as

@@ -19,13 +19,53 @@ pub fn plural<'a>(count: u64, one: &'a str, many: &'a str) -> &'a str {
     }
 }
 
-/// "1 account", "2 accounts": a count and its noun (a regular plural).
+/// "1 account", "2,500 accounts": a count and its noun (a regular plural).
 pub fn count_of(count: u64, noun: &str) -> String {
     if count == 1 {
         format!("1 {noun}")
     } else {
-        format!("{count} {noun}s")
+        format!("{} {noun}s", thousands(count))
     }
+}
+
+/// A count as people read it: 76176 -> "76,176".
+pub fn thousands(count: u64) -> String {
+    group_digits(&count.to_string())
+}
+
+/// A figure written as text, with separators in its whole part
+/// ("76176" -> "76,176", "1234.5" -> "1,234.5"); any other text as it is.
+/// The page and the digest show figures through this; insights.json,
+/// history.csv and the data CSVs keep them plain.
+pub fn readable(text: &str) -> String {
+    let (sign, unsigned) = match text.strip_prefix(['-', '+', '\u{2212}']) {
+        Some(rest) => (&text[..text.len() - rest.len()], rest),
+        None => ("", text),
+    };
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || fraction.is_some_and(|f| !digits(f)) {
+        return text.to_string();
+    }
+    match fraction {
+        Some(fraction) => format!("{sign}{}.{fraction}", group_digits(whole)),
+        None => format!("{sign}{}", group_digits(whole)),
+    }
+}
+
+/// Digits with a comma before each group of three from the right.
+fn group_digits(digits: &str) -> String {
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
 }
 
 /// `text` cut to at most `keep` characters, an ellipsis marking the cut.
@@ -76,7 +116,7 @@ pub fn change(delta: f64, percent: bool) -> Change {
     let magnitude = if percent {
         format!("{:.1} pts", delta.abs())
     } else {
-        format!("{}", delta.abs() as u64)
+        thousands(delta.abs() as u64)
     };
     let text = match direction {
         Direction::Up => format!("+{magnitude}"),
@@ -89,6 +129,26 @@ pub fn change(delta: f64, percent: bool) -> Change {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_get_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(76176), "76,176");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(readable("98986"), "98,986");
+        assert_eq!(readable("1234.5"), "1,234.5");
+        assert_eq!(readable("−1234"), "−1,234");
+        assert_eq!(readable("+12000"), "+12,000");
+        assert_eq!(readable("12.5"), "12.5");
+        assert_eq!(readable(""), "");
+        assert_eq!(readable("acme.com"), "acme.com");
+        assert_eq!(readable("2026-11-30"), "2026-11-30");
+        assert_eq!(readable("1.2.3"), "1.2.3");
+        assert_eq!(count_of(2500, "account"), "2,500 accounts");
+        assert_eq!(change(-1234.0, false).text, "−1,234");
+    }
 
     #[test]
     fn counts_agree_with_their_nouns() {

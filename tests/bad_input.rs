@@ -264,7 +264,54 @@ fn output_directory_that_cannot_be_written_exits_1() {
         .report("data", "blocker/reports")
         .run();
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("blocker/reports"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("blocker/reports: expected a folder to write the reports into"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("but blocker is a file"), "{stderr}");
+    // The output path itself a file: said so, not "File exists".
+    let output = Cli::new(case.dir.path()).report("data", "blocker").run();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("but it is a file"), "{stderr}");
+    assert!(!stderr.contains("os error"), "{stderr}");
+    assert_eq!(
+        fs::read(case.dir.path().join("blocker")).unwrap(),
+        b"a file, not a directory"
+    );
+}
+
+#[test]
+fn excel_utf16_and_semicolon_files_are_named_for_what_they_are() {
+    // Excel's "Unicode text": UTF-16 little-endian with a BOM.
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in ACCOUNTS.encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    let case = Case::new(&[("accounts.csv", &utf16)]);
+    assert_rejected(
+        &case,
+        &[
+            "accounts.csv",
+            "this file is UTF-16",
+            "\"CSV UTF-8 (Comma delimited)\"",
+        ],
+    );
+    // The same without a BOM.
+    let bare: Vec<u8> = utf16[2..].to_vec();
+    let case = Case::new(&[("accounts.csv", &bare)]);
+    assert_rejected(&case, &["this file is UTF-16"]);
+
+    let semicolons = ACCOUNTS.replace(',', ";");
+    let case = Case::new(&[("accounts.csv", semicolons.as_bytes())]);
+    assert_rejected(
+        &case,
+        &[
+            "accounts.csv: line 1",
+            "this file looks semicolon-separated",
+        ],
+    );
 }
 
 #[test]

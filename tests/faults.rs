@@ -182,9 +182,12 @@ fn a_data_file_deleted_or_truncated_while_the_run_reads_it() {
                 assert!(stderr.contains("activity"), "{stderr}");
                 let now = snapshot(&out);
                 for (path, bytes) in &before {
+                    // An earlier trial that read the file whole rewrote
+                    // these: the report of the day, history and the archive.
                     if !path.starts_with(out.join("2026-10-31"))
                         && !path.ends_with("history.csv")
                         && !path.ends_with("latest")
+                        && *path != out.join("index.html")
                     {
                         assert_eq!(now.get(path), Some(bytes), "{} changed", path.display());
                     }

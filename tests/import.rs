@@ -369,3 +369,29 @@ fn run_now_imports_what_waits_in_the_drop_folder() {
     let json: serde_json::Value = read_json(&dir.path().join("out/latest/insights.json"));
     assert_eq!(json["as_of"], "2026-03-02");
 }
+
+#[test]
+fn an_export_saved_as_unicode_text_or_with_semicolons_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(export("users-2026-03-01.csv")).unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    fs::write(dir.path().join("unicode.csv"), utf16).unwrap();
+    let (code, stderr) = import(dir.path(), &["--users", "unicode.csv"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unicode.csv: expected UTF-8 text; this file is UTF-16"),
+        "{stderr}"
+    );
+
+    fs::write(dir.path().join("semicolons.csv"), text.replace(',', ";")).unwrap();
+    let (code, stderr) = import(dir.path(), &["--users", "semicolons.csv"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("this file looks semicolon-separated"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("bundle").exists());
+}

@@ -6,7 +6,7 @@ mod lines;
 mod locate;
 pub mod manifest;
 mod plan;
-mod raw;
+pub(crate) mod raw;
 mod scan;
 pub mod spec;
 mod validate;

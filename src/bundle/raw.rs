@@ -188,6 +188,9 @@ fn has_a_value(cells: Vec<Expr>) -> Expr {
 }
 
 fn read_csv_header(path: &Path, display: &str) -> Result<Vec<String>, Vec<Problem>> {
+    if let Some(problem) = not_utf8_csv(path, display) {
+        return Err(vec![problem]);
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -195,6 +198,13 @@ fn read_csv_header(path: &Path, display: &str) -> Result<Vec<String>, Vec<Proble
         .map_err(|err| vec![Problem::file(display, format!("a readable file ({err})"))])?;
     let mut record = csv::StringRecord::new();
     match reader.read_record(&mut record) {
+        Ok(true) if semicolon_separated(&record) => Err(vec![Problem {
+            file: display.to_string(),
+            location: Location::Line(1),
+            column: None,
+            value: None,
+            expected: SEMICOLONS.to_string(),
+        }]),
         Ok(true) => Ok(record.iter().map(str::to_string).collect()),
         Ok(false) => Err(vec![Problem::file(
             display,
@@ -202,6 +212,37 @@ fn read_csv_header(path: &Path, display: &str) -> Result<Vec<String>, Vec<Proble
         )]),
         Err(err) => Err(vec![csv_error_problem(display, &err)]),
     }
+}
+
+/// What a header that is one field of names parted by `;` gets.
+pub const SEMICOLONS: &str = "columns separated by commas; this file looks semicolon-separated \
+     (Excel writes CSV that way in languages that use a decimal comma): save it from Excel as \
+     \"CSV UTF-8 (Comma delimited)\", or export it again with commas";
+
+/// Whether a header row is a single field of names parted by semicolons.
+pub fn semicolon_separated(header: &csv::StringRecord) -> bool {
+    header.len() == 1 && header.get(0).is_some_and(|field| field.contains(';'))
+}
+
+/// A problem when the file at `path` starts as UTF-16 text (Excel's
+/// "Unicode text"), which is not the UTF-8 the contract asks for.
+pub fn not_utf8_csv(path: &Path, display: &str) -> Option<Problem> {
+    let mut head = [0u8; 64];
+    let read = std::fs::File::open(path)
+        .and_then(|mut file| std::io::Read::read(&mut file, &mut head))
+        .ok()?;
+    let head = &head[..read];
+    let bom = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
+    // Without a BOM, UTF-16 text of ASCII names has a NUL in every pair.
+    let pairs = head.len() / 2;
+    let nul_pairs = head.chunks(2).filter(|pair| pair.contains(&0)).count();
+    (bom || (pairs >= 4 && nul_pairs == pairs)).then(|| {
+        Problem::file(
+            display,
+            "UTF-8 text; this file is UTF-16 (what Excel saves as \"Unicode text\"): \
+             open it in Excel and save it as \"CSV UTF-8 (Comma delimited)\"",
+        )
+    })
 }
 
 /// Describes an error of the `csv` crate (bad UTF-8, I/O) with its line.

@@ -16,7 +16,7 @@ mod schedule;
 mod settings;
 
 pub use schedule::Schedule;
-pub use settings::{Access, Exception, NameMode, SendWhen, Target, Thresholds};
+pub use settings::{Access, Exception, NameMode, Retention, SendWhen, Target, Thresholds};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "org-insights.toml";
@@ -153,6 +153,9 @@ pub struct ImportConfig {
 #[serde(deny_unknown_fields)]
 struct RawOutput {
     private: Option<bool>,
+    keep_daily: Option<u32>,
+    keep_monthly: Option<u32>,
+    templates: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -278,6 +281,10 @@ pub struct Config {
     pub email: Option<EmailConfig>,
     /// Who may read the reports (`[output] private`).
     pub access: Access,
+    /// Which dated reports the output folder keeps.
+    pub retention: Retention,
+    /// A folder of templates overriding the built-in ones of the same name.
+    pub templates: Option<PathBuf>,
     pub import: Option<ImportConfig>,
     /// Where the recommendations call for action (`[thresholds]`).
     pub thresholds: Thresholds,
@@ -371,6 +378,8 @@ impl Default for Config {
             catch_up: true,
             email: None,
             access: Access::Private,
+            retention: Retention::default(),
+            templates: None,
             import: None,
             thresholds: Thresholds::default(),
             privacy: PrivacyConfig::default(),
@@ -459,6 +468,11 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
             Some(false) => Access::Shared,
             _ => Access::Private,
         },
+        retention: Retention {
+            keep_daily: raw.output.keep_daily,
+            keep_monthly: raw.output.keep_monthly,
+        },
+        templates: raw.output.templates.map(|dir| base.join(dir)),
         import: raw.import.map(|import| ImportConfig {
             from: base.join(import.from),
             verified_domains: import.verified_domains,

@@ -5,6 +5,16 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+/// How many dated reports the output folder keeps (`[output] keep_daily`
+/// and `keep_monthly`). Neither set: every report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// The reports of the last N days, counted back from the newest report.
+    pub keep_daily: Option<u32>,
+    /// Also the last report of each of the last M months.
+    pub keep_monthly: Option<u32>,
+}
+
 /// Where a figure starts to call for action. Percentages are 0 to 100.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]

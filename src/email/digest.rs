@@ -9,7 +9,7 @@ use crate::findings::findings;
 use crate::headlines::headlines;
 use crate::pipeline::RunOutcome;
 use crate::templates::environment;
-use crate::words::{self, plural};
+use crate::words::{self, count_of};
 
 /// How many findings the digest names.
 const FINDINGS: usize = 3;
@@ -88,12 +88,13 @@ pub fn build(
         .as_ref()
         .map(|u| u.total)
         .unwrap_or(0);
+    let users = count_of(users, "user");
     let subject = match (why, findings.len()) {
         (Some(why), _) => format!("Organization insights {as_of}: {why}"),
-        (None, 0) => format!("Organization insights {as_of}: {users} users with access"),
+        (None, 0) => format!("Organization insights {as_of}: {users} with access"),
         (None, n) => format!(
-            "Organization insights {as_of}: {users} users with access, {n} {} to review",
-            plural(n as u64, "finding", "findings")
+            "Organization insights {as_of}: {users} with access, {} to review",
+            count_of(n as u64, "finding")
         ),
     };
     Ok(Digest {

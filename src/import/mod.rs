@@ -17,6 +17,7 @@ use anyhow::Context as _;
 use chrono::NaiveDate;
 
 use crate::bundle::manifest::Manifest;
+use crate::bundle::raw;
 use crate::problems::{BadInput, Location, Problem, Problems, ReadError};
 use update::{Collected, Person};
 
@@ -100,16 +101,20 @@ impl Export {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let bad = |expected: String| BadInput::single(Problem::file(&display, expected));
+        if let Some(problem) = raw::not_utf8_csv(path, &display) {
+            return Err(BadInput::single(problem));
+        }
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .from_path(path)
             .map_err(|err| bad(format!("a readable export ({err})")))?;
         let header = reader
             .headers()
-            .map_err(|err| bad(format!("a header row ({err})")))?
-            .iter()
-            .map(crate::words::header_key)
-            .collect();
+            .map_err(|err| bad(format!("a header row ({err})")))?;
+        if raw::semicolon_separated(header) {
+            return Err(bad(raw::SEMICOLONS.to_string()));
+        }
+        let header = header.iter().map(crate::words::header_key).collect();
         let mut rows = Vec::new();
         for record in reader.records() {
             let record = record.map_err(|err| bad(format!("a readable CSV record ({err})")))?;

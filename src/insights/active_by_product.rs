@@ -4,7 +4,11 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{percent, window_days, Advising, Chart, Context, DataTable, Insight, Series, Shown, WINDOW_DAYS};
+use super::{
+    percent, window_days, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown,
+    WINDOW_DAYS,
+};
+use crate::words::{count_of, thousands};
 use crate::bundle::Table;
 use crate::frame::{counts, strings};
 
@@ -74,16 +78,16 @@ impl Insight for ActiveByProduct {
 
     fn show(&self) -> Shown {
         let rows = &self.0;
-        let mut table = DataTable::new(&["product", "active", "inactive"]);
+        let mut table = DataTable::new(&[("product", "Product"), ("active", "Active"), ("inactive", "Inactive")]);
         for r in rows {
-            table.row(vec![r.product.clone(), r.active.to_string(), r.inactive.to_string()]);
+            table.row(vec![Cell::text(r.product.clone()), Cell::count(r.active), Cell::count(r.inactive)]);
         }
         let inactive: u64 = rows.iter().map(|r| r.inactive).sum();
         Shown {
             summary: format!(
-                "Across {} products, {} product seats had no use in {WINDOW_DAYS} days.",
-                rows.len(),
-                inactive
+                "Across {}, {} had no use in {WINDOW_DAYS} days.",
+                count_of(rows.len() as u64, "product"),
+                count_of(inactive, "product seat")
             ),
             table,
             chart: Chart::Bars {
@@ -111,7 +115,7 @@ impl Insight for ActiveByProduct {
             .iter()
             .filter_map(|p| {
                 let share = percent(p.inactive, p.active + p.inactive)?;
-                (share > most).then(|| format!("{} of {} ({share:.1} %)", p.inactive, p.product))
+                (share > most).then(|| format!("{} of {} ({share:.1} %)", thousands(p.inactive), p.product))
             })
             .collect();
         vec![if idle.is_empty() {

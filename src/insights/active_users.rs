@@ -6,11 +6,11 @@ use serde::Serialize;
 
 use super::monthly::{add_months, monthly, MonthActive};
 use super::{
-    accounts_where, accounts_with_bits, window_days, Advising, Chart, Context, DataTable, Insight,
+    accounts_where, accounts_with_bits, window_days, Advising, Cell, Chart, Context, DataTable, Insight,
     Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
-use crate::words::count_of;
+use crate::words::{count_of, plural};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActiveUsers {
@@ -65,16 +65,17 @@ impl Insight for ActiveUsers {
     }
 
     fn show(&self) -> Shown {
-        let mut table = DataTable::new(&["period", "active"]);
-        table.row(vec![concat!(window_days!(), " days").into(), self.active.to_string()]);
+        let mut table = DataTable::new(&[("period", "Period"), ("active", "Active users")]);
+        table.row(vec![Cell::text(concat!(window_days!(), " days")), Cell::count(self.active)]);
         for d in &self.daily {
-            table.row(vec![d.date.clone(), d.active.to_string()]);
+            table.row(vec![Cell::text(d.date.clone()), Cell::count(d.active)]);
         }
         add_months(&mut table, &self.monthly);
         Shown {
             summary: format!(
-                "{} accounts were active in the {WINDOW_DAYS} days to the report date.",
-                self.active
+                "{} {} active in the {WINDOW_DAYS} days to the report date.",
+                count_of(self.active, "account"),
+                plural(self.active, "was", "were")
             ),
             table,
             chart: Chart::Line {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::monthly::{add_months, monthly, monthly_chart, MonthActive};
 use super::{
-    accounts_where, window_days, Advising, Context, DataTable, Insight, Shown, WINDOW_DAYS,
+    accounts_where, window_days, Advising, Cell, Context, DataTable, Insight, Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
 use crate::words::count_of;
@@ -43,13 +43,13 @@ impl Insight for AiActive {
     }
 
     fn show(&self) -> Shown {
-        let mut table = DataTable::new(&["period", "active"]);
-        table.row(vec![concat!(window_days!(), " days").into(), self.active.to_string()]);
+        let mut table = DataTable::new(&[("period", "Period"), ("active", "Active users")]);
+        table.row(vec![Cell::text(concat!(window_days!(), " days")), Cell::count(self.active)]);
         add_months(&mut table, &self.monthly);
         Shown {
             summary: format!(
-                "{} accounts used Atlassian Intelligence in the last {WINDOW_DAYS} days.",
-                self.active
+                "{} used Atlassian Intelligence in the last {WINDOW_DAYS} days.",
+                count_of(self.active, "account")
             ),
             table,
             chart: monthly_chart("Active Atlassian Intelligence users per month", &self.monthly),

@@ -3,7 +3,8 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{Advising, Chart, Context, DataTable, Insight, Series, Shown};
+use super::{Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown};
+use crate::words::{count_of, plural, thousands};
 use crate::bundle::Table;
 use crate::frame::{counts, strings};
 
@@ -92,13 +93,18 @@ impl Insight for Domains {
 
     fn show(&self) -> Shown {
         let rows = &self.0;
-        let mut table = DataTable::new(&["domain", "managed", "external", "verified"]);
+        let mut table = DataTable::new(&[
+            ("domain", "Domain"),
+            ("managed", "Managed"),
+            ("external", "External"),
+            ("verified", "Verified"),
+        ]);
         for d in rows {
             table.row(vec![
-                d.domain.clone(),
-                d.managed.to_string(),
-                d.external.to_string(),
-                d.verified.to_string(),
+                Cell::text(d.domain.clone()),
+                Cell::count(d.managed),
+                Cell::count(d.external),
+                Cell::flag(d.verified),
             ]);
         }
         let top = || rows.iter().take(TOP_DOMAINS);
@@ -107,16 +113,18 @@ impl Insight for Domains {
         let mut external: Vec<u64> = top().map(|d| d.external).collect();
         if rows.len() > TOP_DOMAINS {
             let rest = || rows.iter().skip(TOP_DOMAINS);
-            categories.push(format!("other ({} domains)", rows.len() - TOP_DOMAINS));
+            categories.push(format!("other ({} domains)", thousands((rows.len() - TOP_DOMAINS) as u64)));
             managed.push(rest().map(|d| d.managed).sum());
             external.push(rest().map(|d| d.external).sum());
         }
-        let verified = rows.iter().filter(|d| d.verified).count();
+        let verified = rows.iter().filter(|d| d.verified).count() as u64;
+        let domains = rows.len() as u64;
         Shown {
             summary: format!(
-                "{} email domains have accounts with access; {} of them verified.",
-                rows.len(),
-                verified
+                "{} {} accounts with access; {} of them verified.",
+                count_of(domains, "email domain"),
+                plural(domains, "has", "have"),
+                thousands(verified)
             ),
             table,
             chart: Chart::Bars {
@@ -146,16 +154,17 @@ impl Insight for Domains {
             .collect();
         if to_claim.is_empty() {
             return vec![format!(
-                "No unverified domain has {least} or more external accounts with access: nothing to do."
+                "No unverified domain has {} or more external accounts with access: nothing to do.",
+                thousands(least)
             )];
         }
         let mut named: Vec<String> = to_claim
             .iter()
             .take(NAMED_DOMAINS)
-            .map(|d| format!("{} ({} external accounts)", d.domain, d.external))
+            .map(|d| format!("{} ({})", d.domain, count_of(d.external, "external account")))
             .collect();
         if to_claim.len() > NAMED_DOMAINS {
-            named.push(format!("{} more", to_claim.len() - NAMED_DOMAINS));
+            named.push(format!("{} more", thousands((to_claim.len() - NAMED_DOMAINS) as u64)));
         }
         vec![format!(
             "Verify and claim {}, if the organization owns them: their accounts become managed and follow your policies.",

@@ -3,9 +3,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, percent, Advising, Chart, Context, DataTable, Insight, Series, Shown};
+use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown};
 use crate::bundle::Table;
-use crate::words::format_percent;
+use crate::words::{count_of, plural, thousands};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExternalPolicy {
@@ -40,17 +40,20 @@ impl Insight for ExternalPolicy {
     }
 
     fn show(&self) -> Shown {
-        let mut table = DataTable::new(&["covered", "total", "percent"]);
-        table.row(vec![
-            self.covered.to_string(),
-            self.total.to_string(),
-            format_percent(self.percent),
+        let mut table = DataTable::new(&[
+            ("covered", "Covered"),
+            ("total", "External users"),
+            ("percent", "Covered (%)"),
         ]);
+        table.row(vec![Cell::count(self.covered), Cell::count(self.total), Cell::percent(self.percent)]);
         Shown {
             summary: match self.percent {
                 Some(p) => format!(
-                    "{} of {} external users ({p:.1} %) are covered by a policy.",
-                    self.covered, self.total
+                    "{} of {} ({p:.1} %) {} covered by a policy.",
+                    thousands(self.covered),
+                    count_of(self.total, "external user"),
+                    // "1 of 3 users is", "0 of 1 user is", "2 of 3 users are".
+                    plural(if self.total == 1 { 1 } else { self.covered }, "is", "are")
                 ),
                 None => "There are no external users with access.".to_string(),
             },
@@ -75,7 +78,7 @@ impl Insight for ExternalPolicy {
                 "{} not covered by an external user policy (target {target} %): create one, or add them to it, to control what they can do and require two-step verification.",
                 match self.total - self.covered {
                     1 => "1 external user is".to_string(),
-                    n => format!("{n} external users are"),
+                    n => format!("{} external users are", thousands(n)),
                 }
             ),
             Some(_) => format!(

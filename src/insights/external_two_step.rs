@@ -3,7 +3,8 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, percent, Advising, Chart, Context, DataTable, Insight, Series, Shown};
+use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown};
+use crate::words::{count_of, plural, thousands};
 use crate::bundle::Table;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,14 +47,21 @@ impl Insight for ExternalTwoStep {
     }
 
     fn show(&self) -> Shown {
-        let mut table = DataTable::new(&["state", "accounts"]);
-        table.row(vec!["enabled_self".into(), self.enabled_self.to_string()]);
-        table.row(vec!["enabled_by_other_org".into(), self.enabled_by_other_org.to_string()]);
-        table.row(vec!["not_enabled".into(), self.not_enabled.to_string()]);
+        let mut table = DataTable::new(&[("state", "Two-step verification"), ("accounts", "Accounts")]);
+        table.row(vec![Cell::labelled("enabled_self", "Turned on by the user"), Cell::count(self.enabled_self)]);
+        table.row(vec![
+            Cell::labelled("enabled_by_other_org", "Enforced by their own organization"),
+            Cell::count(self.enabled_by_other_org),
+        ]);
+        table.row(vec![Cell::labelled("not_enabled", "Off"), Cell::count(self.not_enabled)]);
         Shown {
             summary: format!(
-                "{} external users have two-step verification off; {} turned it on and {} have it enforced by their organization.",
-                self.not_enabled, self.enabled_self, self.enabled_by_other_org
+                "{} {} two-step verification off; {} turned it on and {} {} it enforced by their organization.",
+                count_of(self.not_enabled, "external user"),
+                plural(self.not_enabled, "has", "have"),
+                thousands(self.enabled_self),
+                thousands(self.enabled_by_other_org),
+                plural(self.enabled_by_other_org, "has", "have")
             ),
             table,
             chart: Chart::Bars {
@@ -76,7 +84,7 @@ impl Insight for ExternalTwoStep {
                 "{} two-step verification off ({p:.1} % on, target {target} %): require it in an external user policy.",
                 match self.not_enabled {
                     1 => "1 external user has".to_string(),
-                    n => format!("{n} external users have"),
+                    n => format!("{} external users have", thousands(n)),
                 }
             ),
             Some(p) => format!(

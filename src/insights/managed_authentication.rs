@@ -6,9 +6,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, percent, Advising, Chart, Context, DataTable, Insight, Series, Shown};
+use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown};
 use crate::bundle::Table;
-use crate::words::count_of;
+use crate::words::{count_of, plural, thousands};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ManagedAuthentication {
@@ -59,17 +59,21 @@ impl Insight for ManagedAuthentication {
     }
 
     fn show(&self) -> Shown {
-        let mut table = DataTable::new(&["group", "accounts"]);
+        let mut table = DataTable::new(&[("group", "Group"), ("accounts", "Accounts")]);
+        let accounts = |n: u64| format!("{} {}", count_of(n, "managed account"), plural(n, "has", "have"));
         // A source without SSO (an API pull) has only the two 2SV groups.
         let (categories, values, summary) = match self.sso {
             Some(sso) => {
-                table.row(vec!["sso".into(), sso.to_string()]);
+                table.row(vec![Cell::labelled("sso", "Single sign-on"), Cell::count(sso)]);
                 (
                     vec!["single sign-on".into(), "two-step on".into(), "two-step off".into()],
                     vec![sso, self.two_step_enabled, self.two_step_disabled],
                     format!(
-                        "{} managed accounts use single sign-on, {} two-step verification, and {} neither.",
-                        sso, self.two_step_enabled, self.two_step_disabled
+                        "{} {} single sign-on, {} two-step verification, and {} neither.",
+                        count_of(sso, "managed account"),
+                        plural(sso, "uses", "use"),
+                        thousands(self.two_step_enabled),
+                        thousands(self.two_step_disabled)
                     ),
                 )
             }
@@ -77,13 +81,20 @@ impl Insight for ManagedAuthentication {
                 vec!["two-step on".into(), "two-step off".into()],
                 vec![self.two_step_enabled, self.two_step_disabled],
                 format!(
-                    "{} managed accounts have two-step verification on and {} off; single sign-on is not recorded by this source.",
-                    self.two_step_enabled, self.two_step_disabled
+                    "{} two-step verification on and {} off; single sign-on is not recorded by this source.",
+                    accounts(self.two_step_enabled),
+                    thousands(self.two_step_disabled)
                 ),
             ),
         };
-        table.row(vec!["two_step_enabled".into(), self.two_step_enabled.to_string()]);
-        table.row(vec!["two_step_disabled".into(), self.two_step_disabled.to_string()]);
+        table.row(vec![
+            Cell::labelled("two_step_enabled", "Two-step verification on"),
+            Cell::count(self.two_step_enabled),
+        ]);
+        table.row(vec![
+            Cell::labelled("two_step_disabled", "Two-step verification off"),
+            Cell::count(self.two_step_disabled),
+        ]);
         Shown {
             summary,
             table,

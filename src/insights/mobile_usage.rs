@@ -4,7 +4,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::{
-    accounts_where, percent, window_days, Advising, Chart, Context, DataTable, Insight, Series,
+    accounts_where, percent, window_days, Advising, Cell, Chart, Context, DataTable, Insight, Series,
     Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
@@ -77,15 +77,15 @@ impl Insight for MobileUsage {
     }
 
     fn show(&self) -> Shown {
-        let mut table = DataTable::new(&["product", "users", "share"]);
+        let mut table = DataTable::new(&[("product", "Product"), ("users", "Mobile users"), ("share", "Share (%)")]);
         for p in &self.products {
-            table.row(vec![p.product.clone(), p.users.to_string(), format!("{:.1}", p.share)]);
+            table.row(vec![Cell::text(p.product.clone()), Cell::count(p.users), Cell::percent(Some(p.share))]);
         }
-        table.row(vec!["all products".into(), self.total.to_string(), String::new()]);
+        table.row(vec![Cell::text("all products"), Cell::count(self.total), Cell::text("")]);
         Shown {
             summary: format!(
-                "{} accounts used a mobile app in the last {WINDOW_DAYS} days.",
-                self.total
+                "{} used a mobile app in the last {WINDOW_DAYS} days.",
+                count_of(self.total, "account")
             ),
             table,
             chart: Chart::Bars {

@@ -22,7 +22,7 @@ use crate::insight_key::{each_insight, InsightKey};
 
 pub use activity::ActivityFacts;
 use activity::SiteFacts;
-pub use unit::{Advising, Chart, DataTable, Insight, Presented, Series, Shown};
+pub use unit::{Advising, Cell, Chart, Column, DataTable, Insight, Presented, Series, Shown};
 
 pub use active_by_product::ProductActivity;
 pub use active_users::DayActive;

@@ -5,7 +5,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::activity::{MONTHS, OLDER};
-use super::{accounts_with_bits, Chart, DataTable};
+use super::{accounts_with_bits, Cell, Chart, DataTable};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MonthActive {
@@ -52,7 +52,7 @@ fn trend(per_month: &[u64], as_of: NaiveDate) -> Vec<MonthActive> {
 /// One figures-table row per month.
 pub fn add_months(table: &mut DataTable, months: &[MonthActive]) {
     for m in months {
-        table.row(vec![m.month.clone(), m.active.to_string()]);
+        table.row(vec![Cell::text(m.month.clone()), Cell::count(m.active)]);
     }
 }
 

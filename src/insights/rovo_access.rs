@@ -4,7 +4,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{distinct, Advising, Chart, Context, DataTable, Insight, Series, Shown};
+use super::{distinct, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown};
 use crate::bundle::Table;
 use crate::words::count_of;
 use crate::frame::first_u64;
@@ -56,22 +56,24 @@ impl Insight for RovoAccess {
     }
 
     fn show(&self) -> Shown {
-        let mut table = DataTable::new(&["users", "paid_seats", "sites"]);
-        let seats = self.paid_seats.map(|s| s.to_string()).unwrap_or_default();
-        table.row(vec![self.users.to_string(), seats, self.sites.to_string()]);
+        let mut table = DataTable::new(&[("users", "Users with access"), ("paid_seats", "Paid seats"), ("sites", "Sites")]);
+        let seats = self.paid_seats.map(Cell::count).unwrap_or_else(|| Cell::text(""));
+        table.row(vec![Cell::count(self.users), seats, Cell::count(self.sites)]);
         let mut categories = vec!["users with access".to_string()];
         let mut values = vec![self.users];
         if let Some(s) = self.paid_seats {
             categories.push("paid seats".into());
             values.push(s);
         }
+        let can_use = format!(
+            "{} can use Rovo on {}",
+            count_of(self.users, "account"),
+            count_of(self.sites, "site")
+        );
         Shown {
             summary: match self.paid_seats {
-                Some(s) => format!(
-                    "{} accounts can use Rovo on {} sites, with {s} paid seats.",
-                    self.users, self.sites
-                ),
-                None => format!("{} accounts can use Rovo on {} sites.", self.users, self.sites),
+                Some(s) => format!("{can_use}, with {}.", count_of(s, "paid seat")),
+                None => format!("{can_use}."),
             },
             table,
             chart: Chart::Bars {
@@ -89,7 +91,8 @@ impl Insight for RovoAccess {
     fn advise(&self, _: &Advising) -> Vec<String> {
         vec![match self.paid_seats {
             Some(seats) if seats > self.users => format!(
-                "{seats} paid Rovo seats for {} with access: lower the user tier at renewal.",
+                "{} for {} with access: lower the user tier at renewal.",
+                count_of(seats, "paid Rovo seat"),
                 count_of(self.users, "account")
             ),
             _ => "The paid Rovo seats do not exceed the accounts with access: nothing to do."

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use super::monthly::{add_months, monthly, monthly_chart, MonthActive};
 use super::{
-    accounts_where, percent, window_days, Advising, Context, DataTable, Insight, Shown, WINDOW_DAYS,
+    accounts_where, percent, window_days, Advising, Cell, Context, DataTable, Insight, Shown,
+    WINDOW_DAYS,
 };
 use crate::bundle::Table;
 use crate::words::count_of;
@@ -55,12 +56,12 @@ impl Insight for RovoActive {
     }
 
     fn show(&self) -> Shown {
-        let mut table = DataTable::new(&["period", "active"]);
-        table.row(vec![concat!(window_days!(), " days").into(), self.active.to_string()]);
+        let mut table = DataTable::new(&[("period", "Period"), ("active", "Active users")]);
+        table.row(vec![Cell::text(concat!(window_days!(), " days")), Cell::count(self.active)]);
         add_months(&mut table, &self.monthly);
         let mut summary = format!(
-            "{} accounts used Rovo in the last {WINDOW_DAYS} days.",
-            self.active
+            "{} used Rovo in the last {WINDOW_DAYS} days.",
+            count_of(self.active, "account")
         );
         if !self.recently_activated.is_empty() {
             summary.push_str(&format!(
@@ -81,8 +82,9 @@ impl Insight for RovoActive {
         let use_share = seats.and_then(|s| percent(self.active, s));
         let mut advice = vec![match (seats, use_share) {
             (Some(seats), Some(share)) if share < target => format!(
-                "{} for {seats} paid seats ({share:.1} %, target {target} %): show people what Rovo can do, or lower the tier at renewal.",
-                count_of(self.active, "active Rovo user")
+                "{} for {} ({share:.1} %, target {target} %): show people what Rovo can do, or lower the tier at renewal.",
+                count_of(self.active, "active Rovo user"),
+                count_of(seats, "paid seat")
             ),
             (Some(_), Some(share)) => format!(
                 "Active Rovo users fill {share:.1} % of the paid seats, at or above the target of {target} %."

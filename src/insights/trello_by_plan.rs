@@ -5,7 +5,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{window_days, Advising, Chart, Context, DataTable, Insight, Series, Shown, WINDOW_DAYS};
+use super::{
+    window_days, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown, WINDOW_DAYS,
+};
 use crate::bundle::Table;
 use crate::words::count_of;
 use crate::bundle::spec::PLANS;
@@ -65,14 +67,15 @@ impl Insight for TrelloByPlan {
 
     fn show(&self) -> Shown {
         let rows = &self.0;
-        let mut table = DataTable::new(&["plan", "active"]);
+        let mut table = DataTable::new(&[("plan", "Plan"), ("active", "Active accounts")]);
         for r in rows {
-            table.row(vec![r.plan.clone(), r.active.to_string()]);
+            table.row(vec![Cell::text(r.plan.clone()), Cell::count(r.active)]);
         }
         let total: u64 = rows.iter().map(|r| r.active).sum();
         Shown {
             summary: format!(
-                "{total} managed accounts used Trello in the last {WINDOW_DAYS} days."
+                "{} used Trello in the last {WINDOW_DAYS} days.",
+                count_of(total, "managed account")
             ),
             table,
             chart: Chart::Bars {

@@ -10,6 +10,7 @@ use super::{Context, Insights};
 use crate::bundle::Table;
 use crate::config::Thresholds;
 use crate::insight_key::InsightKey;
+use crate::words::{format_percent, thousands};
 
 /// One insight: its rule, its words, its chart and its advice.
 pub trait Insight: Sized {
@@ -43,23 +44,81 @@ pub struct Advising<'a> {
     pub idle_accounts: u64,
 }
 
-/// The rows and columns behind one chart: the page's figures table and the
-/// chart's CSV.
+/// The rows and columns behind one chart. The page shows each column's
+/// label and each cell's shown text ("Account type", "Managed", "76,176");
+/// the chart's CSV keeps the keys and the raw values ("account_type",
+/// "managed", "76176") that scripts read.
 #[derive(Debug, Clone, Serialize)]
 pub struct DataTable {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    pub key: &'static str,
+    pub label: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub raw: String,
+    pub shown: String,
+}
+
+impl Cell {
+    /// A count: plain in the CSV, with separators on the page.
+    pub fn count(count: u64) -> Self {
+        Cell {
+            raw: count.to_string(),
+            shown: thousands(count),
+        }
+    }
+
+    /// A category known by a key in the CSV and by words on the page.
+    pub fn labelled(key: &str, label: &str) -> Self {
+        Cell {
+            raw: key.to_string(),
+            shown: label.to_string(),
+        }
+    }
+
+    /// Text from the data (a domain, a product, a month), the same in both.
+    pub fn text(text: impl Into<String>) -> Self {
+        let text = text.into();
+        Cell {
+            shown: text.clone(),
+            raw: text,
+        }
+    }
+
+    /// A percentage with one decimal; empty when there is none.
+    pub fn percent(value: Option<f64>) -> Self {
+        Cell::text(format_percent(value))
+    }
+
+    /// Yes or no on the page, `true` or `false` in the CSV.
+    pub fn flag(value: bool) -> Self {
+        Cell {
+            raw: value.to_string(),
+            shown: if value { "yes" } else { "no" }.to_string(),
+        }
+    }
 }
 
 impl DataTable {
-    pub fn new(columns: &[&str]) -> Self {
+    /// Columns as (CSV key, page label).
+    pub fn new(columns: &[(&'static str, &'static str)]) -> Self {
         DataTable {
-            columns: columns.iter().map(|c| c.to_string()).collect(),
+            columns: columns
+                .iter()
+                .map(|&(key, label)| Column { key, label })
+                .collect(),
             rows: Vec::new(),
         }
     }
 
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub fn row(&mut self, cells: Vec<Cell>) {
         self.rows.push(cells);
     }
 }

@@ -3,9 +3,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, Advising, Chart, Context, DataTable, Insight, Series, Shown};
+use super::{count_by, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown};
 use crate::bundle::Table;
-use crate::words::count_of;
+use crate::words::{count_of, plural, thousands};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UsersWithAccess {
@@ -36,13 +36,16 @@ impl Insight for UsersWithAccess {
     }
 
     fn show(&self) -> Shown {
-        let mut table = DataTable::new(&["account_type", "accounts"]);
-        table.row(vec!["managed".into(), self.managed.to_string()]);
-        table.row(vec!["external".into(), self.external.to_string()]);
+        let mut table = DataTable::new(&[("account_type", "Account type"), ("accounts", "Accounts")]);
+        table.row(vec![Cell::labelled("managed", "Managed"), Cell::count(self.managed)]);
+        table.row(vec![Cell::labelled("external", "External"), Cell::count(self.external)]);
         Shown {
             summary: format!(
-                "{} accounts have access: {} managed and {} external.",
-                self.total, self.managed, self.external
+                "{} {} access: {} managed and {} external.",
+                count_of(self.total, "account"),
+                plural(self.total, "has", "have"),
+                thousands(self.managed),
+                thousands(self.external)
             ),
             table,
             chart: Chart::Bars {

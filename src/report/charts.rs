@@ -9,6 +9,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::RGBColor;
 
 use crate::insights::{Chart, Series};
+use chrono::NaiveDate;
+use minijinja::HtmlEscape;
+
 use crate::words;
 
 /// Okabe–Ito colours: distinguishable with every common colour-vision
@@ -25,6 +28,18 @@ const INK: RGBColor = RGBColor(33, 37, 41);
 const SEGMENT_INK: [RGBColor; 4] = [WHITE, INK, INK, INK];
 const WIDTH: u32 = 760;
 const FONT: &str = "sans-serif";
+/// The size of every chart text but titles. Chromium draws 13 px text
+/// 11 px tall; 15 px text stands at least 12 px tall on screen when the
+/// chart is drawn at its own width (the page's column at 1280 px holds it
+/// unscaled).
+const TEXT: u32 = 15;
+/// Figures inside the segments of a stacked bar.
+const SEGMENT_TEXT: u32 = 15;
+/// The width of one character of chart text, over-estimated so that text
+/// given this much room does not touch its neighbour.
+const CHAR_WIDTH: i32 = 10;
+/// Category names on an axis are cut to this many characters.
+const LABEL_CHARS: usize = 28;
 
 type DrawResult<T> = anyhow::Result<T>;
 
@@ -75,7 +90,7 @@ fn bars(
         }
         root.present()?;
     }
-    Ok(svg)
+    Ok(with_names(svg, categories))
 }
 
 /// Each category's total over its series.
@@ -97,7 +112,7 @@ fn label_area(categories: &[String]) -> u32 {
         .map(|c| c.chars().count())
         .max()
         .unwrap_or(0);
-    (longest.min(28) as u32 * 8 + 16).max(60)
+    (longest.min(LABEL_CHARS) as u32 * CHAR_WIDTH as u32 + 16).max(60)
 }
 
 /// The segments of row `i` (at `slot`), one per series, stacked.
@@ -130,14 +145,14 @@ where
             )))?;
             let width = chart.backend_coord(&(start + value, slot)).0
                 - chart.backend_coord(&(start, slot)).0;
-            let figure = value.to_string();
-            if width >= 8 * figure.len() as i32 + 6 {
+            let figure = words::thousands(value);
+            if width >= CHAR_WIDTH * figure.chars().count() as i32 + 8 {
                 chart.draw_series(std::iter::once(
                     EmptyElement::at((start, slot + 0.5))
                         + Text::new(
                             figure,
                             (width / 2, 0),
-                            (FONT, 12)
+                            (FONT, SEGMENT_TEXT)
                                 .into_font()
                                 .color(&SEGMENT_INK[s % PALETTE.len()])
                                 .pos(Pos::new(HPos::Center, VPos::Center)),
@@ -167,36 +182,38 @@ where
         let max = totals.iter().copied().max().unwrap_or(0).max(1);
         let label_area = label_area(categories);
 
+        // Room to the right of the longest bar for its total.
+        let headroom = max / 3 + 1;
         let mut chart = ChartBuilder::on(&plot)
             .margin(10)
-            .x_label_area_size(40)
+            .x_label_area_size(48)
             .y_label_area_size(label_area)
-            .build_cartesian_2d(0u64..max + max / 6 + 1, 0f64..rows as f64)?;
+            .build_cartesian_2d(0u64..max + headroom, 0f64..rows as f64)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(0)
-            .x_labels(6)
-            .x_label_formatter(&|x| x.to_string())
+            .x_labels(5)
+            .x_label_formatter(&|x| words::thousands(*x))
             .x_desc(x_label)
-            .label_style((FONT, 13).into_font().color(&INK))
+            .label_style((FONT, TEXT).into_font().color(&INK))
             .draw()?;
 
-        let text = (FONT, 13).into_font().color(&INK);
+        let text = (FONT, TEXT).into_font().color(&INK);
         for (i, total) in totals.iter().enumerate() {
             // The first category is drawn at the top.
             let slot = (rows - 1 - i) as f64;
             chart.draw_series(std::iter::once(
                 EmptyElement::at((0, slot + 0.5))
                     + Text::new(
-                        short_label(&categories[i]),
+                        name_marker(i),
                         (-8, 0),
                         text.clone().pos(Pos::new(HPos::Right, VPos::Center)),
                     ),
             ))?;
             draw_segments(&mut chart, series, i, slot)?;
             chart.draw_series(std::iter::once(Text::new(
-                format!(" {total}"),
+                format!(" {}", words::thousands(*total)),
                 (*total, slot + 0.5),
                 text.clone().pos(Pos::new(HPos::Left, VPos::Center)),
             )))?;
@@ -208,7 +225,8 @@ where
     Ok(())
 }
 
-/// A line of daily values; every point carries its value.
+/// A line of daily values. Only the first, the last, the lowest and the
+/// highest point carry their value: thirty labels would touch.
 fn line(title: &str, y_label: &str, days: &[String], values: &[u64]) -> DrawResult<String> {
     let mut svg = String::new();
     {
@@ -219,8 +237,10 @@ fn line(title: &str, y_label: &str, days: &[String], values: &[u64]) -> DrawResu
         let last = values.len().saturating_sub(1) as i32;
         let mut chart = ChartBuilder::on(&root)
             .margin(14)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
+            // Room for half of the last day, centred on the last point.
+            .margin_right(32)
+            .x_label_area_size(48)
+            .y_label_area_size(value_axis_room(max))
             .build_cartesian_2d(0..last.max(1), 0u64..max + max / 5 + 1)?;
         chart
             .configure_mesh()
@@ -231,10 +251,10 @@ fn line(title: &str, y_label: &str, days: &[String], values: &[u64]) -> DrawResu
                     .unwrap_or_default()
             })
             .y_labels(6)
-            .y_label_formatter(&|y| y.to_string())
+            .y_label_formatter(&|y| words::thousands(*y))
             .y_desc(y_label)
             .x_desc("day")
-            .label_style((FONT, 13).into_font().color(&INK))
+            .label_style((FONT, TEXT).into_font().color(&INK))
             .draw()?;
         let points: Vec<(i32, u64)> = values
             .iter()
@@ -247,19 +267,90 @@ fn line(title: &str, y_label: &str, days: &[String], values: &[u64]) -> DrawResu
                 .iter()
                 .map(|&(x, y)| Circle::new((x, y), 3, PALETTE[0].filled())),
         )?;
-        chart.draw_series(points.iter().map(|&(x, y)| {
-            Text::new(
-                y.to_string(),
-                (x, y),
-                (FONT, 10)
-                    .into_font()
-                    .color(&INK)
-                    .pos(Pos::new(HPos::Center, VPos::Bottom)),
-            )
-        }))?;
+        let mut placed: Vec<Bounds> = Vec::new();
+        for (x, y, above) in labelled_points(values) {
+            let at = chart.backend_coord(&(x, y));
+            let text = words::thousands(y);
+            let Some((bounds, offset)) = free_spot(at, &text, above, &placed) else {
+                continue;
+            };
+            placed.push(bounds);
+            let vertical = if offset < 0 { VPos::Bottom } else { VPos::Top };
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((x, y))
+                    + Text::new(
+                        text,
+                        (0, offset),
+                        (FONT, TEXT)
+                            .into_font()
+                            .color(&INK)
+                            .pos(Pos::new(HPos::Center, vertical)),
+                    ),
+            ))?;
+        }
         root.present()?;
     }
     Ok(svg)
+}
+
+/// The points of a daily line that carry their value, most telling first:
+/// the highest (label above), the lowest (below), the last and the first
+/// (above); each point once.
+fn labelled_points(values: &[u64]) -> Vec<(i32, u64, bool)> {
+    let (Some(high), Some(low)) = (
+        (0..values.len()).max_by_key(|&i| (values[i], std::cmp::Reverse(i))),
+        (0..values.len()).min_by_key(|&i| (values[i], i)),
+    ) else {
+        return Vec::new();
+    };
+    let mut chosen: Vec<(i32, u64, bool)> = Vec::new();
+    for (i, above) in [
+        (high, true),
+        (low, false),
+        (values.len() - 1, true),
+        (0, true),
+    ] {
+        if !chosen.iter().any(|&(x, _, _)| x == i as i32) {
+            chosen.push((i as i32, values[i], above));
+        }
+    }
+    chosen
+}
+
+/// A text's box in pixels: left, top, right, bottom.
+type Bounds = (i32, i32, i32, i32);
+
+/// Where a value label of `point` fits without touching those `placed`:
+/// its box and its vertical offset from the point, on the preferred side
+/// first. `None`: it fits on neither side.
+fn free_spot(
+    point: (i32, i32),
+    text: &str,
+    above: bool,
+    placed: &[Bounds],
+) -> Option<(Bounds, i32)> {
+    let half = CHAR_WIDTH * text.chars().count() as i32 / 2;
+    let height = TEXT as i32 + 4;
+    let sides = if above { [-6, 6] } else { [6, -6] };
+    sides.into_iter().find_map(|offset| {
+        let top = if offset < 0 {
+            point.1 + offset - height
+        } else {
+            point.1 + offset
+        };
+        let bounds = (point.0 - half, top, point.0 + half, top + height);
+        let touches = |other: &Bounds| {
+            bounds.0 < other.2 && other.0 < bounds.2 && bounds.1 < other.3 && other.1 < bounds.3
+        };
+        (!placed.iter().any(touches)).then_some((bounds, offset))
+    })
+}
+
+/// Room left of a value axis for its tick labels (with separators) and its
+/// name, written sideways.
+fn value_axis_room(max: u64) -> u32 {
+    let widest = words::thousands(max + max / 5 + 1).chars().count() as u32;
+    widest * CHAR_WIDTH as u32 + 34
 }
 
 /// Vertical columns, one per month, each with its value on top.
@@ -288,45 +379,140 @@ fn draw_columns<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    {
-        let max = values.iter().copied().max().unwrap_or(0).max(1);
-        let mut chart = ChartBuilder::on(root)
-            .margin(14)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0f64..months.len() as f64, 0u64..max + max / 5 + 1)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(6)
-            .y_label_formatter(&|y| y.to_string())
-            .y_desc(y_label)
-            .label_style((FONT, 12).into_font().color(&INK))
-            .draw()?;
-        let text = (FONT, 12).into_font().color(&INK);
-        for (i, (month, value)) in months.iter().zip(values).enumerate() {
-            let slot = i as f64;
-            chart.draw_series(std::iter::once(Rectangle::new(
-                [(slot + 0.15, 0), (slot + 0.85, *value)],
-                PALETTE[0].filled(),
-            )))?;
+    let max = values.iter().copied().max().unwrap_or(0).max(1);
+    let mut chart = ChartBuilder::on(root)
+        .margin(14)
+        .x_label_area_size(48)
+        .y_label_area_size(value_axis_room(max))
+        .build_cartesian_2d(0f64..months.len() as f64, 0u64..max + max / 5 + 1)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_labels(6)
+        .y_label_formatter(&|y| words::thousands(*y))
+        .y_desc(y_label)
+        .x_desc(month_span(months))
+        .label_style((FONT, TEXT).into_font().color(&INK))
+        .draw()?;
+    let text = (FONT, TEXT).into_font().color(&INK);
+    // Every column carries its value when the widest fits its column;
+    // otherwise only the last and the highest do.
+    let pitch = chart.backend_coord(&(1.0, 0)).0 - chart.backend_coord(&(0.0, 0)).0;
+    let widest = values
+        .iter()
+        .map(|v| words::thousands(*v).chars().count())
+        .max()
+        .unwrap_or(0);
+    let all_fit = CHAR_WIDTH * widest as i32 + 4 <= pitch;
+    let highest = (0..values.len()).max_by_key(|&i| (values[i], std::cmp::Reverse(i)));
+    for (i, (month, value)) in months.iter().zip(values).enumerate() {
+        let slot = i as f64;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(slot + 0.15, 0), (slot + 0.85, *value)],
+            PALETTE[0].filled(),
+        )))?;
+        if all_fit || i + 1 == values.len() || Some(i) == highest {
             chart.draw_series(std::iter::once(Text::new(
-                value.to_string(),
+                words::thousands(*value),
                 (slot + 0.5, *value),
                 text.clone().pos(Pos::new(HPos::Center, VPos::Bottom)),
             )))?;
+        }
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((slot + 0.5, 0))
+                + Text::new(
+                    month_name(month),
+                    (0, 8),
+                    text.clone().pos(Pos::new(HPos::Center, VPos::Top)),
+                ),
+        ))?;
+    }
+    Ok(())
+}
+
+/// "2026-03" as "Mar": twelve "2026-03" labels would touch; the axis name
+/// says which months ([`month_span`]).
+fn month_name(month: &str) -> String {
+    NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+        .map(|first| first.format("%b").to_string())
+        .unwrap_or_else(|_| month.to_string())
+}
+
+/// "month, Dec 2025 to Nov 2026": the axis name of a monthly chart.
+fn month_span(months: &[String]) -> String {
+    let long = |month: &String| {
+        NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+            .map(|first| first.format("%b %Y").to_string())
+            .unwrap_or_else(|_| month.clone())
+    };
+    match (months.first(), months.last()) {
+        (Some(first), Some(last)) if first != last => {
+            format!("month, {} to {}", long(first), long(last))
+        }
+        (Some(only), _) => format!("month, {}", long(only)),
+        _ => "month".to_string(),
+    }
+}
+
+/// The long-term trend of one headline figure over every date of
+/// history.csv (the archive page): a line, the last point marked and
+/// labelled, dates as the axis.
+pub fn trend(title: &str, dates: &[String], values: &[f64], percent: bool) -> DrawResult<String> {
+    let shown = |v: f64| {
+        if percent {
+            format!("{v:.1}")
+        } else {
+            words::thousands(v.max(0.0).round() as u64)
+        }
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 300)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let root = root.titled(title, (FONT, 18).into_font().color(&INK))?;
+        let high = values.iter().copied().fold(0.0, f64::max).max(1.0);
+        let top = if percent { 100.0 } else { high * 1.2 };
+        let last = values.len().saturating_sub(1).max(1) as i32;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(14)
+            // Room for half of the last date, centred on the last point.
+            .margin_right(56)
+            .x_label_area_size(48)
+            .y_label_area_size(value_axis_room(top as u64))
+            .build_cartesian_2d(0..last, 0f64..top)?;
+        chart
+            .configure_mesh()
+            .x_labels(4)
+            .x_label_formatter(&|i| dates.get(*i as usize).cloned().unwrap_or_default())
+            .y_labels(5)
+            .y_label_formatter(&|y| shown(*y))
+            .x_desc("report date")
+            .label_style((FONT, TEXT).into_font().color(&INK))
+            .draw()?;
+        let points: Vec<(i32, f64)> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as i32, *v))
+            .collect();
+        chart.draw_series(LineSeries::new(points.clone(), PALETTE[0].stroke_width(2)))?;
+        if let Some(&(x, y)) = points.last() {
+            chart.draw_series(std::iter::once(Circle::new((x, y), 3, PALETTE[0].filled())))?;
             chart.draw_series(std::iter::once(
-                EmptyElement::at((slot + 0.5, 0))
+                EmptyElement::at((x, y))
                     + Text::new(
-                        month.clone(),
-                        (0, 8),
-                        text.clone().pos(Pos::new(HPos::Center, VPos::Top)),
+                        shown(y),
+                        (-6, -6),
+                        (FONT, TEXT)
+                            .into_font()
+                            .color(&INK)
+                            .pos(Pos::new(HPos::Right, VPos::Bottom)),
                     ),
             ))?;
         }
+        root.present()?;
     }
-    Ok(())
+    Ok(svg)
 }
 
 /// A sparkline: the trend of one headline figure over past reports, a line
@@ -395,19 +581,43 @@ where
         area.draw(&Text::new(
             name.to_string(),
             (x + 20, 15),
-            (FONT, 13)
+            (FONT, TEXT)
                 .into_font()
                 .color(&INK)
                 .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
-        x += 40 + 8 * name.chars().count() as i32;
+        x += 40 + CHAR_WIDTH * name.chars().count() as i32;
     }
     Ok(())
 }
 
-/// Axis labels have room for about 28 characters; the table has the rest.
+/// Axis labels have room for [`LABEL_CHARS`] characters; the table and
+/// the label's own `<title>` ([`with_names`]) have the rest.
 fn short_label(label: &str) -> String {
-    words::shorten(label, 28)
+    words::shorten(label, LABEL_CHARS)
+}
+
+/// Stands in for category `i`'s name while plotters draws: characters of
+/// Unicode's private use area, which no escaping touches.
+fn name_marker(i: usize) -> String {
+    format!("\u{E000}{i}\u{E001}")
+}
+
+/// Puts each category's name where its marker was drawn, cut to
+/// [`LABEL_CHARS`]; a cut name gets a `<title>` with the whole name, which
+/// browsers show on hover and screen readers read.
+fn with_names(svg: String, categories: &[String]) -> String {
+    let mut svg = svg;
+    for (i, name) in categories.iter().enumerate() {
+        let short = short_label(name);
+        let text = if short == *name {
+            HtmlEscape(name).to_string()
+        } else {
+            format!("<title>{}</title>{}", HtmlEscape(name), HtmlEscape(&short))
+        };
+        svg = svg.replacen(&name_marker(i), &text, 1);
+    }
+    svg
 }
 
 #[cfg(test)]
@@ -441,14 +651,88 @@ mod tests {
     }
 
     #[test]
-    fn every_month_is_labelled_once() {
+    fn every_month_is_labelled_once_by_its_name() {
         for n in 1..4 {
             let months: Vec<String> = (0..n).map(|i| format!("2026-0{}", i + 1)).collect();
             let svg = columns("t", "y", &months, &vec![3; n]).unwrap();
-            for month in &months {
-                assert_eq!(labels(&svg, month), 1, "{month} of {n}");
+            for name in ["Jan", "Feb", "Mar"].iter().take(n) {
+                assert_eq!(labels(&svg, name), 1, "{name} of {n}");
             }
         }
+        let svg = columns("t", "y", &["2025-12".into(), "2026-01".into()], &[1, 2]).unwrap();
+        assert_eq!(labels(&svg, "month, Dec 2025 to Jan 2026"), 1);
+    }
+
+    #[test]
+    fn the_daily_line_labels_first_last_lowest_and_highest() {
+        let values: Vec<u64> = (0..30).map(|i| 14_000 + (i * 37 % 11) * 10).collect();
+        let days: Vec<String> = (1..=30).map(|d| format!("2026-11-{d:02}")).collect();
+        let svg = line("t", "y", &days, &values).unwrap();
+        let (low, high) = (values.iter().min().unwrap(), values.iter().max().unwrap());
+        // Labels that are values (axis ticks are round: 0, 2,000, ...).
+        let value_labels: Vec<String> = svg
+            .split("</text>")
+            .filter_map(|t| t.rsplit('\n').nth(1))
+            .filter(|t| t.starts_with("14,"))
+            .map(String::from)
+            .collect();
+        assert!(value_labels.len() <= 4, "{value_labels:?}");
+        for expected in [values[0], values[29], *low, *high] {
+            assert!(
+                value_labels.contains(&words::thousands(expected)),
+                "{expected} in {value_labels:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn value_labels_never_overlap() {
+        let placed = vec![(0, 0, 40, 18)];
+        // Above is taken: the label goes below the point.
+        let (bounds, offset) = free_spot((20, 24), "14,000", true, &placed).unwrap();
+        assert!(offset > 0 && bounds.1 >= 18, "{bounds:?}");
+        // Both sides taken: no label.
+        let crowded = vec![(0, 0, 40, 18), (0, 28, 40, 60)];
+        assert_eq!(free_spot((20, 24), "14,000", true, &crowded), None);
+        assert_eq!(labelled_points(&[5, 5, 5]).len(), 2);
+        assert_eq!(labelled_points(&[]), Vec::new());
+    }
+
+    #[test]
+    fn long_names_are_cut_with_the_whole_name_in_a_title() {
+        let long = "a-very-long-subdomain.of-an-organization.example.com".to_string();
+        let svg = bars(
+            "t",
+            "x",
+            &[long.clone(), "a&b".into()],
+            &[Series {
+                name: "s",
+                values: vec![1, 2],
+            }],
+        )
+        .unwrap();
+        assert!(svg.contains(&format!(
+            "<title>{long}</title>{}",
+            words::shorten(&long, LABEL_CHARS)
+        )));
+        assert!(svg.contains(">\na&amp;b\n</text>"));
+        assert!(!svg.contains('\u{E000}'));
+    }
+
+    #[test]
+    fn ticks_and_totals_have_thousands_separators() {
+        let svg = bars(
+            "t",
+            "x",
+            &["a".into()],
+            &[Series {
+                name: "s",
+                values: vec![76_176],
+            }],
+        )
+        .unwrap();
+        assert_eq!(labels(&svg, " 76,176"), 1);
+        assert!(svg.contains(">\n50,000\n</text>"), "{svg}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::insights::{Computed, DataTable, Insights, Presented, WINDOW_DAYS};
 use crate::privacy::Privacy;
 use crate::seat_reclaim::SeatReclaim;
 use crate::snapshot::{self, Snapshot};
+use crate::words::{count_of, plural};
 
 /// What a report shows beyond the figures of its own bundle.
 pub struct Extras<'a> {
@@ -165,20 +166,29 @@ fn warnings(quality: &DataQuality, exceptions: &Review) -> Vec<String> {
     for (table, rows) in &quality.unknown_accounts {
         if *rows > 0 {
             lines.push(format!(
-                "{rows} rows of {table} belong to accounts missing from accounts; they are left out of the figures."
+                "{} of {table} {} to accounts missing from accounts; {} left out of the figures.",
+                count_of(*rows, "row"),
+                plural(*rows, "belongs", "belong"),
+                plural(*rows, "it is", "they are")
             ));
         }
     }
     for unknown in &quality.unknown_products {
         lines.push(format!(
-            "{} rows of {} name the product '{}', which no product_access row names.",
-            unknown.rows, unknown.table, unknown.product
+            "{} of {} {} the product '{}', which no product_access row names.",
+            count_of(unknown.rows, "row"),
+            unknown.table,
+            plural(unknown.rows, "names", "name"),
+            unknown.product
         ));
     }
     if quality.activity_after_as_of > 0 {
+        let rows = quality.activity_after_as_of;
         lines.push(format!(
-            "{} activity rows are dated after the report date and are not counted.",
-            quality.activity_after_as_of
+            "{} {} dated after the report date and {} not counted.",
+            count_of(rows, "activity row"),
+            plural(rows, "is", "are"),
+            plural(rows, "is", "are")
         ));
     }
     lines.extend(exceptions.unknown().map(|r| {
@@ -193,46 +203,35 @@ fn warnings(quality: &DataQuality, exceptions: &Review) -> Vec<String> {
 /// Every change against the previous report, one row per account (per
 /// domain for new domains); only the header on a first report.
 fn changes_csv(changes: Option<&Changes>) -> anyhow::Result<Vec<u8>> {
-    let mut table = DataTable {
-        columns: ["change", "account_id", "email", "domain", "detail"]
-            .map(String::from)
-            .to_vec(),
-        rows: Vec::new(),
-    };
-    for group in changes.iter().flat_map(|c| &c.groups) {
-        for entry in &group.entries {
-            table.rows.push(vec![
+    let rows = changes.iter().flat_map(|c| &c.groups).flat_map(|group| {
+        group.entries.iter().map(|entry| {
+            vec![
                 group.key.to_string(),
                 entry.account_id.clone(),
                 entry.email.clone(),
                 entry.domain.clone(),
                 entry.detail.clone(),
-            ]);
-        }
-    }
-    data_csv(&table)
+            ]
+        })
+    });
+    csv_file(&["change", "account_id", "email", "domain", "detail"], rows)
 }
 
 /// Every idle seat as a line of an action plan: `owner` and `due` are left
 /// empty for the admin to fill in. Only the header without the tables.
 fn seat_reclaim_csv(seats: Option<&SeatReclaim>) -> anyhow::Result<Vec<u8>> {
-    let mut table = DataTable {
-        columns: [
-            "product",
-            "site",
-            "account_id",
-            "email",
-            "last_active",
-            "days_inactive",
-            "owner",
-            "due",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: Vec::new(),
-    };
-    for seat in seats.iter().flat_map(|s| &s.seats) {
-        table.rows.push(vec![
+    let header = [
+        "product",
+        "site",
+        "account_id",
+        "email",
+        "last_active",
+        "days_inactive",
+        "owner",
+        "due",
+    ];
+    let rows = seats.iter().flat_map(|s| &s.seats).map(|seat| {
+        vec![
             seat.product.clone(),
             seat.site.clone(),
             seat.account_id.clone(),
@@ -243,17 +242,27 @@ fn seat_reclaim_csv(seats: Option<&SeatReclaim>) -> anyhow::Result<Vec<u8>> {
                 .unwrap_or_default(),
             String::new(),
             String::new(),
-        ]);
-    }
-    data_csv(&table)
+        ]
+    });
+    csv_file(&header, rows)
 }
 
-/// The table behind a chart as CSV. Cells that a spreadsheet would run as a
-/// formula get a leading apostrophe (OWASP's advice for CSV injection).
+/// The table behind a chart as CSV: its keys and raw values.
 fn data_csv(table: &DataTable) -> anyhow::Result<Vec<u8>> {
+    let header: Vec<&str> = table.columns.iter().map(|c| c.key).collect();
+    let rows = table
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|cell| cell.raw.clone()).collect());
+    csv_file(&header, rows)
+}
+
+/// A CSV file. Cells that a spreadsheet would run as a formula get a
+/// leading apostrophe (OWASP's advice for CSV injection).
+fn csv_file(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(&table.columns)?;
-    for row in &table.rows {
+    writer.write_record(header)?;
+    for row in rows {
         writer.write_record(row.iter().map(|cell| neutralize_formula(cell)))?;
     }
     writer.into_inner().context("writing a data CSV")

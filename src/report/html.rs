@@ -97,6 +97,24 @@ pub fn page(run: &RunInfo, page: &Page) -> anyhow::Result<String> {
 /// Gives a plotters SVG a `role`, a `<title>` and a `<desc>` that lists its
 /// figures, so that screen readers can read the chart.
 pub fn accessible_svg(section: &Section, svg: &str, table: &DataTable) -> anyhow::Result<String> {
+    let description = table
+        .rows
+        .iter()
+        .take(ROW_CAP)
+        .map(|row| {
+            row.iter()
+                .map(|cell| cell.shown.as_str())
+                .collect::<Vec<_>>()
+                .join(": ")
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    wrap_svg(section.key, section.title, &description, svg)
+}
+
+/// A plotters SVG with `role="img"`, its `<title>` and its `<desc>`; `id`
+/// makes their ids unique in the page.
+pub fn wrap_svg(id: &str, title: &str, description: &str, svg: &str) -> anyhow::Result<String> {
     let open = svg.find("<svg").context("the chart has no <svg> element")?;
     let close = svg[open..]
         .find('>')
@@ -104,17 +122,10 @@ pub fn accessible_svg(section: &Section, svg: &str, table: &DataTable) -> anyhow
         + open;
     let attributes = &svg[open + 4..close];
     let body = &svg[close + 1..];
-    let description = table
-        .rows
-        .iter()
-        .take(ROW_CAP)
-        .map(|row| row.join(": "))
-        .collect::<Vec<_>>()
-        .join("; ");
     let env = environment()?;
     let rendered = env.get_template("chart.svg")?.render(context! {
-        key => section.key,
-        title => section.title,
+        key => id,
+        title => title,
         description => description,
         attributes => attributes,
         body => body.trim_start(),

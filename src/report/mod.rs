@@ -1,12 +1,14 @@
 //! Everything a run writes: the HTML page, insights.json, one SVG chart and
 //! one CSV per insight, and the history row; and writing them atomically.
 
+mod archive;
 pub mod charts;
 mod files;
 pub mod history;
 mod html;
 mod lock;
 pub mod past;
+mod retention;
 pub mod sections;
 mod tiles;
 pub mod write;

@@ -105,11 +105,12 @@ pub fn build(
         .collect()
 }
 
+/// A figure of history.csv as the page writes it (76,176; 90.1).
 fn number(value: f64) -> String {
     if value.fract() == 0.0 {
-        format!("{}", value as i64)
+        words::readable(&format!("{}", value as i64))
     } else {
-        format!("{value:.1}")
+        words::readable(&format!("{value:.1}"))
     }
 }
 

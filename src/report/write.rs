@@ -16,10 +16,10 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use chrono::NaiveDate;
 
-use super::history;
 use super::lock::OutputLock;
 use super::RenderedReport;
-use crate::config::Access;
+use super::{archive, history, retention};
+use crate::config::{Access, Retention};
 
 /// How long a run waits for another run writing to the same folder.
 const LOCK_PATIENCE: Duration = Duration::from_secs(120);
@@ -42,6 +42,7 @@ pub fn publish(
     as_of: NaiveDate,
     report: &RenderedReport,
     access: Access,
+    retention: &Retention,
 ) -> anyhow::Result<PathBuf> {
     dir_builder(access)
         .recursive(true)
@@ -80,6 +81,9 @@ pub fn publish(
     let history = history::updated(Some(&history_path), &report.history)?;
     replace_file(&history_path, &history, &nonce, access)?;
     point_latest(out, &nonce)?;
+    retention::purge(out, retention, &nonce)?;
+    let archive = archive::page(out, &history)?;
+    replace_file(&out.join("index.html"), &archive, &nonce, access)?;
     sync_dir(out);
     Ok(target)
 }

@@ -2,7 +2,8 @@
 // browser) and prints, as JSON, what tests/browser.rs asserts: console
 // errors, network requests, the sections present, horizontal overflow, the
 // axe-core violations (WCAG 2.1 A and AA) in each viewport and colour
-// scheme, and the size of a PDF print. Screenshots go to the output folder.
+// scheme, the rendered height of every chart text, the chart texts that
+// overlap and those cut off at the chart's edge, and the size of a PDF print. Screenshots go to the output folder.
 //
 // usage: node check-report.mjs REPORT/index.html OUT_DIR
 import { readFileSync, statSync, mkdtempSync, rmSync } from "node:fs";
@@ -55,6 +56,35 @@ try {
       sections: [...document.querySelectorAll("main > section")].map((s) => s.id),
       overflow: document.documentElement.scrollWidth - window.innerWidth,
       background: getComputedStyle(document.body).backgroundColor,
+      chart_text: (() => {
+        // Every visible text of every chart: its height on screen, and each
+        // pair in one chart whose boxes overlap by more than a pixel.
+        const heights = [];
+        const overlaps = [];
+        const clipped = [];
+        for (const svg of document.querySelectorAll(".chart svg")) {
+          const frame = svg.getBoundingClientRect();
+          const boxes = [...svg.querySelectorAll("text")]
+            .filter((t) => t.textContent.trim() !== "")
+            .map((t) => ({ text: t.textContent.trim(), r: t.getBoundingClientRect() }));
+          for (const b of boxes) {
+            heights.push({ text: b.text, height: b.r.height });
+            const out = b.r.left < frame.left - 1 || b.r.right > frame.right + 1
+              || b.r.top < frame.top - 1 || b.r.bottom > frame.bottom + 1;
+            if (out) clipped.push(b.text);
+          }
+          for (let i = 0; i < boxes.length; i++) {
+            for (let j = i + 1; j < boxes.length; j++) {
+              const a = boxes[i].r, b = boxes[j].r;
+              const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+              const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+              if (w > 1 && h > 1) overlaps.push([boxes[i].text, boxes[j].text]);
+            }
+          }
+        }
+        const lowest = heights.reduce((low, h) => (h.height < low.height ? h : low), { text: "", height: Infinity });
+        return { count: heights.length, lowest, overlaps: overlaps.slice(0, 20), clipped: clipped.slice(0, 20) };
+      })(),
     }));
     await page.screenshot({ path: join(out_dir, `${view.name}.png`) });
     await page.addScriptTag({ content: axeSource });
