@@ -3,7 +3,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown};
+use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Shown};
 use crate::bundle::Table;
 use crate::words::{count_of, plural, thousands};
 
@@ -58,15 +58,7 @@ impl Insight for ExternalPolicy {
                 None => "There are no external users with access.".to_string(),
             },
             table,
-            chart: Chart::Bars {
-                title: Self::TITLE,
-                axis: "external users",
-                categories: vec!["covered".into(), "not covered".into()],
-                series: vec![Series {
-                    name: "external users",
-                    values: vec![self.covered, self.total - self.covered],
-                }],
-            },
+            chart: Chart::bars(Self::TITLE, "external users", vec!["covered".into(), "not covered".into()], "external users", vec![self.covered, self.total - self.covered]),
         }
     }
 

@@ -3,7 +3,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown};
+use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Shown};
 use crate::words::{count_of, plural, thousands};
 use crate::bundle::Table;
 
@@ -64,15 +64,7 @@ impl Insight for ExternalTwoStep {
                 plural(self.enabled_by_other_org, "has", "have")
             ),
             table,
-            chart: Chart::Bars {
-                title: Self::TITLE,
-                axis: "accounts",
-                categories: vec!["on (self)".into(), "enforced by own org".into(), "off".into()],
-                series: vec![Series {
-                    name: "accounts",
-                    values: vec![self.enabled_self, self.enabled_by_other_org, self.not_enabled],
-                }],
-            },
+            chart: Chart::bars(Self::TITLE, "accounts", vec!["on (self)".into(), "enforced by own org".into(), "off".into()], "accounts", vec![self.enabled_self, self.enabled_by_other_org, self.not_enabled]),
         }
     }
 

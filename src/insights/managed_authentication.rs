@@ -6,7 +6,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown};
+use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Shown};
 use crate::bundle::Table;
 use crate::words::{count_of, plural, thousands};
 
@@ -98,15 +98,7 @@ impl Insight for ManagedAuthentication {
         Shown {
             summary,
             table,
-            chart: Chart::Bars {
-                title: Self::TITLE,
-                axis: "accounts",
-                categories,
-                series: vec![Series {
-                    name: "accounts",
-                    values,
-                }],
-            },
+            chart: Chart::bars(Self::TITLE, "accounts", categories, "accounts", values),
         }
     }
 

@@ -4,7 +4,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::{
-    accounts_where, percent, window_days, Advising, Cell, Chart, Context, DataTable, Insight, Series,
+    accounts_where, percent, window_days, Advising, Cell, Chart, Context, DataTable, Insight,
     Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
@@ -88,19 +88,16 @@ impl Insight for MobileUsage {
                 count_of(self.total, "account")
             ),
             table,
-            chart: Chart::Bars {
-                title: "Mobile app users by product",
-                axis: "accounts on mobile",
-                categories: self
-                    .products
+            chart: Chart::bars(
+                "Mobile app users by product",
+                "accounts on mobile",
+                self.products
                     .iter()
                     .map(|p| format!("{} ({:.1} %)", p.product, p.share))
                     .collect(),
-                series: vec![Series {
-                    name: "mobile users",
-                    values: self.products.iter().map(|p| p.users).collect(),
-                }],
-            },
+                "mobile users",
+                self.products.iter().map(|p| p.users).collect(),
+            ),
         }
     }
 

@@ -4,7 +4,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{distinct, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown};
+use super::{distinct, Advising, Cell, Chart, Context, DataTable, Insight, Shown};
 use crate::bundle::Table;
 use crate::words::count_of;
 use crate::frame::first_u64;
@@ -76,15 +76,7 @@ impl Insight for RovoAccess {
                 None => format!("{can_use}."),
             },
             table,
-            chart: Chart::Bars {
-                title: Self::TITLE,
-                axis: "accounts",
-                categories,
-                series: vec![Series {
-                    name: "accounts",
-                    values,
-                }],
-            },
+            chart: Chart::bars(Self::TITLE, "accounts", categories, "accounts", values),
         }
     }
 

@@ -6,7 +6,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::{
-    window_days, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown, WINDOW_DAYS,
+    window_days, Advising, Cell, Chart, Context, DataTable, Insight, Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
 use crate::words::count_of;
@@ -78,15 +78,7 @@ impl Insight for TrelloByPlan {
                 count_of(total, "managed account")
             ),
             table,
-            chart: Chart::Bars {
-                title: Self::TITLE,
-                axis: "active accounts",
-                categories: rows.iter().map(|r| r.plan.clone()).collect(),
-                series: vec![Series {
-                    name: "active",
-                    values: rows.iter().map(|r| r.active).collect(),
-                }],
-            },
+            chart: Chart::bars(Self::TITLE, "active accounts", rows.iter().map(|r| r.plan.clone()).collect(), "active", rows.iter().map(|r| r.active).collect()),
         }
     }
 

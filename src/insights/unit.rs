@@ -150,6 +150,24 @@ pub enum Chart {
     },
 }
 
+impl Chart {
+    /// Bars of one series: a value per category.
+    pub fn bars(
+        title: &'static str,
+        axis: &'static str,
+        categories: Vec<String>,
+        name: &'static str,
+        values: Vec<u64>,
+    ) -> Chart {
+        Chart::Bars {
+            title,
+            axis,
+            categories,
+            series: vec![Series { name, values }],
+        }
+    }
+}
+
 /// One named series of a bar chart, a value per category.
 #[derive(Debug, Clone)]
 pub struct Series {

@@ -3,7 +3,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown};
+use super::{count_by, Advising, Cell, Chart, Context, DataTable, Insight, Shown};
 use crate::bundle::Table;
 use crate::words::{count_of, plural, thousands};
 
@@ -48,15 +48,7 @@ impl Insight for UsersWithAccess {
                 thousands(self.external)
             ),
             table,
-            chart: Chart::Bars {
-                title: Self::TITLE,
-                axis: "accounts",
-                categories: vec!["managed".into(), "external".into()],
-                series: vec![Series {
-                    name: "accounts",
-                    values: vec![self.managed, self.external],
-                }],
-            },
+            chart: Chart::bars(Self::TITLE, "accounts", vec!["managed".into(), "external".into()], "accounts", vec![self.managed, self.external]),
         }
     }
 
