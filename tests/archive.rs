@@ -170,3 +170,61 @@ fn own_templates_override_the_built_in_ones_and_are_checked_at_start() {
         .code(2)
         .stderr_has("look/reprot.html: expected a template named one of");
 }
+
+/// A year of daily reports on disk (folders and history.csv rows from
+/// 2025-12-01 to 2026-11-29), then the run of 2026-11-30 with a week of
+/// days and a year of months kept.
+#[test]
+fn a_simulated_year_leaves_a_week_and_the_last_report_of_each_month() {
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), "keep_daily = 7\nkeep_monthly = 12");
+    let out = dir.path().join("out");
+    fs::create_dir(&out).unwrap();
+    let first = chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();
+    let last = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+    let mut history = String::from("as_of,users_with_access\n");
+    for day in first.iter_days().take_while(|d| *d <= last) {
+        fs::create_dir(out.join(day.to_string())).unwrap();
+        fs::write(
+            out.join(day.to_string()).join("index.html"),
+            "an old report",
+        )
+        .unwrap();
+        history.push_str(&format!("{day},8\n"));
+    }
+    fs::write(out.join("history.csv"), history).unwrap();
+
+    let ran = run_on(dir.path(), "2026-11-30");
+    let removed = String::from_utf8_lossy(&ran.stderr)
+        .matches("removed an old report")
+        .count();
+
+    let mut expected: Vec<String> = [
+        "2025-12-31",
+        "2026-01-31",
+        "2026-02-28",
+        "2026-03-31",
+        "2026-04-30",
+        "2026-05-31",
+        "2026-06-30",
+        "2026-07-31",
+        "2026-08-31",
+        "2026-09-30",
+        "2026-10-31",
+    ]
+    .map(String::from)
+    .to_vec();
+    expected.extend((24..=30).map(|d| format!("2026-11-{d}")));
+    expected.extend(["history.csv", "index.html", "latest"].map(String::from));
+    assert_eq!(folders(&out), expected);
+    assert_eq!(removed, 365 - 18, "one log line per removed report");
+    let history = fs::read_to_string(out.join("history.csv")).unwrap();
+    assert_eq!(
+        history.lines().count(),
+        1 + 365,
+        "history.csv keeps every day"
+    );
+    let page = fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(page.contains("18 reports in this folder"));
+    assert!(page.contains("Every date in history.csv (365 in all)"));
+}
