@@ -237,16 +237,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
 
     progress.stage("writing the report");
     let started = Instant::now();
-    let Some(_writing) = control.begin_write() else {
-        return Err(Error::Abandoned);
-    };
-    let report_dir = write::publish(
-        &request.out_dir,
-        as_of,
-        &rendered,
-        request.access,
-        &request.retention,
-    )?;
+    let report_dir = publish(request, control, as_of, &rendered)?;
     let write = started.elapsed();
 
     Ok(RunOutcome {
@@ -267,6 +258,26 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
             write,
         },
     })
+}
+
+/// Publishes the report unless the program is stopping; the write is not
+/// cancelled once begun.
+fn publish(
+    request: &RunRequest,
+    control: &RunControl,
+    as_of: NaiveDate,
+    rendered: &report::RenderedReport,
+) -> Result<PathBuf, Error> {
+    let Some(_writing) = control.begin_write() else {
+        return Err(Error::Abandoned);
+    };
+    Ok(write::publish(
+        &request.out_dir,
+        as_of,
+        rendered,
+        request.access,
+        &request.retention,
+    )?)
 }
 
 /// Refuses, before any work, an output path that is (or lies inside) a

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use minijinja::context;
 use serde::Serialize;
 
+use super::history::{self, HistoryRecord};
 use super::{charts, html, retention};
 use crate::headlines::COLUMNS;
 use crate::templates::environment;
@@ -24,7 +25,7 @@ struct Listed {
 /// The archive page of `out`, from its report folders and the bytes of its
 /// history.csv.
 pub fn page(out: &Path, history: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let rows = history_rows(history)?;
+    let rows = history_rows(history);
     let reports: Vec<Listed> = retention::dated_reports(out)
         .into_iter()
         .rev()
@@ -54,32 +55,16 @@ pub fn page(out: &Path, history: &[u8]) -> anyhow::Result<Vec<u8>> {
     Ok(page.into_bytes())
 }
 
-/// history.csv's rows by date, each column by name.
-fn history_rows(history: &[u8]) -> anyhow::Result<BTreeMap<String, BTreeMap<String, String>>> {
-    let mut reader = csv::Reader::from_reader(history);
-    let header: Vec<String> = reader
-        .headers()
-        .context("reading history.csv")?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let mut rows = BTreeMap::new();
-    for record in reader.records() {
-        let record = record.context("reading history.csv")?;
-        let row: BTreeMap<String, String> = header
-            .iter()
-            .cloned()
-            .zip(record.iter().map(str::to_string))
-            .collect();
-        if let Some(date) = row.get("as_of").cloned() {
-            rows.insert(date, row);
-        }
-    }
-    Ok(rows)
+/// history.csv's rows by date.
+fn history_rows(history: &[u8]) -> BTreeMap<String, HistoryRecord> {
+    history::records(history)
+        .into_iter()
+        .filter_map(|row| Some((row.get("as_of")?.clone(), row)))
+        .collect()
 }
 
 /// One accessible chart per headline figure with at least two values.
-fn trends(rows: &BTreeMap<String, BTreeMap<String, String>>) -> anyhow::Result<Vec<String>> {
+fn trends(rows: &BTreeMap<String, HistoryRecord>) -> anyhow::Result<Vec<String>> {
     let mut charts_drawn = Vec::new();
     for (key, label) in COLUMNS {
         let points: Vec<(String, f64)> = rows

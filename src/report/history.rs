@@ -29,20 +29,34 @@ impl HistoryRow {
     }
 }
 
-/// The rows of history.csv dated before `as_of`, oldest first, column by
-/// column. A missing or unreadable file has no rows.
-pub fn earlier(path: &Path, as_of: NaiveDate) -> Vec<BTreeMap<String, String>> {
-    let Ok(mut reader) = csv::Reader::from_path(path) else {
-        return Vec::new();
-    };
+/// One row of history.csv, each value by its column's name.
+pub type HistoryRecord = BTreeMap<String, String>;
+
+/// The rows of history.csv dated before `as_of`, oldest first. A missing
+/// or unreadable file has no rows.
+pub fn earlier(path: &Path, as_of: NaiveDate) -> Vec<HistoryRecord> {
+    let current = as_of.to_string();
+    let mut rows: Vec<HistoryRecord> = std::fs::read(path)
+        .map(|bytes| records(&bytes))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|row| row.get("as_of").is_some_and(|date| *date < current))
+        .collect();
+    rows.sort_by(|a, b| a.get("as_of").cmp(&b.get("as_of")));
+    rows
+}
+
+/// The rows of the bytes of a history.csv, in file order; a record that
+/// cannot be read is left out.
+pub fn records(history: &[u8]) -> Vec<HistoryRecord> {
+    let mut reader = csv::Reader::from_reader(history);
     let Ok(header) = reader
         .headers()
         .map(|h| h.iter().map(str::to_string).collect::<Vec<_>>())
     else {
         return Vec::new();
     };
-    let current = as_of.to_string();
-    let mut rows: Vec<BTreeMap<String, String>> = reader
+    reader
         .records()
         .flatten()
         .map(|record| {
@@ -50,12 +64,9 @@ pub fn earlier(path: &Path, as_of: NaiveDate) -> Vec<BTreeMap<String, String>> {
                 .iter()
                 .cloned()
                 .zip(record.iter().map(str::to_string))
-                .collect::<BTreeMap<String, String>>()
+                .collect()
         })
-        .filter(|row| row.get("as_of").is_some_and(|date| *date < current))
-        .collect();
-    rows.sort_by(|a, b| a.get("as_of").cmp(&b.get("as_of")));
-    rows
+        .collect()
 }
 
 /// The contents of history.csv with `row` added, replacing an earlier row of
