@@ -18,6 +18,7 @@ use chrono::NaiveDate;
 
 use crate::bundle::manifest::Manifest;
 use crate::bundle::raw;
+use crate::insight_key::InsightKey;
 use crate::problems::{BadInput, Location, Problem, Problems, ReadError};
 use update::{Collected, Person};
 
@@ -409,13 +410,20 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
     }
     collected.domains = verified.into_iter().map(|d| (d, true)).collect();
     // What the exports do not record shows as "no data", not as zeros.
-    let mut not_recorded = vec!["external_two_step", "external_policy", "mobile_usage"];
+    let mut not_recorded = vec![
+        InsightKey::ExternalTwoStep,
+        InsightKey::ExternalPolicy,
+        InsightKey::MobileUsage,
+    ];
     if only_users {
-        not_recorded.push("managed_authentication");
+        not_recorded.push(InsightKey::ManagedAuthentication);
     }
     let manifest = Manifest {
         source: Some(SOURCE.to_string()),
-        not_recorded: not_recorded.into_iter().map(String::from).collect(),
+        not_recorded: not_recorded
+            .iter()
+            .map(|k| k.as_str().to_string())
+            .collect(),
         pulled_on: None,
     };
     Ok(update::write_bundle(&options.into, collected, &manifest)?)

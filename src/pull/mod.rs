@@ -26,6 +26,7 @@ use crate::bundle::manifest::{self, Manifest};
 use crate::config::AtlassianConfig;
 use crate::import::update::{self, Collected, Person, UpdateSummary};
 use crate::import::{add_managed_export, product_key};
+use crate::insight_key::InsightKey;
 use crate::progress::Progress;
 use client::Client;
 pub use client::PullError;
@@ -34,12 +35,12 @@ pub use client::PullError;
 pub const SOURCE: &str = "Atlassian's Organizations REST API";
 
 /// Insights the API has no figures for.
-const NOT_RECORDED: [&str; 5] = [
-    "external_two_step",
-    "external_policy",
-    "mobile_usage",
-    "rovo_active",
-    "ai_active",
+const NOT_RECORDED: [InsightKey; 5] = [
+    InsightKey::ExternalTwoStep,
+    InsightKey::ExternalPolicy,
+    InsightKey::MobileUsage,
+    InsightKey::RovoActive,
+    InsightKey::AiActive,
 ];
 
 /// Users asked for per page (the API's largest page).
@@ -80,7 +81,10 @@ pub fn pull(request: &PullRequest) -> Result<PullSummary, PullError> {
 
     let mut collected = collect(&fetched.users, &fetched.domains);
     let without_id = fetched.users.len() - collected.people.len();
-    let mut not_recorded: Vec<String> = NOT_RECORDED.iter().map(|k| k.to_string()).collect();
+    let mut not_recorded: Vec<String> = NOT_RECORDED
+        .iter()
+        .map(|k| k.as_str().to_string())
+        .collect();
     let mut source = SOURCE.to_string();
     match &request.managed_export {
         Some(path) => {
