@@ -7,7 +7,9 @@ mod common;
 use std::fs;
 use std::path::Path;
 
+use common::smtp::SmtpServer;
 use common::Cli;
+use mail_parser::MessageParser;
 
 /// 1,234 managed accounts with two-step verification on, and one external
 /// user with it off and no policy: 1,235 accounts with access.
@@ -108,4 +110,39 @@ fn every_count_agrees_with_its_noun() {
     for wrong in ["1 external users", "(1 rows)", "1 accounts"] {
         assert!(!page.contains(wrong), "{wrong:?}");
     }
+}
+
+#[test]
+fn the_digest_has_separators_and_singulars_too() {
+    let dir = tempfile::tempdir().unwrap();
+    crafted(dir.path());
+    let server = SmtpServer::start(dir.path(), &[]);
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        format!(
+            "data_dir = \"data\"\nout_dir = \"out\"\n\n[email]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\ntimeout_seconds = 5\nfrom = \"reports@example.com\"\nto = [\"admins@example.com\"]\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    Cli::new(dir.path())
+        .args(["run", "--as-of", "2026-11-30", "--email"])
+        .run()
+        .ok();
+    let messages = server.messages();
+    let message = MessageParser::default().parse(&messages[0]).unwrap();
+    let subject = message.subject().unwrap();
+    assert!(subject.contains(": 1,235 users with access, "), "{subject}");
+    let text = message.body_text(0).unwrap();
+    for line in [
+        "Users with access: 1,235",
+        "Managed: 1,234",
+        "External: 1",
+        "1 external user is not covered by an external user policy.",
+        "1 external user has two-step verification turned off.",
+    ] {
+        assert!(text.contains(line), "{line:?} in:\n{text}");
+    }
+    let html = message.body_html(0).unwrap();
+    assert!(html.contains(">1,235</td>"), "{html}");
 }
