@@ -16,41 +16,39 @@ use crate::config::Retention;
 /// the newest (`latest`) nor the one before it (what a second run on the
 /// newest date compares with). Oldest first.
 pub fn to_remove(policy: &Retention, dates: &BTreeSet<NaiveDate>) -> Vec<NaiveDate> {
-    {
-        if policy.keep_daily.is_none() && policy.keep_monthly.is_none() {
-            return Vec::new();
-        }
-        let Some(&newest) = dates.last() else {
-            return Vec::new();
-        };
-        let mut kept: BTreeSet<NaiveDate> = dates.iter().rev().take(2).copied().collect();
-        if let Some(days) = policy.keep_daily {
-            let first = newest
-                .checked_sub_days(Days::new(u64::from(days.max(1)) - 1))
-                .unwrap_or(NaiveDate::MIN);
-            kept.extend(dates.range(first..));
-        }
-        if let Some(months) = policy.keep_monthly {
-            let this_month = newest.with_day(1).unwrap_or(newest);
-            for back in 0..months {
-                let Some(start) = this_month.checked_sub_months(Months::new(back)) else {
-                    break;
-                };
-                let end = start
-                    .checked_add_months(Months::new(1))
-                    .unwrap_or(NaiveDate::MAX);
-                kept.extend(dates.range(start..end).next_back());
-            }
-        }
-        dates.difference(&kept).copied().collect()
+    if policy.keep_daily.is_none() && policy.keep_monthly.is_none() {
+        return Vec::new();
     }
+    let Some(&newest) = dates.last() else {
+        return Vec::new();
+    };
+    let mut kept: BTreeSet<NaiveDate> = dates.iter().rev().take(2).copied().collect();
+    if let Some(days) = policy.keep_daily {
+        let first = newest
+            .checked_sub_days(Days::new(u64::from(days.max(1)) - 1))
+            .unwrap_or(NaiveDate::MIN);
+        kept.extend(dates.range(first..));
+    }
+    if let Some(months) = policy.keep_monthly {
+        let this_month = newest.with_day(1).unwrap_or(newest);
+        for back in 0..months {
+            let Some(start) = this_month.checked_sub_months(Months::new(back)) else {
+                break;
+            };
+            let end = start
+                .checked_add_months(Months::new(1))
+                .unwrap_or(NaiveDate::MAX);
+            kept.extend(dates.range(start..end).next_back());
+        }
+    }
+    dates.difference(&kept).copied().collect()
 }
 
 /// Removes the reports of `out` that `retention` lets go, each logged.
 /// Each is first renamed to a hidden `.old-` name in one step, then
 /// deleted: a crash leaves every kept report whole, and the next run clears
 /// the hidden rest. Called with the output lock held.
-pub fn purge(out: &Path, retention: &Retention, nonce: &str) -> anyhow::Result<()> {
+pub fn purge(out: &Path, retention: &Retention, nonce: &str) {
     let dates = dated_reports(out);
     for date in to_remove(retention, &dates) {
         let report = out.join(date.to_string());
@@ -68,7 +66,6 @@ pub fn purge(out: &Path, retention: &Retention, nonce: &str) -> anyhow::Result<(
             }
         }
     }
-    Ok(())
 }
 
 /// The dates of the report folders in `out`.
@@ -155,7 +152,7 @@ mod tests {
             keep_daily: Some(2),
             keep_monthly: None,
         };
-        purge(out.path(), &retention, "test").unwrap();
+        purge(out.path(), &retention, "test");
         let mut left: Vec<String> = fs::read_dir(out.path())
             .unwrap()
             .flatten()

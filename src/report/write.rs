@@ -81,7 +81,7 @@ pub fn publish(
     let history = history::updated(Some(&history_path), &report.history)?;
     replace_file(&history_path, &history, &nonce, access)?;
     point_latest(out, &nonce)?;
-    retention::purge(out, retention, &nonce)?;
+    retention::purge(out, retention, &nonce);
     let archive = archive::page(out, &history)?;
     replace_file(&out.join("index.html"), &archive, &nonce, access)?;
     sync_dir(out);
