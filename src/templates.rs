@@ -132,9 +132,5 @@ fn check(name: &str, source: &str) -> Result<(), Problem> {
 /// `{{ figure|readable }}`: a count or a figure written as text, with
 /// thousands separators (76176 -> 76,176); anything else as it is.
 fn readable(value: Value) -> String {
-    match value.as_i64() {
-        Some(n) if n < 0 => format!("\u{2212}{}", words::thousands(n.unsigned_abs())),
-        Some(n) => words::thousands(n.unsigned_abs()),
-        None => words::readable(&value.to_string()),
-    }
+    words::readable(&value.to_string())
 }

@@ -11,7 +11,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use super::history::{self, HistoryRecord};
-use super::{charts, html, retention};
+use super::{charts, html, past};
 use crate::headlines::COLUMNS;
 use crate::templates::environment;
 
@@ -26,7 +26,7 @@ struct Listed {
 /// history.csv.
 pub fn page(out: &Path, history: &[u8]) -> anyhow::Result<Vec<u8>> {
     let rows = history_rows(history);
-    let reports: Vec<Listed> = retention::dated_reports(out)
+    let reports: Vec<Listed> = past::dated_reports(out)
         .into_iter()
         .rev()
         .map(|date| {

@@ -434,18 +434,12 @@ where
 /// "2026-03" as "Mar": twelve "2026-03" labels would touch; the axis name
 /// says which months ([`month_span`]).
 fn month_name(month: &str) -> String {
-    NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-        .map(|first| first.format("%b").to_string())
-        .unwrap_or_else(|_| month.to_string())
+    formatted_month(month, "%b")
 }
 
 /// "month, Dec 2025 to Nov 2026": the axis name of a monthly chart.
 fn month_span(months: &[String]) -> String {
-    let long = |month: &String| {
-        NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-            .map(|first| first.format("%b %Y").to_string())
-            .unwrap_or_else(|_| month.clone())
-    };
+    let long = |month: &String| formatted_month(month, "%b %Y");
     match (months.first(), months.last()) {
         (Some(first), Some(last)) if first != last => {
             format!("month, {} to {}", long(first), long(last))
@@ -453,6 +447,13 @@ fn month_span(months: &[String]) -> String {
         (Some(only), _) => format!("month, {}", long(only)),
         _ => "month".to_string(),
     }
+}
+
+/// A "YYYY-MM" month in `format`; anything else as it is.
+fn formatted_month(month: &str, format: &str) -> String {
+    NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+        .map(|first| first.format(format).to_string())
+        .unwrap_or_else(|_| month.to_string())
 }
 
 /// The long-term trend of one headline figure over every date of

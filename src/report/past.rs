@@ -2,7 +2,7 @@
 //! history.csv (for the tiles' trends) and the previous report's snapshot
 //! (for the changes). Read before the new report is written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -24,21 +24,23 @@ pub fn load(out: &Path, as_of: NaiveDate) -> Past {
     }
 }
 
-/// The newest report folder dated before `as_of`, and its snapshot.
-fn baseline(out: &Path, as_of: NaiveDate) -> Baseline {
-    let Ok(entries) = std::fs::read_dir(out) else {
-        return Baseline::FirstReport;
-    };
-    let previous = entries
+/// The dates of the report folders in `out` (none when it cannot be read).
+pub fn dated_reports(out: &Path) -> BTreeSet<NaiveDate> {
+    std::fs::read_dir(out)
+        .into_iter()
+        .flatten()
         .flatten()
         .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|entry| {
             let name = entry.file_name();
             NaiveDate::parse_from_str(name.to_str()?, "%Y-%m-%d").ok()
         })
-        .filter(|date| *date < as_of)
-        .max();
-    let Some(date) = previous else {
+        .collect()
+}
+
+/// The newest report folder dated before `as_of`, and its snapshot.
+fn baseline(out: &Path, as_of: NaiveDate) -> Baseline {
+    let Some(&date) = dated_reports(out).range(..as_of).next_back() else {
         return Baseline::FirstReport;
     };
     let path = out.join(date.to_string()).join(snapshot::FILE);

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 
+use super::past;
 use crate::config::Retention;
 
 /// The reports among `dates` that go: neither among the last `keep_daily`
@@ -49,7 +50,7 @@ pub fn to_remove(policy: &Retention, dates: &BTreeSet<NaiveDate>) -> Vec<NaiveDa
 /// deleted: a crash leaves every kept report whole, and the next run clears
 /// the hidden rest. Called with the output lock held.
 pub fn purge(out: &Path, retention: &Retention, nonce: &str) {
-    let dates = dated_reports(out);
+    let dates = past::dated_reports(out);
     for date in to_remove(retention, &dates) {
         let report = out.join(date.to_string());
         let aside = out.join(format!(".{date}.old-{nonce}"));
@@ -66,20 +67,6 @@ pub fn purge(out: &Path, retention: &Retention, nonce: &str) {
             }
         }
     }
-}
-
-/// The dates of the report folders in `out`.
-pub fn dated_reports(out: &Path) -> BTreeSet<NaiveDate> {
-    fs::read_dir(out)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|entry| {
-            let name = entry.file_name();
-            NaiveDate::parse_from_str(name.to_str()?, "%Y-%m-%d").ok()
-        })
-        .collect()
 }
 
 #[cfg(test)]

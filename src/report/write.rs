@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 
 use super::lock::OutputLock;
 use super::RenderedReport;
-use super::{archive, history, retention};
+use super::{archive, history, past, retention};
 use crate::config::{Access, Retention};
 
 /// How long a run waits for another run writing to the same folder.
@@ -161,13 +161,7 @@ pub(crate) fn exchange(a: &Path, b: &Path) -> anyhow::Result<()> {
 
 /// Points `<out>/latest` at the newest dated report.
 fn point_latest(out: &Path, nonce: &str) -> anyhow::Result<()> {
-    let newest = fs::read_dir(out)
-        .with_context(|| format!("listing {}", out.display()))?
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .filter(|name| NaiveDate::parse_from_str(name, "%Y-%m-%d").is_ok())
-        .max();
+    let newest = past::dated_reports(out).last().map(NaiveDate::to_string);
     let Some(newest) = newest else {
         return Ok(());
     };
