@@ -246,7 +246,12 @@ fn external_removed(previous: &Snapshot, now: &HashMap<&str, &AccountState>) -> 
 fn new_domains(previous: &Snapshot, current: &Snapshot) -> Vec<ChangeEntry> {
     let domains_with_access = |snapshot: &Snapshot| -> BTreeMap<String, u64> {
         let mut domains = BTreeMap::new();
-        for a in snapshot.accounts.iter().filter(|a| a.has_access) {
+        // An account without an email has no domain to be new.
+        for a in snapshot
+            .accounts
+            .iter()
+            .filter(|a| a.has_access && !a.domain.is_empty())
+        {
             *domains.entry(a.domain.clone()).or_insert(0) += 1;
         }
         domains

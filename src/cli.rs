@@ -8,6 +8,8 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config};
+use crate::doctor;
+use crate::email;
 use crate::error::Error;
 use crate::generate::{self, OutputFormat};
 use crate::import;
@@ -71,6 +73,20 @@ pub enum Command {
     /// Write a deterministic synthetic bundle (for benchmarks and demos):
     /// the same options and seed give the same files.
     Generate(GenerateArgs),
+    /// Check everything the first scheduled run needs: the configuration,
+    /// every secret variable, the bundle, the drop folder and the output
+    /// folder; with --connect also the org API key and the mail login.
+    Doctor(DoctorArgs),
+    /// Send one short test message to [email] to with the mail settings.
+    TestMail,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// Also try the org API key (GET /admin/v1/orgs) and the mail login
+    /// (connect, TLS, AUTH, QUIT; no mail is sent).
+    #[arg(long)]
+    pub connect: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -168,28 +184,80 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
     if let Some(dir) = &config.templates {
         templates::use_overrides(dir)?;
     }
+    // `run --run-now` would read as the scheduled run and be a plain one:
+    // --run-now goes alone, or with schedule.
+    if cli.run_now && !matches!(cli.command, None | Some(Command::Schedule)) {
+        return Err(BadInput::about(
+            "the command line",
+            Problem::file(
+                "command line",
+                "--run-now alone (the scheduled run once: pull, report and digest) or with schedule; `run` is a run by hand",
+            ),
+        )
+        .into());
+    }
     match cli.command {
         Some(Command::Run(args)) => run(args, &config),
         Some(Command::Check(args)) => check(args, config),
         Some(Command::Schedule) => serve(config, cli.run_now),
-        Some(Command::Import(args)) => import(args),
+        Some(Command::Import(args)) => import(args, &config),
         Some(Command::Pull(args)) => pull(args, &config),
         Some(Command::Generate(args)) => generate(args),
+        Some(Command::Doctor(args)) => Ok(doctor::run(
+            &config,
+            &config_file(&cli.config),
+            args.connect,
+        )?),
+        Some(Command::TestMail) => test_mail(&config),
         None if cli.run_now => run_now(config),
-        None => Err(BadInput::single(Problem::file(
-            "command line",
-            "a command (run, check, schedule) or --run-now; see org-insights --help",
-        ))
+        None => Err(BadInput::about(
+            "the command line",
+            Problem::file(
+                "command line",
+                "a command (run, check, schedule) or --run-now; see org-insights --help",
+            ),
+        )
         .into()),
     }
 }
 
+/// The configuration file read, in words.
+fn config_file(explicit: &Option<PathBuf>) -> String {
+    match explicit {
+        Some(path) => path.display().to_string(),
+        None if Path::new(config::DEFAULT_FILE).exists() => config::DEFAULT_FILE.to_string(),
+        None => "none: the defaults (data_dir ./data, out_dir ./reports)".to_string(),
+    }
+}
+
+fn test_mail(config: &Config) -> Result<(), Error> {
+    let email = config
+        .email
+        .as_ref()
+        .ok_or_else(|| missing_table("email", "test-mail"))?;
+    email.check_secrets()?;
+    email::send_test(email).map_err(Error::TestMail)?;
+    println!(
+        "a test message went to {}",
+        email
+            .to
+            .iter()
+            .map(|m| m.email.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
 /// A configuration table a command needs and the file does not have.
 fn missing_table(table: &str, command: &str) -> BadInput {
-    BadInput::single(Problem::file(
-        "configuration",
-        format!("an [{table}] table for {command} (see org-insights.example.toml)"),
-    ))
+    BadInput::about(
+        "the configuration",
+        Problem::file(
+            "configuration",
+            format!("an [{table}] table for {command} (see org-insights.example.toml)"),
+        ),
+    )
 }
 
 fn run(args: RunArgs, config: &Config) -> Result<(), Error> {
@@ -223,12 +291,18 @@ fn check(args: CheckArgs, config: Config) -> Result<(), Error> {
     Ok(())
 }
 
-fn import(args: ImportArgs) -> Result<(), Error> {
+fn import(args: ImportArgs, config: &Config) -> Result<(), Error> {
+    // --verified-domains, else those of [import] in the configuration.
+    let verified_domains = match (args.verified_domains, &config.import) {
+        (given, _) if !given.is_empty() => given,
+        (_, Some(import)) => import.verified_domains.clone(),
+        (none, None) => none,
+    };
     let summary = import::import(&import::ImportOptions {
         users: args.users,
         managed: args.managed,
         external: args.external,
-        verified_domains: args.verified_domains,
+        verified_domains,
         into: args.into.clone(),
     })?;
     runner::log_unknown_products(&summary.unknown_products);
@@ -283,13 +357,9 @@ fn generate(args: GenerateArgs) -> Result<(), Error> {
 
 /// `--run-now`: the scheduled run once, for plain cron.
 fn run_now(config: Config) -> Result<(), Error> {
-    let request = RunRequest::from_config(&config, true)?;
-    if let Some(atlassian) = &config.atlassian {
-        atlassian.api_key()?;
-    }
-    runner::prepare_bundle(&config, &request.data_dir)?;
-    let email = config.email.filter(|email| email.enabled);
-    report_once(&request, email.as_ref())
+    let outcome = runner::run_unattended(&config, true, &RunControl::default())?;
+    println!("{}", outcome.report_dir.join("index.html").display());
+    Ok(())
 }
 
 fn report_once(request: &RunRequest, email: Option<&config::EmailConfig>) -> Result<(), Error> {

@@ -1,6 +1,7 @@
 //! Rows the contract leaves out of the figures, counted so that nothing is
-//! dropped silently: rows of accounts missing from `accounts`, products that
-//! no `product_access` row names, activity after the as-of date.
+//! dropped silently: rows set aside for breaking the contract, rows of
+//! accounts missing from `accounts`, products that no `product_access` row
+//! names, activity after the as-of date, accounts without an email.
 
 use std::collections::BTreeMap;
 
@@ -8,19 +9,66 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::bundle::{Bundle, Table};
-use crate::frame::{counts, first_u64, strings};
+use crate::frame::{count_rows, counts, first_u64, strings};
 use crate::insights::Context;
+use crate::privacy::Privacy;
+use crate::problems::{Location, Problem};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DataQuality {
     /// Data rows read per table.
     pub rows: BTreeMap<String, u64>,
+    /// Rows set aside for breaking the contract, per table that has any.
+    pub set_aside_rows: BTreeMap<String, u64>,
+    /// Each problem of the rows set aside, names concealed as `[privacy]`
+    /// says: the page and `data/bad_rows.csv` list them, insights.json
+    /// only counts them.
+    #[serde(skip)]
+    pub bad_rows: Vec<BadRow>,
+    /// Accounts with access that have no email address.
+    pub accounts_without_email: u64,
     /// Rows whose `account_id` is not in `accounts`, per table.
     pub unknown_accounts: BTreeMap<String, u64>,
     /// Products of `activity` or `sites` that no `product_access` row names.
     pub unknown_products: Vec<UnknownProduct>,
     /// Activity rows dated after the as-of date (not counted).
     pub activity_after_as_of: u64,
+}
+
+impl DataQuality {
+    /// The same, with the names and emails of set-aside rows as `privacy`
+    /// shows them.
+    pub fn concealed(&self, privacy: &Privacy) -> DataQuality {
+        DataQuality {
+            bad_rows: self
+                .bad_rows
+                .iter()
+                .map(|bad| BadRow {
+                    table: bad.table,
+                    problem: privacy.conceal_problem(bad.problem.clone()),
+                })
+                .collect(),
+            ..self.clone()
+        }
+    }
+}
+
+/// One problem of a row set aside: its table and the problem with its
+/// file, line, column, value and what was expected.
+#[derive(Debug, Clone)]
+pub struct BadRow {
+    pub table: Table,
+    pub problem: Problem,
+}
+
+impl BadRow {
+    /// The CSV line (the line a record starts on) or the Parquet row.
+    pub fn line(&self) -> u64 {
+        match self.problem.location {
+            Location::Line(n) | Location::Row(n) => n,
+            Location::File => 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -31,15 +79,21 @@ pub struct UnknownProduct {
 }
 
 /// `activity`'s share was gathered with the insights, in the same scan.
-pub fn assess(bundle: &Bundle, ctx: &Context) -> PolarsResult<DataQuality> {
+/// The rows set aside are listed with names concealed as `privacy` says.
+pub fn assess(bundle: &Bundle, ctx: &Context, privacy: &Privacy) -> PolarsResult<DataQuality> {
+    let (set_aside_rows, bad_rows) = set_aside(bundle, privacy);
     let mut quality = DataQuality {
         rows: bundle
             .row_counts()
             .into_iter()
             .map(|(table, rows)| (table.name().to_string(), rows))
             .collect(),
+        set_aside_rows,
+        bad_rows,
         ..Default::default()
     };
+    quality.accounts_without_email =
+        count_rows(ctx.accounts_with_access().filter(col("email").is_null()))?;
     let known = ctx.accounts().select([col("account_id")]);
 
     if let Some(access) = bundle.frame(Table::ProductAccess) {
@@ -98,4 +152,19 @@ pub fn assess(bundle: &Bundle, ctx: &Context) -> PolarsResult<DataQuality> {
         );
     }
     Ok(quality)
+}
+
+/// The rows `bundle` set aside, in table and line order, with names and
+/// emails concealed as `privacy` says.
+fn set_aside(bundle: &Bundle, privacy: &Privacy) -> (BTreeMap<String, u64>, Vec<BadRow>) {
+    let mut counts = BTreeMap::new();
+    let mut rows = Vec::new();
+    for (table, set_aside) in bundle.set_aside() {
+        counts.insert(table.name().to_string(), set_aside.rows);
+        rows.extend(set_aside.problems.iter().map(|problem| BadRow {
+            table,
+            problem: privacy.conceal_problem(problem.clone()),
+        }));
+    }
+    (counts, rows)
 }

@@ -17,6 +17,9 @@ pub enum Error {
     /// The report was written but the digest could not be sent.
     #[error("the report was written, but the digest could not be sent: {0:#}")]
     Mail(anyhow::Error),
+    /// `test-mail` could not send its message.
+    #[error("the test message could not be sent: {0:#}")]
+    TestMail(anyhow::Error),
     /// The run was stopped before it published anything.
     #[error("the run was abandoned before writing: the program is stopping")]
     Abandoned,
@@ -27,13 +30,13 @@ pub enum Error {
 
 impl Error {
     /// Bad input or usage, and an API key refused: 2. The report written
-    /// but the digest not sent: 3. Anything else (I/O, a full disk, the API
+    /// but the digest not sent, or the test message not sent: 3. Anything else (I/O, a full disk, the API
     /// failing): 1.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::BadInput(_) => 2,
             Error::Pull(pull) => pull.exit_code(),
-            Error::Mail(_) => 3,
+            Error::Mail(_) | Error::TestMail(_) => 3,
             Error::Abandoned | Error::Failed(_) => 1,
         }
     }

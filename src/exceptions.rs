@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::config::{Exception, Target};
+use crate::controls::Control;
 use crate::insights::percent;
 use crate::snapshot::{AccountState, Snapshot};
 
@@ -100,24 +101,35 @@ pub fn review(exceptions: &[Exception], snapshot: &Snapshot) -> Review {
         .map(|a| a.account_id.as_str())
         .collect();
 
-    let coverage = |group: &dyn Fn(&AccountState) -> bool, good: &dyn Fn(&AccountState) -> bool| {
-        let members: Vec<&&AccountState> = with_access.iter().filter(|a| group(a)).collect();
+    let coverage = |control: Control| {
+        let members: Vec<&&AccountState> = with_access
+            .iter()
+            .filter(|a| control.applies_to(a))
+            .collect();
         let kept: Vec<&&AccountState> = members
             .iter()
             .copied()
             .filter(|a| !excepted.contains(a.account_id.as_str()))
             .collect();
-        let good_kept = kept.iter().filter(|a| good(a)).count() as u64;
+        let good_kept = kept.iter().filter(|a| control.is_met_by(a)).count() as u64;
         Coverage {
             excepted: (members.len() - kept.len()) as u64,
             percent_without: percent(good_kept, kept.len() as u64),
         }
     };
-    let managed = |a: &AccountState| !a.is_external();
     Review {
-        managed_authentication: coverage(&managed, &|a| a.sso == Some(true) || a.two_step_on()),
-        external_two_step: coverage(&AccountState::is_external, &AccountState::two_step_on),
-        external_policy: coverage(&AccountState::is_external, &|a| a.external_policy),
+        managed_authentication: coverage(Control::ManagedAuthentication),
+        external_two_step: coverage(Control::ExternalTwoStep),
+        external_policy: coverage(Control::ExternalPolicy),
         exceptions: reviewed,
     }
+}
+
+/// The active exception that names `account` or its domain, if any.
+pub fn active_for<'a>(review: &'a Review, account: &AccountState) -> Option<&'a Exception> {
+    review
+        .exceptions
+        .iter()
+        .find(|r| r.state == State::Active && covers(&r.exception, account))
+        .map(|r| &r.exception)
 }

@@ -12,10 +12,12 @@ use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use crate::bundle::Tolerance;
 use crate::bundle::{self, Table};
 use crate::changes;
 use crate::config::{Access, Exception, Retention, Thresholds};
-use crate::config::{Config, DEFAULT_SKIP_ADDED_WITHIN_DAYS};
+use crate::config::{Config, DEFAULT_MAX_BAD_ROWS_PERCENT, DEFAULT_SKIP_ADDED_WITHIN_DAYS};
+use crate::controls::{self, Control, ToFix};
 use crate::data_quality::{self, DataQuality};
 use crate::error::Error;
 use crate::exceptions::{self, Review};
@@ -83,6 +85,8 @@ pub struct RunRequest {
     pub skip_added_within_days: u64,
     /// When the org API key of `[atlassian]` expires, when known.
     pub key_expiry: Option<KeyExpiry>,
+    /// How many bad rows a table may set aside before the run stops.
+    pub tolerance: Tolerance,
 }
 
 impl RunRequest {
@@ -107,6 +111,7 @@ impl RunRequest {
                     env: a.api_key_env.clone(),
                 })
             }),
+            tolerance: tolerance(config.max_bad_rows_percent),
         })
     }
 
@@ -126,7 +131,18 @@ impl RunRequest {
             exceptions: Vec::new(),
             skip_added_within_days: DEFAULT_SKIP_ADDED_WITHIN_DAYS,
             key_expiry: None,
+            tolerance: tolerance(DEFAULT_MAX_BAD_ROWS_PERCENT),
         }
+    }
+}
+
+/// `[input] max_bad_rows_percent` as the loader takes it: 0 sets nothing
+/// aside.
+fn tolerance(max_bad_rows_percent: f64) -> Tolerance {
+    if max_bad_rows_percent > 0.0 {
+        Tolerance::Percent(max_bad_rows_percent)
+    } else {
+        Tolerance::Strict
     }
 }
 
@@ -161,6 +177,8 @@ pub struct RunOutcome {
     /// compare with).
     pub changes: Option<usize>,
     pub exceptions: Review,
+    /// The accounts that do not meet each control with figures.
+    pub to_fix: Vec<ToFix>,
     /// The page with names masked, for a digest that must not show them
     /// (only when the report itself shows names).
     pub masked_page: Option<Vec<u8>>,
@@ -196,8 +214,13 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
     let started = Instant::now();
     let context = read_context(request, &mut bundle, as_of)?;
     let (computed, snapshot, seats) = compute_side_by_side(request, &context)?;
-    let quality = timed("data quality", || data_quality::assess(&bundle, &context))
-        .context("assessing data quality")?;
+    let quality = timed("data quality", || {
+        data_quality::assess(&bundle, &context, &request.privacy)
+    })
+    .context("assessing data quality")?;
+    for bad in &quality.bad_rows {
+        tracing::warn!(problem = %bad.problem, "a row was set aside: the report leaves it out");
+    }
     let review = exceptions::review(&request.exceptions, &snapshot);
     for unknown in review.unknown() {
         tracing::warn!(exception = %unknown.target, "an exception names no account of the bundle");
@@ -205,6 +228,11 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
     let presented = computed
         .insights
         .present(&request.thresholds, snapshot.idle_accounts());
+    let to_fix: Vec<ToFix> = Control::ALL
+        .into_iter()
+        .filter(|c| !computed.missing.contains_key(c.insight().as_str()))
+        .map(|c| controls::accounts_to_fix(c, &snapshot, &review))
+        .collect();
     let past = report::past::load(&request.out_dir, as_of);
     let changes = changes::since(&past.baseline, &snapshot);
     let compute = started.elapsed();
@@ -229,6 +257,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
             seats: seats.as_ref(),
             exceptions: &review,
             privacy: &request.privacy,
+            to_fix: &to_fix,
         },
         &computed,
         &quality,
@@ -248,6 +277,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
         quality,
         changes: changes.as_ref().map(|c| c.total()),
         exceptions: review,
+        to_fix,
         masked_page: rendered.masked_page,
         previous: past.history.last().cloned(),
         freshness,
@@ -304,7 +334,7 @@ fn out_is_a_folder(out: &Path) -> anyhow::Result<()> {
 /// Loads and checks the bundle; names in its problems are concealed as
 /// `[privacy]` says.
 fn load(request: &RunRequest) -> Result<bundle::Bundle, Error> {
-    bundle::load_for_computing(&request.data_dir).map_err(|err| match err {
+    bundle::load_for_computing(&request.data_dir, request.tolerance).map_err(|err| match err {
         ReadError::Bad(bad) => Error::BadInput(request.privacy.conceal_problems(bad)),
         ReadError::Failed(failed) => Error::Failed(failed),
     })

@@ -63,7 +63,9 @@ impl Privacy {
             NameMode::Show => Ok(Privacy::show()),
             NameMode::Mask => Ok(Privacy::mask()),
             NameMode::Hash => {
-                let missing = |what: String| BadInput::single(Problem::file("environment", what));
+                let missing = |what: String| {
+                    BadInput::about("the environment", Problem::file("environment", what))
+                };
                 let variable = key_env.ok_or_else(|| {
                     missing("[privacy] hash_key_env, the environment variable that holds the key of names = \"hash\"".into())
                 })?;
@@ -96,6 +98,10 @@ impl Privacy {
 
     /// An email address as this mode shows it; the domain always stays.
     pub fn email(&self, email: &str) -> String {
+        // No address is nothing to conceal (nor to hash into a false one).
+        if email.is_empty() {
+            return String::new();
+        }
         let (local, domain) = email.rsplit_once('@').unwrap_or((email, ""));
         let local = match self.mode {
             NameMode::Show => return email.to_string(),
@@ -125,19 +131,27 @@ impl Privacy {
             return bad;
         }
         let mut problems = Problems::default();
-        for mut problem in bad.0.listed().iter().cloned() {
-            let personal = matches!(problem.column.as_deref(), Some("email" | "name"));
-            if let (true, Some(value)) = (personal, problem.value.as_mut()) {
-                *value = if problem.column.as_deref() == Some("email") {
-                    self.email(value)
-                } else {
-                    self.name(value)
-                };
-            }
-            problems.push(problem);
+        for problem in bad.0.listed().iter().cloned() {
+            problems.push(self.conceal_problem(problem));
         }
         problems.add_unlisted(bad.0.total() - bad.0.listed().len());
         BadInput(problems)
+    }
+
+    /// `problem` with its value concealed when it is a name or an email.
+    pub fn conceal_problem(&self, mut problem: Problem) -> Problem {
+        if self.shows_names() {
+            return problem;
+        }
+        let personal = matches!(problem.column.as_deref(), Some("email" | "name"));
+        if let (true, Some(value)) = (personal, problem.value.as_mut()) {
+            *value = if problem.column.as_deref() == Some("email") {
+                self.email(value)
+            } else {
+                self.name(value)
+            };
+        }
+        problem
     }
 
     fn digest(&self, value: &str) -> String {

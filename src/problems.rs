@@ -65,6 +65,9 @@ impl fmt::Display for Problem {
 pub struct Problems {
     listed: Vec<Problem>,
     total: usize,
+    /// What the problems are in, when not the input data: "the
+    /// configuration", "the environment", "the command line".
+    place: Option<&'static str>,
 }
 
 impl Problems {
@@ -120,10 +123,10 @@ impl fmt::Display for Problems {
     }
 }
 
-/// The input does not follow the data contract (or the command line or
-/// configuration is wrong): exit code 2, nothing written.
+/// The input does not follow the data contract (or the command line,
+/// configuration or environment is wrong): exit code 2, nothing written.
 #[derive(Debug, thiserror::Error)]
-#[error("{count} problem(s) in the input:\n{problems}", count = .0.total(), problems = .0)]
+#[error("{count} problem(s) in {place}:\n{problems}", count = .0.total(), place = .0.place.unwrap_or("the input"), problems = .0)]
 pub struct BadInput(pub Problems);
 
 /// What a value was expected to be, said before it is known which file
@@ -160,5 +163,17 @@ impl BadInput {
         let mut problems = Problems::default();
         problems.push(problem);
         BadInput(problems)
+    }
+
+    /// One problem of `place` rather than of the input data: "the
+    /// configuration", "the environment" or "the command line".
+    pub fn about(place: &'static str, problem: Problem) -> Self {
+        BadInput::single(problem).placed(place)
+    }
+
+    /// The same problems, said to be in `place`.
+    pub fn placed(mut self, place: &'static str) -> Self {
+        self.0.place = Some(place);
+        self
     }
 }

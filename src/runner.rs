@@ -23,12 +23,12 @@ use crate::pull;
 /// the run goes on with the bundle as it was, its report saying how old
 /// the data is (the one exception: there is no bundle yet).
 pub fn prepare_bundle(config: &Config, data_dir: &Path) -> Result<(), Error> {
-    let waiting = match &config.import {
-        Some(import) => Some((import, import::Waiting::scan(&import.from)?)),
-        None => None,
+    let waiting = match config.import.as_ref().map(|i| (i, i.from.as_ref())) {
+        Some((import, Some(from))) => Some((import, from, import::Waiting::scan(from)?)),
+        _ => None,
     };
     let mut read_exports = false;
-    if let Some((import, waiting)) = &waiting {
+    if let Some((import, _, waiting)) = &waiting {
         if let Some(summary) = waiting.import_users(&import.verified_domains, data_dir)? {
             tracing::info!(
                 accounts = summary.accounts,
@@ -40,7 +40,7 @@ pub fn prepare_bundle(config: &Config, data_dir: &Path) -> Result<(), Error> {
         }
     }
     if let Some(atlassian) = &config.atlassian {
-        let managed_export = waiting.as_ref().and_then(|(_, w)| w.managed.clone());
+        let managed_export = waiting.as_ref().and_then(|(_, _, w)| w.managed.clone());
         let request = pull::PullRequest {
             settings: atlassian,
             key: atlassian.api_key()?,
@@ -60,8 +60,8 @@ pub fn prepare_bundle(config: &Config, data_dir: &Path) -> Result<(), Error> {
             Err(err) => return Err(err.into()),
         }
     }
-    if let (Some((import, waiting)), true) = (&waiting, read_exports) {
-        waiting.move_to_done(&import.from)?;
+    if let (Some((_, from, waiting)), true) = (&waiting, read_exports) {
+        waiting.move_to_done(from)?;
     }
     Ok(())
 }
@@ -86,6 +86,41 @@ pub fn log_unknown_products<'a>(names: impl IntoIterator<Item = &'a String>) {
     for name in names {
         tracing::warn!(product = %name, "a product name with no known key: kept as a slug");
     }
+}
+
+/// The scheduled run, and `--run-now`: the secrets checked before any
+/// request, the bundle brought up to date, the report, the digest. A
+/// failure is mailed (at most once a day, see [`email::failure`]) besides
+/// being returned; a success ends a run of failures.
+pub fn run_unattended(
+    config: &Config,
+    progress: bool,
+    control: &RunControl,
+) -> Result<RunOutcome, Error> {
+    let result = unattended(config, progress, control);
+    match &result {
+        Ok(_) => email::failure::clear(&config.out_dir),
+        Err(Error::Abandoned) => {}
+        Err(err) => email::failure::notify(config, err),
+    }
+    result
+}
+
+fn unattended(config: &Config, progress: bool, control: &RunControl) -> Result<RunOutcome, Error> {
+    // Every secret before the first network request: the digest's (and
+    // the failure mail's) login, then the API key.
+    if let Some(email) = &config.email {
+        if email.enabled || !email.failures_to.is_empty() {
+            email.check_secrets()?;
+        }
+    }
+    let email = config.email.clone().filter(|email| email.enabled);
+    if let Some(atlassian) = &config.atlassian {
+        atlassian.api_key()?;
+    }
+    let request = RunRequest::from_config(config, progress)?;
+    prepare_bundle(config, &request.data_dir)?;
+    run(&request, email.as_ref(), control)
 }
 
 /// Runs the report and, with `email`, sends the digest.

@@ -8,7 +8,6 @@
 //! job; when it fires, the supervisor loop schedules the next and starts the
 //! report.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,9 +18,10 @@ use tokio::sync::{mpsc, Mutex};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::config::{Config, Schedule};
+use crate::email;
 use crate::error::Error;
 use crate::pipeline::RunControl;
-use crate::pipeline::RunRequest;
+use crate::report::past;
 use crate::runner;
 
 /// How long a run in progress may take to finish after SIGINT or SIGTERM.
@@ -54,6 +54,7 @@ pub async fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
     tracing::info!(
         cron = daemon.config.schedule.expression(),
         timezone = %daemon.config.schedule.timezone(),
+        next = %next_run(&daemon.config.schedule),
         "scheduler started"
     );
     let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
@@ -165,21 +166,30 @@ async fn run_guarded(daemon: Arc<Daemon>, trigger: &'static str) {
     };
     tracing::info!(trigger, "run started");
     let config = daemon.config.clone();
-    let email = config.email.clone().filter(|email| email.enabled);
     let control = daemon.control.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let request = RunRequest::from_config(&config, false)?;
-        runner::prepare_bundle(&config, &request.data_dir)?;
-        runner::run(&request, email.as_ref(), &control)
-    })
-    .await;
+    let result =
+        tokio::task::spawn_blocking(move || runner::run_unattended(&config, false, &control)).await;
     match result {
         Ok(Ok(_)) => tracing::info!(trigger, "run finished"),
         Ok(Err(Error::Abandoned)) => {
             tracing::warn!(trigger, "run abandoned: the program is stopping")
         }
         Ok(Err(err)) => tracing::error!(trigger, error = %err, "run failed"),
-        Err(err) => tracing::error!(trigger, error = %err, "run failed: the run panicked"),
+        Err(err) => {
+            tracing::error!(trigger, error = %err, "run failed: the run panicked");
+            let crashed =
+                anyhow::anyhow!("the run stopped unexpectedly (a bug of org-insights): {err}");
+            email::failure::notify(&daemon.config, &Error::Failed(crashed));
+        }
+    }
+    tracing::info!(next = %next_run(&daemon.config.schedule), "next run");
+}
+
+/// The next scheduled run after now, in the schedule's zone, in words.
+fn next_run(schedule: &Schedule) -> String {
+    match schedule.next_after(Utc::now()) {
+        Some(at) => at.with_timezone(&schedule.timezone()).to_rfc3339(),
+        None => "none: the cron expression has no future run".to_string(),
     }
 }
 
@@ -188,18 +198,8 @@ fn missed_a_run(config: &Config, now: DateTime<Utc>) -> bool {
     let Some(previous) = config.schedule.previous_before(now) else {
         return false;
     };
-    match newest_report_time(&config.out_dir) {
-        Some(generated) => generated < previous,
+    match past::newest(&config.out_dir) {
+        Some(newest) => newest.generated_at < previous,
         None => true,
     }
-}
-
-/// `generated_at` of the report `latest` points at.
-fn newest_report_time(out_dir: &Path) -> Option<DateTime<Utc>> {
-    let json = std::fs::read(out_dir.join("latest").join("insights.json")).ok()?;
-    let value: serde_json::Value = serde_json::from_slice(&json).ok()?;
-    let generated = value.get("generated_at")?.as_str()?;
-    DateTime::parse_from_rfc3339(generated)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }

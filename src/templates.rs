@@ -66,10 +66,13 @@ pub fn use_overrides(dir: &Path) -> Result<(), BadInput> {
     let mut problems = Problems::default();
     let mut found = Vec::new();
     let entries = std::fs::read_dir(dir).map_err(|err| {
-        BadInput::single(Problem::file(
-            dir.display().to_string(),
-            format!("a folder of templates ([output] templates): {err}"),
-        ))
+        BadInput::about(
+            "the configuration",
+            Problem::file(
+                dir.display().to_string(),
+                format!("a folder of templates ([output] templates): {err}"),
+            ),
+        )
     })?;
     let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     paths.sort();

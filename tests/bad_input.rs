@@ -600,3 +600,211 @@ fn a_table_that_is_a_named_pipe_is_refused_at_once() {
         assert!(!case.out().exists());
     }
 }
+
+/// 400 accounts, a{i}@acme.com, managed for even i, external for odd; the
+/// rows of `bad` get the status "actve".
+fn four_hundred_accounts(bad: &[usize]) -> String {
+    let mut csv = String::from("account_id,email,account_type,status\n");
+    for i in 0..400 {
+        let kind = if i % 2 == 0 { "managed" } else { "external" };
+        let status = if bad.contains(&i) { "actve" } else { "active" };
+        csv.push_str(&format!("a{i},a{i}@acme.com,{kind},{status}\n"));
+    }
+    csv
+}
+
+#[test]
+fn one_bad_row_in_400_is_set_aside_and_named_everywhere() {
+    // Line 150 holds account 148 (the header is line 1).
+    let case = Case::new(&[("accounts.csv", four_hundred_accounts(&[148]).as_bytes())]);
+    let output = Cli::new(case.dir.path())
+        .report("data", "out")
+        .dated("2026-11-01")
+        .run()
+        .ok()
+        .stderr_has("accounts.csv: line 150, column 'status', value \"actve\"");
+    assert!(output.stderr_text().contains("set aside"));
+    let report = case.out().join("2026-11-01");
+    let json = read_json(&report.join("insights.json"));
+    // Without product_access every active account has access: 399 of the
+    // 400, the set-aside managed account 148 left out.
+    assert_eq!(
+        json["insights"]["users_with_access"],
+        serde_json::json!({"managed": 199, "external": 200, "total": 399})
+    );
+    assert_eq!(
+        json["data_quality"]["set_aside_rows"],
+        serde_json::json!({"accounts": 1})
+    );
+    assert_eq!(json["data_quality"]["rows"]["accounts"], 400);
+    assert_eq!(
+        fs::read_to_string(report.join("data/bad_rows.csv")).unwrap(),
+        "table,line,column,value,expected\naccounts,150,status,actve,\"one of active, suspended, deactivated\"\n"
+    );
+    let page = fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(
+        page.contains("Rows set aside"),
+        "the data quality section lists it"
+    );
+    assert!(
+        page.contains("accounts.csv: line 150, column &#x27;status&#x27;, value &quot;actve&quot;")
+    );
+    assert!(page.contains("href=\"data/bad_rows.csv\""));
+}
+
+#[test]
+fn bad_rows_above_the_limit_stop_the_run_and_check_is_strict() {
+    let bad: Vec<usize> = (0..40).map(|i| i * 10).collect();
+    let case = Case::new(&[("accounts.csv", four_hundred_accounts(&bad).as_bytes())]);
+    assert_rejected(
+        &case,
+        &["40 problem(s)", "accounts.csv: line 2, column 'status'"],
+    );
+
+    // One in 400 is within the default 1 %, but not within 0 %, and never
+    // for check.
+    let case = Case::new(&[("accounts.csv", four_hundred_accounts(&[7]).as_bytes())]);
+    let (code, stderr) = case.check();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("accounts.csv: line 9, column 'status'"),
+        "{stderr}"
+    );
+    fs::write(
+        case.dir.path().join("org-insights.toml"),
+        "[input]\nmax_bad_rows_percent = 0\n",
+    )
+    .unwrap();
+    assert_rejected(&case, &["accounts.csv: line 9, column 'status'"]);
+    // Four bad rows are exactly the default 1 % of 400: still a report.
+    let case_at_limit = Case::new(&[(
+        "accounts.csv",
+        four_hundred_accounts(&[1, 2, 3, 4]).as_bytes(),
+    )]);
+    let (code, stderr) = case_at_limit.run();
+    assert_eq!(code, 0, "{stderr}");
+    let json = read_json(&case_at_limit.out().join("latest/insights.json"));
+    assert_eq!(json["insights"]["users_with_access"]["total"], 396);
+    fs::write(
+        case.dir.path().join("org-insights.toml"),
+        "[input]\nmax_bad_rows_percent = 101\n",
+    )
+    .unwrap();
+    assert_rejected(&case, &["max_bad_rows_percent", "0 to 100"]);
+}
+
+#[test]
+fn a_repeated_account_id_sets_aside_the_repeat_and_keeps_the_first() {
+    // 200 accounts; line 102 repeats a7 (an external user) as managed.
+    let mut csv = String::from("account_id,email,account_type\n");
+    for i in 0..200 {
+        if i == 100 {
+            csv.push_str("a7,again@acme.com,managed\n");
+        } else {
+            csv.push_str(&format!("a{i},a{i}@acme.com,external\n"));
+        }
+    }
+    let case = Case::new(&[("accounts.csv", csv.as_bytes())]);
+    let (code, stderr) = case.run();
+    assert_eq!(code, 0, "{stderr}");
+    let json = read_json(&case.out().join("latest/insights.json"));
+    assert_eq!(
+        json["insights"]["users_with_access"],
+        serde_json::json!({"managed": 0, "external": 199, "total": 199})
+    );
+    let bad_rows = fs::read_to_string(case.out().join("latest/data/bad_rows.csv")).unwrap();
+    assert_eq!(
+        bad_rows,
+        "table,line,column,value,expected\naccounts,102,account_id,a7,a unique account_id (already used on line 9)\n"
+    );
+}
+
+#[test]
+fn set_aside_activity_rows_leave_the_figures_and_parquet_names_the_row() {
+    use polars::prelude::*;
+    let accounts: &[u8] =
+        b"account_id,email,account_type\na1,a@x.com,managed\na2,b@x.com,managed\n";
+    // 200 rows: 198 views of a1, a view of a2 with an unknown action, and
+    // one with a blank account id: 2 rows of 200, exactly 1 %.
+    let mut dates = Vec::new();
+    let mut ids = Vec::new();
+    let mut actions = Vec::new();
+    for i in 0..200 {
+        dates.push(chrono::NaiveDate::from_ymd_opt(2026, 10, 1 + (i % 30) as u32).unwrap());
+        ids.push(match i {
+            50 => "a2",
+            120 => " ",
+            _ => "a1",
+        });
+        actions.push(if i == 50 { "jump" } else { "view" });
+    }
+    let mut csv = String::from("date,account_id,product,action\n");
+    for ((date, id), action) in dates.iter().zip(&ids).zip(&actions) {
+        csv.push_str(&format!("{date},{id},jira,{action}\n"));
+    }
+    let case = Case::new(&[("accounts.csv", accounts), ("activity.csv", csv.as_bytes())]);
+    let (code, stderr) = case.run();
+    assert_eq!(code, 0, "{stderr}");
+    let json = read_json(&case.out().join("latest/insights.json"));
+    assert_eq!(json["insights"]["active_users"]["active"], 1);
+    assert_eq!(
+        json["data_quality"]["set_aside_rows"],
+        serde_json::json!({"activity": 2})
+    );
+    let bad_rows = fs::read_to_string(case.out().join("latest/data/bad_rows.csv")).unwrap();
+    assert_eq!(
+        bad_rows,
+        "table,line,column,value,expected\nactivity,52,action,jump,\"one of view, rovo_search, rovo_definition, rovo_chat, rovo_agent, rovo_first_party_click, rovo_third_party_click, rovo_third_party_filter, ai\"\nactivity,122,account_id, ,a non-empty value\n"
+    );
+
+    let case = Case::new(&[("accounts.csv", accounts)]);
+    let mut frame = df!(
+        "date" => dates,
+        "account_id" => ids,
+        "product" => vec!["jira"; 200],
+        "action" => actions,
+    )
+    .unwrap();
+    let file = fs::File::create(case.dir.path().join("data/activity.parquet")).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+    let (code, stderr) = case.run();
+    assert_eq!(code, 0, "{stderr}");
+    let json = read_json(&case.out().join("latest/insights.json"));
+    assert_eq!(json["insights"]["active_users"]["active"], 1);
+    let bad_rows = fs::read_to_string(case.out().join("latest/data/bad_rows.csv")).unwrap();
+    assert!(
+        bad_rows.contains("\nactivity,51,action,jump,"),
+        "{bad_rows}"
+    );
+    assert!(
+        bad_rows.contains("\nactivity,121,account_id, ,"),
+        "{bad_rows}"
+    );
+}
+
+#[test]
+fn an_account_without_an_email_counts_everywhere_but_in_the_domains() {
+    let case = Case::new(&[(
+        "accounts.csv",
+        b"account_id,email,account_type,status\na1,,managed,active\na2,b@Acme.com,external,active\na3,  ,external,suspended\n",
+    )]);
+    let (code, stderr) = case.run();
+    assert_eq!(code, 0, "{stderr}");
+    let json = read_json(&case.out().join("latest/insights.json"));
+    assert_eq!(
+        json["insights"]["users_with_access"],
+        serde_json::json!({"managed": 1, "external": 1, "total": 2})
+    );
+    assert_eq!(
+        json["insights"]["domains"],
+        serde_json::json!([{"domain": "acme.com", "managed": 0, "external": 1, "verified": false}])
+    );
+    assert_eq!(json["data_quality"]["accounts_without_email"], 1);
+    assert!(json["data_quality"]["set_aside_rows"]
+        .as_object()
+        .unwrap()
+        .is_empty());
+    assert!(!case.out().join("latest/data/bad_rows.csv").exists());
+    let (code, stderr) = case.check();
+    assert_eq!(code, 0, "{stderr}");
+}

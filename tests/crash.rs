@@ -25,8 +25,9 @@ fn assert_complete(day: &Path) {
     let html = fs::read_to_string(day.join("index.html")).unwrap();
     assert!(html.trim_end().ends_with("</html>"), "{}", day.display());
     assert_eq!(fs::read_dir(day.join("charts")).unwrap().count(), 12);
-    // One CSV per insight, changes.csv and seat-reclaim.csv.
-    assert_eq!(fs::read_dir(day.join("data")).unwrap().count(), 14);
+    // One CSV per insight, changes.csv, seat-reclaim.csv and the accounts
+    // to fix of the three controls.
+    assert_eq!(fs::read_dir(day.join("data")).unwrap().count(), 17);
     assert!(day.join("snapshot.parquet").exists(), "{}", day.display());
 }
 

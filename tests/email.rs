@@ -128,14 +128,22 @@ fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
         attachment.attachment_name(),
         Some("org-insights-2026-11-10.html")
     );
-    // Without [email] include_names the attached page masks emails; this
-    // page lists none (no account changed), so only its footer differs.
+    // Without [email] include_names the attached page masks emails. No
+    // account changed; the accounts to fix are the sample's managed
+    // account with access and neither SSO nor 2SV (carol) and its external
+    // user with access, 2SV off and outside the policy (zed): only their
+    // emails and the footer differ.
     let page = fs::read_to_string(&report).unwrap();
     assert!(page.contains("names and email addresses are shown"));
-    assert_eq!(
-        std::str::from_utf8(attachment.contents()).unwrap(),
-        page.replace("are shown", "are masked")
-    );
+    let mut masked = page.replace("are shown", "are masked");
+    for (email, shown) in [
+        ("carol@acme.com", "c***@acme.com"),
+        ("zed@gmail.com", "z***@gmail.com"),
+    ] {
+        assert!(page.contains(email), "{email} is named in the page");
+        masked = masked.replace(email, shown);
+    }
+    assert_eq!(std::str::from_utf8(attachment.contents()).unwrap(), masked);
 }
 
 #[test]
@@ -236,4 +244,116 @@ fn a_missing_password_variable_is_named_before_anything_runs() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("ORG_INSIGHTS_TEST_NO_SUCH_VARIABLE"));
     assert!(!dir.path().join("out").exists());
+}
+
+/// A bundle whose only account has an account type the contract does not
+/// know: every run stops on it.
+const BROKEN_ACCOUNTS: &str = "account_id,email,account_type\na1,a@acme.com,alien\n";
+const GOOD_ACCOUNTS: &str = "account_id,email,account_type\na1,a@acme.com,managed\n";
+
+/// `--run-now` in `dir` with the failure mail's state kept in the test.
+fn run_now(dir: &Path) -> common::Ran {
+    Cli::new(dir)
+        .args(["--run-now"])
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env_remove("STATE_DIRECTORY")
+        .run()
+}
+
+fn subject_and_text(raw: &[u8]) -> (String, String, Vec<String>) {
+    let message = MessageParser::default().parse(raw).unwrap();
+    let to = message
+        .to()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.address().map(str::to_string))
+        .collect();
+    (
+        message.subject().unwrap_or_default().to_string(),
+        message.body_text(0).unwrap_or_default().into_owned(),
+        to,
+    )
+}
+
+#[test]
+fn a_failed_run_now_mails_failures_to_once_a_day_until_a_run_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), &[]);
+    fs::create_dir(dir.path().join("data")).unwrap();
+    fs::write(dir.path().join("data/accounts.csv"), BROKEN_ACCOUNTS).unwrap();
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        format!(
+            "[email]\nenabled = true\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nfrom = \"reports@example.com\"\nto = [\"team@example.com\"]\nfailures_to = [\"oncall@example.com\"]\nattach_report = false\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    let today = chrono::Utc::now().date_naive();
+
+    run_now(dir.path()).code(2);
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    let (subject, text, to) = subject_and_text(&messages[0]);
+    assert_eq!(
+        subject,
+        format!("org-insights: the report of {today} failed")
+    );
+    assert_eq!(to, vec!["oncall@example.com".to_string()]);
+    assert!(
+        text.contains("accounts.csv: line 2, column 'account_type', value \"alien\""),
+        "{text}"
+    );
+    assert!(text.contains("No report has been made"), "{text}");
+    assert!(text.contains("org-insights check --data"), "{text}");
+    // Nothing written in the output folder by the failed run.
+    assert!(
+        !dir.path().join("reports").exists()
+            || common::snapshot(&dir.path().join("reports")).is_empty()
+    );
+
+    // The same day, the same failure: no second mail.
+    run_now(dir.path()).code(2);
+    assert_eq!(server.messages().len(), 1);
+
+    // A run that succeeds mails the digest and ends the run of failures.
+    fs::write(dir.path().join("data/accounts.csv"), GOOD_ACCOUNTS).unwrap();
+    run_now(dir.path()).ok();
+    assert_eq!(server.messages().len(), 2);
+
+    // So the next failure is mailed at once, naming the last good report.
+    fs::write(dir.path().join("data/accounts.csv"), BROKEN_ACCOUNTS).unwrap();
+    run_now(dir.path()).code(2);
+    let messages = server.messages();
+    assert_eq!(messages.len(), 3);
+    let failure = messages
+        .iter()
+        .map(|m| subject_and_text(m))
+        .filter(|(subject, _, _)| subject.ends_with("failed"))
+        .map(|(_, text, _)| text)
+        .find(|text| text.contains("The last good report is of"));
+    let text = failure.expect("a failure mail naming the last good report");
+    assert!(
+        text.contains(&format!("The last good report is of {today}")),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_failure_mail_that_cannot_be_sent_is_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("data")).unwrap();
+    fs::write(dir.path().join("data/accounts.csv"), BROKEN_ACCOUNTS).unwrap();
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        format!(
+            "[email]\nenabled = true\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\ntimeout_seconds = 1\nfrom = \"reports@example.com\"\nto = [\"team@example.com\"]\n",
+            free_port()
+        ),
+    )
+    .unwrap();
+    run_now(dir.path())
+        .code(2)
+        .stderr_has("alien")
+        .stderr_has("the failure mail could not be sent either");
 }

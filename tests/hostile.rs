@@ -135,3 +135,45 @@ fn no_script_runs_in_a_real_browser() {
     );
     assert!(dom.contains("Domains with access"), "the page rendered");
 }
+
+/// An admin's own report.html is escaped as the built-in one is: the
+/// figures, the charts and the file of the bundle keep their markup as text.
+#[test]
+fn an_overridden_report_template_still_escapes_hostile_names() {
+    let dir = tempfile::tempdir().unwrap();
+    hostile_bundle(dir.path());
+    let own = dir.path().join("look");
+    fs::create_dir(&own).unwrap();
+    fs::write(
+        own.join("report.html"),
+        "<!doctype html><html lang=\"en\"><title>Ours, {{ as_of }}</title><body>\n\
+         {% for s in sections %}<h2>{{ s.title }}</h2>{% if s.table %}<table>\
+         {% for row in s.table.rows %}<tr>{% for cell in row %}<td>{{ cell.shown }}</td><td>{{ cell.raw }}</td>{% endfor %}</tr>{% endfor %}\
+         </table>{% endif %}{% for a in s.advice %}<p>{{ a }}</p>{% endfor %}{% endfor %}\n\
+         {% for w in warnings %}<p>{{ w }}</p>{% endfor %}</body></html>\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        "[output]\ntemplates = \"look\"\n",
+    )
+    .unwrap();
+    Cli::new(dir.path())
+        .report("data", "out")
+        .dated("2026-01-01")
+        .run()
+        .ok();
+    let html = fs::read_to_string(dir.path().join("out/2026-01-01/index.html")).unwrap();
+    assert!(
+        html.starts_with("<!doctype html><html lang=\"en\"><title>Ours"),
+        "the override was used"
+    );
+    for raw in ["<script", "<img", "<svg onload", "</text><"] {
+        assert!(
+            !html.contains(raw),
+            "{raw} reached the overridden page unescaped"
+        );
+    }
+    // The hostile product is in the figures, as text.
+    assert!(html.contains("&lt;&#x2f;text&gt;&lt;script&gt;"), "{html}");
+}

@@ -291,6 +291,8 @@ fn refusals_and_broken_answers_fail_plainly_and_leave_the_bundle_as_it_was() {
     let before = snapshot(&dir.path().join("data"));
 
     let page = |next: &str| json!({"status": 200, "json": {"data": [], "links": {"next": next}}});
+    // Another origin on loopback: nothing may ever reach it.
+    let elsewhere = ApiServer::start(dir.path(), &json!({"key": KEY, "routes": []}));
     let cases: Vec<(Value, Value, i32, Vec<String>)> = vec![
         (
             json!({"status": 401, "json": {"message": "Unauthorized"}}),
@@ -333,6 +335,26 @@ fn refusals_and_broken_answers_fail_plainly_and_leave_the_bundle_as_it_was() {
             1,
             vec![USERS.into(), "larger than 32 MiB".into()],
         ),
+        // Without a Content-Length the answer is cut off as it grows.
+        (
+            json!({"status": 200, "chunked": 33 * 1024 * 1024}),
+            json!({}),
+            1,
+            vec![USERS.into(), "larger than 32 MiB".into()],
+        ),
+        // A redirect is not followed: the key never reaches its Location.
+        (
+            json!({"status": 302, "headers": {"Location": format!("{}/stolen", elsewhere.base_url())}, "json": {}}),
+            json!({}),
+            1,
+            vec![USERS.into(), "302".into()],
+        ),
+        (
+            json!({"status": 404, "json": {"code": 404, "message": "Not Found"}}),
+            json!({}),
+            2,
+            vec![USERS.into(), "404".into(), "org_id".into()],
+        ),
     ];
     for (first, second, code, expected) in cases {
         let server = start_users_only(dir.path(), first.clone(), second);
@@ -351,6 +373,93 @@ fn refusals_and_broken_answers_fail_plainly_and_leave_the_bundle_as_it_was() {
         // Nothing went to another host: every request came here.
         assert!(server.requests().len() <= 2, "{first}");
     }
+    assert!(
+        elsewhere.requests().is_empty(),
+        "{:?}",
+        elsewhere.requests()
+    );
+}
+
+#[test]
+fn a_rate_limit_that_never_clears_ends_the_pull_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let limited =
+        json!({"status": 429, "headers": {"Retry-After": "0"}, "json": {"message": "slow down"}});
+    let server = start_users_only(dir.path(), limited, json!({}));
+    write_config(dir.path(), &server, "org_id = \"o1\"\n");
+    let output = Cli::new(dir.path())
+        .args(["pull", "--into", "data"])
+        .env(KEY_ENV, KEY)
+        .deadline(std::time::Duration::from_secs(120))
+        .run()
+        .code(1)
+        .stderr_has("still rate limited (429) after 20 waits");
+    // The first request and twenty more after each wait, then it stops.
+    assert_eq!(server.requests().len(), 21, "{}", output.stderr_text());
+    assert!(!dir.path().join("data").exists());
+}
+
+#[test]
+fn a_key_that_sees_two_organizations_needs_org_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ApiServer::start(
+        dir.path(),
+        &json!({"key": KEY, "routes": [
+            {"method": "GET", "path": "/admin/v1/orgs", "responses": [{"status": 200, "json": {
+                "data": [
+                    {"id": "o1", "type": "orgs", "attributes": {"name": "Acme"}},
+                    {"id": "o2", "type": "orgs", "attributes": {"name": "Acme Labs"}}
+                ],
+                "links": {}
+            }}]}
+        ]}),
+    );
+    write_config(dir.path(), &server, "");
+    org_insights(dir.path(), &["pull", "--into", "data"])
+        .code(2)
+        .stderr_has("sees 2 organizations")
+        .stderr_has("set [atlassian] org_id to one of o1 (Acme), o2 (Acme Labs)");
+    let paths: Vec<Value> = server
+        .requests()
+        .iter()
+        .map(|r| r["path"].clone())
+        .collect();
+    assert_eq!(paths, vec![json!("/admin/v1/orgs")]);
+    assert!(!dir.path().join("data").exists());
+}
+
+#[test]
+fn a_pulled_account_without_an_email_counts_everywhere_but_in_the_domains() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = json!({"status": 200, "json": {"data": [
+        user("u1", "ann@acme.com", "managed", "active", true, json!([access("jira", "site-a", Some("2026-11-24T09:00:00Z"))])),
+        // The API's email is optional: left out, and null.
+        {"accountId": "u2", "claimStatus": "managed", "accountStatus": "active", "membershipStatus": "active",
+         "productAccess": [access("jira", "site-a", Some("2026-11-23T09:00:00Z"))]},
+        {"accountId": "u3", "email": null, "claimStatus": "unmanaged", "accountStatus": "active", "membershipStatus": "active",
+         "productAccess": [access("confluence", "site-a", None)]}
+    ], "links": {}}});
+    let server = start_users_only(dir.path(), first, json!({}));
+    write_config(dir.path(), &server, "org_id = \"o1\"\n");
+    assert_ok(&org_insights(dir.path(), &["pull", "--into", "data"]));
+    Cli::new(dir.path())
+        .args(["check", "--data", "data"])
+        .run()
+        .ok();
+    let json = insights(dir.path(), "2026-11-24");
+    assert_eq!(
+        json["insights"]["users_with_access"],
+        json!({"managed": 2, "external": 1, "total": 3})
+    );
+    assert_eq!(
+        json["insights"]["domains"],
+        json!([{"domain": "acme.com", "managed": 1, "external": 0, "verified": false}])
+    );
+    assert_eq!(json["data_quality"]["accounts_without_email"], 2);
+    assert_eq!(json["insights"]["active_users"]["active"], 2);
+    // And the next day's run reads the bundle again without a problem.
+    let json = insights(dir.path(), "2026-11-25");
+    assert_eq!(json["insights"]["users_with_access"]["total"], 3);
 }
 
 #[test]

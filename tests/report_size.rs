@@ -10,18 +10,20 @@ use std::path::{Path, PathBuf};
 use common::{read_json, snapshot, Cli};
 
 /// Every file of `out` by path relative to it, with each report's
-/// generation time replaced by a fixed word.
+/// generation time (as insights.json writes it, and to the minute as the
+/// page's footer does) replaced by a fixed word.
 fn normalized(out: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut stamps = Vec::new();
     for entry in std::fs::read_dir(out).unwrap().flatten() {
         let json = entry.path().join("insights.json");
         if entry.file_type().unwrap().is_dir() && json.exists() {
-            stamps.push(
-                read_json(&json)["generated_at"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-            );
+            let stamp = read_json(&json)["generated_at"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let time = chrono::DateTime::parse_from_rfc3339(&stamp).unwrap();
+            stamps.push(time.format("%Y-%m-%d %H:%M UTC").to_string());
+            stamps.push(stamp);
         }
     }
     snapshot(out)

@@ -27,9 +27,26 @@ impl Daemon {
         Self::start_with(dir, &["--log-format", "json", "schedule"])
     }
 
+    /// `schedule` keeping the failure mail's state in `state`.
+    fn start_in_state(dir: &Path, state: &Path) -> Self {
+        Self::spawn(
+            Command::new(env!("CARGO_BIN_EXE_org-insights"))
+                .args(["--log-format", "json", "schedule"])
+                .env("XDG_STATE_HOME", state)
+                .env_remove("STATE_DIRECTORY"),
+            dir,
+        )
+    }
+
     fn start_with(dir: &Path, args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_org-insights"))
-            .args(args)
+        Self::spawn(
+            Command::new(env!("CARGO_BIN_EXE_org-insights")).args(args),
+            dir,
+        )
+    }
+
+    fn spawn(command: &mut Command, dir: &Path) -> Self {
+        let mut child = command
             .current_dir(dir)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
@@ -201,4 +218,43 @@ fn run_now_runs_at_start_and_catch_up_runs_when_a_run_was_missed() {
     daemon.wait_for("run finished", 1);
     let (code, _) = daemon.terminate();
     assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_failing_scheduled_run_mails_the_recipients_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = common::smtp::SmtpServer::start(dir.path(), &[]);
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::write(dir.path().join("data/accounts.csv"), BAD).unwrap();
+    std::fs::write(
+        dir.path().join("org-insights.toml"),
+        format!(
+            "[schedule]\ncron = \"* * * * * *\"\ncatch_up = false\n\n[email]\nenabled = true\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nfrom = \"r@example.com\"\nto = [\"a@example.com\"]\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("state")).unwrap();
+
+    let daemon = Daemon::start_in_state(dir.path(), &dir.path().join("state"));
+    daemon.wait_for("run failed", 3);
+    let (code, messages) = daemon.terminate();
+    assert_eq!(code, Some(0), "{messages:?}");
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|m| *m == "failure mail sent")
+            .count(),
+        1,
+        "{messages:?}"
+    );
+    let mails = server.messages();
+    assert_eq!(mails.len(), 1, "one failure mail for three failed runs");
+    let text = String::from_utf8_lossy(&mails[0]);
+    assert!(
+        text.contains("Subject: org-insights: the report of "),
+        "{text}"
+    );
+    assert!(text.contains("alien"), "{text}");
+    assert!(!dir.path().join("reports/latest").exists());
 }

@@ -200,6 +200,117 @@ fn a_token_the_server_refuses_is_replaced_once() {
     assert_no_secret(&output, &["tok-1", "tok-2"]);
 }
 
+#[test]
+fn google_s_challenge_is_answered_and_a_fresh_token_replaces_a_revoked_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let accepts = Accepts {
+        revoke_first: true,
+        google: true,
+        ..Accepts::default()
+    };
+    let server = MailAuth::start(dir.path(), &accepts);
+    write_config(dir.path(), &server, &grant(&server));
+    let output = run_email(dir.path(), accepts.client_secret);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(server.messages().len(), 1);
+    let auths = server.events("auth");
+    assert_eq!(auths.len(), 2, "{auths:?}");
+    // The refused token's challenge got the empty line it asks for.
+    assert_eq!(auths[0]["token"], "tok-1");
+    assert_eq!(auths[0]["ok"], false);
+    assert_eq!(auths[0]["challenge_answer"], "");
+    assert_eq!(
+        (&auths[1]["token"], &auths[1]["ok"]),
+        (&json!("tok-2"), &json!(true))
+    );
+    assert_eq!(server.events("token").len(), 2);
+    assert_no_secret(&output, &["tok-1", "tok-2", accepts.client_secret]);
+}
+
+#[test]
+fn google_refusing_every_token_is_said_in_the_server_s_words_after_one_fresh_try() {
+    for google in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let accepts = Accepts {
+            refuse_tokens: true,
+            google,
+            ..Accepts::default()
+        };
+        let server = MailAuth::start(dir.path(), &accepts);
+        write_config(dir.path(), &server, &grant(&server));
+        let output = run_email(dir.path(), accepts.client_secret);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(3), "{text}");
+        // One token, one fresh one: never the same refused token again.
+        let presented: Vec<_> = server
+            .events("auth")
+            .iter()
+            .map(|a| a["token"].clone())
+            .collect();
+        assert_eq!(presented, vec![json!("tok-1"), json!("tok-2")], "{text}");
+        assert!(
+            text.contains("the server refused the access token"),
+            "{text}"
+        );
+        if google {
+            assert!(text.contains("status 400"), "{text}");
+            assert!(text.contains("https://mail.google.com/"), "{text}");
+        }
+        assert!(text.contains("535"), "{text}");
+        assert!(!text.contains("does not expect a challenge"), "{text}");
+        assert!(!text.contains("3 times"), "{text}");
+        assert!(server.messages().is_empty());
+        assert_no_secret(&output, &["tok-1", "tok-2", accepts.client_secret]);
+    }
+}
+
+#[test]
+fn an_untrusted_certificate_is_reported_at_once_naming_ca_file() {
+    // Signed by the private CA, but ca_file names another CA.
+    let dir = tempfile::tempdir().unwrap();
+    let server = MailAuth::start(dir.path(), &users());
+    let login = format!("username = \"reports\"\npassword_env = \"{PASSWORD_ENV}\"\n");
+    write_config(dir.path(), &server, &login);
+    let other = common::mail_auth::unrelated_ca(dir.path());
+    let config = std::fs::read_to_string(dir.path().join("org-insights.toml")).unwrap();
+    let config = config.replace(
+        &server.ca_file.display().to_string(),
+        &other.display().to_string(),
+    );
+    std::fs::write(dir.path().join("org-insights.toml"), config).unwrap();
+    let output = run_email(dir.path(), "");
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert!(text.contains("ca_file"), "{text}");
+    assert!(text.contains("CA this machine does not trust"), "{text}");
+    assert!(
+        !text.contains("trying again") && !text.contains("3 times"),
+        "{text}"
+    );
+    assert!(server.events("auth").is_empty());
+
+    // Signed by the CA of ca_file, but for another host name.
+    let dir = tempfile::tempdir().unwrap();
+    let server = MailAuth::start(
+        dir.path(),
+        &Accepts {
+            cert_names: &["mail.example.test"],
+            ..users()
+        },
+    );
+    write_config(dir.path(), &server, &login);
+    let output = run_email(dir.path(), "");
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert!(text.contains("another host name"), "{text}");
+    assert!(text.contains("ca_file cannot fix this"), "{text}");
+    assert!(
+        !text.contains("trying again") && !text.contains("3 times"),
+        "{text}"
+    );
+    assert!(server.events("auth").is_empty());
+}
+
 /// Runs `schedule` every two seconds until `count` digests arrived.
 fn schedule_until(dir: &Path, server: &MailAuth, count: usize, secret: &str) -> Output {
     let config = std::fs::read_to_string(dir.join("org-insights.toml")).unwrap();

@@ -68,6 +68,12 @@ pub(super) fn collect_cell_problems(
     Ok(())
 }
 
+/// True on a row whose `account_id` (read by `id`) an earlier row has:
+/// the first row of an id keeps it, the repeats are set aside.
+pub(super) fn repeated_id(id: &ColumnPlan) -> PolarsResult<Expr> {
+    Ok(col(ROW).neq(col(ROW).min().over([id.value.clone()])?))
+}
+
 /// Finds repeated `account_id`s; returns how many repeats there are.
 pub(super) fn collect_duplicate_ids(
     raw: &RawTable,

@@ -2,7 +2,7 @@
 //! spans lines starts on the line named, found with the `csv` crate, on
 //! the error path only.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -11,10 +11,10 @@ use polars::prelude::*;
 
 use super::found::Found;
 use super::raw::{csv_error_problem, RawTable};
-use crate::problems::{Location, Problem, Problems};
+use crate::problems::{Location, Problem};
 
 /// Gives every found problem its line (CSV) or row (Parquet), in file order.
-pub(super) fn place_lines(raw: &RawTable, found: &mut [Found], problems: &mut Problems) {
+pub(super) fn place_lines(raw: &RawTable, found: &mut [Found]) -> Vec<Problem> {
     found.sort_by_key(|f| f.index);
     let mut wanted: Vec<u64> = found.iter().map(|f| f.index).collect();
     wanted.extend(found.iter().filter_map(|f| f.first_seen));
@@ -26,6 +26,7 @@ pub(super) fn place_lines(raw: &RawTable, found: &mut [Found], problems: &mut Pr
         Some(&line) => Location::Line(line),
         None => raw.location_of(index),
     };
+    let mut placed = Vec::with_capacity(found.len());
     for f in found.iter() {
         let mut problem = f.problem.clone();
         problem.location = locate(f.index);
@@ -37,8 +38,9 @@ pub(super) fn place_lines(raw: &RawTable, found: &mut [Found], problems: &mut Pr
             };
             problem.expected = format!("a unique account_id (already used on {first})");
         }
-        problems.push(problem);
+        placed.push(problem);
     }
+    placed
 }
 
 /// The line each wanted row (0-based, after the header, as polars counts
@@ -50,6 +52,7 @@ pub(super) fn record_lines(path: &Path, wanted: &[u64]) -> HashMap<u64, u64> {
     let Some(&last) = wanted.iter().max() else {
         return lines;
     };
+    let wanted: HashSet<u64> = wanted.iter().copied().collect();
     let Ok(mut reader) = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

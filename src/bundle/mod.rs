@@ -21,7 +21,7 @@ use polars::prelude::LazyFrame;
 pub use locate::Format;
 use raw::RawTable;
 pub use spec::Table;
-pub use validate::unsettled_id;
+pub use validate::{unsettled_id, SetAside, Tolerance};
 use validate::{CheckedTable, IdCheck};
 
 use crate::problems::{BadInput, Problem, Problems, ReadError};
@@ -31,6 +31,8 @@ pub struct Bundle {
     /// What the bundle's source does not record (`bundle.toml`).
     pub manifest: manifest::Manifest,
     tables: BTreeMap<Table, LoadedTable>,
+    /// How many bad rows a table may set aside.
+    tolerance: Tolerance,
     /// Holds decompressed copies of `.csv.gz` files for as long as the
     /// lazy frames may read them.
     _scratch: tempfile::TempDir,
@@ -40,6 +42,7 @@ struct LoadedTable {
     frame: LazyFrame,
     rows: u64,
     latest_date: Option<NaiveDate>,
+    set_aside: SetAside,
     /// The raw table, while its account ids are left to the computing
     /// pass ([`IdCheck::WhileComputing`]).
     unchecked_ids: Option<RawTable>,
@@ -71,12 +74,22 @@ impl Bundle {
             return Ok(());
         };
         let mut problems = Problems::default();
-        let checked = validate::check(raw, &mut problems, IdCheck::Now);
+        let checked = validate::check(raw, &mut problems, IdCheck::Now, self.tolerance);
         problems.into_result()?;
         if let Some(checked) = checked {
             loaded.frame = checked.frame;
+            loaded.set_aside = checked.set_aside;
         }
         Ok(())
+    }
+
+    /// The rows each table set aside, for tables with any.
+    pub fn set_aside(&self) -> BTreeMap<Table, &SetAside> {
+        self.tables
+            .iter()
+            .filter(|(_, loaded)| loaded.set_aside.rows > 0)
+            .map(|(&t, loaded)| (t, &loaded.set_aside))
+            .collect()
     }
 
     /// The latest `date` in `activity`, if it has any row.
@@ -93,19 +106,20 @@ pub fn exists(dir: &Path) -> bool {
     locate::locate(dir).is_ok_and(|files| files.contains_key(&Table::Accounts))
 }
 
-/// Loads and checks the bundle in `dir`.
+/// Loads and checks the bundle in `dir`: any bad row is a problem.
 pub fn load(dir: &Path) -> Result<Bundle, ReadError> {
-    load_with(dir, IdCheck::Now)
+    load_with(dir, IdCheck::Now, Tolerance::Strict)
 }
 
-/// [`load`] for a run that computes the insights next: activity's account
-/// ids are left to the computing pass ([`IdCheck::WhileComputing`]). A
-/// run that finds one unsettled calls [`Bundle::settle_activity_ids`].
-pub fn load_for_computing(dir: &Path) -> Result<Bundle, ReadError> {
-    load_with(dir, IdCheck::WhileComputing)
+/// [`load`] for a run that computes the insights next: bad rows are set
+/// aside as `tolerance` allows, and activity's account ids are left to
+/// the computing pass ([`IdCheck::WhileComputing`]). A run that finds one
+/// unsettled calls [`Bundle::settle_activity_ids`].
+pub fn load_for_computing(dir: &Path, tolerance: Tolerance) -> Result<Bundle, ReadError> {
+    load_with(dir, IdCheck::WhileComputing, tolerance)
 }
 
-fn load_with(dir: &Path, ids: IdCheck) -> Result<Bundle, ReadError> {
+fn load_with(dir: &Path, ids: IdCheck, tolerance: Tolerance) -> Result<Bundle, ReadError> {
     let files = locate::locate(dir).map_err(BadInput)?;
     let scratch = tempfile::Builder::new()
         .prefix("org-insights-")
@@ -128,9 +142,10 @@ fn load_with(dir: &Path, ids: IdCheck) -> Result<Bundle, ReadError> {
         };
         let display = raw.display.clone();
         let checked = if table == Table::Activity && ids == IdCheck::WhileComputing {
-            check_leaving_ids(raw, &mut problems)
+            check_leaving_ids(raw, &mut problems, tolerance)
         } else {
-            validate::check(raw, &mut problems, IdCheck::Now).map(|checked| (checked, None))
+            validate::check(raw, &mut problems, IdCheck::Now, tolerance)
+                .map(|checked| (checked, None))
         };
         if let Some((checked, unchecked_ids)) = checked {
             if table == Table::Accounts && checked.rows == 0 {
@@ -146,6 +161,7 @@ fn load_with(dir: &Path, ids: IdCheck) -> Result<Bundle, ReadError> {
                     frame: checked.frame,
                     rows: checked.rows,
                     latest_date: checked.latest_date,
+                    set_aside: checked.set_aside,
                     unchecked_ids,
                 },
             );
@@ -155,6 +171,7 @@ fn load_with(dir: &Path, ids: IdCheck) -> Result<Bundle, ReadError> {
     Ok(Bundle {
         manifest,
         tables,
+        tolerance,
         _scratch: scratch,
     })
 }
@@ -167,12 +184,14 @@ fn load_with(dir: &Path, ids: IdCheck) -> Result<Bundle, ReadError> {
 fn check_leaving_ids(
     raw: RawTable,
     problems: &mut Problems,
+    tolerance: Tolerance,
 ) -> Option<(CheckedTable, Option<RawTable>)> {
     if problems.is_empty() {
         let mut found = Problems::default();
-        if let Some(checked) = validate::check(raw.clone(), &mut found, IdCheck::WhileComputing) {
+        let checked = validate::check(raw.clone(), &mut found, IdCheck::WhileComputing, tolerance);
+        if let Some(checked) = checked {
             return Some((checked, Some(raw)));
         }
     }
-    validate::check(raw, problems, IdCheck::Now).map(|checked| (checked, None))
+    validate::check(raw, problems, IdCheck::Now, tolerance).map(|checked| (checked, None))
 }

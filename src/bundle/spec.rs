@@ -77,7 +77,17 @@ pub enum Kind {
 pub struct ColumnSpec {
     pub name: &'static str,
     pub kind: Kind,
+    /// The header must name the column.
     pub required: bool,
+    /// A cell of a required column may still be empty.
+    pub may_be_empty: bool,
+}
+
+impl ColumnSpec {
+    /// Whether an empty cell breaks the contract.
+    pub fn cell_required(&self) -> bool {
+        self.required && !self.may_be_empty
+    }
 }
 
 const fn required(name: &'static str, kind: Kind) -> ColumnSpec {
@@ -85,6 +95,18 @@ const fn required(name: &'static str, kind: Kind) -> ColumnSpec {
         name,
         kind,
         required: true,
+        may_be_empty: false,
+    }
+}
+
+/// A column every file has, whose cells may be empty (an account's email,
+/// when the source gives no address).
+const fn required_may_be_empty(name: &'static str, kind: Kind) -> ColumnSpec {
+    ColumnSpec {
+        name,
+        kind,
+        required: true,
+        may_be_empty: true,
     }
 }
 
@@ -93,6 +115,7 @@ const fn optional(name: &'static str, kind: Kind) -> ColumnSpec {
         name,
         kind,
         required: false,
+        may_be_empty: true,
     }
 }
 
@@ -120,7 +143,7 @@ pub const FALSE_WORDS: &[&str] = &["false", "0", "no"];
 
 const ACCOUNTS: &[ColumnSpec] = &[
     required("account_id", Kind::Text),
-    required("email", Kind::Email),
+    required_may_be_empty("email", Kind::Email),
     optional("name", Kind::Text),
     required(
         "account_type",

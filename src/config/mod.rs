@@ -43,7 +43,20 @@ struct RawConfig {
     #[serde(default)]
     exceptions: Vec<RawException>,
     atlassian: Option<RawAtlassian>,
+    #[serde(default)]
+    input: RawInput,
 }
+
+/// `[input]`: how much of a table may be set aside.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    max_bad_rows_percent: Option<f64>,
+}
+
+/// Bad rows a table may set aside, as a percentage of its rows, before
+/// the run stops instead (`[input] max_bad_rows_percent`).
+pub const DEFAULT_MAX_BAD_ROWS_PERCENT: f64 = 1.0;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -136,16 +149,18 @@ pub const DEFAULT_SKIP_ADDED_WITHIN_DAYS: u64 = 30;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawImport {
-    from: PathBuf,
+    from: Option<PathBuf>,
     #[serde(default)]
     verified_domains: Vec<String>,
 }
 
-/// A drop folder of Atlassian's exports, imported into `data_dir` before
-/// each scheduled run and each `--run-now`.
+/// `[import]`: a drop folder of Atlassian's exports, imported into
+/// `data_dir` before each scheduled run and each `--run-now`, and the
+/// organization's verified domains, for every import.
 #[derive(Debug, Clone)]
 pub struct ImportConfig {
-    pub from: PathBuf,
+    /// `None`: no drop folder; `verified_domains` still serve `import`.
+    pub from: Option<PathBuf>,
     pub verified_domains: Vec<String>,
 }
 
@@ -178,8 +193,10 @@ struct RawEmail {
     username: Option<String>,
     password_env: Option<String>,
     from: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     to: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    failures_to: Vec<String>,
     attach_report: Option<bool>,
     timeout_seconds: Option<u64>,
     report_url: Option<String>,
@@ -190,6 +207,20 @@ struct RawEmail {
     #[serde(default)]
     auth: SmtpAuth,
     oauth2: Option<RawOAuth2>,
+}
+
+/// A list of addresses, or one address alone (`to = "it@acme.com"`).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "an address or a list of addresses")]
+    enum Addresses {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Addresses::deserialize(deserializer)? {
+        Addresses::One(address) => vec![address],
+        Addresses::Many(addresses) => addresses,
+    })
 }
 
 /// `[email.oauth2]`: where an XOAUTH2 access token comes from, one of a
@@ -262,10 +293,15 @@ pub fn secret_from_env(variable: &str, what: &str, key: &str) -> Result<String, 
         .ok()
         .filter(|secret| !secret.trim().is_empty())
         .ok_or_else(|| {
-            BadInput::single(Problem::file(
-                "environment",
-                format!("{what} in the environment variable {variable} ({key}), which is not set"),
-            ))
+            BadInput::about(
+                "the environment",
+                Problem::file(
+                    "environment",
+                    format!(
+                        "{what} in the environment variable {variable} ({key}), which is not set"
+                    ),
+                ),
+            )
         })
 }
 
@@ -294,6 +330,8 @@ pub struct Config {
     pub exceptions: Vec<Exception>,
     /// `None` when the file has no `[atlassian]` table.
     pub atlassian: Option<AtlassianConfig>,
+    /// `[input] max_bad_rows_percent`.
+    pub max_bad_rows_percent: f64,
 }
 
 /// Where and how the digest is sent. The password itself is never stored
@@ -311,6 +349,8 @@ pub struct EmailConfig {
     pub password_env: Option<String>,
     pub from: Mailbox,
     pub to: Vec<Mailbox>,
+    /// Who is told when an unattended run fails (empty: `to`).
+    pub failures_to: Vec<Mailbox>,
     pub attach_report: bool,
     pub timeout: Duration,
     /// Where `out_dir` is published, for the link in the digest.
@@ -350,6 +390,15 @@ impl EmailConfig {
         .map(Some)
     }
 
+    /// Who hears of a failed unattended run: `failures_to`, else `to`.
+    pub fn failure_recipients(&self) -> &[Mailbox] {
+        if self.failures_to.is_empty() {
+            &self.to
+        } else {
+            &self.failures_to
+        }
+    }
+
     /// Fails at start, not at the first send, when a secret is missing.
     pub fn check_secrets(&self) -> Result<(), BadInput> {
         self.password()?;
@@ -386,6 +435,7 @@ impl Default for Config {
             skip_added_within_days: DEFAULT_SKIP_ADDED_WITHIN_DAYS,
             exceptions: Vec::new(),
             atlassian: None,
+            max_bad_rows_percent: DEFAULT_MAX_BAD_ROWS_PERCENT,
         }
     }
 }
@@ -402,16 +452,17 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, BadInput> {
     };
     let display = path.display().to_string();
     let text = std::fs::read_to_string(&path).map_err(|err| {
-        BadInput::single(Problem::file(
-            &display,
-            format!("a readable configuration file ({err})"),
-        ))
+        BadInput::about(
+            "the configuration",
+            Problem::file(&display, format!("a readable configuration file ({err})")),
+        )
     })?;
     parse(&text, &display, path.parent().unwrap_or(Path::new("")))
 }
 
 fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
-    let bad = |expected: String| BadInput::single(Problem::file(display, expected));
+    let bad =
+        |expected: String| BadInput::about("the configuration", Problem::file(display, expected));
     let raw: RawConfig = toml::from_str(text)
         .map_err(|err| bad(format!("valid configuration: {}", err.to_string().trim())))?;
     let defaults = Config::default();
@@ -447,6 +498,15 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
             "[thresholds] {key} to be a percentage from 0 to 100 (an increase may exceed 100)"
         )));
     }
+    let max_bad_rows_percent = raw
+        .input
+        .max_bad_rows_percent
+        .unwrap_or(DEFAULT_MAX_BAD_ROWS_PERCENT);
+    if !(0.0..=100.0).contains(&max_bad_rows_percent) {
+        return Err(bad(format!(
+            "[input] max_bad_rows_percent to be a percentage from 0 to 100, not {max_bad_rows_percent}"
+        )));
+    }
     let email = raw
         .email
         .map(|email| email_config(email, base))
@@ -474,7 +534,7 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
         },
         templates: raw.output.templates.map(|dir| base.join(dir)),
         import: raw.import.map(|import| ImportConfig {
-            from: base.join(import.from),
+            from: import.from.map(|from| base.join(from)),
             verified_domains: import.verified_domains,
         }),
         thresholds: raw.thresholds,
@@ -485,6 +545,7 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
             .unwrap_or(DEFAULT_SKIP_ADDED_WITHIN_DAYS),
         exceptions,
         atlassian,
+        max_bad_rows_percent,
     })
 }
 
@@ -569,6 +630,11 @@ fn email_config(mut raw: RawEmail, base: &Path) -> Result<EmailConfig, Expected>
         .iter()
         .map(|address| mailbox("to", address))
         .collect::<Result<Vec<_>, _>>()?;
+    let failures_to = raw
+        .failures_to
+        .iter()
+        .map(|address| mailbox("failures_to", address))
+        .collect::<Result<Vec<_>, _>>()?;
     let oauth2 = raw.oauth2.take().map(oauth2_config).transpose()?;
     let username = smtp_login(&raw, oauth2.is_some(), &from)?;
     let ca_pem = raw
@@ -587,6 +653,7 @@ fn email_config(mut raw: RawEmail, base: &Path) -> Result<EmailConfig, Expected>
         password_env: raw.password_env,
         from,
         to,
+        failures_to,
         attach_report: raw.attach_report.unwrap_or(true),
         timeout: Duration::from_secs(raw.timeout_seconds.unwrap_or(30).max(1)),
         report_url: raw.report_url,

@@ -19,6 +19,8 @@ use crate::config::{EmailConfig, OAuth2, SmtpAuth};
 /// What one connection logs in with.
 pub struct Login {
     pub credentials: Credentials,
+    /// Who logs in (for XOAUTH2, the mailbox).
+    pub username: String,
     pub mechanisms: Vec<Mechanism>,
     /// The password or token, to be kept out of every message.
     pub secret: String,
@@ -50,7 +52,8 @@ pub fn login(settings: &EmailConfig, fresh: bool) -> Result<Option<Login>, Login
             .unwrap_or_default(),
     };
     Ok(Some(Login {
-        credentials: Credentials::new(username, secret.clone()),
+        credentials: Credentials::new(username.clone(), secret.clone()),
+        username,
         mechanisms,
         secret,
     }))

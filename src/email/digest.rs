@@ -5,7 +5,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::config::EmailConfig;
-use crate::findings::findings;
+use crate::findings::{findings, set_aside_rows};
 use crate::headlines::headlines;
 use crate::pipeline::RunOutcome;
 use crate::templates::environment;
@@ -50,12 +50,11 @@ pub fn build(
             value: h.value,
         })
         .collect();
-    // Stale data and a key about to expire come before the figures' findings.
-    let findings: Vec<String> = outcome
-        .freshness
-        .notices
-        .iter()
-        .cloned()
+    // Rows set aside first, then stale data and a key about to expire,
+    // then the figures' findings.
+    let findings: Vec<String> = set_aside_rows(&outcome.quality)
+        .into_iter()
+        .chain(outcome.freshness.notices.iter().cloned())
         .chain(findings(
             &outcome.insights,
             &outcome.quality,
@@ -81,6 +80,7 @@ pub fn build(
         link => link,
         attached => attachment.is_some(),
         attachment_name => attachment_name,
+        to_fix => accounts_to_fix(settings, outcome),
     };
     let users = outcome
         .insights
@@ -103,6 +103,56 @@ pub fn build(
         html: env.get_template("digest.html")?.render(&values)?,
         attachment,
     })
+}
+
+/// How many accounts to fix of a control, and with `include_names` who.
+#[derive(Serialize)]
+struct ToFixLine {
+    title: &'static str,
+    count: usize,
+    excepted: usize,
+    /// The first few emails (account ids for accounts without one).
+    names: Vec<String>,
+    more: usize,
+    file: String,
+}
+
+/// Accounts named per control in a digest.
+const NAMED: usize = 10;
+
+/// The accounts to fix of each control that has some; names only when
+/// `[email] include_names` allows them.
+fn accounts_to_fix(settings: &EmailConfig, outcome: &RunOutcome) -> Vec<ToFixLine> {
+    outcome
+        .to_fix
+        .iter()
+        .filter(|t| !t.accounts.is_empty())
+        .map(|t| {
+            let names: Vec<String> = if settings.include_names {
+                t.accounts
+                    .iter()
+                    .take(NAMED)
+                    .map(|a| {
+                        if a.email.is_empty() {
+                            a.account_id.clone()
+                        } else {
+                            a.email.clone()
+                        }
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            ToFixLine {
+                title: t.title,
+                count: t.accounts.len(),
+                excepted: t.excepted,
+                more: t.accounts.len() - names.len(),
+                names,
+                file: t.file.clone(),
+            }
+        })
+        .collect()
 }
 
 /// Where the full report is: its address under `report_url`, else its

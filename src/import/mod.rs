@@ -56,11 +56,18 @@ pub(crate) fn product_key(name: &str, unknown: &mut BTreeSet<String>) -> String 
         "atlas" => "atlas",
         _ => {
             unknown.insert(name.trim().to_string());
-            return lower
+            let slug = lower
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|part| !part.is_empty())
                 .collect::<Vec<_>>()
                 .join("-");
+            // A name of punctuation alone keeps its own spelling: a key
+            // may be anything but empty.
+            return if slug.is_empty() {
+                lower.trim().to_string()
+            } else {
+                slug
+            };
         }
     };
     key.to_string()

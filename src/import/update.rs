@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::bundle::manifest::{self, Manifest};
+use crate::problems::ReadError;
 use crate::report::write::exchange;
 
 /// What an update did, for the message to the person running it.
@@ -88,7 +89,10 @@ pub(crate) fn write_bundle(
     }
     let staging = into.with_file_name(format!(".{name}.import-{}", std::process::id()));
     std::fs::create_dir_all(&staging)?;
-    let summary = match stage(into, &staging, &collected, manifest) {
+    let summary = match stage(into, &staging, &collected, manifest).and_then(|summary| {
+        accepted_by_check(&staging)?;
+        Ok(summary)
+    }) {
         Ok(summary) => summary,
         Err(err) => {
             let _ = std::fs::remove_dir_all(&staging);
@@ -101,6 +105,18 @@ pub(crate) fn write_bundle(
         unknown_products: collected.unknown_products,
         ..summary
     })
+}
+
+/// A source never writes a bundle its reader refuses: the staged bundle
+/// is checked as `org-insights check` checks it before it is swapped in.
+fn accepted_by_check(staging: &Path) -> anyhow::Result<()> {
+    match crate::bundle::load(staging) {
+        Ok(_) => Ok(()),
+        Err(ReadError::Bad(bad)) => anyhow::bail!(
+            "the new bundle would not pass the check, so the bundle is left as it was: {bad}"
+        ),
+        Err(ReadError::Failed(err)) => Err(err.context("checking the new bundle")),
+    }
 }
 
 /// Writes the new bundle into `staging`: every file of `into` that the
@@ -194,10 +210,13 @@ fn write_accounts(staging: &Path, people: &BTreeMap<String, Person>) -> anyhow::
         "sso",
         "added_on",
     ])?;
+    let mut without_address = 0usize;
     for (id, p) in people {
+        let email = contract_email(&p.email);
+        without_address += usize::from(email.is_empty() && !p.email.is_empty());
         accounts.write_record([
             id.as_str(),
-            &p.email,
+            email,
             &p.name,
             if p.managed == Some(true) {
                 "managed"
@@ -207,11 +226,38 @@ fn write_accounts(staging: &Path, people: &BTreeMap<String, Person>) -> anyhow::
             p.status,
             p.two_step.unwrap_or("off"),
             if p.sso == Some(true) { "true" } else { "false" },
-            &p.added_on,
+            contract_date(&p.added_on),
         ])?;
     }
     accounts.flush()?;
+    if without_address > 0 {
+        tracing::warn!(
+            accounts = without_address,
+            "the source gave emails that are not addresses (not exactly one '@'): those accounts are kept without one"
+        );
+    }
     Ok(())
+}
+
+/// The source's email when the contract takes it (exactly one `@`), else
+/// none: the account then counts everywhere but in the domains, where
+/// something that is not an address would invent a domain.
+fn contract_email(email: &str) -> &str {
+    if email.matches('@').count() == 1 {
+        email
+    } else {
+        ""
+    }
+}
+
+/// A date the contract's `YYYY-MM-DD` can hold, else none.
+fn contract_date(day: &str) -> &str {
+    let fits = day.len() == 10 && NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok();
+    if fits {
+        day
+    } else {
+        ""
+    }
 }
 
 /// The history so far plus today's last-seen days, each once.

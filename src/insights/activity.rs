@@ -53,9 +53,10 @@ pub struct ActivityFacts {
     pub rows_after_as_of: u64,
     /// Every product of the table with its number of rows.
     pub rows_by_product: Vec<(String, u64)>,
-    /// The day of each account's latest counted `view` of each product, on
+    /// The day of each known account's latest `view` of each product, on
     /// or before the as-of date: `pair` ([`ActivityFacts::pair`]) and
-    /// `last_view`.
+    /// `last_view`. For seats, so an external user's Trello views count
+    /// too (the rule that leaves them out is the active-user figures').
     pub last_views: DataFrame,
     /// Some row's account id is missing or has space at either end. Only
     /// a bundle whose activity ids were left to this pass has such rows
@@ -396,22 +397,21 @@ fn quality_by_product(grouped: &DataFrame) -> PolarsResult<DataFrame> {
         .collect()
 }
 
-/// The counted pairs as usage per account and product, per account, and
-/// the last view of each pair.
+/// The counted pairs as usage per account and product and per account,
+/// and the last view of each known account's pair.
 fn counted_usage(grouped: DataFrame) -> PolarsResult<(DataFrame, DataFrame, DataFrame)> {
-    // Counted: a known account; Trello only for managed accounts.
-    let counted = grouped.lazy().filter(
-        col("account").is_not_null().and(
-            col("product")
-                .neq(lit("trello"))
-                .or(col("account_type").eq(lit("managed"))),
-        ),
-    );
-    let last_views = counted
+    let known = grouped.lazy().filter(col("account").is_not_null());
+    let last_views = known
         .clone()
         .filter(col("last_view").is_not_null())
         .select([col("pair"), col("last_view")])
         .collect()?;
+    // Counted: a known account; Trello only for managed accounts.
+    let counted = known.filter(
+        col("product")
+            .neq(lit("trello"))
+            .or(col("account_type").eq(lit("managed"))),
+    );
     let usage = counted
         .clone()
         .select(

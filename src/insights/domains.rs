@@ -28,7 +28,12 @@ pub struct DomainAccess {
 }
 
 fn figures(ctx: &Context) -> PolarsResult<Vec<DomainAccess>> {
-    let per_domain = ctx.accounts_with_access().group_by([col("domain")]).agg([
+    // An account without an email has no domain: it counts everywhere else.
+    let per_domain = ctx
+        .accounts_with_access()
+        .filter(col("domain").is_not_null())
+        .group_by([col("domain")])
+        .agg([
         col("account_type")
             .eq(lit("managed"))
             .cast(DataType::UInt64)

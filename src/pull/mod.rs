@@ -16,7 +16,7 @@ mod client;
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::json;
 
 use anyhow::Context as _;
@@ -144,10 +144,46 @@ async fn fetch(request: &PullRequest<'_>, progress: &Progress) -> Result<Fetched
     })
 }
 
+/// Tries the org API key on `GET /admin/v1/orgs` without reading the
+/// organization (`org-insights doctor --connect`): which organizations it
+/// sees, and whether `org_id` (or the one organization) is among them.
+pub fn try_key(settings: &AtlassianConfig, key: &str) -> Result<String, PullError> {
+    blocking::block_on(async {
+        let client = Client::new(settings.base_url.clone(), key, &settings.api_key_env)?;
+        let orgs: Vec<api::Org> = client.get_all(api::ORGS, &mut |_| {}).await?;
+        let names: Vec<String> = orgs.iter().map(org_words).collect();
+        match &settings.org_id {
+            Some(id) if !orgs.iter().any(|o| &o.id == id) => Err(PullError::Settings(format!(
+                "the org API key does not see [atlassian] org_id {id}; it sees {}",
+                if names.is_empty() {
+                    "no organization".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ))),
+            Some(id) => Ok(format!("the key sees the organization {id}")),
+            None => only_org_of(&orgs).map(|id| format!("the key sees one organization, {id}")),
+        }
+    })
+    .context("starting the HTTP client")?
+}
+
+/// An organization as messages name it: `id (name)`.
+fn org_words(org: &api::Org) -> String {
+    match &org.attributes.name {
+        Some(name) => format!("{} ({name})", org.id),
+        None => org.id.clone(),
+    }
+}
+
 /// The one organization the key sees, when `org_id` is not set.
 async fn only_org(client: &Client) -> Result<String, PullError> {
     let orgs: Vec<api::Org> = client.get_all(api::ORGS, &mut |_| {}).await?;
-    match orgs.as_slice() {
+    only_org_of(&orgs)
+}
+
+fn only_org_of(orgs: &[api::Org]) -> Result<String, PullError> {
+    match orgs {
         [one] => Ok(one.id.clone()),
         [] => Err(PullError::Settings(
             "the org API key sees no organization: create the key in the organization to read"
@@ -156,13 +192,7 @@ async fn only_org(client: &Client) -> Result<String, PullError> {
         many => Err(PullError::Settings(format!(
             "the org API key sees {} organizations: set [atlassian] org_id to one of {}",
             many.len(),
-            many.iter()
-                .map(|o| match &o.attributes.name {
-                    Some(name) => format!("{} ({name})", o.id),
-                    None => o.id.clone(),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
+            many.iter().map(org_words).collect::<Vec<_>>().join(", ")
         ))),
     }
 }
@@ -274,13 +304,15 @@ fn add_access(collected: &mut Collected, id: &str, access: &api::ProductAccess) 
 }
 
 /// The UTC day of an ISO-8601 time (`2026-11-30T23:30:00+02:00` is the
-/// 30th), or of a plain date.
+/// 30th), or of a plain date; none for a year the contract's `YYYY-MM-DD`
+/// cannot write.
 fn utc_day(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc).date_naive())
         .ok()
         .or_else(|| NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok())
+        .filter(|day| (1..=9999).contains(&day.year()))
 }
 
 #[cfg(test)]
@@ -379,5 +411,172 @@ mod tests {
                 ("old.acme.com".to_string(), false)
             ]
         );
+    }
+
+    /// Users-search pages as Atlassian's published schema allows them
+    /// (jira.js `src/admin/models/multiDirectoryUser.ts`,
+    /// `multiDirectoryProductAccess.ts`): every field optional or null,
+    /// open enums with values never seen before, odd but valid times and
+    /// addresses, empty strings.
+    mod schema_pages {
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        use super::super::*;
+        use crate::pipeline::{self, RunControl, RunRequest};
+
+        /// A field that is absent, null, or one of `values`.
+        fn field(values: Vec<Value>) -> impl Strategy<Value = Option<Value>> {
+            prop_oneof![
+                1 => Just(None),
+                1 => Just(Some(Value::Null)),
+                4 => proptest::sample::select(values).prop_map(Some),
+            ]
+        }
+
+        fn strings(values: &[&str]) -> Vec<Value> {
+            values.iter().map(|v| Value::from(*v)).collect()
+        }
+
+        const TIMES: &[&str] = &[
+            "2026-11-30T23:30:00-02:00",
+            "2026-11-29T10:00:00Z",
+            "2026-11-29t10:00:00z",
+            "2026-11-28T23:59:60Z",
+            "2026-11-27T00:00:00.123456789+14:00",
+            "2026-11-01",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59-12:00",
+            "",
+            "yesterday",
+        ];
+
+        fn product_access() -> impl Strategy<Value = Value> {
+            (
+                field(strings(&[
+                    "jira",
+                    "confluence",
+                    "jira-servicedesk",
+                    "NEW-PRODUCT",
+                    "!!!",
+                    "",
+                    "  ",
+                    "Ω thing",
+                ])),
+                field(strings(&["site-1", "site-2", "", " ", "a,b", "s\nline"])),
+                field(strings(TIMES)),
+            )
+                .prop_map(|(key, id, last)| {
+                    let mut access = serde_json::Map::new();
+                    for (name, value) in [("key", key), ("id", id), ("lastActiveTimestamp", last)] {
+                        if let Some(value) = value {
+                            access.insert(name.to_string(), value);
+                        }
+                    }
+                    Value::Object(access)
+                })
+        }
+
+        fn user() -> impl Strategy<Value = Value> {
+            let identity = (
+                field(strings(&[
+                    "acc-1", "acc-2", "acc-3", " acc-4 ", "", "  ", "a,\"b\"",
+                ])),
+                field(strings(&[
+                    "ann@acme.com",
+                    "ANN@Acme.COM",
+                    " spaced@partner.io ",
+                    "",
+                    "no-at-sign",
+                    "two@@ats.com",
+                    "a@b@c",
+                    "\"quoted,comma\"@x.com",
+                    "ünï@exämple.com",
+                ])),
+                field(strings(&[
+                    "",
+                    "O'Brien, \"Jr\"",
+                    "名前",
+                    "\t",
+                    "=cmd|' /C calc'!A0",
+                ])),
+            );
+            let states = (
+                field(strings(&[
+                    "managed",
+                    "unmanaged",
+                    "MANAGED",
+                    "something-new",
+                ])),
+                field(strings(&["active", "inactive", "closed", "new_status"])),
+                field(strings(&["active", "suspended", "no_membership", "future"])),
+                field(vec![Value::Bool(true), Value::Bool(false)]),
+                field(strings(TIMES)),
+                proptest::option::of(proptest::collection::vec(product_access(), 0..4)),
+            );
+            (identity, states).prop_map(
+                |((id, email, name), (claim, account, membership, mfa, added, access))| {
+                    let mut user = serde_json::Map::new();
+                    let fields = [
+                        ("accountId", id),
+                        ("email", email),
+                        ("name", name),
+                        ("claimStatus", claim),
+                        ("accountStatus", account),
+                        ("membershipStatus", membership),
+                        ("mfaEnabled", mfa),
+                        ("addedToOrg", added),
+                        ("productAccess", access.map(Value::from)),
+                        ("managementSource", Some(Value::Null)),
+                        ("department", Some(Value::from("Sales"))),
+                    ];
+                    for (name, value) in fields {
+                        if let Some(value) = value {
+                            user.insert(name.to_string(), value);
+                        }
+                    }
+                    Value::Object(user)
+                },
+            )
+        }
+
+        fn manifest() -> Manifest {
+            Manifest {
+                source: Some(SOURCE.to_string()),
+                not_recorded: vec![manifest::SSO.to_string()],
+                pulled_on: None,
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+            /// What a pull writes passes the check and makes a report; a
+            /// page with no usable account id writes nothing.
+            #[test]
+            fn a_pulled_page_passes_the_check_and_makes_a_report(
+                users in proptest::collection::vec(user(), 1..10),
+            ) {
+                let page: api::Page<api::User> =
+                    serde_json::from_value(serde_json::json!({"data": users, "links": {}}))
+                        .expect("the page is in the published schema");
+                let collected = collect(&page.data, &[]);
+                let with_id = !collected.people.is_empty();
+                let dir = tempfile::tempdir().unwrap();
+                let bundle = dir.path().join("bundle");
+                let written = update::write_bundle(&bundle, collected, &manifest());
+                if !with_id {
+                    prop_assert!(written.is_err());
+                    prop_assert!(!bundle.join("accounts.csv").exists());
+                    return Ok(());
+                }
+                prop_assert!(written.is_ok(), "{:#}", written.err().unwrap());
+                let checked = crate::bundle::load(&bundle);
+                prop_assert!(checked.is_ok(), "{}", checked.err().unwrap());
+                let request = RunRequest::new(bundle, dir.path().join("out"));
+                let report = pipeline::run(&request, &RunControl::default());
+                prop_assert!(report.is_ok(), "{}", report.err().unwrap());
+            }
+        }
     }
 }

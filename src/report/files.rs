@@ -11,7 +11,8 @@ use super::sections::{self, Section};
 use super::tiles;
 use super::RunInfo;
 use crate::changes::{Baseline, Changes};
-use crate::data_quality::DataQuality;
+use crate::controls::ToFix;
+use crate::data_quality::{BadRow, DataQuality};
 use crate::exceptions::Review;
 use crate::headlines;
 use crate::insights::{Computed, DataTable, Insights, Presented, WINDOW_DAYS};
@@ -34,6 +35,8 @@ pub struct Extras<'a> {
     pub seats: Option<&'a SeatReclaim>,
     pub exceptions: &'a Review,
     pub privacy: &'a Privacy,
+    /// The accounts to fix of each control with figures.
+    pub to_fix: &'a [ToFix],
 }
 
 /// The files of one report, by path relative to the report directory.
@@ -58,12 +61,16 @@ struct InsightsJson<'a> {
 
 pub fn render(
     run: &RunInfo,
-    extras: Extras,
+    mut extras: Extras,
     computed: &Computed,
     quality: &DataQuality,
 ) -> anyhow::Result<RenderedReport> {
     let mut files = BTreeMap::new();
-    let sections = finished_sections(extras.presented, computed, extras.exceptions, &mut files)?;
+    let presented = std::mem::take(&mut extras.presented);
+    let sections = finished_sections(presented, &extras, computed, &mut files)?;
+    for to_fix in extras.to_fix {
+        files.insert(to_fix.file.clone(), accounts_to_fix_csv(to_fix)?);
+    }
 
     files.insert(
         "insights.json".to_string(),
@@ -81,6 +88,12 @@ pub fn render(
         "data/seat-reclaim.csv".to_string(),
         seat_reclaim_csv(extras.seats)?,
     );
+    if !quality.bad_rows.is_empty() {
+        files.insert(
+            "data/bad_rows.csv".to_string(),
+            bad_rows_csv(&quality.bad_rows)?,
+        );
+    }
 
     let headlines = headlines::headlines(&computed.insights);
     let tiles = tiles::build(&headlines, extras.history, run.as_of);
@@ -103,6 +116,19 @@ pub fn render(
     let masked_page = if extras.privacy.shows_names() {
         let masked = extras.changes.map(|c| c.concealed(&Privacy::mask()));
         page.changes = masked.as_ref();
+        let masked_sections: Vec<Section> = sections
+            .iter()
+            .map(|section| Section {
+                to_fix: section
+                    .to_fix
+                    .as_ref()
+                    .map(|t| t.concealed(&Privacy::mask())),
+                ..section.clone()
+            })
+            .collect();
+        page.sections = &masked_sections;
+        let masked_quality = quality.concealed(&Privacy::mask());
+        page.quality = &masked_quality;
         page.names = Privacy::mask().describe();
         Some(html::page(run, &page)?.into_bytes())
     } else {
@@ -120,11 +146,16 @@ pub fn render(
 /// into `files`.
 fn finished_sections(
     presented: Vec<Presented>,
+    extras: &Extras,
     computed: &Computed,
-    review: &Review,
     files: &mut BTreeMap<String, Vec<u8>>,
 ) -> anyhow::Result<Vec<Section>> {
-    let mut sections = sections::build(presented, &computed.missing, review)?;
+    let mut sections = sections::build(
+        presented,
+        &computed.missing,
+        extras.exceptions,
+        extras.to_fix,
+    )?;
     for section in &mut sections {
         if let (Some(svg), Some(table)) = (&section.svg, &section.table) {
             let svg = html::accessible_svg(section, svg, table)?;
@@ -163,6 +194,23 @@ fn insights_json(
 /// account of the bundle, for the page.
 fn warnings(quality: &DataQuality, exceptions: &Review) -> Vec<String> {
     let mut lines = Vec::new();
+    for (table, rows) in &quality.set_aside_rows {
+        lines.push(format!(
+            "{} of {table} broke the data contract and {} set aside: the figures leave {} out. Each problem is listed below and in data/bad_rows.csv.",
+            count_of(*rows, "row"),
+            plural(*rows, "was", "were"),
+            plural(*rows, "it", "them")
+        ));
+    }
+    if quality.accounts_without_email > 0 {
+        let n = quality.accounts_without_email;
+        lines.push(format!(
+            "{} with access {} no email address: {} counted in every figure but the domains.",
+            count_of(n, "account"),
+            plural(n, "has", "have"),
+            plural(n, "it is", "they are")
+        ));
+    }
     for (table, rows) in &quality.unknown_accounts {
         if *rows > 0 {
             lines.push(format!(
@@ -242,6 +290,54 @@ fn seat_reclaim_csv(seats: Option<&SeatReclaim>) -> anyhow::Result<Vec<u8>> {
                 .unwrap_or_default(),
             String::new(),
             String::new(),
+        ]
+    });
+    csv_file(&header, rows)
+}
+
+/// The accounts that do not meet a control, with the exception that
+/// leaves any of them out on purpose.
+fn accounts_to_fix_csv(to_fix: &ToFix) -> anyhow::Result<Vec<u8>> {
+    let header = [
+        "account_id",
+        "email",
+        "domain",
+        "state",
+        "last_active",
+        "exception_reason",
+        "exception_expires",
+    ];
+    let rows = to_fix.accounts.iter().map(|a| {
+        vec![
+            a.account_id.clone(),
+            a.email.clone(),
+            a.domain.clone(),
+            a.state.to_string(),
+            a.last_active.map(|d| d.to_string()).unwrap_or_default(),
+            a.exception
+                .as_ref()
+                .map(|e| e.reason.clone())
+                .unwrap_or_default(),
+            a.exception
+                .as_ref()
+                .map(|e| e.expires.to_string())
+                .unwrap_or_default(),
+        ]
+    });
+    csv_file(&header, rows)
+}
+
+/// Every problem of the rows set aside, one line each, in table and line
+/// order (the contract's `table, line, column, value, expected`).
+fn bad_rows_csv(bad_rows: &[BadRow]) -> anyhow::Result<Vec<u8>> {
+    let header = ["table", "line", "column", "value", "expected"];
+    let rows = bad_rows.iter().map(|bad| {
+        vec![
+            bad.table.name().to_string(),
+            bad.line().to_string(),
+            bad.problem.column.clone().unwrap_or_default(),
+            bad.problem.value.clone().unwrap_or_default(),
+            bad.problem.expected.clone(),
         ]
     });
     csv_file(&header, rows)

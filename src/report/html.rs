@@ -22,6 +22,10 @@ use crate::templates::environment;
 const ROW_CAP: usize = 100;
 /// Accounts of a change group shown in the page; data/changes.csv has all.
 const CHANGE_CAP: usize = 25;
+/// Accounts to fix shown under a control's advice; its CSV has all.
+const TO_FIX_CAP: usize = 50;
+/// Problems of set-aside rows shown in the page; data/bad_rows.csv has all.
+const BAD_ROW_CAP: usize = 200;
 
 /// Everything the page shows.
 pub struct Page<'a> {
@@ -67,6 +71,13 @@ pub fn page(run: &RunInfo, page: &Page) -> anyhow::Result<String> {
             shown: &g.entries[..g.entries.len().min(CHANGE_CAP)],
         })
         .collect();
+    let bad_rows: Vec<String> = page
+        .quality
+        .bad_rows
+        .iter()
+        .take(BAD_ROW_CAP)
+        .map(|bad| bad.problem.to_string())
+        .collect();
     let env = environment()?;
     let template = env.get_template("report.html")?;
     template
@@ -74,7 +85,8 @@ pub fn page(run: &RunInfo, page: &Page) -> anyhow::Result<String> {
             as_of => run.as_of.to_string(),
             window_days => WINDOW_DAYS,
             window_start => window_start(run.as_of).to_string(),
-            generated_at => run.generated_at.to_rfc3339(),
+            // To the minute: insights.json keeps the exact time.
+            generated_at => run.generated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             bundle => run.bundle,
             source => run.freshness.source,
             notices => run.freshness.notices,
@@ -89,6 +101,9 @@ pub fn page(run: &RunInfo, page: &Page) -> anyhow::Result<String> {
             names => page.names,
             data_quality => page.quality,
             warnings => page.warnings,
+            bad_rows => bad_rows,
+            bad_rows_total => page.quality.bad_rows.len(),
+            to_fix_cap => TO_FIX_CAP,
             row_cap => ROW_CAP,
         })
         .context("rendering index.html")

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::history;
 use crate::changes::Baseline;
@@ -36,6 +36,25 @@ pub fn dated_reports(out: &Path) -> BTreeSet<NaiveDate> {
             NaiveDate::parse_from_str(name.to_str()?, "%Y-%m-%d").ok()
         })
         .collect()
+}
+
+/// The report `latest` points at: its date and when it was generated.
+pub struct Newest {
+    pub as_of: NaiveDate,
+    pub generated_at: DateTime<Utc>,
+}
+
+/// What `out/latest/insights.json` says, when there is a readable one.
+pub fn newest(out: &Path) -> Option<Newest> {
+    let json = std::fs::read(out.join("latest").join("insights.json")).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&json).ok()?;
+    let field = |name: &str| value.get(name)?.as_str().map(str::to_string);
+    Some(Newest {
+        as_of: NaiveDate::parse_from_str(&field("as_of")?, "%Y-%m-%d").ok()?,
+        generated_at: DateTime::parse_from_rfc3339(&field("generated_at")?)
+            .ok()?
+            .with_timezone(&Utc),
+    })
 }
 
 /// The newest report folder dated before `as_of`, and its snapshot.

@@ -3,6 +3,7 @@
 //! and what the run adds (why it has no data, the figure without the
 //! excepted accounts).
 
+use crate::controls::ToFix;
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
@@ -31,6 +32,8 @@ pub struct Section {
     pub advice: Vec<String>,
     /// The coverage figure without the excepted accounts.
     pub without_exceptions: Option<String>,
+    /// For a control, the accounts that do not meet it.
+    pub to_fix: Option<ToFix>,
 }
 
 /// The sections in the contract's order, their charts drawn.
@@ -38,6 +41,7 @@ pub fn build(
     presented: Vec<Presented>,
     missing: &BTreeMap<String, String>,
     review: &Review,
+    to_fix: &[ToFix],
 ) -> anyhow::Result<Vec<Section>> {
     presented
         .into_iter()
@@ -61,6 +65,7 @@ pub fn build(
                 missing: missing.get(key).cloned(),
                 advice: insight.advice,
                 without_exceptions: without_exceptions(insight.key, review),
+                to_fix: to_fix.iter().find(|t| t.key == key).cloned(),
             })
         })
         .collect()

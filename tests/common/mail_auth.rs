@@ -27,6 +27,12 @@ pub struct Accepts<'a> {
     pub expires_in: u64,
     pub static_tokens: &'a [&'a str],
     pub revoke_first: bool,
+    /// No token is accepted.
+    pub refuse_tokens: bool,
+    /// Refuse a token as smtp.gmail.com does: a 334 challenge, then 535.
+    pub google: bool,
+    /// The names the server's certificate is for.
+    pub cert_names: &'a [&'a str],
 }
 
 impl Default for Accepts<'_> {
@@ -38,6 +44,9 @@ impl Default for Accepts<'_> {
             expires_in: 3600,
             static_tokens: &[],
             revoke_first: false,
+            refuse_tokens: false,
+            google: false,
+            cert_names: &["localhost", "127.0.0.1"],
         }
     }
 }
@@ -51,11 +60,16 @@ impl MailAuth {
         let ca_cert = ca_params.self_signed(&ca_key).unwrap();
         let issuer = Issuer::new(ca_params, ca_key);
         let server_key = KeyPair::generate().unwrap();
-        let server_cert =
-            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-                .unwrap()
-                .signed_by(&server_key, &issuer)
-                .unwrap();
+        let server_cert = CertificateParams::new(
+            accepts
+                .cert_names
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap()
+        .signed_by(&server_key, &issuer)
+        .unwrap();
         let (ca_file, cert, key) = (
             dir.join("ca.pem"),
             dir.join("server.pem"),
@@ -75,6 +89,7 @@ impl MailAuth {
                 "users": accepts.users, "client_id": accepts.client_id,
                 "client_secret": accepts.client_secret, "expires_in": accepts.expires_in,
                 "static_tokens": accepts.static_tokens, "revoke_first": accepts.revoke_first,
+                "refuse_tokens": accepts.refuse_tokens, "google": accepts.google,
             }))
             .unwrap(),
         )
@@ -113,6 +128,20 @@ impl MailAuth {
             .filter(|event| event["kind"] == kind)
             .collect()
     }
+}
+
+/// A CA certificate that signed nothing of the server's, for a `ca_file`
+/// that does not vouch for it.
+pub fn unrelated_ca(dir: &Path) -> PathBuf {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "An unrelated test CA");
+    let path = dir.join("other-ca.pem");
+    std::fs::write(&path, params.self_signed(&key).unwrap().pem()).unwrap();
+    path
 }
 
 impl Drop for MailAuth {

@@ -13,9 +13,12 @@ line of standard output. The scenario:
                  "responses": [{"status": 429, "headers": {"Retry-After": "1"}},
                                {"status": 200, "json": {...}},
                                {"status": 200, "raw": "not json"},
-                               {"status": 200, "size": 40000000}]}]}
+                               {"status": 200, "size": 40000000},
+                               {"status": 200, "chunked": 40000000}]}]}
 
-Each request to a route takes its next response; the last one repeats. A
+"size" sends that many bytes with a Content-Length, "chunked" streams them
+without one. Each request to a route takes its next response; the last one
+repeats. A
 request no route matches gets 404. "{base}" in a JSON response is this
 server's own address, for links.next given as a whole URL.
 """
@@ -65,6 +68,8 @@ class Handler(BaseHTTPRequestHandler):
                     payload = text.replace("{base}", "http://127.0.0.1:%d" % PORT).encode()
                 elif "size" in response:
                     payload = b" " * response["size"]
+                elif "chunked" in response:
+                    return self.stream(response["status"], response["chunked"])
                 else:
                     payload = response.get("raw", "").encode()
                 return self.send(response["status"], response.get("headers", {}), payload)
@@ -78,6 +83,21 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
+
+    def stream(self, status, size):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = b" " * (1024 * 1024)
+        try:
+            while size > 0:
+                part = chunk[:size]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                size -= len(part)
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading: what a size limit does
 
     def do_GET(self):
         self.handle_any("GET")

@@ -7,12 +7,15 @@ CONFIG: {"maildir": DIR, "log": FILE, "cert": PEM, "key": PEM,
          "users": {"login": "password"},
          "client_id": ..., "client_secret": ..., "expires_in": SECONDS,
          "static_tokens": ["token a command prints"],
-         "revoke_first": false}
+         "revoke_first": false, "refuse_tokens": false, "google": false}
 
 The SMTP server (aiosmtpd) requires STARTTLS before AUTH and a login
 before mail; it offers PLAIN, LOGIN and XOAUTH2. XOAUTH2 accepts a token
 the endpoint issued and that has not expired (nor been revoked), or a
-static one. The token endpoint takes the client-credentials grant at
+static one; with "refuse_tokens", none. A refused token gets 535 at once
+(as Microsoft 365 answers), or with "google" first a 334 challenge of
+base64 JSON that the client must answer with an empty line, then 535
+5.7.8 (as smtp.gmail.com answers). The token endpoint takes the client-credentials grant at
 POST /token and issues tok-1, tok-2, ... Both log what they see to LOG as
 JSON lines; the first line of standard output is "SMTP_PORT TOKEN_PORT".
 """
@@ -29,7 +32,7 @@ from urllib.parse import parse_qs
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
-from aiosmtpd.smtp import AuthResult
+from aiosmtpd.smtp import MISSING, AuthResult
 
 config = json.load(open(sys.argv[1]))
 lock = threading.Lock()
@@ -43,6 +46,8 @@ def log(event):
 
 
 def token_valid(token):
+    if config.get("refuse_tokens"):
+        return False
     with lock:
         if token in config.get("static_tokens", []):
             return True
@@ -57,7 +62,13 @@ class Handler(Mailbox):
         user = next((f[5:] for f in fields if f.startswith("user=")), "")
         token = next((f[12:] for f in fields if f.startswith("auth=Bearer ")), "")
         ok = token_valid(token)
-        log({"kind": "auth", "mechanism": "XOAUTH2", "user": user, "token": token, "ok": ok})
+        event = {"kind": "auth", "mechanism": "XOAUTH2", "user": user, "token": token, "ok": ok}
+        if not ok and config.get("google"):
+            challenge = json.dumps({"status": "400", "schemes": "Bearer",
+                                    "scope": "https://mail.google.com/"})
+            answer = await server.challenge_auth(challenge)
+            event["challenge_answer"] = None if answer is MISSING else answer.decode()
+        log(event)
         return AuthResult(success=ok, handled=False)
 
 

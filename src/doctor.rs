@@ -1,0 +1,202 @@
+//! `org-insights doctor`: everything the first scheduled run needs,
+//! checked before it, so that a new setup fails in front of the admin and
+//! not at six in the morning: the configuration, every secret variable, the
+//! bundle, the drop folder and the output folder, and with `--connect` the
+//! org API key and the mail login (no mail is sent).
+
+use std::path::Path;
+
+use chrono::Utc;
+
+use crate::bundle;
+use crate::config::Config;
+use crate::email;
+use crate::pipeline;
+use crate::privacy::Privacy;
+use crate::problems::{BadInput, Problem, Problems};
+use crate::pull;
+
+/// One line of the checklist.
+struct Check {
+    what: &'static str,
+    /// What was found (`Ok`) or what is wrong (`Err`).
+    outcome: Result<String, String>,
+}
+
+/// Runs every check, prints the checklist, and fails listing the checks
+/// that did not pass.
+pub fn run(config: &Config, config_file: &str, connect: bool) -> Result<(), BadInput> {
+    let mut checks = vec![Check {
+        what: "configuration",
+        outcome: Ok(config_file.to_string()),
+    }];
+    checks.extend(secrets(config));
+    checks.push(bundle_check(config));
+    if let Some(from) = config.import.as_ref().and_then(|i| i.from.as_ref()) {
+        checks.push(Check {
+            what: "drop folder",
+            outcome: std::fs::read_dir(from)
+                .map(|_| format!("{} can be read", from.display()))
+                .map_err(|err| format!("{} cannot be read: {err}", from.display())),
+        });
+    }
+    checks.push(output_check(&config.out_dir));
+    checks.push(Check {
+        what: "schedule",
+        outcome: Ok(match config.schedule.next_after(Utc::now()) {
+            Some(at) => format!(
+                "{} ({}): next run {}",
+                config.schedule.expression(),
+                config.schedule.timezone(),
+                at.with_timezone(&config.schedule.timezone()).to_rfc3339()
+            ),
+            None => format!("{}: no future run", config.schedule.expression()),
+        }),
+    });
+    if connect {
+        checks.extend(connections(config));
+    }
+
+    let mut problems = Problems::default();
+    for check in &checks {
+        match &check.outcome {
+            Ok(found) => println!("ok      {}: {found}", check.what),
+            Err(wrong) => {
+                println!("FAILED  {}: {wrong}", check.what);
+                problems.push(Problem::file(check.what, wrong.clone()));
+            }
+        }
+    }
+    if !connect {
+        println!("(add --connect to try the org API key and the mail login too)");
+    }
+    match problems.into_result() {
+        Ok(()) => Ok(()),
+        Err(bad) => Err(bad.placed("the setup")),
+    }
+}
+
+/// Every secret the configuration names, read from the environment.
+fn secrets(config: &Config) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let check = |what, read: Result<Option<String>, BadInput>| Check {
+        what,
+        outcome: match read {
+            Ok(_) => Ok("set".to_string()),
+            Err(bad) => Err(first_problem(&bad)),
+        },
+    };
+    if let Some(settings) = &config.email {
+        if settings.password_env.is_some() {
+            checks.push(check("SMTP password", settings.password()));
+        }
+        if settings.oauth2.is_some() {
+            checks.push(check("OAuth 2.0 client secret", settings.client_secret()));
+        }
+    }
+    if let Some(atlassian) = &config.atlassian {
+        checks.push(check("org API key", atlassian.api_key().map(Some)));
+    }
+    if config.privacy.hash_key_env.is_some() {
+        checks.push(check(
+            "hash key",
+            Privacy::configured(&config.privacy).map(|_| None),
+        ));
+    }
+    checks
+}
+
+/// The bundle passes the check; or there is none yet and a source will
+/// write it.
+fn bundle_check(config: &Config) -> Check {
+    let dir = &config.data_dir;
+    let source =
+        config.atlassian.is_some() || config.import.as_ref().is_some_and(|i| i.from.is_some());
+    let outcome = if bundle::exists(dir) {
+        pipeline::check(dir)
+            .map(|rows| {
+                let rows: Vec<String> = rows
+                    .iter()
+                    .map(|(table, n)| format!("{} {n} rows", table.name()))
+                    .collect();
+                format!("{}: OK ({})", dir.display(), rows.join(", "))
+            })
+            .map_err(|err| format!("{}: {err:#}", dir.display()))
+    } else if source {
+        Ok(format!(
+            "{}: none yet; the first run writes it from its source",
+            dir.display()
+        ))
+    } else {
+        Err(format!(
+            "{}: no bundle (an accounts table); import or pull one first",
+            dir.display()
+        ))
+    };
+    Check {
+        what: "bundle",
+        outcome,
+    }
+}
+
+/// The output folder (or the folder it will be made in) takes a file.
+fn output_check(out: &Path) -> Check {
+    let existing = out.ancestors().find(|p| p.exists()).unwrap_or(out);
+    let outcome = if !existing.is_dir() {
+        Err(format!("{} is a file, not a folder", existing.display()))
+    } else {
+        match tempfile::Builder::new()
+            .prefix(".org-insights-doctor-")
+            .tempfile_in(existing)
+        {
+            Ok(_) if existing == out => Ok(format!("{} can be written", out.display())),
+            Ok(_) => Ok(format!(
+                "{} will be made in {}, which can be written",
+                out.display(),
+                existing.display()
+            )),
+            Err(err) => Err(format!("{} cannot be written: {err}", existing.display())),
+        }
+    };
+    Check {
+        what: "output folder",
+        outcome,
+    }
+}
+
+/// The org API key and the mail login, tried for real.
+fn connections(config: &Config) -> Vec<Check> {
+    let mut checks = Vec::new();
+    if let Some(atlassian) = &config.atlassian {
+        let outcome = atlassian
+            .api_key()
+            .map_err(|bad| first_problem(&bad))
+            .and_then(|key| pull::try_key(atlassian, &key).map_err(|err| format!("{err:#}")));
+        checks.push(Check {
+            what: "Atlassian's API",
+            outcome,
+        });
+    }
+    if let Some(settings) = &config.email {
+        checks.push(Check {
+            what: "mail server",
+            outcome: email::check_login(settings)
+                .map(|()| {
+                    format!(
+                        "{}:{} accepted the login (no mail sent; `org-insights test-mail` sends one)",
+                        settings.smtp_host, settings.smtp_port
+                    )
+                })
+                .map_err(|err| format!("{err:#}")),
+        });
+    }
+    checks
+}
+
+fn first_problem(bad: &BadInput) -> String {
+    bad.0
+        .listed()
+        .first()
+        .map(|p| p.expected.clone())
+        .unwrap_or_else(|| bad.to_string())
+}
