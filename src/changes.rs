@@ -72,17 +72,27 @@ pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
             .collect()
     };
     let two_step = |b: &AccountState, a: &AccountState| format!("{} → {}", b.two_step, a.two_step);
+    // A change is only between two known values, never from or to a day
+    // whose source did not record it.
+    let both_known =
+        |b: &AccountState, a: &AccountState| b.two_step_recorded && a.two_step_recorded;
     let group = ChangeGroup::new;
     let groups = vec![
         group(
             "two_step_lost",
             "Lost two-step verification",
-            pick(&|b, a| b.two_step_on() && !a.two_step_on(), &two_step),
+            pick(
+                &|b, a| both_known(b, a) && b.two_step_on() && !a.two_step_on(),
+                &two_step,
+            ),
         ),
         group(
             "two_step_gained",
             "Gained two-step verification",
-            pick(&|b, a| !b.two_step_on() && a.two_step_on(), &two_step),
+            pick(
+                &|b, a| both_known(b, a) && !b.two_step_on() && a.two_step_on(),
+                &two_step,
+            ),
         ),
         // Only where both reports record SSO: a day without it is no change.
         group(
@@ -131,7 +141,13 @@ pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
             "policy_lost",
             "External users no longer covered by the policy",
             pick(
-                &|b, a| a.is_external() && b.external_policy && !a.external_policy,
+                &|b, a| {
+                    a.is_external()
+                        && b.policy_recorded
+                        && a.policy_recorded
+                        && b.external_policy
+                        && !a.external_policy
+                },
                 &|_, _| "external_policy true → false".into(),
             ),
         ),

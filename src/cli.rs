@@ -304,6 +304,12 @@ fn import(args: ImportArgs, config: &Config) -> Result<(), Error> {
         external: args.external,
         verified_domains,
         into: args.into.clone(),
+        managed_max_age_days: config
+            .import
+            .as_ref()
+            .map_or(config::DEFAULT_MANAGED_MAX_AGE_DAYS, |i| {
+                i.managed_max_age_days
+            }),
     })?;
     runner::log_unknown_products(&summary.unknown_products);
     print_update(&args.into, &summary);

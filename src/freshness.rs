@@ -60,9 +60,10 @@ pub fn assess(manifest: &Manifest, key: Option<&KeyExpiry>, today: NaiveDate) ->
             words.join(", ")
         ));
     }
+    let mut sources = Vec::new();
     if let Some(pulled_on) = manifest.pulled_on {
         let source = manifest.source.as_deref().unwrap_or("Atlassian's API");
-        freshness.source = Some(format!("Data pulled from {source} on {pulled_on}."));
+        sources.push(format!("Data pulled from {source} on {pulled_on}."));
         let age = (today - pulled_on).num_days();
         if age > 0 {
             freshness.notices.push(format!(
@@ -70,6 +71,34 @@ pub fn assess(manifest: &Manifest, key: Option<&KeyExpiry>, today: NaiveDate) ->
                 plural(age as u64, "day", "days")
             ));
         }
+    } else if let Some(imported_on) = manifest.imported_on {
+        let source = manifest.source.as_deref().unwrap_or("Atlassian's exports");
+        sources.push(format!("Data imported from {source} on {imported_on}."));
+        let age = (today - imported_on).num_days();
+        if age > 0 {
+            freshness.notices.push(format!(
+                "The newest export is {age} {} old: nothing was imported since {imported_on}. Save a new users export (admin.atlassian.com > Directory > Users > Export users) into the drop folder, or run org-insights import.",
+                plural(age as u64, "day", "days")
+            ));
+        }
+    }
+    if let Some(day) = manifest.managed_export_on {
+        let recorded = !manifest
+            .not_recorded
+            .iter()
+            .any(|k| k == InsightKey::ManagedAuthentication.as_str());
+        if recorded {
+            sources.push(format!(
+                "SSO and 2SV as of the managed accounts export of {day}."
+            ));
+        } else {
+            freshness.notices.push(format!(
+                "The last managed accounts export, of {day}, is older than [import] managed_max_age_days, so single sign-on and two-step verification are not recorded: export the managed accounts again (admin.atlassian.com > Directory > Managed accounts > Export accounts)."
+            ));
+        }
+    }
+    if !sources.is_empty() {
+        freshness.source = Some(sources.join(" "));
     }
     if let Some(key) = key {
         let left = (key.expires - today).num_days();
@@ -101,8 +130,8 @@ mod tests {
     fn pulled(source: Option<&str>, on: Option<NaiveDate>) -> Manifest {
         Manifest {
             source: source.map(String::from),
-            not_recorded: Vec::new(),
             pulled_on: on,
+            ..Manifest::default()
         }
     }
 
@@ -145,7 +174,7 @@ mod tests {
         let manifest = Manifest {
             source: Some("the API".into()),
             not_recorded: vec!["mobile_usage".into(), "sso".into()],
-            pulled_on: None,
+            ..Manifest::default()
         };
         let today = day("2026-11-30");
         assert_eq!(

@@ -225,9 +225,12 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
     for unknown in review.unknown() {
         tracing::warn!(exception = %unknown.target, "an exception names no account of the bundle");
     }
-    let presented = computed
+    let mut presented = computed
         .insights
         .present(&request.thresholds, snapshot.idle_accounts());
+    if let Some(since) = bundle.manifest.recorded_since {
+        insights::no_data_before(&mut presented, since);
+    }
     let to_fix: Vec<ToFix> = Control::ALL
         .into_iter()
         .filter(|c| !computed.missing.contains_key(c.insight().as_str()))

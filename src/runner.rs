@@ -29,7 +29,7 @@ pub fn prepare_bundle(config: &Config, data_dir: &Path) -> Result<(), Error> {
     };
     let mut read_exports = false;
     if let Some((import, _, waiting)) = &waiting {
-        if let Some(summary) = waiting.import_users(&import.verified_domains, data_dir)? {
+        if let Some(summary) = waiting.import_users(import, data_dir)? {
             tracing::info!(
                 accounts = summary.accounts,
                 new_activity_rows = summary.new_activity_rows,

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::frame::{counts, date_to_days, days_to_date, epoch_days, flags, strings};
+use crate::insight_key::InsightKey;
 use crate::insights::{window_start, Context};
 use crate::privacy::Privacy;
 
@@ -74,9 +75,15 @@ pub struct AccountState {
     pub account_type: AccountType,
     pub status: Status,
     pub two_step: TwoStep,
+    /// Whether the source recorded `two_step` (for a managed account, as
+    /// `managed_authentication`; for an external user, as
+    /// `external_two_step`): a change is only between two known values.
+    pub two_step_recorded: bool,
     /// `None` when the bundle's source does not record single sign-on.
     pub sso: Option<bool>,
     pub external_policy: bool,
+    /// Whether the source recorded `external_policy`.
+    pub policy_recorded: bool,
     /// Has access as the contract defines it.
     pub has_access: bool,
     /// Products with access, sorted (empty without `product_access`).
@@ -140,6 +147,7 @@ impl Snapshot {
         let last_active = last_active_by_account(ctx, accounts.height())?;
 
         let sso_recorded = ctx.records_sso();
+        let policy_recorded = ctx.records(InsightKey::ExternalPolicy);
         let (sso, policy, access) = (
             flags(&accounts, "sso")?,
             flags(&accounts, "external_policy")?,
@@ -171,11 +179,16 @@ impl Snapshot {
                         account_id,
                         email: privacy.email(&email),
                         domain,
+                        two_step_recorded: ctx.records(match account_type {
+                            AccountType::Managed => InsightKey::ManagedAuthentication,
+                            AccountType::External => InsightKey::ExternalTwoStep,
+                        }),
                         account_type,
                         status,
                         two_step,
                         sso: sso_recorded.then_some(sso[i]),
                         external_policy: policy[i],
+                        policy_recorded,
                         has_access: access[i],
                     }
                 },
@@ -207,12 +220,25 @@ impl Snapshot {
             Column::new("domain".into(), text(|a| &a.domain)),
             Column::new("account_type".into(), text(|a| a.account_type.as_str())),
             Column::new("status".into(), text(|a| a.status.as_str())),
-            Column::new("two_step".into(), text(|a| a.two_step.as_str())),
+            // Null where the source did not record it.
+            Column::new(
+                "two_step".into(),
+                self.accounts
+                    .iter()
+                    .map(|a| a.two_step_recorded.then_some(a.two_step.as_str()))
+                    .collect::<Vec<_>>(),
+            ),
             Column::new(
                 "sso".into(),
                 self.accounts.iter().map(|a| a.sso).collect::<Vec<_>>(),
             ),
-            Column::new("external_policy".into(), flag(|a| a.external_policy)),
+            Column::new(
+                "external_policy".into(),
+                self.accounts
+                    .iter()
+                    .map(|a| a.policy_recorded.then_some(a.external_policy))
+                    .collect::<Vec<_>>(),
+            ),
             Column::new("has_access".into(), flag(|a| a.has_access)),
             Column::new("products".into(), products),
             Column::new("last_active".into(), last_active).cast(&DataType::Date)?,
@@ -234,7 +260,16 @@ impl Snapshot {
                 .map(|days| days.and_then(days_to_date))
                 .collect();
             let sso: Vec<Option<bool>> = frame.column("sso")?.bool()?.iter().collect();
-            let (policy, access) = (flag("external_policy")?, flag("has_access")?);
+            let policy: Vec<Option<bool>> =
+                frame.column("external_policy")?.bool()?.iter().collect();
+            // A null two_step was not recorded: kept apart from "off".
+            let two_step_recorded: Vec<bool> = frame
+                .column("two_step")?
+                .str()?
+                .iter()
+                .map(|v| v.is_some())
+                .collect();
+            let access = flag("has_access")?;
             let accounts = text("account_id")?
                 .into_iter()
                 .zip(text("email")?)
@@ -245,7 +280,15 @@ impl Snapshot {
                     AccountType::parse,
                 )?)
                 .zip(words(text("status")?, "status", Status::parse)?)
-                .zip(words(text("two_step")?, "two_step", TwoStep::parse)?)
+                .zip(words(
+                    text("two_step")?
+                        .into_iter()
+                        .zip(&two_step_recorded)
+                        .map(|(word, &known)| if known { word } else { "off".to_string() })
+                        .collect(),
+                    "two_step",
+                    TwoStep::parse,
+                )?)
                 .zip(text("products")?)
                 .enumerate()
                 .map(
@@ -263,8 +306,10 @@ impl Snapshot {
                             account_type,
                             status,
                             two_step,
+                            two_step_recorded: two_step_recorded[i],
                             sso: sso[i],
-                            external_policy: policy[i],
+                            external_policy: policy[i].unwrap_or(false),
+                            policy_recorded: policy[i].is_some(),
                             has_access: access[i],
                             products: products
                                 .split(',')

@@ -116,6 +116,20 @@ fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
         assert!(text.contains(finding), "text: {finding}");
         assert!(html.contains(finding), "html: {finding}");
     }
+    // The accounts to fix are counted, not named, without include_names:
+    // carol (managed, neither SSO nor 2SV) and zed (external, 2SV off and
+    // outside the policy).
+    for line in [
+        "- Managed accounts without single sign-on or two-step verification: 1 (data/managed_authentication-accounts.csv)",
+        "- External users without two-step verification: 1 (data/external_two_step-accounts.csv)",
+        "- External users outside an external user policy: 1 (data/external_policy-accounts.csv)",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+    assert!(
+        !text.contains("carol@") && !html.contains("carol@"),
+        "{text}"
+    );
     assert!(html.contains("<table") && html.contains(">+7<"), "{html}");
     for forbidden in ["<svg", "<script", "src=", "<link"] {
         assert!(!html.contains(forbidden), "{forbidden} in the HTML part");
@@ -356,4 +370,30 @@ fn a_failure_mail_that_cannot_be_sent_is_logged() {
         .code(2)
         .stderr_has("alien")
         .stderr_has("the failure mail could not be sent either");
+}
+
+#[test]
+fn with_include_names_the_digest_names_the_accounts_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), &[]);
+    write_config(
+        dir.path(),
+        &format!(
+            "smtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\ninclude_names = true\nattach_report = false",
+            server.port
+        ),
+    );
+    Cli::new(dir.path())
+        .args(["run", "--as-of", "2026-11-10", "--email"])
+        .run()
+        .ok();
+    let messages = server.messages();
+    let message = MessageParser::default().parse(&messages[0]).unwrap();
+    let text = message.body_text(0).unwrap();
+    for line in [
+        "- Managed accounts without single sign-on or two-step verification: 1: carol@acme.com (data/managed_authentication-accounts.csv)",
+        "- External users without two-step verification: 1: zed@gmail.com (data/external_two_step-accounts.csv)",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
 }

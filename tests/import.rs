@@ -295,7 +295,16 @@ fn daily_imports_build_the_history_idempotently() {
 fn a_bad_export_names_file_line_and_column_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(
-        import(dir.path(), &["--users", &export("users-2026-03-01.csv")]).0,
+        import(
+            dir.path(),
+            &[
+                "--users",
+                &export("users-2026-03-01.csv"),
+                "--verified-domains",
+                "acme.com"
+            ]
+        )
+        .0,
         Some(0)
     );
     let before = common::snapshot(&dir.path().join("bundle"));
@@ -394,4 +403,204 @@ fn an_export_saved_as_unicode_text_or_with_semicolons_is_named_as_such() {
         "{stderr}"
     );
     assert!(!dir.path().join("bundle").exists());
+}
+
+/// Rewrites one date of the bundle's bundle.toml, as if written `days_ago`.
+fn backdate(bundle: &Path, key: &str, days_ago: u64) -> String {
+    let day = (chrono::Utc::now().date_naive() - chrono::Days::new(days_ago)).to_string();
+    let path = bundle.join("bundle.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{key} = ")))
+        .unwrap_or_else(|| panic!("{key} in {text}"))
+        .to_string();
+    fs::write(&path, text.replace(&line, &format!("{key} = {day}"))).unwrap();
+    day
+}
+
+fn report_of(dir: &Path, as_of: &str) -> (serde_json::Value, String) {
+    Cli::new(dir)
+        .report("bundle", "out")
+        .dated(as_of)
+        .run()
+        .ok();
+    let day = dir.join("out").join(as_of);
+    (
+        read_json(&day.join("insights.json")),
+        fs::read_to_string(day.join("index.html")).unwrap(),
+    )
+}
+
+/// The changes of one group in a report's data/changes.csv.
+fn changes_of(dir: &Path, as_of: &str, group: &str) -> usize {
+    rows(dir.join("out").join(as_of).join("data/changes.csv"))
+        .iter()
+        .filter(|r| r[0] == group)
+        .count()
+}
+
+#[test]
+fn a_day_without_the_managed_export_keeps_sso_and_2sv_and_raises_no_alarm() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = |day: &str| export(&format!("users-{day}.csv"));
+    let (code, stderr) = import(
+        dir.path(),
+        &[
+            "--users",
+            &users("2026-03-01"),
+            "--managed",
+            &export("managed-accounts.csv"),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let (day_one, _) = report_of(dir.path(), "2026-03-01");
+    // Managed with access: u1 (single sign-on) and u2 (2SV enabled).
+    let expected = serde_json::json!({"sso": 1, "two_step_enabled": 1, "two_step_disabled": 0});
+    assert_eq!(day_one["insights"]["managed_authentication"], expected);
+
+    // Day 2: the users export alone. Each account keeps its last known
+    // managed status, SSO and 2SV, and the page says where they come from.
+    let (code, stderr) = import(dir.path(), &["--users", &users("2026-03-02")]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (day_two, page) = report_of(dir.path(), "2026-03-02");
+    assert_eq!(day_two["insights"]["managed_authentication"], expected);
+    let today = chrono::Utc::now().date_naive();
+    assert!(
+        page.contains(&format!(
+            "SSO and 2SV as of the managed accounts export of {today}"
+        )),
+        "the page names the export"
+    );
+    for group in [
+        "two_step_lost",
+        "two_step_gained",
+        "sso_lost",
+        "sso_gained",
+        "external_added",
+    ] {
+        assert_eq!(changes_of(dir.path(), "2026-03-02", group), 0, "{group}");
+    }
+
+    // Past [import] managed_max_age_days (30) SSO and 2SV are not recorded,
+    // the page says to export again, and still no change is reported.
+    let exported = backdate(&dir.path().join("bundle"), "managed_export_on", 31);
+    let (code, stderr) = import(dir.path(), &["--users", &users("2026-03-03")]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (day_three, page) = report_of(dir.path(), "2026-03-03");
+    assert!(day_three["insights"]["managed_authentication"].is_null());
+    assert!(day_three["missing"]["managed_authentication"].is_string());
+    assert!(
+        page.contains(&format!("The last managed accounts export, of {exported}, is older than [import] managed_max_age_days")),
+        "the page says to export again"
+    );
+    for group in [
+        "two_step_lost",
+        "two_step_gained",
+        "sso_lost",
+        "sso_gained",
+        "external_added",
+    ] {
+        assert_eq!(changes_of(dir.path(), "2026-03-03", group), 0, "{group}");
+    }
+    // Managed status still comes from the last managed export: u1 managed,
+    // u3 external, u2 deactivated on day 3.
+    assert_eq!(
+        day_three["insights"]["users_with_access"],
+        serde_json::json!({"managed": 1, "external": 1, "total": 2})
+    );
+}
+
+#[test]
+fn an_import_that_cannot_tell_managed_from_external_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = import(dir.path(), &["--users", &export("users-2026-03-01.csv")]);
+    assert_eq!(code, Some(2), "{stderr}");
+    for part in [
+        "--managed",
+        "--verified-domains",
+        "[import] verified_domains",
+        "nothing was written",
+    ] {
+        assert!(stderr.contains(part), "{part} in {stderr}");
+    }
+    assert!(!dir.path().join("bundle").exists());
+
+    // [import] verified_domains serve `import` too, without a drop folder.
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        "[import]\nverified_domains = [\"acme.com\"]\n",
+    )
+    .unwrap();
+    let (code, stderr) = import(dir.path(), &["--users", &export("users-2026-03-01.csv")]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (json, _) = report_of(dir.path(), "2026-03-01");
+    assert_eq!(
+        json["insights"]["users_with_access"],
+        serde_json::json!({"managed": 2, "external": 1, "total": 3})
+    );
+    // The verified domains are in the bundle now: the next import needs
+    // neither.
+    fs::remove_file(dir.path().join("org-insights.toml")).unwrap();
+    let (code, stderr) = import(dir.path(), &["--users", &export("users-2026-03-02.csv")]);
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
+fn a_report_on_old_exports_says_how_old_and_the_days_before_the_first_are_no_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = import(
+        dir.path(),
+        &[
+            "--users",
+            &export("users-2026-03-01.csv"),
+            "--verified-domains",
+            "acme.com",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let imported = backdate(&dir.path().join("bundle"), "imported_on", 3);
+    backdate(&dir.path().join("bundle"), "recorded_since", 3);
+    let (_, page) = report_of(dir.path(), "2026-03-01");
+    assert!(
+        page.contains(&format!(
+            "The newest export is 3 days old: nothing was imported since {imported}"
+        )),
+        "the page says how old the data is"
+    );
+    assert!(page.contains(&format!("Data imported from Atlassian")));
+
+    // The first import's day is the first day with data: the daily chart
+    // marks the days before it.
+    let bundle = dir.path().join("bundle");
+    let text = fs::read_to_string(bundle.join("bundle.toml")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("recorded_since"))
+        .unwrap()
+        .to_string();
+    fs::write(
+        bundle.join("bundle.toml"),
+        text.replace(&line, "recorded_since = 2026-02-27"),
+    )
+    .unwrap();
+    let (json, page) = report_of(dir.path(), "2026-03-01");
+    let svg =
+        fs::read_to_string(dir.path().join("out/2026-03-01/charts/active_users.svg")).unwrap();
+    assert!(
+        svg.contains(">\nno data\n</text>"),
+        "the chart marks the days before"
+    );
+    // The page's table says "no data" for the 27 days of the window (31
+    // January to 1 March) before 27 February;
+    // insights.json keeps the contract's zero-filled days.
+    assert_eq!(page.matches("<td class=\"num\">no data</td>").count(), 27);
+    assert_eq!(
+        json["insights"]["active_users"]["daily"]
+            .as_array()
+            .unwrap()
+            .len(),
+        30
+    );
+    assert_eq!(json["insights"]["active_users"]["daily"][0]["active"], 0);
 }

@@ -28,12 +28,24 @@ pub struct Manifest {
     /// The day (UTC) of the last successful pull from the API.
     #[serde(default, deserialize_with = "toml_date")]
     pub pulled_on: Option<NaiveDate>,
+    /// The day (UTC) of the last import of Atlassian's exports.
+    #[serde(default, deserialize_with = "toml_date")]
+    pub imported_on: Option<NaiveDate>,
+    /// The day (UTC) the managed accounts export that gave the accounts'
+    /// single sign-on and two-step verification was read.
+    #[serde(default, deserialize_with = "toml_date")]
+    pub managed_export_on: Option<NaiveDate>,
+    /// The day (UTC) the source began writing this bundle: days before it
+    /// hold only the last activity of each account that its first export
+    /// gave, so a daily chart shows them as "no data".
+    #[serde(default, deserialize_with = "toml_date")]
+    pub recorded_since: Option<NaiveDate>,
 }
 
 /// A TOML date (`2026-11-30`) or the same date quoted.
 fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
     DateValue::deserialize(d)?
-        .date("pulled_on")
+        .date("a date of bundle.toml")
         .map(Some)
         .map_err(serde::de::Error::custom)
 }
@@ -59,8 +71,16 @@ pub fn render(manifest: &Manifest) -> String {
     }
     let keys: Vec<String> = manifest.not_recorded.iter().map(|k| quoted(k)).collect();
     text.push_str(&format!("not_recorded = [{}]\n", keys.join(", ")));
-    if let Some(day) = manifest.pulled_on {
-        text.push_str(&format!("pulled_on = {day}\n"));
+    let days = [
+        ("pulled_on", manifest.pulled_on),
+        ("imported_on", manifest.imported_on),
+        ("managed_export_on", manifest.managed_export_on),
+        ("recorded_since", manifest.recorded_since),
+    ];
+    for (key, day) in days {
+        if let Some(day) = day {
+            text.push_str(&format!("{key} = {day}\n"));
+        }
     }
     text
 }
@@ -106,7 +126,12 @@ mod tests {
             source: Some("the API".into()),
             not_recorded: vec![SSO.into()],
             pulled_on: day,
+            recorded_since: NaiveDate::from_ymd_opt(2026, 11, 1),
+            ..Manifest::default()
         });
-        assert_eq!(toml::from_str::<Manifest>(&written).unwrap().pulled_on, day);
+        let read: Manifest = toml::from_str(&written).unwrap();
+        assert_eq!(read.pulled_on, day);
+        assert_eq!(read.recorded_since, NaiveDate::from_ymd_opt(2026, 11, 1));
+        assert_eq!(read.imported_on, None);
     }
 }

@@ -152,7 +152,12 @@ struct RawImport {
     from: Option<PathBuf>,
     #[serde(default)]
     verified_domains: Vec<String>,
+    managed_max_age_days: Option<u64>,
 }
+
+/// Days the SSO and 2SV of a managed accounts export hold for the
+/// imports without one (`[import] managed_max_age_days`).
+pub const DEFAULT_MANAGED_MAX_AGE_DAYS: u64 = 30;
 
 /// `[import]`: a drop folder of Atlassian's exports, imported into
 /// `data_dir` before each scheduled run and each `--run-now`, and the
@@ -162,6 +167,9 @@ pub struct ImportConfig {
     /// `None`: no drop folder; `verified_domains` still serve `import`.
     pub from: Option<PathBuf>,
     pub verified_domains: Vec<String>,
+    /// How long an import without the managed accounts export keeps the
+    /// SSO and 2SV of the last one.
+    pub managed_max_age_days: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -536,6 +544,9 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
         import: raw.import.map(|import| ImportConfig {
             from: import.from.map(|from| base.join(from)),
             verified_domains: import.verified_domains,
+            managed_max_age_days: import
+                .managed_max_age_days
+                .unwrap_or(DEFAULT_MANAGED_MAX_AGE_DAYS),
         }),
         thresholds: raw.thresholds,
         privacy: raw.privacy,

@@ -10,14 +10,15 @@
 
 pub(crate) mod update;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 
-use crate::bundle::manifest::Manifest;
+use crate::bundle::manifest::{self, Manifest};
 use crate::bundle::raw;
+use crate::config::ImportConfig;
 use crate::insight_key::InsightKey;
 use crate::problems::{BadInput, Location, Problem, Problems, ReadError};
 use update::{Collected, Person};
@@ -29,6 +30,9 @@ pub struct ImportOptions {
     pub external: Option<PathBuf>,
     pub verified_domains: Vec<String>,
     pub into: PathBuf,
+    /// SSO and 2SV of an earlier managed accounts export hold this many
+    /// days (`[import] managed_max_age_days`).
+    pub managed_max_age_days: u64,
 }
 
 /// What an import did (the same summary a pull gives).
@@ -397,19 +401,46 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
     }
     problems.into_result()?;
 
-    let verified: BTreeSet<String> = options
-        .verified_domains
-        .iter()
-        .map(|d| d.trim().to_lowercase())
-        .filter(|d| !d.is_empty())
-        .collect();
+    let today = Utc::now().date_naive();
+    let earlier = Earlier::read(&options.into);
+    let verified: BTreeSet<String> = if options.verified_domains.is_empty() {
+        earlier.verified_domains.clone()
+    } else {
+        options
+            .verified_domains
+            .iter()
+            .map(|d| d.trim().to_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect()
+    };
+    let managed_export_on = match &options.managed {
+        Some(_) => Some(today),
+        None => earlier.manifest.managed_export_on,
+    };
+    // Without any of these there is no telling managed from external: a
+    // guess would make everyone external and raise false alarms.
+    if options.managed.is_none() && verified.is_empty() && managed_export_on.is_none() {
+        return Err(cannot_tell_managed_from_external(&options.users).into());
+    }
+    // SSO and 2SV of a managed accounts export read on an earlier day hold
+    // while it is recent enough.
+    let carried = options.managed.is_none()
+        && managed_export_on
+            .is_some_and(|day| (today - day).num_days() <= options.managed_max_age_days as i64);
     reconcile_sites(&mut collected);
-    // Without the managed export, an account on a verified domain is managed.
-    let only_users = options.managed.is_none();
-    for person in collected.people.values_mut() {
+    for (id, person) in collected.people.iter_mut() {
+        let before = earlier.people.get(id);
         if person.managed.is_none() {
             let domain = person.email.rsplit('@').next().unwrap_or("").to_lowercase();
-            person.managed = Some(only_users && verified.contains(&domain));
+            person.managed = match before {
+                // Its last known status, from an earlier managed export.
+                Some(before) if earlier.manifest.managed_export_on.is_some() => before.managed,
+                _ => Some(options.managed.is_none() && verified.contains(&domain)),
+            };
+        }
+        if let (true, Some(before)) = (carried, before) {
+            person.sso = before.sso;
+            person.two_step = before.two_step;
         }
         if person.status.is_empty() {
             person.status = "active";
@@ -422,7 +453,7 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
         InsightKey::ExternalPolicy,
         InsightKey::MobileUsage,
     ];
-    if only_users {
+    if options.managed.is_none() && !carried {
         not_recorded.push(InsightKey::ManagedAuthentication);
     }
     let manifest = Manifest {
@@ -431,9 +462,53 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
             .iter()
             .map(|k| k.as_str().to_string())
             .collect(),
-        pulled_on: None,
+        imported_on: Some(today),
+        managed_export_on,
+        recorded_since: Some(earlier.manifest.recorded_since.unwrap_or(today)),
+        ..Manifest::default()
     };
     Ok(update::write_bundle(&options.into, collected, &manifest)?)
+}
+
+/// What an earlier import left in the bundle: its accounts, what it knew
+/// and the verified domains.
+struct Earlier {
+    people: BTreeMap<String, Person>,
+    manifest: Manifest,
+    verified_domains: BTreeSet<String>,
+}
+
+impl Earlier {
+    fn read(into: &Path) -> Self {
+        let mut verified_domains = BTreeSet::new();
+        if let Ok(mut reader) = csv::Reader::from_path(into.join("domains.csv")) {
+            for record in reader.records().flatten() {
+                if record.get(1) == Some("true") {
+                    verified_domains.insert(record.get(0).unwrap_or("").to_string());
+                }
+            }
+        }
+        Earlier {
+            people: update::earlier_accounts(into),
+            manifest: manifest::read(into).unwrap_or_default(),
+            verified_domains,
+        }
+    }
+}
+
+/// The refusal of an import that cannot tell managed accounts from
+/// external users, with what to do.
+fn cannot_tell_managed_from_external(users: &Path) -> BadInput {
+    BadInput::about(
+        "the command line",
+        Problem::file(
+            users.display().to_string(),
+            "a way to tell managed accounts from external users, as the users export alone cannot: \
+             give the managed accounts export (--managed FILE, from admin.atlassian.com > Directory > \
+             Managed accounts > Export accounts), or the organization's verified domains \
+             (--verified-domains a.com,b.com, or [import] verified_domains); nothing was written",
+        ),
+    )
 }
 
 /// Fills in, from a managed accounts export, what a pull cannot know of
@@ -556,7 +631,7 @@ impl Waiting {
     /// into `into`; the last import's summary (`None`: no users export).
     pub fn import_users(
         &self,
-        verified_domains: &[String],
+        settings: &ImportConfig,
         into: &Path,
     ) -> Result<Option<ImportSummary>, ReadError> {
         let mut last = None;
@@ -565,8 +640,9 @@ impl Waiting {
                 users: users_export.clone(),
                 managed: self.managed.clone(),
                 external: self.external.clone(),
-                verified_domains: verified_domains.to_vec(),
+                verified_domains: settings.verified_domains.clone(),
                 into: into.to_path_buf(),
+                managed_max_age_days: settings.managed_max_age_days,
             })?);
         }
         Ok(last)

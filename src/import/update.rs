@@ -171,7 +171,14 @@ fn with_earlier_accounts(
     today: &BTreeMap<String, Person>,
     into: &Path,
 ) -> BTreeMap<String, Person> {
-    let mut people = today.clone();
+    let mut people = earlier_accounts(into);
+    people.extend(today.iter().map(|(id, p)| (id.clone(), p.clone())));
+    people
+}
+
+/// The accounts an earlier update wrote into `into` (none without one).
+pub(crate) fn earlier_accounts(into: &Path) -> BTreeMap<String, Person> {
+    let mut people = BTreeMap::new();
     if let Ok(mut reader) = csv::Reader::from_path(into.join("accounts.csv")) {
         for record in reader.records().flatten() {
             let id = record.get(0).unwrap_or("").to_string();

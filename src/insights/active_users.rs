@@ -1,15 +1,16 @@
 //! Insight 6: active users in the window, per day and per month.
 
-use chrono::Days;
+use chrono::{Days, NaiveDate};
 use polars::prelude::*;
 use serde::Serialize;
 
 use super::monthly::{add_months, monthly, MonthActive};
 use super::{
     accounts_where, accounts_with_bits, window_days, Advising, Cell, Chart, Context, DataTable, Insight,
-    Shown, WINDOW_DAYS,
+    Presented, Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
+use crate::insight_key::InsightKey;
 use crate::words::{count_of, plural};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -83,6 +84,7 @@ impl Insight for ActiveUsers {
                 axis: "active users",
                 days: self.daily.iter().map(|d| d.date.clone()).collect(),
                 values: self.daily.iter().map(|d| d.active).collect(),
+                known_from: 0,
             },
         }
     }
@@ -108,5 +110,32 @@ impl Insight for ActiveUsers {
             )
             .to_string()
         }]
+    }
+}
+
+/// Marks the days before `since` (the day the bundle's source began
+/// recording) as "no data" in the daily chart and the page's table: they
+/// hold only what the first export said, not a day's use. insights.json
+/// and the CSV keep the contract's zero-filled figures.
+pub fn no_data_before(presented: &mut [Presented], since: NaiveDate) {
+    let since = since.to_string();
+    let Some(shown) = presented
+        .iter_mut()
+        .find(|p| p.key == InsightKey::ActiveUsers)
+        .and_then(|p| p.shown.as_mut())
+    else {
+        return;
+    };
+    if let Chart::Line {
+        days, known_from, ..
+    } = &mut shown.chart
+    {
+        *known_from = days.iter().take_while(|day| **day < since).count();
+    }
+    for row in &mut shown.table.rows {
+        let is_day = row[0].raw.len() == 10;
+        if is_day && row[0].raw < since {
+            row[1].shown = "no data".to_string();
+        }
     }
 }

@@ -25,6 +25,7 @@ use activity::SiteFacts;
 pub use unit::{Advising, Cell, Chart, Column, DataTable, Insight, Presented, Series, Shown};
 
 pub use active_by_product::ProductActivity;
+pub use active_users::no_data_before;
 pub use active_users::DayActive;
 pub use domains::DomainAccess;
 pub use mobile_usage::ProductMobile;
@@ -156,7 +157,13 @@ impl Context {
             activity: None,
             not_recorded: bundle.manifest.not_recorded.clone(),
             source: bundle.manifest.source.clone(),
-            sso_recorded: bundle.manifest.records_sso(),
+            // Single sign-on is part of the managed accounts' figures.
+            sso_recorded: bundle.manifest.records_sso()
+                && !bundle
+                    .manifest
+                    .not_recorded
+                    .iter()
+                    .any(|k| k == InsightKey::ManagedAuthentication.as_str()),
         };
         if let Some(activity) = bundle.frame(Table::Activity) {
             let site_facts = ctx.site_facts()?;
@@ -216,6 +223,12 @@ impl Context {
     /// sign-on (`sso` in bundle.toml's `not_recorded` says it does not).
     pub fn records_sso(&self) -> bool {
         self.sso_recorded
+    }
+
+    /// Whether the bundle's source records the figures of `key`
+    /// (bundle.toml's `not_recorded` does not name it).
+    pub fn records(&self, key: InsightKey) -> bool {
+        !self.not_recorded.iter().any(|k| k == key.as_str())
     }
 
     pub fn has(&self, table: Table) -> bool {

@@ -134,12 +134,14 @@ pub enum Chart {
         categories: Vec<String>,
         series: Vec<Series>,
     },
-    /// A line of daily values (`days` as YYYY-MM-DD).
+    /// A line of daily values (`days` as YYYY-MM-DD); the days before
+    /// `known_from` (an index) are drawn as "no data".
     Line {
         title: &'static str,
         axis: &'static str,
         days: Vec<String>,
         values: Vec<u64>,
+        known_from: usize,
     },
     /// Vertical columns, one per month (`months` as YYYY-MM).
     Columns {

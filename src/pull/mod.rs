@@ -93,10 +93,15 @@ pub fn pull(request: &PullRequest) -> Result<PullSummary, PullError> {
         }
         None => not_recorded.push(manifest::SSO.to_string()),
     }
+    let today = Utc::now().date_naive();
+    let earlier = manifest::read(request.into).unwrap_or_default();
     let manifest = Manifest {
         source: Some(source),
         not_recorded,
-        pulled_on: Some(Utc::now().date_naive()),
+        pulled_on: Some(today),
+        managed_export_on: request.managed_export.as_ref().map(|_| today),
+        recorded_since: Some(earlier.recorded_since.unwrap_or(today)),
+        ..Manifest::default()
     };
     let update = update::write_bundle(request.into, collected, &manifest)?;
     Ok(PullSummary {
@@ -544,7 +549,7 @@ mod tests {
             Manifest {
                 source: Some(SOURCE.to_string()),
                 not_recorded: vec![manifest::SSO.to_string()],
-                pulled_on: None,
+                ..Manifest::default()
             }
         }
 

@@ -23,6 +23,8 @@ pub const PALETTE: [RGBColor; 4] = [
     RGBColor(204, 121, 167), // reddish purple
 ];
 const INK: RGBColor = RGBColor(33, 37, 41);
+/// The span of a daily line before its source began recording.
+const NO_DATA: RGBColor = RGBColor(233, 236, 239);
 /// Text on each palette colour with a contrast of at least 4.5:1: white on
 /// blue, near-black on the lighter three.
 const SEGMENT_INK: [RGBColor; 4] = [WHITE, INK, INK, INK];
@@ -57,7 +59,8 @@ pub fn draw(chart: &Chart) -> DrawResult<String> {
             axis,
             days,
             values,
-        } => line(title, axis, days, values),
+            known_from,
+        } => line(title, axis, days, values, *known_from),
         Chart::Columns {
             title,
             axis,
@@ -227,7 +230,14 @@ where
 
 /// A line of daily values. Only the first, the last, the lowest and the
 /// highest point carry their value: thirty labels would touch.
-fn line(title: &str, y_label: &str, days: &[String], values: &[u64]) -> DrawResult<String> {
+fn line(
+    title: &str,
+    y_label: &str,
+    days: &[String],
+    values: &[u64],
+    known_from: usize,
+) -> DrawResult<String> {
+    let known_from = known_from.min(values.len());
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 340)).into_drawing_area();
@@ -256,9 +266,27 @@ fn line(title: &str, y_label: &str, days: &[String], values: &[u64]) -> DrawResu
             .x_desc("day")
             .label_style((FONT, TEXT).into_font().color(&INK))
             .draw()?;
+        let top = max + max / 5 + 1;
+        if known_from > 0 {
+            // Before the source began recording: a shaded "no data" span.
+            let end = (known_from as i32).min(last.max(1));
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(0, top), (end, 0)],
+                NO_DATA.filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Text::new(
+                "no data",
+                (end / 2, top - top / 10),
+                (FONT, TEXT)
+                    .into_font()
+                    .color(&INK)
+                    .pos(Pos::new(HPos::Center, VPos::Top)),
+            )))?;
+        }
         let points: Vec<(i32, u64)> = values
             .iter()
             .enumerate()
+            .skip(known_from)
             .map(|(i, v)| (i as i32, *v))
             .collect();
         chart.draw_series(LineSeries::new(points.clone(), PALETTE[0].stroke_width(2)))?;
@@ -268,7 +296,9 @@ fn line(title: &str, y_label: &str, days: &[String], values: &[u64]) -> DrawResu
                 .map(|&(x, y)| Circle::new((x, y), 3, PALETTE[0].filled())),
         )?;
         let mut placed: Vec<Bounds> = Vec::new();
-        for (x, y, above) in labelled_points(values) {
+        let offset = known_from as i32;
+        for (x, y, above) in labelled_points(&values[known_from..]) {
+            let x = x + offset;
             let at = chart.backend_coord(&(x, y));
             let text = words::thousands(y);
             let Some((bounds, offset)) = free_spot(at, &text, above, &placed) else {
@@ -668,7 +698,7 @@ mod tests {
     fn the_daily_line_labels_first_last_lowest_and_highest() {
         let values: Vec<u64> = (0..30).map(|i| 14_000 + (i * 37 % 11) * 10).collect();
         let days: Vec<String> = (1..=30).map(|d| format!("2026-11-{d:02}")).collect();
-        let svg = line("t", "y", &days, &values).unwrap();
+        let svg = line("t", "y", &days, &values, 0).unwrap();
         let (low, high) = (values.iter().min().unwrap(), values.iter().max().unwrap());
         // Labels that are values (axis ticks are round: 0, 2,000, ...).
         let value_labels: Vec<String> = svg
@@ -684,6 +714,21 @@ mod tests {
                 "{expected} in {value_labels:?}"
             );
         }
+    }
+
+    #[test]
+    fn days_before_the_source_began_are_no_data_not_zeros() {
+        let days: Vec<String> = (1..=30).map(|d| format!("2026-11-{d:02}")).collect();
+        let mut values = vec![0u64; 30];
+        values[20..].copy_from_slice(&[5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+        let svg = line("t", "y", &days, &values, 20).unwrap();
+        assert_eq!(labels(&svg, "no data"), 1);
+        // A point per known day only; the zeros before are not drawn.
+        assert_eq!(svg.matches("<circle").count(), 10);
+        assert_eq!(labels(&svg, "0"), 1, "only the axis tick reads 0");
+        let all_known = line("t", "y", &days, &values, 0).unwrap();
+        assert_eq!(labels(&all_known, "no data"), 0);
+        assert_eq!(all_known.matches("<circle").count(), 30);
     }
 
     #[test]
