@@ -568,7 +568,7 @@ fn a_report_on_old_exports_says_how_old_and_the_days_before_the_first_are_no_dat
         )),
         "the page says how old the data is"
     );
-    assert!(page.contains(&format!("Data imported from Atlassian")));
+    assert!(page.contains("Data imported from Atlassian"));
 
     // The first import's day is the first day with data: the daily chart
     // marks the days before it.
