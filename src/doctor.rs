@@ -141,7 +141,8 @@ fn bundle_check(config: &Config) -> Check {
 
 /// The output folder (or the folder it will be made in) takes a file.
 fn output_check(out: &Path) -> Check {
-    let existing = out.ancestors().find(|p| p.exists()).unwrap_or(out);
+    let absolute = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+    let existing = absolute.ancestors().find(|p| p.exists()).unwrap_or(out);
     let outcome = if !existing.is_dir() {
         Err(format!("{} is a file, not a folder", existing.display()))
     } else {
@@ -149,7 +150,7 @@ fn output_check(out: &Path) -> Check {
             .prefix(".org-insights-doctor-")
             .tempfile_in(existing)
         {
-            Ok(_) if existing == out => Ok(format!("{} can be written", out.display())),
+            Ok(_) if existing == absolute => Ok(format!("{} can be written", out.display())),
             Ok(_) => Ok(format!(
                 "{} will be made in {}, which can be written",
                 out.display(),

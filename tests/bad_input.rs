@@ -254,6 +254,13 @@ fn usage_errors_exit_2() {
         Some(2)
     );
     assert_eq!(Cli::new(dir.path()).run().status.code(), Some(2));
+    // --run-now is the scheduled run: with `run` it would be a plain one.
+    Cli::new(dir.path())
+        .args(["run", "--run-now"])
+        .run()
+        .code(2)
+        .stderr_has("problem(s) in the command line")
+        .stderr_has("--run-now alone");
 }
 
 #[test]

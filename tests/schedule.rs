@@ -143,6 +143,8 @@ fn fires_every_tick_survives_a_failing_run_and_stops_on_sigterm() {
     daemon.wait_for("run failed", 1);
     std::fs::write(dir.path().join("data/accounts.csv"), GOOD).unwrap();
     daemon.wait_for("run finished", 2);
+    // When it runs next, at start and after each run.
+    daemon.wait_for("next run", 2);
     let (code, messages) = daemon.terminate();
 
     assert_eq!(code, Some(0), "{messages:?}");
@@ -257,4 +259,45 @@ fn a_failing_scheduled_run_mails_the_recipients_once() {
     );
     assert!(text.contains("alien"), "{text}");
     assert!(!dir.path().join("reports/latest").exists());
+}
+
+/// contrib/org-insights.service: hardened, and a unit systemd reads
+/// without a warning (its ExecStart pointed at the binary built here).
+#[test]
+fn the_systemd_unit_is_hardened_and_valid() {
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/org-insights.service"),
+    )
+    .unwrap();
+    for line in [
+        "User=org-insights",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/srv/org-insights",
+        "NoNewPrivileges=yes",
+        "PrivateTmp=yes",
+        "EnvironmentFile=/etc/org-insights.env",
+        "StateDirectory=org-insights",
+        "ExecStart=/usr/local/bin/org-insights --config /srv/org-insights/org-insights.toml --log-format json schedule",
+    ] {
+        assert!(unit.lines().any(|l| l == line), "{line}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join("env");
+    std::fs::write(&env, "").unwrap();
+    let here = unit
+        .replace(
+            "/usr/local/bin/org-insights",
+            env!("CARGO_BIN_EXE_org-insights"),
+        )
+        .replace("/etc/org-insights.env", env.to_str().unwrap());
+    let path = dir.path().join("org-insights.service");
+    std::fs::write(&path, here).unwrap();
+    let output = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze for this test: apt-get install systemd");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.trim().is_empty(), "systemd warns: {stderr}");
 }

@@ -128,3 +128,44 @@ fn without_activity_seat_reclaim_has_no_data() {
     let csv = fs::read_to_string(dir.path().join(report).join("data/seat-reclaim.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1);
 }
+
+/// An external user's Trello views count for their seat: the rule that
+/// leaves them out belongs to the active-user figures, not to seats.
+#[test]
+fn an_external_user_s_trello_views_keep_their_seat() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir(&data).unwrap();
+    fs::write(
+        data.join("accounts.csv"),
+        "account_id,email,account_type\nm1,m1@acme.com,managed\nx1,x1@partner.com,external\n",
+    )
+    .unwrap();
+    fs::write(
+        data.join("product_access.csv"),
+        "account_id,product,site\nm1,trello,t1\nx1,trello,t1\n",
+    )
+    .unwrap();
+    fs::write(
+        data.join("activity.csv"),
+        "date,account_id,product\n2026-06-23,x1,trello\n2026-04-01,m1,trello\n",
+    )
+    .unwrap();
+    Cli::new(dir.path())
+        .report("data", "out")
+        .dated("2026-06-30")
+        .run()
+        .ok();
+    let report = dir.path().join("out/2026-06-30");
+    let csv = fs::read_to_string(report.join("data/seat-reclaim.csv")).unwrap();
+    // m1 viewed Trello 90 days before; x1 a week before: only m1 is idle.
+    assert_eq!(
+        csv,
+        "product,site,account_id,email,last_active,days_inactive,owner,due\ntrello,t1,m1,m1@acme.com,2026-04-01,90,,\n"
+    );
+    // The active-user figures still leave the external user's Trello out.
+    let json = common::read_json(&report.join("insights.json"));
+    assert_eq!(json["insights"]["active_users"]["active"], 0);
+    let page = fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(page.contains("<a href=\"data/seat-reclaim.csv\">data/seat-reclaim.csv</a>"));
+}

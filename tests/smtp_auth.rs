@@ -445,3 +445,138 @@ fn a_missing_secret_variable_stops_at_start() {
     assert!(stderr(&output).contains(SECRET_ENV));
     assert!(!dir.path().join("out").exists(), "nothing written");
 }
+
+/// `doctor` with `extra` appended to the configuration, the password as
+/// given (none: unset), the API key set.
+fn doctor(dir: &Path, extra: &str, password: Option<&str>, args: &[&str]) -> Ran {
+    let config = std::fs::read_to_string(dir.join("org-insights.toml")).unwrap();
+    std::fs::write(dir.join("doctor.toml"), format!("{config}{extra}")).unwrap();
+    let mut cli = Cli::new(dir)
+        .args(["--config", "doctor.toml", "doctor"])
+        .args(args)
+        .env("TEST_API_KEY", "api-key-3b7d");
+    cli = match password {
+        Some(password) => cli.env(PASSWORD_ENV, password),
+        None => cli.env_remove(PASSWORD_ENV),
+    };
+    cli.run()
+}
+
+#[test]
+fn doctor_checks_secrets_bundle_output_and_with_connect_the_key_and_the_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = MailAuth::start(dir.path(), &users());
+    let api = common::atlassian::ApiServer::start(
+        dir.path(),
+        &json!({"key": "api-key-3b7d", "routes": [
+            {"method": "GET", "path": "/admin/v1/orgs", "responses": [{"status": 200, "json": {
+                "data": [{"id": "o1", "type": "orgs", "attributes": {"name": "Acme"}}], "links": {}}}]}
+        ]}),
+    );
+    write_config(
+        dir.path(),
+        &server,
+        &format!("username = \"reports\"\npassword_env = \"{PASSWORD_ENV}\"\n"),
+    );
+    let atlassian = format!(
+        "[atlassian]\napi_key_env = \"TEST_API_KEY\"\nbase_url = \"{}\"\n",
+        api.base_url()
+    );
+
+    // A missing secret is named before anything runs.
+    let ran = doctor(dir.path(), &atlassian, None, &[]).code(2);
+    assert!(
+        ran.stdout_text().contains(&format!(
+            "FAILED  SMTP password: the SMTP password in the environment variable {PASSWORD_ENV}"
+        )),
+        "{}",
+        ran.stdout_text()
+    );
+    assert!(
+        ran.stderr_text().contains("problem(s) in the setup"),
+        "{}",
+        ran.stderr_text()
+    );
+
+    // Everything set: the checklist passes without a network request.
+    let ran = doctor(dir.path(), &atlassian, Some(PASSWORD), &[]).ok();
+    let out = ran.stdout_text();
+    for line in [
+        "ok      SMTP password: set",
+        "ok      org API key: set",
+        "OK (accounts 12 rows",
+        "ok      output folder: ",
+        "ok      schedule: 0 0 6 * * * (UTC): next run ",
+    ] {
+        assert!(out.contains(line), "{line} in {out}");
+    }
+    assert!(server.events("auth").is_empty() && api.requests().is_empty());
+
+    // --connect tries the key and the login, and sends no mail.
+    let ran = doctor(dir.path(), &atlassian, Some(PASSWORD), &["--connect"]).ok();
+    let out = ran.stdout_text();
+    assert!(
+        out.contains("ok      Atlassian's API: the key sees one organization, o1"),
+        "{out}"
+    );
+    assert!(out.contains("ok      mail server: localhost:"), "{out}");
+    assert_eq!(server.events("auth").len(), 1);
+    assert_eq!(server.events("auth")[0]["ok"], true);
+    assert!(server.messages().is_empty(), "no mail is sent");
+
+    // A wrong password is a failed check, in the server's words.
+    let ran = doctor(dir.path(), &atlassian, Some("wrong"), &["--connect"]).code(2);
+    assert!(
+        ran.stdout_text()
+            .contains("FAILED  mail server: logging in to localhost:"),
+        "{}",
+        ran.stdout_text()
+    );
+    assert!(ran.stdout_text().contains("535"), "{}", ran.stdout_text());
+    assert!(!ran.stdout_text().contains("wrong") && !ran.stderr_text().contains("wrong"));
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn test_mail_sends_one_message_and_a_run_checks_every_secret_before_the_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = MailAuth::start(dir.path(), &users());
+    write_config(
+        dir.path(),
+        &server,
+        &format!("username = \"reports\"\npassword_env = \"{PASSWORD_ENV}\"\n"),
+    );
+    Cli::new(dir.path())
+        .args(["test-mail"])
+        .env(PASSWORD_ENV, PASSWORD)
+        .run()
+        .ok();
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(String::from_utf8_lossy(&messages[0]).contains("Subject: org-insights: test message"));
+
+    // With [atlassian] set, a missing mail password stops --run-now before
+    // the pull sends anything (into a bundle of the test's own).
+    let api = common::atlassian::ApiServer::start(dir.path(), &json!({"key": "k", "routes": []}));
+    let config = std::fs::read_to_string(dir.path().join("org-insights.toml"))
+        .unwrap()
+        .replace(&sample(), "data");
+    std::fs::write(
+        dir.path().join("org-insights.toml"),
+        format!(
+            "{config}[atlassian]\napi_key_env = \"TEST_API_KEY\"\nbase_url = \"{}\"\n",
+            api.base_url()
+        ),
+    )
+    .unwrap();
+    Cli::new(dir.path())
+        .args(["--run-now"])
+        .env("TEST_API_KEY", "k")
+        .env_remove(PASSWORD_ENV)
+        .deadline(Duration::from_secs(5))
+        .run()
+        .code(2)
+        .stderr_has(PASSWORD_ENV)
+        .stderr_has("problem(s) in the environment");
+    assert!(api.requests().is_empty());
+}

@@ -830,6 +830,13 @@ mod tests {
     fn every_bad_value_is_named() {
         let err = parse_err("data_dri = \"x\"\n");
         assert!(err.contains("data_dri") && err.contains("c.toml"), "{err}");
+        // Headed by where the problem is, not "the input".
+        assert!(
+            err.starts_with("1 problem(s) in the configuration:"),
+            "{err}"
+        );
+        let err = parse_err("[input]\nmax_bad_rows_percent = -1\n");
+        assert!(err.contains("max_bad_rows_percent"), "{err}");
         let err = parse_err("[schedule]\ntimezone = \"Mars/Base\"\n");
         assert!(err.contains("Mars/Base"), "{err}");
         let err = parse_err("[schedule]\ncron = \"0 6 * * *\"\n");
@@ -952,6 +959,30 @@ mod tests {
             let err = parse_err(&text);
             assert!(err.contains(expected), "{expected}: {err}");
         }
+    }
+
+    #[test]
+    fn one_address_alone_and_an_import_without_a_drop_folder() {
+        let email = "[email]\nsmtp_host = \"h\"\nfrom = \"a@b.c\"\n";
+        let config = parse_ok(&format!(
+            "{email}to = \"it@acme.com\"\nfailures_to = \"oncall@acme.com\"\n"
+        ));
+        let email = config.email.unwrap();
+        assert_eq!(email.to.len(), 1);
+        assert_eq!(email.to[0].email.to_string(), "it@acme.com");
+        assert_eq!(
+            email.failure_recipients()[0].email.to_string(),
+            "oncall@acme.com"
+        );
+        let config = parse_ok("[import]\nverified_domains = [\"acme.com\"]\n");
+        let import = config.import.unwrap();
+        assert_eq!(import.from, None);
+        assert_eq!(import.verified_domains, vec!["acme.com".to_string()]);
+        assert_eq!(import.managed_max_age_days, DEFAULT_MANAGED_MAX_AGE_DAYS);
+        assert_eq!(
+            parse_ok("").max_bad_rows_percent,
+            DEFAULT_MAX_BAD_ROWS_PERCENT
+        );
     }
 
     #[test]
