@@ -55,6 +55,7 @@ fn base() -> Environment<'static> {
         }
     });
     env.add_filter("readable", readable);
+    env.add_filter("product", product);
     env
 }
 
@@ -130,6 +131,11 @@ fn check(name: &str, source: &str) -> Result<(), Problem> {
                 err.detail().unwrap_or("syntax error")
             ),
         })
+}
+
+/// `{{ key|product }}`: a product key in Atlassian's words.
+fn product(key: String) -> String {
+    words::product_name(&key)
 }
 
 /// `{{ figure|readable }}`: a count or a figure written as text, with

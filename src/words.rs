@@ -68,6 +68,32 @@ fn group_digits(digits: &str) -> String {
     grouped
 }
 
+/// A product key in Atlassian's words ("jira-service-management" ->
+/// "Jira Service Management"), for the page, the charts and the digest;
+/// insights.json and the CSVs keep the key. A key not listed is shown as
+/// it is.
+pub fn product_name(key: &str) -> String {
+    let name = match key {
+        "jira" => "Jira",
+        "confluence" => "Confluence",
+        "jira-service-management" => "Jira Service Management",
+        "jira-product-discovery" => "Jira Product Discovery",
+        "jira-work-management" => "Jira Work Management",
+        "trello" => "Trello",
+        "opsgenie" => "Opsgenie",
+        "loom" => "Loom",
+        "bitbucket" => "Bitbucket",
+        "statuspage" => "Statuspage",
+        "compass" => "Compass",
+        "atlas" => "Atlas",
+        "rovo" => "Rovo",
+        "focus" => "Focus",
+        "guard" => "Atlassian Guard",
+        other => return other.to_string(),
+    };
+    name.to_string()
+}
+
 /// `text` cut to at most `keep` characters, an ellipsis marking the cut.
 pub fn shorten(text: &str, keep: usize) -> String {
     if text.chars().count() <= keep {
@@ -156,6 +182,20 @@ mod tests {
         assert_eq!(count_of(0, "account"), "0 accounts");
         assert_eq!(plural(1, "user has", "users have"), "user has");
         assert_eq!(plural(2, "user has", "users have"), "users have");
+    }
+
+    #[test]
+    fn product_keys_read_as_atlassian_names_and_unknown_ones_as_they_are() {
+        assert_eq!(
+            product_name("jira-service-management"),
+            "Jira Service Management"
+        );
+        assert_eq!(
+            product_name("jira-product-discovery"),
+            "Jira Product Discovery"
+        );
+        assert_eq!(product_name("confluence"), "Confluence");
+        assert_eq!(product_name("acme-wiki"), "acme-wiki");
     }
 
     #[test]

@@ -126,6 +126,7 @@ fn the_report_is_clean_in_chromium_and_axe_at_every_width_and_scheme() {
     }
     assert_eq!(result["pdf_head"], "%PDF-");
     assert!(result["pdf_bytes"].as_u64().unwrap() > 10_000);
+    assert_prints_whole(&result);
     drop(dir);
 }
 
@@ -153,16 +154,21 @@ fn every_check_fails_on_a_broken_page() {
     for rule in ["image-alt", "color-contrast", "html-has-lang"] {
         assert!(rules.contains(&rule), "{rule} not in {rules:?}");
     }
-    let text = &result["views"][0]["chart_text"];
-    assert!(text["lowest"]["height"].as_f64().unwrap() < 12.0, "{text}");
-    assert!(!text["overlaps"].as_array().unwrap().is_empty(), "{text}");
+    for view in result["views"].as_array().unwrap() {
+        let text = &view["chart_text"];
+        assert!(text["lowest"]["height"].as_f64().unwrap() < 12.0, "{text}");
+        assert!(!text["overlaps"].as_array().unwrap().is_empty(), "{text}");
+        assert!(!text["clipped"].as_array().unwrap().is_empty(), "{text}");
+        assert!(!text["ellipses"].as_array().unwrap().is_empty(), "{text}");
+    }
     assert!(!html_errors(&page).is_empty());
 }
 
 /// Asserts what every page of the project meets in each view: no console
 /// error, no request, no axe violation, no sideways scrolling, the sections
-/// expected, and at desktop width chart text at least 12 px tall, none cut
-/// off at the chart's edge and no two texts of a chart overlapping.
+/// expected, and at desktop and at phone width chart text at least 12 px
+/// tall as shown, none cut off at the chart's edge, none shortened with an
+/// ellipsis and no two texts of a chart overlapping.
 fn assert_clean(result: &Value, sections: &[&str]) {
     for view in result["views"].as_array().unwrap() {
         let name = &view["name"];
@@ -177,19 +183,28 @@ fn assert_clean(result: &Value, sections: &[&str]) {
             .map(|s| s.as_str().unwrap())
             .collect();
         assert_eq!(found, sections, "{name}");
-        if view["width"] == 1280 {
-            let text = &view["chart_text"];
-            assert!(text["count"].as_u64().unwrap() > 0, "{name}: no chart text");
-            let lowest = text["lowest"]["height"].as_f64().unwrap();
-            assert!(
-                lowest >= 12.0,
-                "{name}: chart text {} px tall",
-                text["lowest"]
-            );
-            assert_eq!(text["overlaps"], Value::Array(vec![]), "{name}");
-            assert_eq!(text["clipped"], Value::Array(vec![]), "{name}");
-        }
+        let text = &view["chart_text"];
+        assert!(text["count"].as_u64().unwrap() > 0, "{name}: no chart text");
+        let lowest = text["lowest"]["height"].as_f64().unwrap();
+        assert!(
+            lowest >= 12.0,
+            "{name}: chart text {} px tall",
+            text["lowest"]
+        );
+        assert_eq!(text["overlaps"], Value::Array(vec![]), "{name}");
+        assert_eq!(text["clipped"], Value::Array(vec![]), "{name}");
+        assert_eq!(text["ellipses"], Value::Array(vec![]), "{name}");
     }
+}
+
+/// In print (A4), each chart shown fits one page, whole, its text at least
+/// 11 px (8 pt) tall.
+fn assert_prints_whole(result: &Value) {
+    let print = &result["print"];
+    assert!(print["charts"].as_u64().unwrap() > 0, "{print}");
+    assert!(print["widest"].as_f64().unwrap() <= 718.0, "{print}");
+    assert!(print["tallest"].as_f64().unwrap() <= 1047.0, "{print}");
+    assert!(print["lowest"].as_f64().unwrap() >= 11.0, "{print}");
 }
 
 /// A generated organization of 20,000 accounts reported on three days, as
@@ -224,8 +239,13 @@ fn a_large_organization_reads_well_and_so_does_its_archive() {
     }
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("large-screenshots");
     let report = dir.path().join("out/2026-10-31/index.html");
-    assert_clean(&browse(&report, &shots.join("report")), &SECTIONS);
+    let result = browse(&report, &shots.join("report"));
+    assert_clean(&result, &SECTIONS);
+    assert_prints_whole(&result);
     assert_eq!(html_errors(&report), Vec::<Value>::new());
+    // Two variants of every chart, and still a light page.
+    let bytes = std::fs::metadata(&report).unwrap().len();
+    assert!(bytes <= 400_000, "{bytes} bytes");
 
     let archive = dir.path().join("out/index.html");
     assert_clean(

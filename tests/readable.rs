@@ -146,3 +146,58 @@ fn the_digest_has_separators_and_singulars_too() {
     let html = message.body_html(0).unwrap();
     assert!(html.contains(">1,235</td>"), "{html}");
 }
+
+/// Product keys read as Atlassian's names on the page and in both charts;
+/// insights.json and the CSVs keep the keys; an unknown key shows as it is.
+#[test]
+fn products_are_named_in_words_and_the_files_keep_their_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir(&data).unwrap();
+    fs::write(
+        data.join("accounts.csv"),
+        "account_id,email,account_type\na1,a@acme.com,managed\na2,b@acme.com,managed\n",
+    )
+    .unwrap();
+    fs::write(
+        data.join("product_access.csv"),
+        "account_id,product,site\na1,jira-service-management,s1\na2,acme-wiki,s1\na2,jira-product-discovery,s1\n",
+    )
+    .unwrap();
+    fs::write(
+        data.join("activity.csv"),
+        "date,account_id,product,surface\n2026-11-20,a1,jira-service-management,mobile\n2026-11-21,a2,acme-wiki,web\n",
+    )
+    .unwrap();
+    Cli::new(dir.path())
+        .report("data", "out")
+        .dated("2026-11-30")
+        .run()
+        .ok();
+    let page = page(dir.path());
+    for name in ["Jira Service Management", "Jira Product Discovery"] {
+        // The figures table, the wide chart and the narrow chart.
+        assert!(
+            page.matches(&format!(">{name}<")).count() >= 1,
+            "{name} in a table"
+        );
+        assert!(
+            page.matches(&format!(">\n{name}\n</text>")).count() >= 2,
+            "{name} in both charts"
+        );
+    }
+    assert!(page.contains(">acme-wiki<"), "an unknown key as it is");
+    let report = dir.path().join("out/latest");
+    let csv = fs::read_to_string(report.join("data/active_by_product.csv")).unwrap();
+    assert!(csv.contains("\njira-service-management,1,0\n"), "{csv}");
+    let mobile = fs::read_to_string(report.join("data/mobile_usage.csv")).unwrap();
+    assert!(
+        mobile.contains("\njira-service-management,1,100.0\n"),
+        "{mobile}"
+    );
+    let json = common::read_json(&report.join("insights.json"));
+    assert_eq!(
+        json["insights"]["active_by_product"][1]["product"],
+        "jira-product-discovery"
+    );
+}

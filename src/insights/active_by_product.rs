@@ -8,7 +8,7 @@ use super::{
     percent, window_days, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown,
     WINDOW_DAYS,
 };
-use crate::words::{count_of, thousands};
+use crate::words::{count_of, product_name, thousands};
 use crate::bundle::Table;
 use crate::frame::{counts, strings};
 
@@ -80,7 +80,7 @@ impl Insight for ActiveByProduct {
         let rows = &self.0;
         let mut table = DataTable::new(&[("product", "Product"), ("active", "Active"), ("inactive", "Inactive")]);
         for r in rows {
-            table.row(vec![Cell::text(r.product.clone()), Cell::count(r.active), Cell::count(r.inactive)]);
+            table.row(vec![Cell::product(&r.product), Cell::count(r.active), Cell::count(r.inactive)]);
         }
         let inactive: u64 = rows.iter().map(|r| r.inactive).sum();
         Shown {
@@ -93,7 +93,7 @@ impl Insight for ActiveByProduct {
             chart: Chart::Bars {
                 title: Self::TITLE,
                 axis: "accounts with access",
-                categories: rows.iter().map(|r| r.product.clone()).collect(),
+                categories: rows.iter().map(|r| product_name(&r.product)).collect(),
                 series: vec![
                     Series {
                         name: "active",
@@ -115,7 +115,7 @@ impl Insight for ActiveByProduct {
             .iter()
             .filter_map(|p| {
                 let share = percent(p.inactive, p.active + p.inactive)?;
-                (share > most).then(|| format!("{} of {} ({share:.1} %)", thousands(p.inactive), p.product))
+                (share > most).then(|| format!("{} of {} ({share:.1} %)", thousands(p.inactive), product_name(&p.product)))
             })
             .collect();
         vec![if idle.is_empty() {

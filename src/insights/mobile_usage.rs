@@ -8,7 +8,7 @@ use super::{
     Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
-use crate::words::count_of;
+use crate::words::{count_of, product_name};
 use crate::frame::{counts, strings};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -79,7 +79,7 @@ impl Insight for MobileUsage {
     fn show(&self) -> Shown {
         let mut table = DataTable::new(&[("product", "Product"), ("users", "Mobile users"), ("share", "Share (%)")]);
         for p in &self.products {
-            table.row(vec![Cell::text(p.product.clone()), Cell::count(p.users), Cell::percent(Some(p.share))]);
+            table.row(vec![Cell::product(&p.product), Cell::count(p.users), Cell::percent(Some(p.share))]);
         }
         table.row(vec![Cell::text("all products"), Cell::count(self.total), Cell::text("")]);
         Shown {
@@ -93,7 +93,7 @@ impl Insight for MobileUsage {
                 "accounts on mobile",
                 self.products
                     .iter()
-                    .map(|p| format!("{} ({:.1} %)", p.product, p.share))
+                    .map(|p| format!("{} ({:.1} %)", product_name(&p.product), p.share))
                     .collect(),
                 "mobile users",
                 self.products.iter().map(|p| p.users).collect(),

@@ -84,6 +84,14 @@ impl Cell {
     }
 
     /// Text from the data (a domain, a product, a month), the same in both.
+    /// A product: its key in the CSV, its name on the page.
+    pub fn product(key: &str) -> Self {
+        Cell {
+            raw: key.to_string(),
+            shown: crate::words::product_name(key),
+        }
+    }
+
     pub fn text(text: impl Into<String>) -> Self {
         let text = text.into();
         Cell {

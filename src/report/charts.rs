@@ -2,6 +2,11 @@
 //! horizontal (stacked) bars for categories, a line for the daily trend and
 //! columns for monthly trends. Bars are plain rectangles so that the same
 //! figures always give byte-identical SVG.
+//!
+//! Each chart comes in two [`Fit`]s: wide for a desktop's column and
+//! narrow for a phone's, where the page shows it unscaled so that its text
+//! stays at least 12 px tall. A narrow bar chart writes each name on its
+//! own line above its bar, and monthly columns become one bar per month.
 
 use plotters::coord::types::{RangedCoordf64, RangedCoordu64};
 use plotters::prelude::*;
@@ -28,8 +33,25 @@ const NO_DATA: RGBColor = RGBColor(233, 236, 239);
 /// Text on each palette colour with a contrast of at least 4.5:1: white on
 /// blue, near-black on the lighter three.
 const SEGMENT_INK: [RGBColor; 4] = [WHITE, INK, INK, INK];
-const WIDTH: u32 = 760;
 const FONT: &str = "sans-serif";
+
+/// The width a chart is drawn for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// 760 px: a desktop's column (980 px at most) holds it unscaled.
+    Wide,
+    /// 340 px: a 390 px phone's column (350 px) holds it unscaled.
+    Narrow,
+}
+
+impl Fit {
+    fn width(self) -> u32 {
+        match self {
+            Fit::Wide => 760,
+            Fit::Narrow => 340,
+        }
+    }
+}
 /// The size of every chart text but titles. Chromium draws 13 px text
 /// 11 px tall; 15 px text stands at least 12 px tall on screen when the
 /// chart is drawn at its own width (the page's column at 1280 px holds it
@@ -40,33 +62,48 @@ const SEGMENT_TEXT: u32 = 15;
 /// The width of one character of chart text, over-estimated so that text
 /// given this much room does not touch its neighbour.
 const CHAR_WIDTH: i32 = 10;
-/// Category names on an axis are cut to this many characters.
-const LABEL_CHARS: usize = 28;
+/// Category names on an axis are cut to this many characters: a product
+/// name, a domain or a site of up to 32 characters is written whole.
+const LABEL_CHARS: usize = 32;
 
 type DrawResult<T> = anyhow::Result<T>;
 
-/// Draws an insight's chart.
-pub fn draw(chart: &Chart) -> DrawResult<String> {
+/// Draws an insight's chart for `fit`.
+pub fn draw(chart: &Chart, fit: Fit) -> DrawResult<String> {
     match chart {
         Chart::Bars {
             title,
             axis,
             categories,
             series,
-        } => bars(title, axis, categories, series),
+        } => bars(title, axis, categories, series, fit),
         Chart::Line {
             title,
             axis,
             days,
             values,
             known_from,
-        } => line(title, axis, days, values, *known_from),
+        } => line(title, axis, days, values, *known_from, fit),
         Chart::Columns {
             title,
             axis,
             months,
             values,
-        } => columns(title, axis, months, values),
+        } => match fit {
+            Fit::Wide => columns(title, axis, months, values),
+            // Twelve columns in 340 px leave no room for their names.
+            Fit::Narrow => {
+                let names = months
+                    .iter()
+                    .map(|m| formatted_month(m, "%b %Y"))
+                    .collect::<Vec<_>>();
+                let series = [Series {
+                    name: "",
+                    values: values.clone(),
+                }];
+                bars(title, axis, &names, &series, fit)
+            }
+        },
     }
 }
 
@@ -77,23 +114,47 @@ fn bars(
     x_label: &str,
     categories: &[String],
     series: &[Series],
+    fit: Fit,
 ) -> DrawResult<String> {
     let rows = categories.len();
-    let legend = if series.len() > 1 { 28 } else { 0 };
-    let height = 110 + legend + 34 * rows.max(1) as u32;
+    // The key is a line per series where a line of them would not fit.
+    let legend = match (series.len(), fit) {
+        (0 | 1, _) => 0,
+        (_, Fit::Wide) => 28,
+        (n, Fit::Narrow) => 24 * n as u32 + 4,
+    };
+    let row_height = match fit {
+        Fit::Wide => 34,
+        Fit::Narrow => 50,
+    };
+    let height = 110 + legend + row_height * rows.max(1) as u32;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (fit.width(), height)).into_drawing_area();
         root.fill(&WHITE)?;
         let root = root.titled(title, (FONT, 18).into_font().color(&INK))?;
         if rows == 0 {
             nothing_to_show(&root)?;
         } else {
-            draw_bars(&root, height - 30 - legend, x_label, categories, series)?;
+            let plot = Plot {
+                height: height - 30 - legend,
+                x_label,
+                categories,
+                series,
+            };
+            draw_bars(&root, &plot, fit)?;
         }
         root.present()?;
     }
     Ok(with_names(svg, categories))
+}
+
+/// What a bar chart's plot area draws.
+struct Plot<'a> {
+    height: u32,
+    x_label: &'a str,
+    categories: &'a [String],
+    series: &'a [Series],
 }
 
 /// Each category's total over its series.
@@ -170,60 +231,71 @@ where
 
 fn draw_bars<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
-    plot_height: u32,
-    x_label: &str,
-    categories: &[String],
-    series: &[Series],
+    plot: &Plot,
+    fit: Fit,
 ) -> DrawResult<()>
 where
     DB::ErrorType: 'static,
 {
-    let rows = categories.len();
-    {
-        let (plot, key) = root.split_vertically(plot_height);
-        let totals = row_totals(series, rows);
-        let max = totals.iter().copied().max().unwrap_or(0).max(1);
-        let label_area = label_area(categories);
+    let rows = plot.categories.len();
+    let (area, key) = root.split_vertically(plot.height);
+    let totals = row_totals(plot.series, rows);
+    let max = totals.iter().copied().max().unwrap_or(0).max(1);
+    // Wide: the names in an area left of the bars. Narrow: each name on
+    // its own line above its bar, from the plot's left edge.
+    let label_area = match fit {
+        Fit::Wide => label_area(plot.categories),
+        Fit::Narrow => 4,
+    };
+    // Room to the right of the longest bar for its total.
+    let headroom = match fit {
+        Fit::Wide => max / 3 + 1,
+        Fit::Narrow => max / 2 + 1,
+    };
+    // A tick label is centred on its tick: room for half of one past the
+    // axis's end.
+    let right = if fit == Fit::Narrow { 34 } else { 10 };
+    let mut chart = ChartBuilder::on(&area)
+        .margin(10)
+        .margin_right(right)
+        .x_label_area_size(48)
+        .y_label_area_size(label_area)
+        .build_cartesian_2d(0u64..max + headroom, 0f64..rows as f64)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(0)
+        .x_labels(if fit == Fit::Wide { 5 } else { 3 })
+        .x_label_formatter(&|x| words::thousands(*x))
+        .x_desc(plot.x_label)
+        .label_style((FONT, TEXT).into_font().color(&INK))
+        .draw()?;
 
-        // Room to the right of the longest bar for its total.
-        let headroom = max / 3 + 1;
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(10)
-            .x_label_area_size(48)
-            .y_label_area_size(label_area)
-            .build_cartesian_2d(0u64..max + headroom, 0f64..rows as f64)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(0)
-            .x_labels(5)
-            .x_label_formatter(&|x| words::thousands(*x))
-            .x_desc(x_label)
-            .label_style((FONT, TEXT).into_font().color(&INK))
-            .draw()?;
-
-        let text = (FONT, TEXT).into_font().color(&INK);
-        for (i, total) in totals.iter().enumerate() {
-            // The first category is drawn at the top.
-            let slot = (rows - 1 - i) as f64;
-            chart.draw_series(std::iter::once(
-                EmptyElement::at((0, slot + 0.5))
-                    + Text::new(
-                        name_marker(i),
-                        (-8, 0),
-                        text.clone().pos(Pos::new(HPos::Right, VPos::Center)),
-                    ),
-            ))?;
-            draw_segments(&mut chart, series, i, slot)?;
-            chart.draw_series(std::iter::once(Text::new(
-                format!(" {}", words::thousands(*total)),
-                (*total, slot + 0.5),
-                text.clone().pos(Pos::new(HPos::Left, VPos::Center)),
-            )))?;
-        }
-        if series.len() > 1 {
-            draw_key(&key, series.iter().map(|s| s.name))?;
-        }
+    let text = (FONT, TEXT).into_font().color(&INK);
+    for (i, total) in totals.iter().enumerate() {
+        // The first category is drawn at the top.
+        let slot = (rows - 1 - i) as f64;
+        let (name_at, bar_at) = match fit {
+            Fit::Wide => ((0, slot + 0.5), slot),
+            Fit::Narrow => ((0, slot + 0.98), slot - 0.12),
+        };
+        let name_style = match fit {
+            Fit::Wide => text.clone().pos(Pos::new(HPos::Right, VPos::Center)),
+            Fit::Narrow => text.clone().pos(Pos::new(HPos::Left, VPos::Top)),
+        };
+        let name_offset = if fit == Fit::Wide { (-8, 0) } else { (0, 0) };
+        chart.draw_series(std::iter::once(
+            EmptyElement::at(name_at) + Text::new(name_marker(i), name_offset, name_style),
+        ))?;
+        draw_segments(&mut chart, plot.series, i, bar_at)?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!(" {}", words::thousands(*total)),
+            (*total, bar_at + 0.5),
+            text.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+        )))?;
+    }
+    if plot.series.len() > 1 {
+        draw_key(&key, plot.series.iter().map(|s| s.name), fit)?;
     }
     Ok(())
 }
@@ -236,11 +308,12 @@ fn line(
     days: &[String],
     values: &[u64],
     known_from: usize,
+    fit: Fit,
 ) -> DrawResult<String> {
     let known_from = known_from.min(values.len());
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, 340)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (fit.width(), 340)).into_drawing_area();
         root.fill(&WHITE)?;
         let root = root.titled(title, (FONT, 18).into_font().color(&INK))?;
         let max = values.iter().copied().max().unwrap_or(0).max(1);
@@ -254,8 +327,13 @@ fn line(
             .build_cartesian_2d(0..last.max(1), 0u64..max + max / 5 + 1)?;
         chart
             .configure_mesh()
-            .x_labels(8)
+            .x_labels(if fit == Fit::Wide { 8 } else { 4 })
             .x_label_formatter(&|i| {
+                // Narrow: the first day's label would touch the value
+                // axis's 0.
+                if fit == Fit::Narrow && *i == 0 {
+                    return String::new();
+                }
                 days.get(*i as usize)
                     .map(|d| d.get(5..).unwrap_or(d).to_string())
                     .unwrap_or_default()
@@ -387,7 +465,7 @@ fn value_axis_room(max: u64) -> u32 {
 fn columns(title: &str, y_label: &str, months: &[String], values: &[u64]) -> DrawResult<String> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, 320)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (Fit::Wide.width(), 320)).into_drawing_area();
         root.fill(&WHITE)?;
         let root = root.titled(title, (FONT, 18).into_font().color(&INK))?;
         if months.is_empty() {
@@ -487,8 +565,8 @@ fn formatted_month(month: &str, format: &str) -> String {
 }
 
 /// The long-term trend of one headline figure over every date of
-/// history.csv (the archive page): a line, the last point marked and
-/// labelled, dates as the axis.
+/// history.csv (the archive page, as small multiples): a line, the last
+/// point marked and labelled, the first and last dates on the axis.
 pub fn trend(title: &str, dates: &[String], values: &[f64], percent: bool) -> DrawResult<String> {
     let shown = |v: f64| {
         if percent {
@@ -499,7 +577,8 @@ pub fn trend(title: &str, dates: &[String], values: &[f64], percent: bool) -> Dr
     };
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, 300)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (Fit::Narrow.width(), 260)).into_drawing_area();
         root.fill(&WHITE)?;
         let root = root.titled(title, (FONT, 18).into_font().color(&INK))?;
         let high = values.iter().copied().fold(0.0, f64::max).max(1.0);
@@ -512,15 +591,35 @@ pub fn trend(title: &str, dates: &[String], values: &[f64], percent: bool) -> Dr
             .x_label_area_size(48)
             .y_label_area_size(value_axis_room(top as u64))
             .build_cartesian_2d(0..last, 0f64..top)?;
+        // No tick labels (the two ends are written below); plotters asks
+        // for at least one on an integer axis.
         chart
             .configure_mesh()
-            .x_labels(4)
-            .x_label_formatter(&|i| dates.get(*i as usize).cloned().unwrap_or_default())
+            .x_labels(1)
+            .x_label_formatter(&|_| String::new())
             .y_labels(5)
             .y_label_formatter(&|y| shown(*y))
             .x_desc("report date")
             .label_style((FONT, TEXT).into_font().color(&INK))
             .draw()?;
+        // The first and the last date, each at its end of the axis.
+        let text = (FONT, TEXT).into_font().color(&INK);
+        let ends = [
+            (0, dates.first(), HPos::Left),
+            (last, dates.last(), HPos::Right),
+        ];
+        for (x, date, side) in ends {
+            if let Some(date) = date {
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at((x, 0.0))
+                        + Text::new(
+                            date.clone(),
+                            (0, 8),
+                            text.clone().pos(Pos::new(side, VPos::Top)),
+                        ),
+                ))?;
+            }
+        }
         let points: Vec<(i32, f64)> = values
             .iter()
             .enumerate()
@@ -601,23 +700,28 @@ where
 fn draw_key<'a, DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     names: impl Iterator<Item = &'a str>,
+    fit: Fit,
 ) -> DrawResult<()>
 where
     DB::ErrorType: 'static,
 {
-    let mut x = 20;
+    // Wide: one line. Narrow: a line per name.
+    let (mut x, mut y) = (20, 8);
     for (i, name) in names.enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
-        area.draw(&Rectangle::new([(x, 8), (x + 14, 22)], colour.filled()))?;
+        area.draw(&Rectangle::new([(x, y), (x + 14, y + 14)], colour.filled()))?;
         area.draw(&Text::new(
             name.to_string(),
-            (x + 20, 15),
+            (x + 20, y + 7),
             (FONT, TEXT)
                 .into_font()
                 .color(&INK)
                 .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
-        x += 40 + CHAR_WIDTH * name.chars().count() as i32;
+        match fit {
+            Fit::Wide => x += 40 + CHAR_WIDTH * name.chars().count() as i32,
+            Fit::Narrow => y += 24,
+        }
     }
     Ok(())
 }
@@ -664,7 +768,14 @@ mod tests {
         for rows in 1..4 {
             let categories: Vec<String> = (0..rows).map(|i| format!("cat{i}")).collect();
             let values = (1..=rows as u64).collect();
-            let svg = bars("t", "x", &categories, &[Series { name: "s", values }]).unwrap();
+            let svg = bars(
+                "t",
+                "x",
+                &categories,
+                &[Series { name: "s", values }],
+                Fit::Wide,
+            )
+            .unwrap();
             for category in &categories {
                 assert_eq!(labels(&svg, category), 1, "{category} of {rows}");
             }
@@ -698,7 +809,7 @@ mod tests {
     fn the_daily_line_labels_first_last_lowest_and_highest() {
         let values: Vec<u64> = (0..30).map(|i| 14_000 + (i * 37 % 11) * 10).collect();
         let days: Vec<String> = (1..=30).map(|d| format!("2026-11-{d:02}")).collect();
-        let svg = line("t", "y", &days, &values, 0).unwrap();
+        let svg = line("t", "y", &days, &values, 0, Fit::Wide).unwrap();
         let (low, high) = (values.iter().min().unwrap(), values.iter().max().unwrap());
         // Labels that are values (axis ticks are round: 0, 2,000, ...).
         let value_labels: Vec<String> = svg
@@ -721,12 +832,12 @@ mod tests {
         let days: Vec<String> = (1..=30).map(|d| format!("2026-11-{d:02}")).collect();
         let mut values = vec![0u64; 30];
         values[20..].copy_from_slice(&[5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
-        let svg = line("t", "y", &days, &values, 20).unwrap();
+        let svg = line("t", "y", &days, &values, 20, Fit::Wide).unwrap();
         assert_eq!(labels(&svg, "no data"), 1);
         // A point per known day only; the zeros before are not drawn.
         assert_eq!(svg.matches("<circle").count(), 10);
         assert_eq!(labels(&svg, "0"), 1, "only the axis tick reads 0");
-        let all_known = line("t", "y", &days, &values, 0).unwrap();
+        let all_known = line("t", "y", &days, &values, 0, Fit::Wide).unwrap();
         assert_eq!(labels(&all_known, "no data"), 0);
         assert_eq!(all_known.matches("<circle").count(), 30);
     }
@@ -755,6 +866,7 @@ mod tests {
                 name: "s",
                 values: vec![1, 2],
             }],
+            Fit::Wide,
         )
         .unwrap();
         assert!(svg.contains(&format!(
@@ -775,6 +887,7 @@ mod tests {
                 name: "s",
                 values: vec![76_176],
             }],
+            Fit::Wide,
         )
         .unwrap();
         assert_eq!(labels(&svg, " 76,176"), 1);
@@ -797,6 +910,7 @@ mod tests {
                     values: vec![53],
                 },
             ],
+            Fit::Wide,
         )
         .unwrap();
         // Figures that fall on no axis tick.
@@ -812,10 +926,75 @@ mod tests {
                 name: "one",
                 values: vec![37],
             }],
+            Fit::Wide,
         )
         .unwrap();
         assert_eq!(labels(&one, "37"), 0);
         assert_eq!(labels(&one, " 37"), 1);
+    }
+
+    #[test]
+    fn a_narrow_chart_writes_names_of_32_characters_whole_above_their_bars() {
+        let name = "Jira Service Management, Europe!".to_string();
+        assert_eq!(name.chars().count(), 32);
+        let series = [Series {
+            name: "s",
+            values: vec![12_000, 7],
+        }];
+        for fit in [Fit::Wide, Fit::Narrow] {
+            let svg = bars("t", "x", &[name.clone(), "b".into()], &series, fit).unwrap();
+            assert_eq!(
+                labels(&svg, "Jira Service Management, Europe!"),
+                1,
+                "{fit:?}"
+            );
+            assert!(!svg.contains('…') && !svg.contains("<title>"), "{fit:?}");
+            let width = format!("width=\"{}\"", fit.width());
+            assert!(svg.contains(&width), "{fit:?}");
+        }
+        // Narrow: the name starts at the left edge, above the bar.
+        let narrow = bars(
+            "t",
+            "x",
+            std::slice::from_ref(&name),
+            &series[..1],
+            Fit::Narrow,
+        )
+        .unwrap();
+        let label = narrow.split("Jira Service Management").next().unwrap();
+        assert!(label
+            .rsplit("<text")
+            .next()
+            .unwrap()
+            .contains("text-anchor=\"start\""));
+        // Longer names are still cut, with the whole name in a title.
+        let long = "x".repeat(40);
+        let svg = bars(
+            "t",
+            "x",
+            std::slice::from_ref(&long),
+            &series[..1],
+            Fit::Narrow,
+        )
+        .unwrap();
+        assert!(svg.contains(&format!("<title>{long}</title>")));
+    }
+
+    #[test]
+    fn narrow_monthly_columns_become_a_bar_per_month() {
+        let chart = Chart::Columns {
+            title: "t",
+            axis: "active users",
+            months: vec!["2025-12".into(), "2026-01".into()],
+            values: vec![4, 9],
+        };
+        let narrow = draw(&chart, Fit::Narrow).unwrap();
+        assert_eq!(labels(&narrow, "Dec 2025"), 1);
+        assert_eq!(labels(&narrow, "Jan 2026"), 1);
+        assert_eq!(labels(&narrow, " 9"), 1);
+        assert!(narrow.contains("width=\"340\""));
+        let wide = draw(&chart, Fit::Wide).unwrap();
+        assert_eq!(labels(&wide, "Dec"), 1);
     }
 
     #[test]
@@ -835,6 +1014,7 @@ mod tests {
                         values: vec![3, 0],
                     },
                 ],
+                Fit::Wide,
             )
             .unwrap()
         };

@@ -166,6 +166,9 @@ fn finished_sections(
             section.svg = Some(svg);
             files.insert(format!("data/{}.csv", section.key), data_csv(table)?);
         }
+        if let Some(narrow) = &section.svg_narrow {
+            section.svg_narrow = Some(html::narrow_svg(section, narrow)?);
+        }
     }
     Ok(sections)
 }

@@ -127,6 +127,18 @@ pub fn accessible_svg(section: &Section, svg: &str, table: &DataTable) -> anyhow
     wrap_svg(section.key, section.title, &description, svg)
 }
 
+/// The narrow variant of a section's chart, for a phone: its own ids, and
+/// a `<desc>` that points at the figures rather than repeating them (the
+/// wide variant's, hidden there, lists them).
+pub fn narrow_svg(section: &Section, svg: &str) -> anyhow::Result<String> {
+    wrap_svg(
+        &format!("{}-narrow", section.key),
+        section.title,
+        "The figures are in the table below the chart.",
+        svg,
+    )
+}
+
 /// A plotters SVG with `role="img"`, its `<title>` and its `<desc>`; `id`
 /// makes their ids unique in the page.
 pub fn wrap_svg(id: &str, title: &str, description: &str, svg: &str) -> anyhow::Result<String> {

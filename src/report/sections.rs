@@ -3,6 +3,7 @@
 //! and what the run adds (why it has no data, the figure without the
 //! excepted accounts).
 
+use super::charts::Fit;
 use crate::controls::ToFix;
 use std::collections::BTreeMap;
 
@@ -26,6 +27,8 @@ pub struct Section {
     pub summary: String,
     pub table: Option<DataTable>,
     pub svg: Option<String>,
+    /// The chart drawn for a phone's width ([`charts::Fit::Narrow`]).
+    pub svg_narrow: Option<String>,
     /// Why there is no data, when the needed tables are missing.
     pub missing: Option<String>,
     /// What to do, in plain words.
@@ -47,14 +50,18 @@ pub fn build(
         .into_iter()
         .map(|insight| {
             let key = insight.key.as_str();
-            let (summary, table, svg) = match insight.shown {
+            let (summary, table, svgs) = match insight.shown {
                 Some(shown) => {
-                    let svg = charts::draw(&shown.chart)
-                        .with_context(|| format!("drawing the chart of {key}"))?;
-                    (shown.summary, Some(shown.table), Some(svg))
+                    let draw = |fit| {
+                        charts::draw(&shown.chart, fit)
+                            .with_context(|| format!("drawing the chart of {key}"))
+                    };
+                    let svgs = (draw(Fit::Wide)?, draw(Fit::Narrow)?);
+                    (shown.summary, Some(shown.table), Some(svgs))
                 }
                 None => (String::new(), None, None),
             };
+            let (svg, svg_narrow) = svgs.unzip();
             Ok(Section {
                 key,
                 title: insight.title,
@@ -62,6 +69,7 @@ pub fn build(
                 summary,
                 table,
                 svg,
+                svg_narrow,
                 missing: missing.get(key).cloned(),
                 advice: insight.advice,
                 without_exceptions: without_exceptions(insight.key, review),

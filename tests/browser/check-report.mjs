@@ -2,8 +2,10 @@
 // browser) and prints, as JSON, what tests/browser.rs asserts: console
 // errors, network requests, the sections present, horizontal overflow, the
 // axe-core violations (WCAG 2.1 A and AA) in each viewport and colour
-// scheme, the rendered height of every chart text, the chart texts that
-// overlap and those cut off at the chart's edge, and the size of a PDF print. Screenshots go to the output folder.
+// scheme, the rendered height of every chart text shown at that width, the
+// chart texts that overlap, those cut off at the chart's edge and those
+// shortened with an ellipsis, and the size of a PDF print. Screenshots go
+// to the output folder.
 //
 // usage: node check-report.mjs REPORT/index.html OUT_DIR
 import { readFileSync, statSync, mkdtempSync, rmSync } from "node:fs";
@@ -62,13 +64,17 @@ try {
         const heights = [];
         const overlaps = [];
         const clipped = [];
+        const ellipses = [];
         for (const svg of document.querySelectorAll(".chart svg")) {
           const frame = svg.getBoundingClientRect();
+          // A variant hidden at this width (display: none) is not seen.
+          if (frame.width === 0 || frame.height === 0) continue;
           const boxes = [...svg.querySelectorAll("text")]
             .filter((t) => t.textContent.trim() !== "")
             .map((t) => ({ text: t.textContent.trim(), r: t.getBoundingClientRect() }));
           for (const b of boxes) {
             heights.push({ text: b.text, height: b.r.height });
+            if (b.text.includes("…")) ellipses.push(b.text);
             const out = b.r.left < frame.left - 1 || b.r.right > frame.right + 1
               || b.r.top < frame.top - 1 || b.r.bottom > frame.bottom + 1;
             if (out) clipped.push(b.text);
@@ -83,7 +89,10 @@ try {
           }
         }
         const lowest = heights.reduce((low, h) => (h.height < low.height ? h : low), { text: "", height: Infinity });
-        return { count: heights.length, lowest, overlaps: overlaps.slice(0, 20), clipped: clipped.slice(0, 20) };
+        return {
+          count: heights.length, lowest, overlaps: overlaps.slice(0, 20),
+          clipped: clipped.slice(0, 20), ellipses: ellipses.slice(0, 20),
+        };
       })(),
     }));
     await page.screenshot({ path: join(out_dir, `${view.name}.png`) });
@@ -99,6 +108,24 @@ try {
     result.views.push({ ...view, ...layout, console_errors, requests, axe });
     if (view.name === "desktop-light") {
       await page.emulateMediaType("print");
+      // An A4 page at 96 px per inch, less Chromium's default margins:
+      // every chart shown in print must fit one page, its text readable.
+      await page.setViewport({ width: 718, height: 1047 });
+      result.print = await page.evaluate(() => {
+        let tallest = 0, widest = 0, lowest = Infinity, charts = 0;
+        for (const svg of document.querySelectorAll(".chart svg")) {
+          const r = svg.getBoundingClientRect();
+          if (r.width === 0 || r.height === 0) continue;
+          charts += 1;
+          tallest = Math.max(tallest, r.height);
+          widest = Math.max(widest, r.width);
+          for (const t of svg.querySelectorAll("text")) {
+            if (t.textContent.trim() === "") continue;
+            lowest = Math.min(lowest, t.getBoundingClientRect().height);
+          }
+        }
+        return { charts, tallest, widest, lowest };
+      });
       const pdf = join(out_dir, "report.pdf");
       await page.pdf({ path: pdf, format: "A4", printBackground: true });
       result.pdf_bytes = statSync(pdf).size;
