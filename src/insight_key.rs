@@ -5,7 +5,9 @@
 //! (of the variant's name) holds its figures.
 //!
 //! Adding an insight: write `src/insights/<key>.rs` with a type that
-//! implements `insights::Insight`, and add one line below.
+//! implements `insights::Insight`, declare it with the others at the top of
+//! `src/insights/mod.rs` (`mod <key>;` and its `pub use`), and add one line
+//! below.
 
 use std::fmt;
 

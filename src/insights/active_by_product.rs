@@ -8,9 +8,9 @@ use super::{
     percent, window_days, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown,
     WINDOW_DAYS,
 };
-use crate::words::{count_of, product_name, thousands};
 use crate::bundle::Table;
 use crate::frame::{counts, strings};
+use crate::words::{count_of, product_name, thousands};
 
 /// Every product with access or use, in the order of [`ProductActivity`]'s
 /// rule.
@@ -24,7 +24,6 @@ pub struct ProductActivity {
     pub active: u64,
     pub inactive: u64,
 }
-
 
 fn figures(access: LazyFrame, views: LazyFrame) -> PolarsResult<Vec<ProductActivity>> {
     let pairs = [col("account"), col("product")];
@@ -78,9 +77,17 @@ impl Insight for ActiveByProduct {
 
     fn show(&self) -> Shown {
         let rows = &self.0;
-        let mut table = DataTable::new(&[("product", "Product"), ("active", "Active"), ("inactive", "Inactive")]);
+        let mut table = DataTable::new(&[
+            ("product", "Product"),
+            ("active", "Active"),
+            ("inactive", "Inactive"),
+        ]);
         for r in rows {
-            table.row(vec![Cell::product(&r.product), Cell::count(r.active), Cell::count(r.inactive)]);
+            table.row(vec![
+                Cell::product(&r.product),
+                Cell::count(r.active),
+                Cell::count(r.inactive),
+            ]);
         }
         let inactive: u64 = rows.iter().map(|r| r.inactive).sum();
         Shown {
@@ -115,7 +122,13 @@ impl Insight for ActiveByProduct {
             .iter()
             .filter_map(|p| {
                 let share = percent(p.inactive, p.active + p.inactive)?;
-                (share > most).then(|| format!("{} of {} ({share:.1} %)", thousands(p.inactive), product_name(&p.product)))
+                (share > most).then(|| {
+                    format!(
+                        "{} of {} ({share:.1} %)",
+                        thousands(p.inactive),
+                        product_name(&p.product)
+                    )
+                })
             })
             .collect();
         vec![if idle.is_empty() {

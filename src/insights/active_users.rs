@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::monthly::{add_months, monthly, MonthActive};
 use super::{
-    accounts_where, accounts_with_bits, window_days, Advising, Cell, Chart, Context, DataTable, Insight,
-    Presented, Shown, WINDOW_DAYS,
+    accounts_where, accounts_with_bits, window_days, Advising, Cell, Chart, Context, DataTable,
+    Insight, Presented, Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
 use crate::insight_key::InsightKey;
@@ -26,7 +26,6 @@ pub struct DayActive {
     pub date: String,
     pub active: u64,
 }
-
 
 fn figures(ctx: &Context, per_account: LazyFrame) -> PolarsResult<ActiveUsers> {
     // Bit k of `window_days`: a view on the k-th day of the window.
@@ -67,7 +66,10 @@ impl Insight for ActiveUsers {
 
     fn show(&self) -> Shown {
         let mut table = DataTable::new(&[("period", "Period"), ("active", "Active users")]);
-        table.row(vec![Cell::text(concat!(window_days!(), " days")), Cell::count(self.active)]);
+        table.row(vec![
+            Cell::text(concat!(window_days!(), " days")),
+            Cell::count(self.active),
+        ]);
         for d in &self.daily {
             table.row(vec![Cell::text(d.date.clone()), Cell::count(d.active)]);
         }

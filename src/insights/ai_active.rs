@@ -17,7 +17,6 @@ pub struct AiActive {
     pub monthly: Vec<MonthActive>,
 }
 
-
 fn figures(ctx: &Context, per_account: LazyFrame) -> PolarsResult<AiActive> {
     Ok(AiActive {
         active: accounts_where(per_account.clone(), col("window_ai"))?,
@@ -44,7 +43,10 @@ impl Insight for AiActive {
 
     fn show(&self) -> Shown {
         let mut table = DataTable::new(&[("period", "Period"), ("active", "Active users")]);
-        table.row(vec![Cell::text(concat!(window_days!(), " days")), Cell::count(self.active)]);
+        table.row(vec![
+            Cell::text(concat!(window_days!(), " days")),
+            Cell::count(self.active),
+        ]);
         add_months(&mut table, &self.monthly);
         Shown {
             summary: format!(
@@ -52,7 +54,10 @@ impl Insight for AiActive {
                 count_of(self.active, "account")
             ),
             table,
-            chart: monthly_chart("Active Atlassian Intelligence users per month", &self.monthly),
+            chart: monthly_chart(
+                "Active Atlassian Intelligence users per month",
+                &self.monthly,
+            ),
         }
     }
 

@@ -4,9 +4,9 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::{Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown};
-use crate::words::{count_of, plural, thousands};
 use crate::bundle::Table;
 use crate::frame::{counts, strings};
+use crate::words::{count_of, plural, thousands};
 
 /// Domains shown one by one in the chart; the rest are "other".
 const TOP_DOMAINS: usize = 10;
@@ -34,17 +34,17 @@ fn figures(ctx: &Context) -> PolarsResult<Vec<DomainAccess>> {
         .filter(col("domain").is_not_null())
         .group_by([col("domain")])
         .agg([
-        col("account_type")
-            .eq(lit("managed"))
-            .cast(DataType::UInt64)
-            .sum()
-            .alias("managed"),
-        col("account_type")
-            .eq(lit("external"))
-            .cast(DataType::UInt64)
-            .sum()
-            .alias("external"),
-    ]);
+            col("account_type")
+                .eq(lit("managed"))
+                .cast(DataType::UInt64)
+                .sum()
+                .alias("managed"),
+            col("account_type")
+                .eq(lit("external"))
+                .cast(DataType::UInt64)
+                .sum()
+                .alias("external"),
+        ]);
     let with_verified = match ctx.domains() {
         Some(domains) => {
             let verified = domains
@@ -118,7 +118,10 @@ impl Insight for Domains {
         let mut external: Vec<u64> = top().map(|d| d.external).collect();
         if rows.len() > TOP_DOMAINS {
             let rest = || rows.iter().skip(TOP_DOMAINS);
-            categories.push(format!("other ({} domains)", thousands((rows.len() - TOP_DOMAINS) as u64)));
+            categories.push(format!(
+                "other ({} domains)",
+                thousands((rows.len() - TOP_DOMAINS) as u64)
+            ));
             managed.push(rest().map(|d| d.managed).sum());
             external.push(rest().map(|d| d.external).sum());
         }
@@ -166,10 +169,19 @@ impl Insight for Domains {
         let mut named: Vec<String> = to_claim
             .iter()
             .take(NAMED_DOMAINS)
-            .map(|d| format!("{} ({})", d.domain, count_of(d.external, "external account")))
+            .map(|d| {
+                format!(
+                    "{} ({})",
+                    d.domain,
+                    count_of(d.external, "external account")
+                )
+            })
             .collect();
         if to_claim.len() > NAMED_DOMAINS {
-            named.push(format!("{} more", thousands((to_claim.len() - NAMED_DOMAINS) as u64)));
+            named.push(format!(
+                "{} more",
+                thousands((to_claim.len() - NAMED_DOMAINS) as u64)
+            ));
         }
         vec![format!(
             "Verify and claim {}, if the organization owns them: their accounts become managed and follow your policies.",

@@ -45,7 +45,11 @@ impl Insight for ExternalPolicy {
             ("total", "External users"),
             ("percent", "Covered (%)"),
         ]);
-        table.row(vec![Cell::count(self.covered), Cell::count(self.total), Cell::percent(self.percent)]);
+        table.row(vec![
+            Cell::count(self.covered),
+            Cell::count(self.total),
+            Cell::percent(self.percent),
+        ]);
         Shown {
             summary: match self.percent {
                 Some(p) => format!(
@@ -58,7 +62,13 @@ impl Insight for ExternalPolicy {
                 None => "There are no external users with access.".to_string(),
             },
             table,
-            chart: Chart::bars(Self::TITLE, "external users", vec!["covered".into(), "not covered".into()], "external users", vec![self.covered, self.total - self.covered]),
+            chart: Chart::bars(
+                Self::TITLE,
+                "external users",
+                vec!["covered".into(), "not covered".into()],
+                "external users",
+                vec![self.covered, self.total - self.covered],
+            ),
         }
     }
 

@@ -4,8 +4,8 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Shown};
-use crate::words::{count_of, plural, thousands};
 use crate::bundle::Table;
+use crate::words::{count_of, plural, thousands};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExternalTwoStep {
@@ -47,13 +47,20 @@ impl Insight for ExternalTwoStep {
     }
 
     fn show(&self) -> Shown {
-        let mut table = DataTable::new(&[("state", "Two-step verification"), ("accounts", "Accounts")]);
-        table.row(vec![Cell::labelled("enabled_self", "Turned on by the user"), Cell::count(self.enabled_self)]);
+        let mut table =
+            DataTable::new(&[("state", "Two-step verification"), ("accounts", "Accounts")]);
+        table.row(vec![
+            Cell::labelled("enabled_self", "Turned on by the user"),
+            Cell::count(self.enabled_self),
+        ]);
         table.row(vec![
             Cell::labelled("enabled_by_other_org", "Enforced by their own organization"),
             Cell::count(self.enabled_by_other_org),
         ]);
-        table.row(vec![Cell::labelled("not_enabled", "Off"), Cell::count(self.not_enabled)]);
+        table.row(vec![
+            Cell::labelled("not_enabled", "Off"),
+            Cell::count(self.not_enabled),
+        ]);
         Shown {
             summary: format!(
                 "{} {} two-step verification off; {} turned it on and {} {} it enforced by their organization.",

@@ -60,7 +60,13 @@ impl Insight for ManagedAuthentication {
 
     fn show(&self) -> Shown {
         let mut table = DataTable::new(&[("group", "Group"), ("accounts", "Accounts")]);
-        let accounts = |n: u64| format!("{} {}", count_of(n, "managed account"), plural(n, "has", "have"));
+        let accounts = |n: u64| {
+            format!(
+                "{} {}",
+                count_of(n, "managed account"),
+                plural(n, "has", "have")
+            )
+        };
         // A source without SSO (an API pull) has only the two 2SV groups.
         let (categories, values, summary) = match self.sso {
             Some(sso) => {

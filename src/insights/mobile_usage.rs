@@ -8,8 +8,8 @@ use super::{
     Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
-use crate::words::{count_of, product_name};
 use crate::frame::{counts, strings};
+use crate::words::{count_of, product_name};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MobileUsage {
@@ -25,7 +25,6 @@ pub struct ProductMobile {
     /// `users` out of every account with a counted row of the product, × 100.
     pub share: f64,
 }
-
 
 fn figures(usage: LazyFrame, per_account: LazyFrame) -> PolarsResult<MobileUsage> {
     // One usage row per account and product: counting rows counts accounts.
@@ -77,11 +76,23 @@ impl Insight for MobileUsage {
     }
 
     fn show(&self) -> Shown {
-        let mut table = DataTable::new(&[("product", "Product"), ("users", "Mobile users"), ("share", "Share (%)")]);
+        let mut table = DataTable::new(&[
+            ("product", "Product"),
+            ("users", "Mobile users"),
+            ("share", "Share (%)"),
+        ]);
         for p in &self.products {
-            table.row(vec![Cell::product(&p.product), Cell::count(p.users), Cell::percent(Some(p.share))]);
+            table.row(vec![
+                Cell::product(&p.product),
+                Cell::count(p.users),
+                Cell::percent(Some(p.share)),
+            ]);
         }
-        table.row(vec![Cell::text("all products"), Cell::count(self.total), Cell::text("")]);
+        table.row(vec![
+            Cell::text("all products"),
+            Cell::count(self.total),
+            Cell::text(""),
+        ]);
         Shown {
             summary: format!(
                 "{} used a mobile app in the last {WINDOW_DAYS} days.",
@@ -108,7 +119,12 @@ impl Insight for MobileUsage {
                 count_of(self.total, "account")
             )
         } else {
-            concat!("No mobile app use in the ", window_days!(), " days: nothing to do.").to_string()
+            concat!(
+                "No mobile app use in the ",
+                window_days!(),
+                " days: nothing to do."
+            )
+            .to_string()
         }]
     }
 }

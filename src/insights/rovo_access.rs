@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::{distinct, Advising, Cell, Chart, Context, DataTable, Insight, Shown};
 use crate::bundle::Table;
-use crate::words::count_of;
 use crate::frame::first_u64;
+use crate::words::count_of;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RovoAccess {
@@ -16,7 +16,6 @@ pub struct RovoAccess {
     pub paid_seats: Option<u64>,
     pub sites: u64,
 }
-
 
 fn figures(access: LazyFrame, sites: LazyFrame, rovo_sites: LazyFrame) -> PolarsResult<RovoAccess> {
     let users = distinct(
@@ -56,9 +55,20 @@ impl Insight for RovoAccess {
     }
 
     fn show(&self) -> Shown {
-        let mut table = DataTable::new(&[("users", "Users with access"), ("paid_seats", "Paid seats"), ("sites", "Sites")]);
-        let seats = self.paid_seats.map(Cell::count).unwrap_or_else(|| Cell::text(""));
-        table.row(vec![Cell::count(self.users), seats, Cell::count(self.sites)]);
+        let mut table = DataTable::new(&[
+            ("users", "Users with access"),
+            ("paid_seats", "Paid seats"),
+            ("sites", "Sites"),
+        ]);
+        let seats = self
+            .paid_seats
+            .map(Cell::count)
+            .unwrap_or_else(|| Cell::text(""));
+        table.row(vec![
+            Cell::count(self.users),
+            seats,
+            Cell::count(self.sites),
+        ]);
         let mut categories = vec!["users with access".to_string()];
         let mut values = vec![self.users];
         if let Some(s) = self.paid_seats {

@@ -11,8 +11,8 @@ use super::{
     WINDOW_DAYS,
 };
 use crate::bundle::Table;
-use crate::words::count_of;
 use crate::frame::strings;
+use crate::words::count_of;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RovoActive {
@@ -21,7 +21,6 @@ pub struct RovoActive {
     /// Rovo sites activated on or after the first day of the window.
     pub recently_activated: Vec<String>,
 }
-
 
 fn figures(
     ctx: &Context,
@@ -57,7 +56,10 @@ impl Insight for RovoActive {
 
     fn show(&self) -> Shown {
         let mut table = DataTable::new(&[("period", "Period"), ("active", "Active users")]);
-        table.row(vec![Cell::text(concat!(window_days!(), " days")), Cell::count(self.active)]);
+        table.row(vec![
+            Cell::text(concat!(window_days!(), " days")),
+            Cell::count(self.active),
+        ]);
         add_months(&mut table, &self.monthly);
         let mut summary = format!(
             "{} used Rovo in the last {WINDOW_DAYS} days.",

@@ -5,13 +5,11 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{
-    window_days, Advising, Cell, Chart, Context, DataTable, Insight, Shown, WINDOW_DAYS,
-};
-use crate::bundle::Table;
-use crate::words::count_of;
+use super::{window_days, Advising, Cell, Chart, Context, DataTable, Insight, Shown, WINDOW_DAYS};
 use crate::bundle::spec::PLANS;
+use crate::bundle::Table;
 use crate::frame::counts;
+use crate::words::count_of;
 
 /// Active Trello accounts per plan, in the order of the plans.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,7 +21,6 @@ pub struct PlanActive {
     pub plan: String,
     pub active: u64,
 }
-
 
 fn figures(usage: LazyFrame) -> PolarsResult<Vec<PlanActive>> {
     // One usage row per account and product: a Trello row is one account.
@@ -78,7 +75,13 @@ impl Insight for TrelloByPlan {
                 count_of(total, "managed account")
             ),
             table,
-            chart: Chart::bars(Self::TITLE, "active accounts", rows.iter().map(|r| r.plan.clone()).collect(), "active", rows.iter().map(|r| r.active).collect()),
+            chart: Chart::bars(
+                Self::TITLE,
+                "active accounts",
+                rows.iter().map(|r| r.plan.clone()).collect(),
+                "active",
+                rows.iter().map(|r| r.active).collect(),
+            ),
         }
     }
 

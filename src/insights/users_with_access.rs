@@ -36,9 +36,16 @@ impl Insight for UsersWithAccess {
     }
 
     fn show(&self) -> Shown {
-        let mut table = DataTable::new(&[("account_type", "Account type"), ("accounts", "Accounts")]);
-        table.row(vec![Cell::labelled("managed", "Managed"), Cell::count(self.managed)]);
-        table.row(vec![Cell::labelled("external", "External"), Cell::count(self.external)]);
+        let mut table =
+            DataTable::new(&[("account_type", "Account type"), ("accounts", "Accounts")]);
+        table.row(vec![
+            Cell::labelled("managed", "Managed"),
+            Cell::count(self.managed),
+        ]);
+        table.row(vec![
+            Cell::labelled("external", "External"),
+            Cell::count(self.external),
+        ]);
         Shown {
             summary: format!(
                 "{} {} access: {} managed and {} external.",
@@ -48,7 +55,13 @@ impl Insight for UsersWithAccess {
                 thousands(self.external)
             ),
             table,
-            chart: Chart::bars(Self::TITLE, "accounts", vec!["managed".into(), "external".into()], "accounts", vec![self.managed, self.external]),
+            chart: Chart::bars(
+                Self::TITLE,
+                "accounts",
+                vec!["managed".into(), "external".into()],
+                "accounts",
+                vec![self.managed, self.external],
+            ),
         }
     }
 
