@@ -2,7 +2,8 @@
 //! parsed back and checked: sender, recipients, subject, both parts, the
 //! figures and their changes, the findings and the attachment.
 
-mod common;
+use crate::common;
+use crate::common::sample;
 
 use std::fs;
 use std::path::Path;
@@ -10,13 +11,6 @@ use std::path::Path;
 use common::smtp::{free_port, SmtpServer};
 use common::Cli;
 use mail_parser::{MessageParser, MimeHeaders};
-
-fn sample() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/sample")
-        .display()
-        .to_string()
-}
 
 /// A configuration with the sample bundle and `email` (a five-second
 /// timeout unless `email` sets one).

@@ -5,7 +5,7 @@
 //! headless Chromium), never evaluates them as templates, and neutralises
 //! formulas in the data CSVs.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -3,10 +3,10 @@
 //! figure, an expired exception as the first finding of the digest, and
 //! exceptions for accounts or domains that do not exist as warnings.
 
-mod common;
+use crate::common;
+use crate::common::sample;
 
 use std::fs;
-use std::path::Path;
 
 use common::smtp::SmtpServer;
 use common::Cli;
@@ -43,13 +43,6 @@ reason = "old partner"
 owner = "IT"
 expires = 2027-06-30
 "#;
-
-fn sample() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/sample")
-        .display()
-        .to_string()
-}
 
 #[test]
 fn coverage_beside_the_contract_figure_and_every_state() {

@@ -2,19 +2,13 @@
 //! retention (`[output] keep_daily`, `keep_monthly`) and the admin's own
 //! templates (`[output] templates`), through the real binary.
 
-mod common;
+use crate::common;
+use crate::common::sample;
 
 use std::fs;
 use std::path::Path;
 
 use common::Cli;
-
-fn sample() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/sample")
-        .display()
-        .to_string()
-}
 
 fn config(dir: &Path, output: &str) {
     fs::write(

@@ -2,7 +2,7 @@
 //! contract (tests/common/oracle.rs), on random bundles written in a random
 //! mix of formats and spellings.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::{generate, oracle};

@@ -3,7 +3,7 @@
 //! (`ai`), rows after the report date, a suspended account, an account on
 //! two sites, and an account added ten days before the report.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;
@@ -84,10 +84,10 @@ fn idle_seats_by_product_leave_out_new_accounts() {
     // jira: a1 (today) and a3 (121 days ago, on two sites); a2 was added 10
     // days ago and is left out; a4 is suspended, so has no access.
     assert!(
-        page.contains(&product_row("confluence", [2, 2, 1, 0])),
+        page.contains(&product_row("Confluence", [2, 2, 1, 0])),
         "{page}"
     );
-    assert!(page.contains(&product_row("jira", [2, 1, 1, 1])));
+    assert!(page.contains(&product_row("Jira", [2, 1, 1, 1])));
     assert!(page.contains("fewer than 30 days ago are left out (1 now)"));
     assert_eq!(
         csv,
@@ -105,7 +105,7 @@ fn idle_seats_by_product_leave_out_new_accounts() {
 fn the_grace_period_comes_from_the_configuration() {
     let (_dir, page, csv) = report(Some("[seat_reclaim]\nskip_added_within_days = 0\n"));
     // a2 now counts: never viewed jira, so idle in every bucket, listed first.
-    assert!(page.contains(&product_row("jira", [3, 2, 2, 2])));
+    assert!(page.contains(&product_row("Jira", [3, 2, 2, 2])));
     assert_eq!(csv[3], "jira,s1,a2,a2@acme.com,,,,");
     assert_eq!(csv.len(), 6);
 }

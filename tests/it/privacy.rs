@@ -3,7 +3,8 @@
 //! still line up; mask shows `y***@partner.com`; a missing key is a clear
 //! error; the digest carries no names unless `[email] include_names`.
 
-mod common;
+use crate::common;
+use crate::common::sample;
 
 use std::fs;
 use std::path::Path;
@@ -12,13 +13,6 @@ use common::smtp::SmtpServer;
 use common::{snapshot, Cli};
 use mail_parser::MessageParser;
 use polars::prelude::*;
-
-fn sample() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/sample")
-        .display()
-        .to_string()
-}
 
 /// Every email (lower-cased) and display name of the sample's accounts.csv.
 fn sample_people() -> Vec<String> {

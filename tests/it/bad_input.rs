@@ -2,7 +2,7 @@
 //! column, value and expectation; exit code 2 (1 for I/O); nothing written;
 //! earlier reports untouched.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! What a run leaves on disk: private permissions, no leftovers of an
 //! interrupted run, and one writer at a time.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::fd::AsRawFd;
@@ -76,21 +76,10 @@ fn a_second_writer_waits_for_the_first() {
     let lock = fs::File::create(out.join(".org-insights.lock")).unwrap();
     // SAFETY: flock on a file this test owns.
     assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_org-insights"))
-        .args([
-            "run",
-            "--data",
-            "data",
-            "--out",
-            "out",
-            "--as-of",
-            "2026-01-01",
-        ])
-        .current_dir(dir.path())
-        .env("RUST_LOG", "warn")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Cli::new(dir.path())
+        .report("data", "out")
+        .dated("2026-01-01")
+        .spawn();
     // The run says it waits, and keeps waiting while the lock is held.
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();

@@ -2,7 +2,7 @@
 //! give a page under 5 MB with every list capped, and the same input and
 //! as-of date give byte-identical files apart from the generation time.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

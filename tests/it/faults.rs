@@ -6,7 +6,8 @@
 //! plain `cargo test` and run by `.ci/run` (`cargo test --test faults --
 //! --ignored`).
 
-mod common;
+use crate::common;
+use crate::common::sample;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -48,13 +49,6 @@ impl Drop for SmallDisk {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(&self.path).status();
     }
-}
-
-fn sample() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/sample")
-        .display()
-        .to_string()
 }
 
 fn run(out: &Path, as_of: &str) -> (Option<i32>, String) {
@@ -144,22 +138,10 @@ fn a_data_file_deleted_or_truncated_while_the_run_reads_it() {
 
     for (trial, delay) in [0, 50, 150, 400, 0, 50, 150, 400].into_iter().enumerate() {
         fs::copy(data.join("activity.csv"), dir.path().join("activity.copy")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_org-insights"))
-            .args([
-                "run",
-                "--data",
-                "data",
-                "--out",
-                "out",
-                "--as-of",
-                "2026-10-31",
-            ])
-            .current_dir(dir.path())
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = Cli::new(dir.path())
+            .report("data", "out")
+            .dated("2026-10-31")
+            .spawn();
         std::thread::sleep(std::time::Duration::from_millis(delay));
         if trial % 2 == 0 {
             fs::remove_file(data.join("activity.csv")).unwrap();

@@ -1,7 +1,7 @@
 //! `org-insights generate`: the same options and seed give the same files,
 //! another seed other files, and the bundle follows the contract.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

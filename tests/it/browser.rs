@@ -7,7 +7,7 @@
 //!
 //! A deliberately broken page proves each check can fail.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! hand from its figures (see tests/sample.rs for those): with the default
 //! thresholds and with thresholds set in a configuration file.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -73,7 +73,7 @@ fn default_thresholds_on_the_sample() {
             ("active_users", &["2 accounts with access had no activity in the 30 days: ask whether they still need access."]),
             // confluence 2 of 3 unused, trello 1 of 3; jira 1 of 5 is 20.0 %,
             // not above 20 %.
-            ("active_by_product", &["Review the unused seats: 2 of confluence (66.7 %), 1 of trello (33.3 %). Remove access that is not needed, or give the seats to people waiting for them."]),
+            ("active_by_product", &["Review the unused seats: 2 of Confluence (66.7 %), 1 of Trello (33.3 %). Remove access that is not needed, or give the seats to people waiting for them."]),
             ("trello_by_plan", &["No managed account works only in Free Trello workspaces: nothing to do."]),
             ("mobile_usage", &["4 accounts used the mobile apps: check that a mobile app policy protects the organization's data on their devices."]),
             ("rovo_access", &["75 paid Rovo seats for 7 accounts with access: lower the user tier at renewal."]),

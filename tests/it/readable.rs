@@ -2,7 +2,7 @@
 //! with thousands separators (the files keep plain numbers), tables in
 //! words (the CSVs keep keys), and every count agreeing with its noun.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

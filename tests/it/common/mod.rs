@@ -79,6 +79,18 @@ impl Cli {
         self
     }
 
+    /// Starts the binary and returns at once (a daemon, or a run the test
+    /// races or kills): standard output discarded, standard error piped
+    /// for the test to read.
+    pub fn spawn(mut self) -> Child {
+        self.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs")
+    }
+
     /// Runs to the end (or the deadline) and keeps what it printed.
     pub fn run(mut self) -> Ran {
         let mut child = self
@@ -154,6 +166,14 @@ impl Ran {
     pub fn stdout_text(&self) -> String {
         String::from_utf8_lossy(&self.stdout).into_owned()
     }
+}
+
+/// The bundled sample bundle, fixtures/sample, as a path.
+pub fn sample() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/sample")
+        .display()
+        .to_string()
 }
 
 /// A JSON file, such as a report's insights.json.

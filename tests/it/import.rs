@@ -2,7 +2,7 @@
 //! published layouts (fixtures/exports): the bundle rows it writes, three
 //! days of imports building up the history and the trends, and bad exports.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! second report, worked out by hand from the two bundles below, and the
 //! account snapshot each report keeps.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! on loopback. Twenty managed accounts with 2SV; on the third day two turn
 //! it off (100 % → 90 %, below the 95 % line) and stay so on the fourth.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -1,14 +1,15 @@
 //! The scheduler as a person runs it: the real binary as a child process,
 //! a seconds-level cron expression, JSON logs read back, SIGTERM to stop.
 
-mod common;
+use crate::common;
+use crate::common::Cli;
 
 use common::leftovers;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -30,29 +31,19 @@ impl Daemon {
     /// `schedule` keeping the failure mail's state in `state`.
     fn start_in_state(dir: &Path, state: &Path) -> Self {
         Self::spawn(
-            Command::new(env!("CARGO_BIN_EXE_org-insights"))
+            Cli::new(dir)
                 .args(["--log-format", "json", "schedule"])
                 .env("XDG_STATE_HOME", state)
                 .env_remove("STATE_DIRECTORY"),
-            dir,
         )
     }
 
     fn start_with(dir: &Path, args: &[&str]) -> Self {
-        Self::spawn(
-            Command::new(env!("CARGO_BIN_EXE_org-insights")).args(args),
-            dir,
-        )
+        Self::spawn(Cli::new(dir).args(args))
     }
 
-    fn spawn(command: &mut Command, dir: &Path) -> Self {
-        let mut child = command
-            .current_dir(dir)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+    fn spawn(cli: Cli) -> Self {
+        let mut child = cli.env("RUST_LOG", "info").spawn();
         let logs = Arc::new(Mutex::new(Vec::new()));
         let sink = logs.clone();
         let stderr = child.stderr.take().unwrap();

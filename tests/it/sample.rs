@@ -1,8 +1,6 @@
 //! The bundled sample (fixtures/sample) against figures worked out by hand
 //! from its rows; the reasoning for each figure is in the comments.
 
-mod common;
-
 use std::path::Path;
 
 use org_insights::pipeline::RunControl;

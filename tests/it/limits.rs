@@ -2,7 +2,7 @@
 //! never closed, a gzip bomb. Each gives a report or a clear error, never a
 //! crash or a runaway.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::io::Write;

@@ -4,10 +4,11 @@
 //! with a certificate of a private CA given as `ca_file`; a token
 //! endpoint), the real binary as a child process.
 
-mod common;
+use crate::common;
+use crate::common::sample;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::mail_auth::{Accepts, MailAuth};
@@ -17,13 +18,6 @@ use serde_json::json;
 const PASSWORD: &str = "smtp-pass-71b3";
 const PASSWORD_ENV: &str = "TEST_SMTP_PASSWORD";
 const SECRET_ENV: &str = "TEST_OAUTH_CLIENT_SECRET";
-
-fn sample() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/sample")
-        .display()
-        .to_string()
-}
 
 /// A configuration sending through `server` over STARTTLS with `login`
 /// (the auth keys and tables).
@@ -319,15 +313,11 @@ fn schedule_until(dir: &Path, server: &MailAuth, count: usize, secret: &str) -> 
         format!("{config}[schedule]\ncron = \"*/2 * * * * *\"\ncatch_up = false\n"),
     )
     .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_org-insights"))
-        .arg("schedule")
-        .current_dir(dir)
+    let child = Cli::new(dir)
+        .args(["schedule"])
         .env("RUST_LOG", "debug")
         .env(SECRET_ENV, secret)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn();
     let deadline = Instant::now() + Duration::from_secs(60);
     while server.messages().len() < count && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));

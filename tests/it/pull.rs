@@ -3,10 +3,10 @@
 //! binary as a child process, figures worked out by hand from the users
 //! and domains the stand-in serves.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::{Days, Utc};
 use common::atlassian::ApiServer;
@@ -579,15 +579,11 @@ fn the_schedule_pulls_computes_writes_and_mails_every_run_and_says_what_the_api_
             smtp.port
         ),
     );
-    let child = Command::new(env!("CARGO_BIN_EXE_org-insights"))
-        .arg("schedule")
-        .current_dir(dir.path())
+    let child = Cli::new(dir.path())
+        .args(["schedule"])
         .env(KEY_ENV, KEY)
         .env("RUST_LOG", "debug")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     while smtp.messages().len() < 2 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(200));

@@ -2,11 +2,11 @@
 //! complete report, every report directory is complete, history.csv parses,
 //! and the next run clears whatever a killed run left half-written.
 
-mod common;
+use crate::common;
+use crate::common::Cli;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::leftovers;
@@ -57,14 +57,10 @@ fn killed_runs_never_leave_a_broken_report() {
     let out = dir.path().join("out");
     // How long a whole run takes here: kills land at random points of it.
     let started = std::time::Instant::now();
-    let warm_up = Command::new(env!("CARGO_BIN_EXE_org-insights"))
-        .args(["run", "--data"])
-        .arg(&sample)
-        .arg("--out")
-        .arg(dir.path().join("warm-up"))
+    let warm_up = Cli::new(dir.path())
+        .report(&sample, dir.path().join("warm-up"))
         .env("RUST_LOG", "off")
-        .output()
-        .unwrap();
+        .run();
     assert!(warm_up.status.success());
     let run_ms = (started.elapsed().as_millis() as u64).max(20);
 
@@ -73,17 +69,11 @@ fn killed_runs_never_leave_a_broken_report() {
     for trial in 0..TRIALS {
         // Several dates, so runs both create and replace reports.
         let as_of = format!("2026-11-{:02}", 8 + trial % 3);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_org-insights"))
-            .args(["run", "--data"])
-            .arg(&sample)
-            .arg("--out")
-            .arg(&out)
-            .args(["--as-of", &as_of])
+        let mut child = Cli::new(dir.path())
+            .report(&sample, &out)
+            .dated(&as_of)
             .env("RUST_LOG", "off")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .spawn();
         std::thread::sleep(Duration::from_millis(rng.u64(0..run_ms)));
         if child.try_wait().unwrap().is_none() {
             killed_mid_run += 1;

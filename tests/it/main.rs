@@ -1,0 +1,33 @@
+//! Every integration test of org-insights, in one binary: each test
+//! binary links polars, and linking it once instead of once per file is
+//! most of a cold build. One module per area, as the files were; shared
+//! helpers in `common`.
+
+mod common;
+
+mod archive;
+mod bad_input;
+mod browser;
+mod changes;
+mod contract;
+mod crash;
+mod csv_conformance;
+mod email;
+mod exceptions;
+mod faults;
+mod fuzz;
+mod generate;
+mod hostile;
+mod import;
+mod limits;
+mod mail_triggers;
+mod output;
+mod privacy;
+mod pull;
+mod readable;
+mod recommendations;
+mod report_size;
+mod sample;
+mod schedule;
+mod seat_reclaim;
+mod smtp_auth;
