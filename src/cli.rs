@@ -15,12 +15,12 @@ use crate::generate::{self, OutputFormat};
 use crate::import;
 use crate::pipeline::RunControl;
 use crate::pipeline::{self, RunRequest};
-use crate::privacy::Privacy;
 use crate::problems::{BadInput, Expected, Problem};
 use crate::pull;
+use crate::report::templates;
+use crate::review::privacy::Privacy;
 use crate::runner;
 use crate::schedule;
-use crate::templates;
 
 /// Security and usage insights of an Atlassian organization, computed offline
 /// from the admin's export bundle into a static HTML report.

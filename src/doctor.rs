@@ -12,9 +12,9 @@ use crate::bundle;
 use crate::config::Config;
 use crate::email;
 use crate::pipeline;
-use crate::privacy::Privacy;
 use crate::problems::{BadInput, Problem, Problems};
 use crate::pull;
+use crate::review::privacy::Privacy;
 
 /// One line of the checklist.
 struct Check {

@@ -17,7 +17,7 @@ use chrono::{Days, NaiveDate};
 use fastrand::Rng;
 use polars::prelude::*;
 
-use crate::frame::date_to_days;
+use crate::support::frame::date_to_days;
 
 /// Activity rows are produced and written in chunks of this many.
 const CHUNK: usize = 2_000_000;

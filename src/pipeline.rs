@@ -14,22 +14,22 @@ use chrono_tz::Tz;
 
 use crate::bundle::Tolerance;
 use crate::bundle::{self, Table};
-use crate::changes;
 use crate::config::{Access, Exception, Retention, Thresholds};
 use crate::config::{Config, DEFAULT_MAX_BAD_ROWS_PERCENT, DEFAULT_SKIP_ADDED_WITHIN_DAYS};
-use crate::controls::{self, Control, ToFix};
-use crate::data_quality::{self, DataQuality};
 use crate::error::Error;
-use crate::exceptions::{self, Review};
-use crate::freshness::{self, Freshness, KeyExpiry};
 use crate::insights::{self, Context, Insights};
-use crate::privacy::Privacy;
 use crate::problems::{BadInput, ReadError};
-use crate::progress::Progress;
 use crate::report::write;
 use crate::report::{self, RunInfo};
-use crate::seat_reclaim;
-use crate::snapshot::Snapshot;
+use crate::review::changes;
+use crate::review::controls::{self, Control, ToFix};
+use crate::review::data_quality::{self, DataQuality};
+use crate::review::exceptions::{self, Review};
+use crate::review::freshness::{self, Freshness, KeyExpiry};
+use crate::review::privacy::Privacy;
+use crate::review::seat_reclaim;
+use crate::review::snapshot::Snapshot;
+use crate::support::progress::Progress;
 
 /// Shared between a run and whoever may stop it.
 #[derive(Debug, Default)]

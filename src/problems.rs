@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::words;
+use crate::support::words;
 
 /// At most this many problems are listed; the rest are counted.
 pub const MAX_LISTED: usize = 50;

@@ -10,10 +10,10 @@ use crate::bundle;
 use crate::config::{Config, EmailConfig, Thresholds};
 use crate::email::{self, Decision, Evidence};
 use crate::error::Error;
-use crate::headlines::headlines;
 use crate::import;
 use crate::pipeline::{self, RunControl, RunOutcome, RunRequest};
 use crate::pull;
+use crate::review::headlines::headlines;
 
 /// Brings the bundle up to date before a scheduled run or `--run-now`:
 /// the users exports waiting in `[import] from` first (earlier days'

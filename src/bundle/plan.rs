@@ -5,7 +5,7 @@
 use polars::prelude::*;
 
 use super::spec::{Kind, FALSE_WORDS, TRUE_WORDS};
-use crate::frame::equals_any;
+use crate::support::frame::equals_any;
 
 /// How one contract column is read from its source column.
 pub(super) struct ColumnPlan {

@@ -57,7 +57,7 @@ impl RawTable {
 
 /// Header names are matched after trimming and lower-casing.
 fn normalize_header(name: &str) -> String {
-    crate::words::header_key(name)
+    crate::support::words::header_key(name)
 }
 
 /// Opens `file`; `scratch` receives the decompressed copy of a `.csv.gz`.

@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::plan::{any_invalid, key_sets, shortcut_flag, typed_in_copy, with_helpers, ColumnPlan};
 use super::raw::{RawTable, ROW};
-use crate::frame::{count_rows, days_to_date};
+use crate::support::frame::{count_rows, days_to_date};
 
 /// Rows of a Parquet table read per scan. polars' Parquet decoder is not
 /// held back by the slower string expressions downstream: one scan of a

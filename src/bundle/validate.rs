@@ -18,8 +18,8 @@ use super::plan::{
 use super::raw::RawTable;
 use super::scan::{read_stats, scan_parsed_copy, summarize};
 use super::spec::Table;
-use crate::frame::count_rows;
 use crate::problems::{Problem, Problems};
+use crate::support::frame::count_rows;
 
 /// A table whose cells passed their checks, but for the rows set aside.
 pub struct CheckedTable {

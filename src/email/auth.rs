@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use serde::Deserialize;
 
-use crate::blocking;
 use crate::config::{EmailConfig, OAuth2, SmtpAuth};
+use crate::support::blocking;
 
 /// What one connection logs in with.
 pub struct Login {

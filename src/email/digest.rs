@@ -5,11 +5,11 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::config::EmailConfig;
-use crate::findings::{findings, set_aside_rows};
-use crate::headlines::headlines;
 use crate::pipeline::RunOutcome;
-use crate::templates::environment;
-use crate::words::{self, count_of};
+use crate::report::templates::environment;
+use crate::review::findings::{findings, set_aside_rows};
+use crate::review::headlines::headlines;
+use crate::support::words::{self, count_of};
 
 /// How many findings the digest names.
 const FINDINGS: usize = 3;

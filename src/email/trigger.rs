@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::config::{SendWhen, Thresholds};
-use crate::headlines::Headline;
-use crate::words::plural;
+use crate::review::headlines::Headline;
+use crate::support::words::plural;
 
 /// Whether to send, and why (`None`: the usual subject).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use super::{
     WINDOW_DAYS,
 };
 use crate::bundle::Table;
-use crate::frame::{counts, strings};
-use crate::words::{count_of, product_name, thousands};
+use crate::support::frame::{counts, strings};
+use crate::support::words::{count_of, product_name, thousands};
 
 /// Every product with access or use, in the order of [`ProductActivity`]'s
 /// rule.

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::bundle::Table;
 use crate::insight_key::InsightKey;
-use crate::words::{count_of, plural};
+use crate::support::words::{count_of, plural};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActiveUsers {

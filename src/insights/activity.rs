@@ -24,7 +24,7 @@ use super::pair_table::PairTable;
 use super::WINDOW_DAYS;
 use crate::bundle::spec::PLANS;
 use crate::bundle::unsettled_id;
-use crate::frame::{counts, date_to_days, equals_any, strings};
+use crate::support::frame::{counts, date_to_days, equals_any, strings};
 
 /// What the insights and the data-quality section need from `activity`.
 pub struct ActivityFacts {

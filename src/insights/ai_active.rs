@@ -9,7 +9,7 @@ use super::{
     accounts_where, window_days, Advising, Cell, Context, DataTable, Insight, Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
-use crate::words::count_of;
+use crate::support::words::count_of;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AiActive {

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use super::{Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown};
 use crate::bundle::Table;
-use crate::frame::{counts, strings};
-use crate::words::{count_of, plural, thousands};
+use crate::support::frame::{counts, strings};
+use crate::support::words::{count_of, plural, thousands};
 
 /// Domains shown one by one in the chart; the rest are "other".
 const TOP_DOMAINS: usize = 10;

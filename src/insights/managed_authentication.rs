@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Shown};
 use crate::bundle::Table;
-use crate::words::{count_of, plural, thousands};
+use crate::support::words::{count_of, plural, thousands};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ManagedAuthentication {

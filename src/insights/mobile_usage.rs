@@ -8,8 +8,8 @@ use super::{
     Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
-use crate::frame::{counts, strings};
-use crate::words::{count_of, product_name};
+use crate::support::frame::{counts, strings};
+use crate::support::words::{count_of, product_name};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MobileUsage {

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::{distinct, Advising, Cell, Chart, Context, DataTable, Insight, Shown};
 use crate::bundle::Table;
-use crate::frame::first_u64;
-use crate::words::count_of;
+use crate::support::frame::first_u64;
+use crate::support::words::count_of;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RovoAccess {

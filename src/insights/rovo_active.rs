@@ -11,8 +11,8 @@ use super::{
     WINDOW_DAYS,
 };
 use crate::bundle::Table;
-use crate::frame::strings;
-use crate::words::count_of;
+use crate::support::frame::strings;
+use crate::support::words::count_of;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RovoActive {

@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::{window_days, Advising, Cell, Chart, Context, DataTable, Insight, Shown, WINDOW_DAYS};
 use crate::bundle::spec::PLANS;
 use crate::bundle::Table;
-use crate::frame::counts;
-use crate::words::count_of;
+use crate::support::frame::counts;
+use crate::support::words::count_of;
 
 /// Active Trello accounts per plan, in the order of the plans.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -10,7 +10,7 @@ use super::{Context, Insights};
 use crate::bundle::Table;
 use crate::config::Thresholds;
 use crate::insight_key::InsightKey;
-use crate::words::{format_percent, thousands};
+use crate::support::words::{format_percent, thousands};
 
 /// One insight: its rule, its words, its chart and its advice.
 pub trait Insight: Sized {
@@ -88,7 +88,7 @@ impl Cell {
     pub fn product(key: &str) -> Self {
         Cell {
             raw: key.to_string(),
-            shown: crate::words::product_name(key),
+            shown: crate::support::words::product_name(key),
         }
     }
 

@@ -21,13 +21,13 @@ use serde_json::json;
 
 use anyhow::Context as _;
 
-use crate::blocking;
 use crate::bundle::manifest::{self, Manifest};
 use crate::config::AtlassianConfig;
 use crate::import::update::{self, Collected, Person, UpdateSummary};
 use crate::import::{add_managed_export, product_key};
 use crate::insight_key::InsightKey;
-use crate::progress::Progress;
+use crate::support::blocking;
+use crate::support::progress::Progress;
 use client::Client;
 pub use client::PullError;
 

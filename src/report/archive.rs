@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::history::{self, HistoryRecord};
 use super::{charts, html, past};
-use crate::headlines::COLUMNS;
-use crate::templates::environment;
+use crate::report::templates::environment;
+use crate::review::headlines::COLUMNS;
 
 #[derive(Serialize)]
 struct Listed {

@@ -10,16 +10,16 @@ use super::html;
 use super::sections::{self, Section};
 use super::tiles;
 use super::RunInfo;
-use crate::changes::{Baseline, Changes};
-use crate::controls::ToFix;
-use crate::data_quality::{BadRow, DataQuality};
-use crate::exceptions::Review;
-use crate::headlines;
 use crate::insights::{Computed, DataTable, Insights, Presented, WINDOW_DAYS};
-use crate::privacy::Privacy;
-use crate::seat_reclaim::SeatReclaim;
-use crate::snapshot::{self, Snapshot};
-use crate::words::{count_of, plural};
+use crate::review::changes::{Baseline, Changes};
+use crate::review::controls::ToFix;
+use crate::review::data_quality::{BadRow, DataQuality};
+use crate::review::exceptions::Review;
+use crate::review::headlines;
+use crate::review::privacy::Privacy;
+use crate::review::seat_reclaim::SeatReclaim;
+use crate::review::snapshot::{self, Snapshot};
+use crate::support::words::{count_of, plural};
 
 /// What a report shows beyond the figures of its own bundle.
 pub struct Extras<'a> {

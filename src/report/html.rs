@@ -10,13 +10,13 @@ use serde::Serialize;
 use super::sections::Section;
 use super::tiles::Tile;
 use super::RunInfo;
-use crate::changes::{Baseline, ChangeEntry, Changes};
-use crate::data_quality::DataQuality;
-use crate::exceptions::Review;
 use crate::insights::DataTable;
 use crate::insights::{window_start, WINDOW_DAYS};
-use crate::seat_reclaim::{SeatReclaim, IDLE_DAYS};
-use crate::templates::environment;
+use crate::report::templates::environment;
+use crate::review::changes::{Baseline, ChangeEntry, Changes};
+use crate::review::data_quality::DataQuality;
+use crate::review::exceptions::Review;
+use crate::review::seat_reclaim::{SeatReclaim, IDLE_DAYS};
 
 /// Rows of a figures table shown in the page; the CSV has them all.
 const ROW_CAP: usize = 100;

@@ -10,6 +10,7 @@ mod lock;
 pub mod past;
 mod retention;
 pub mod sections;
+pub mod templates;
 mod tiles;
 pub mod write;
 
@@ -17,7 +18,7 @@ pub use files::{render, Extras, RenderedReport};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
-use crate::freshness::Freshness;
+use crate::review::freshness::Freshness;
 
 /// What a report says about the run itself.
 pub struct RunInfo<'a> {

@@ -8,8 +8,8 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::history;
-use crate::changes::Baseline;
-use crate::snapshot::{self, Snapshot};
+use crate::review::changes::Baseline;
+use crate::review::snapshot::{self, Snapshot};
 
 pub struct Past {
     /// Rows of history.csv before the report date, oldest first.

@@ -4,17 +4,17 @@
 //! excepted accounts).
 
 use super::charts::Fit;
-use crate::controls::ToFix;
+use crate::review::controls::ToFix;
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
 use serde::Serialize;
 
 use super::charts;
-use crate::exceptions::Review;
 use crate::insight_key::InsightKey;
 use crate::insights::{DataTable, Presented};
-use crate::words::count_of;
+use crate::review::exceptions::Review;
+use crate::support::words::count_of;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Section {

@@ -8,8 +8,8 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
 use super::charts;
-use crate::headlines::Headline;
-use crate::words::{self, Direction};
+use crate::review::headlines::Headline;
+use crate::support::words::{self, Direction};
 
 /// Points in a sparkline: about two months of daily reports.
 const SPARKLINE_POINTS: usize = 60;

@@ -2,10 +2,10 @@
 //! first: lapsed exceptions, then accounts that can sign in with a password
 //! alone, and seats nobody uses after them.
 
-use crate::data_quality::DataQuality;
-use crate::exceptions::Review;
 use crate::insights::{Insights, ManagedAuthentication, WINDOW_DAYS};
-use crate::words::{count_of, plural, thousands};
+use crate::review::data_quality::DataQuality;
+use crate::review::exceptions::Review;
+use crate::support::words::{count_of, plural, thousands};
 
 /// Rows the run set aside, in words, with where the first ones are (not
 /// their values, which may be names): what the digest says first.

@@ -9,10 +9,10 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::bundle::{Bundle, Table};
-use crate::frame::{count_rows, counts, first_u64, strings};
 use crate::insights::Context;
-use crate::privacy::Privacy;
 use crate::problems::{Location, Problem};
+use crate::review::privacy::Privacy;
+use crate::support::frame::{count_rows, counts, first_u64, strings};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DataQuality {

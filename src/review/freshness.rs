@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use crate::bundle::manifest::{Manifest, SSO};
 use crate::insight_key::InsightKey;
 use crate::insights;
-use crate::words::plural;
+use crate::support::words::plural;
 
 /// An org API key expiring within this many days is a finding.
 pub const KEY_WARNING_DAYS: i64 = 30;

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::privacy::Privacy;
-use crate::snapshot::{AccountState, Snapshot, Status};
-use crate::words::count_of;
+use crate::review::privacy::Privacy;
+use crate::review::snapshot::{AccountState, Snapshot, Status};
+use crate::support::words::count_of;
 
 /// What the current report is compared with.
 pub enum Baseline {

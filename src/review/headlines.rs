@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::insights::{percent, window_days, Insights};
-use crate::words::format_percent;
+use crate::support::words::format_percent;
 
 /// One headline figure.
 #[derive(Debug, Clone, Serialize)]

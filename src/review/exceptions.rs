@@ -11,9 +11,9 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::config::{Exception, Target};
-use crate::controls::Control;
 use crate::insights::percent;
-use crate::snapshot::{AccountState, Snapshot};
+use crate::review::controls::Control;
+use crate::review::snapshot::{AccountState, Snapshot};
 
 /// Whether `exception` names `account` or its domain.
 fn covers(exception: &Exception, account: &AccountState) -> bool {

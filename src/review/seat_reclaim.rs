@@ -8,9 +8,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::frame::{counts, date_to_days, days_to_date, epoch_days, first_u64, strings};
 use crate::insights::Context;
-use crate::snapshot::Snapshot;
+use crate::review::snapshot::Snapshot;
+use crate::support::frame::{counts, date_to_days, days_to_date, epoch_days, first_u64, strings};
 
 /// Days without a view that make a seat idle, shortest first.
 pub const IDLE_DAYS: [i64; 3] = [30, 60, 90];

@@ -2,16 +2,16 @@
 //! managed accounts with neither single sign-on nor two-step verification,
 //! external users without two-step verification, and external users
 //! outside an external user policy. One rule per control serves both the
-//! coverage without exceptions ([`crate::exceptions`]) and the list of
+//! coverage without exceptions ([`crate::review::exceptions`]) and the list of
 //! accounts to fix (`data/<insight>-accounts.csv` and the page).
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::exceptions::{self, Review};
 use crate::insight_key::InsightKey;
-use crate::privacy::Privacy;
-use crate::snapshot::{AccountState, Snapshot};
+use crate::review::exceptions::{self, Review};
+use crate::review::privacy::Privacy;
+use crate::review::snapshot::{AccountState, Snapshot};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {

@@ -9,10 +9,10 @@ use std::path::Path;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::frame::{counts, date_to_days, days_to_date, epoch_days, flags, strings};
 use crate::insight_key::InsightKey;
 use crate::insights::{window_start, Context};
-use crate::privacy::Privacy;
+use crate::review::privacy::Privacy;
+use crate::support::frame::{counts, date_to_days, days_to_date, epoch_days, flags, strings};
 
 /// The snapshot's file name inside a report directory.
 pub const FILE: &str = "snapshot.parquet";

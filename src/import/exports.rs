@@ -1,0 +1,402 @@
+//! Reading admin.atlassian.com's CSV exports (users, managed accounts,
+//! external users) into what one day's source says: each export's header
+//! normalized, its rows checked, product names mapped to the contract's
+//! keys.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use super::update::{Collected, Person};
+use crate::bundle::raw;
+use crate::problems::{BadInput, Location, Problem, Problems};
+
+/// The contract's key of a product name as the exports spell it.
+/// The API's keys (`jira-software`, `jira-servicedesk`) are the same names
+/// with hyphens: `pull` maps them here too.
+pub(crate) fn product_key(name: &str, unknown: &mut BTreeSet<String>) -> String {
+    let lower = name.trim().to_lowercase();
+    let words = lower.replace(['-', '_'], " ");
+    let key = match words.as_str() {
+        "jira" | "jira software" | "jira work management" | "jira core" | "jira business" => "jira",
+        "jira service management" | "jira service desk" | "jira servicedesk" => {
+            "jira-service-management"
+        }
+        "confluence" => "confluence",
+        "trello" => "trello",
+        "opsgenie" => "opsgenie",
+        "statuspage" => "statuspage",
+        "bitbucket" => "bitbucket",
+        "loom" => "loom",
+        "jira product discovery" => "jira-product-discovery",
+        "compass" => "compass",
+        "atlas" => "atlas",
+        _ => {
+            unknown.insert(name.trim().to_string());
+            let slug = lower
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join("-");
+            // A name of punctuation alone keeps its own spelling: a key
+            // may be anything but empty.
+            return if slug.is_empty() {
+                lower.trim().to_string()
+            } else {
+                slug
+            };
+        }
+    };
+    key.to_string()
+}
+
+/// A date as the exports write it: `3 Jan 2024`, `2024-01-03`, or an ISO
+/// time; `None` for "never".
+fn export_date(text: &str) -> Result<Option<NaiveDate>, chrono::ParseError> {
+    let text = text.trim();
+    let lower = text.to_lowercase();
+    if text.is_empty() || lower.starts_with("never") {
+        return Ok(None);
+    }
+    let day = text.get(..10).unwrap_or(text);
+    NaiveDate::parse_from_str(text, "%d %b %Y")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%e %b %Y"))
+        .or_else(|_| NaiveDate::parse_from_str(day, "%Y-%m-%d"))
+        .map(Some)
+}
+
+fn yes(text: &str) -> bool {
+    matches!(
+        text.trim().to_lowercase().as_str(),
+        "yes" | "true" | "enabled" | "on" | "1"
+    )
+}
+
+/// An export read with its header normalized (trimmed, lower-cased).
+pub(super) struct Export {
+    display: String,
+    header: Vec<String>,
+    rows: Vec<(u64, csv::StringRecord)>,
+}
+
+impl Export {
+    pub(super) fn read(path: &Path) -> Result<Self, BadInput> {
+        let display = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bad = |expected: String| BadInput::single(Problem::file(&display, expected));
+        if let Some(problem) = raw::not_utf8_csv(path, &display) {
+            return Err(BadInput::single(problem));
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(path)
+            .map_err(|err| bad(format!("a readable export ({err})")))?;
+        let header = reader
+            .headers()
+            .map_err(|err| bad(format!("a header row ({err})")))?;
+        if raw::semicolon_separated(header) {
+            return Err(bad(raw::SEMICOLONS.to_string()));
+        }
+        let header = header
+            .iter()
+            .map(crate::support::words::header_key)
+            .collect();
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|err| bad(format!("a readable CSV record ({err})")))?;
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            rows.push((line, record));
+        }
+        Ok(Export {
+            display,
+            header,
+            rows,
+        })
+    }
+
+    fn column(&self, names: &[&str]) -> Option<usize> {
+        names
+            .iter()
+            .find_map(|name| self.header.iter().position(|h| h == name))
+    }
+
+    fn required(&self, names: &[&str], problems: &mut Problems) -> Option<usize> {
+        let found = self.column(names);
+        if found.is_none() {
+            problems.push(Problem {
+                file: self.display.clone(),
+                location: Location::Line(1),
+                column: Some(names[0].to_string()),
+                value: None,
+                expected: format!("a column named '{}'", names.join("' or '")),
+            });
+        }
+        found
+    }
+
+    fn problem(&self, line: u64, column: usize, value: &str, expected: &str) -> Problem {
+        Problem {
+            file: self.display.clone(),
+            location: Location::Line(line),
+            column: self.header.get(column).cloned(),
+            value: Some(value.to_string()),
+            expected: expected.to_string(),
+        }
+    }
+}
+
+fn cell(record: &csv::StringRecord, column: Option<usize>) -> &str {
+    column.and_then(|c| record.get(c)).unwrap_or("").trim()
+}
+
+/// Columns of the users export, as (column, product, site).
+type ProductColumns = Vec<(usize, String, String)>;
+
+/// The users export's product columns: the "Last seen in <Product> -
+/// <site>" dates, and the "<Product> - <site>" roles.
+fn product_columns(
+    export: &Export,
+    unknown: &mut BTreeSet<String>,
+) -> (ProductColumns, ProductColumns) {
+    let last_seen: ProductColumns = export
+        .header
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            let rest = h.strip_prefix("last seen in ")?;
+            let (product, site) = rest.split_once(" - ").unwrap_or((rest, ""));
+            let product = product_key(product, unknown);
+            Some((i, product, site.trim().to_string()))
+        })
+        .collect();
+    let roles: ProductColumns = export
+        .header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !h.starts_with("last seen in ") && !h.starts_with("group "))
+        .filter_map(|(i, h)| {
+            let (product, site) = h.split_once(" - ")?;
+            let product = product_key(product, unknown);
+            Some((i, product, site.trim().to_string()))
+        })
+        .collect();
+    (last_seen, roles)
+}
+
+/// Users export, current and pre-2021 layouts.
+pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut Problems) {
+    let Some(id) = export.required(&["user id", "id"], problems) else {
+        return;
+    };
+    let email = export.required(&["email"], problems);
+    let name = export.column(&["user name", "name", "display name"]);
+    let status = export.column(&["user status", "status"]);
+    let active = export.column(&["active"]);
+    let added = export.column(&["added to org"]);
+    let (last_seen, roles) = product_columns(export, &mut into.unknown_products);
+
+    for (line, record) in &export.rows {
+        let account = cell(record, Some(id)).to_string();
+        if account.is_empty() {
+            problems.push(export.problem(*line, id, "", "a user id"));
+            continue;
+        }
+        let status_text = cell(record, status).to_lowercase();
+        let status = match (
+            status_text.as_str(),
+            active.map(|c| yes(cell(record, Some(c)))),
+        ) {
+            ("suspended", _) => "suspended",
+            ("deactivated" | "inactive", _) | (_, Some(false)) => "deactivated",
+            _ => "active",
+        };
+        let added_on = match export_date(cell(record, added)) {
+            Ok(day) => day.map(|d| d.to_string()).unwrap_or_default(),
+            Err(_) => {
+                if let Some(column) = added {
+                    problems.push(export.problem(
+                        *line,
+                        column,
+                        cell(record, added),
+                        "a date such as 3 Jan 2024",
+                    ));
+                }
+                String::new()
+            }
+        };
+        // A user in several groups appears once per group: the first row wins.
+        into.people
+            .entry(account.clone())
+            .or_insert_with(|| Person {
+                email: cell(record, email).to_string(),
+                name: cell(record, name).to_string(),
+                status,
+                added_on,
+                ..Person::default()
+            });
+        for (column, product, site) in &last_seen {
+            let value = cell(record, Some(*column));
+            match export_date(value) {
+                Ok(Some(day)) => {
+                    into.seen
+                        .insert((day, account.clone(), product.clone(), site.clone()));
+                    if !site.is_empty() {
+                        into.access
+                            .insert((account.clone(), product.clone(), site.clone()));
+                    }
+                }
+                Ok(None) => {}
+                Err(_) => problems.push(export.problem(
+                    *line,
+                    *column,
+                    value,
+                    "a date such as 3 Jan 2024, or Never accessed",
+                )),
+            }
+        }
+        for (column, product, site) in &roles {
+            if !cell(record, Some(*column)).is_empty() {
+                into.access
+                    .insert((account.clone(), product.clone(), site.clone()));
+            }
+        }
+    }
+}
+
+/// Managed accounts export: who is managed, their 2SV and SSO, and one
+/// column per product listing the sites of access.
+pub(super) fn read_managed(export: &Export, into: &mut Collected, problems: &mut Problems) {
+    let Some(id) = export.required(&["atlassian id"], problems) else {
+        return;
+    };
+    let email = export.column(&["email"]);
+    let name = export.column(&["name"]);
+    let sso = export.column(&["saml single sign-on"]);
+    let two_step = export.column(&["two-step verification"]);
+    let status = export.column(&["status"]);
+    let known = [
+        "atlassian id",
+        "name",
+        "email",
+        "status",
+        "last active date [utc]",
+        "claimed",
+        "billable",
+        "policy type",
+        "saml single sign-on",
+        "two-step verification",
+        "verified email",
+    ];
+    let products: Vec<(usize, String)> = export
+        .header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !known.contains(&h.as_str()))
+        .map(|(i, h)| (i, product_key(h, &mut into.unknown_products)))
+        .collect();
+    for (_, record) in &export.rows {
+        let account = cell(record, Some(id)).to_string();
+        if account.is_empty() {
+            continue;
+        }
+        let person = into.people.entry(account.clone()).or_default();
+        person.managed = Some(true);
+        if person.email.is_empty() {
+            person.email = cell(record, email).to_string();
+        }
+        if person.name.is_empty() {
+            person.name = cell(record, name).to_string();
+        }
+        if person.status.is_empty() {
+            person.status = match cell(record, status).to_lowercase().as_str() {
+                "suspended" => "suspended",
+                "deactivated" | "inactive" => "deactivated",
+                _ => "active",
+            };
+        }
+        person.sso = Some(yes(cell(record, sso)));
+        let two_step_text = cell(record, two_step).to_lowercase();
+        person.two_step = Some(
+            if two_step_text.contains("enforced") || two_step_text.contains("required") {
+                "enforced"
+            } else if yes(&two_step_text) {
+                "on"
+            } else {
+                "off"
+            },
+        );
+        for (column, product) in &products {
+            for site in cell(record, Some(*column)).split(',') {
+                let site = site.trim();
+                if !site.is_empty() {
+                    into.access
+                        .insert((account.clone(), product.clone(), site.to_string()));
+                }
+            }
+        }
+    }
+}
+
+/// External users export: who is external.
+pub(super) fn read_external(export: &Export, into: &mut Collected, problems: &mut Problems) {
+    let Some(id) = export.required(&["atlassian id"], problems) else {
+        return;
+    };
+    let email = export.column(&["email"]);
+    for (_, record) in &export.rows {
+        let account = cell(record, Some(id)).to_string();
+        if account.is_empty() {
+            continue;
+        }
+        let person = into.people.entry(account).or_default();
+        person.managed = Some(false);
+        if person.email.is_empty() {
+            person.email = cell(record, email).to_string();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_dates_and_products() {
+        let d = |s| export_date(s).unwrap();
+        assert_eq!(d("3 Jan 2024"), NaiveDate::from_ymd_opt(2024, 1, 3));
+        assert_eq!(d("25 Dec 2023"), NaiveDate::from_ymd_opt(2023, 12, 25));
+        assert_eq!(d("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(
+            d("2024-02-29T10:00:00Z"),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+        assert_eq!(d("Never accessed"), None);
+        assert_eq!(d("Never Accessed"), None);
+        assert_eq!(d("Never logged in"), None);
+        assert!(export_date("yesterday").is_err());
+        let mut unknown = BTreeSet::new();
+        assert_eq!(product_key("Jira Software", &mut unknown), "jira");
+        assert_eq!(
+            product_key("Jira Service Desk", &mut unknown),
+            "jira-service-management"
+        );
+        assert_eq!(product_key("OpsGenie", &mut unknown), "opsgenie");
+        assert!(unknown.is_empty());
+        // The API's keys.
+        assert_eq!(product_key("jira-software", &mut unknown), "jira");
+        assert_eq!(
+            product_key("jira-servicedesk", &mut unknown),
+            "jira-service-management"
+        );
+        assert_eq!(
+            product_key("jira-product-discovery", &mut unknown),
+            "jira-product-discovery"
+        );
+        assert!(unknown.is_empty());
+        assert_eq!(product_key("Acme Wiki+", &mut unknown), "acme-wiki");
+        assert!(unknown.contains("Acme Wiki+"));
+    }
+}

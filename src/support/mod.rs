@@ -1,0 +1,8 @@
+//! Small helpers every layer uses: running a future from blocking code,
+//! reading polars values, progress on a terminal, and words and numbers as
+//! people read them.
+
+pub mod blocking;
+pub mod frame;
+pub mod progress;
+pub mod words;
