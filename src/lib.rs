@@ -1,21 +1,25 @@
 //! org-insights: the security and usage insights of an Atlassian
 //! organization, computed offline from an export bundle.
+//!
+//! The binary (`main.rs`) enters through `cli`; the integration tests also
+//! load bundles (`bundle`) and run the pipeline (`pipeline`). Everything
+//! else is private to the crate, so the compiler reports what nothing uses.
 
 pub mod bundle;
 pub mod cli;
-pub mod config;
-pub mod doctor;
-pub mod email;
-pub mod error;
-pub mod generate;
-pub mod import;
-pub mod insight_key;
-pub mod insights;
+pub(crate) mod config;
+pub(crate) mod doctor;
+pub(crate) mod email;
+pub(crate) mod error;
+pub(crate) mod generate;
+pub(crate) mod import;
+pub(crate) mod insight_key;
+pub(crate) mod insights;
 pub mod pipeline;
-pub mod problems;
-pub mod pull;
-pub mod report;
-pub mod review;
-pub mod runner;
-pub mod schedule;
-pub mod support;
+pub(crate) mod problems;
+pub(crate) mod pull;
+pub(crate) mod report;
+pub(crate) mod review;
+pub(crate) mod runner;
+pub(crate) mod schedule;
+pub(crate) mod support;

@@ -13,7 +13,7 @@ mod xoauth2;
 use crate::config::EmailConfig;
 use crate::pipeline::RunOutcome;
 
-pub use digest::{build, Digest};
+pub use digest::Digest;
 pub use send::check_login;
 pub use trigger::{decide, Decision, Evidence};
 

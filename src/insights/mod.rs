@@ -48,17 +48,10 @@ use crate::config::Thresholds;
 use crate::insight_key::{each_insight, InsightKey};
 use crate::support::frame::{count_rows, counts, first_u64, strings};
 
-pub use activity::ActivityFacts;
 pub use context::Context;
-pub use unit::{Advising, Cell, Chart, Column, DataTable, Insight, Presented, Series, Shown};
+pub use unit::{Advising, Cell, Chart, DataTable, Insight, Presented, Series, Shown};
 
-pub use active_by_product::ProductActivity;
 pub use active_users::no_data_before;
-pub use active_users::DayActive;
-pub use domains::DomainAccess;
-pub use mobile_usage::ProductMobile;
-pub use monthly::MonthActive;
-pub use trello_by_plan::PlanActive;
 
 /// From the registry (`insight_key.rs`): each insight's figures in
 /// [`Insights`], and what is done to every insight in turn.
