@@ -22,7 +22,7 @@ use crate::problems::{BadInput, ReadError};
 use crate::report::write;
 use crate::report::{self, RunInfo};
 use crate::review::changes;
-use crate::review::controls::{self, Control, ToFix};
+use crate::review::controls::{self, ToFix};
 use crate::review::data_quality::{self, DataQuality};
 use crate::review::exceptions::{self, Review};
 use crate::review::freshness::{self, Freshness, KeyExpiry};
@@ -231,10 +231,10 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
     if let Some(since) = bundle.manifest.recorded_since {
         insights::no_data_before(&mut presented, since);
     }
-    let to_fix: Vec<ToFix> = Control::ALL
+    let to_fix: Vec<ToFix> = insights::controls()
         .into_iter()
-        .filter(|c| !computed.missing.contains_key(c.insight().as_str()))
-        .map(|c| controls::accounts_to_fix(c, &snapshot, &review))
+        .filter(|(key, _)| !computed.missing.contains_key(key.as_str()))
+        .map(|(key, rule)| controls::accounts_to_fix(key, rule, &snapshot, &review))
         .collect();
     let past = report::past::load(&request.out_dir, as_of);
     let changes = changes::since(&past.baseline, &snapshot);

@@ -13,7 +13,6 @@ use crate::error::Error;
 use crate::import;
 use crate::pipeline::{self, RunControl, RunOutcome, RunRequest};
 use crate::pull;
-use crate::review::headlines::headlines;
 
 /// Brings the bundle up to date before a scheduled run or `--run-now`:
 /// the users exports waiting in `[import] from` first (earlier days'
@@ -160,7 +159,7 @@ fn mail_decision(
     thresholds: &Thresholds,
     outcome: &RunOutcome,
 ) -> Decision {
-    let headlines = headlines(&outcome.insights);
+    let headlines = outcome.insights.headlines();
     email::decide(
         settings.send,
         &Evidence {

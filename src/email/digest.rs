@@ -5,10 +5,10 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::config::EmailConfig;
+use crate::insights::Figure;
 use crate::pipeline::RunOutcome;
 use crate::report::templates::environment;
 use crate::review::findings::{findings, set_aside_rows};
-use crate::review::headlines::headlines;
 use crate::support::words::{self, count_of};
 
 /// How many findings the digest names.
@@ -38,13 +38,15 @@ pub fn build(
     why: Option<&str>,
 ) -> anyhow::Result<Digest> {
     let previous = &outcome.previous;
-    let lines: Vec<Line> = headlines(&outcome.insights)
+    let lines: Vec<Line> = outcome
+        .insights
+        .headlines()
         .into_iter()
         .map(|h| Line {
             change: previous
                 .as_ref()
                 .and_then(|row| row.get(h.key))
-                .map(|before| change(h.key, before, &h.value))
+                .map(|before| change(h.figure, before, &h.value))
                 .unwrap_or_default(),
             label: h.label,
             value: h.value,
@@ -185,12 +187,12 @@ fn attachment(settings: &EmailConfig, outcome: &RunOutcome) -> anyhow::Result<Op
     })
 }
 
-/// The change from `before` to `now` of the headline figure `key`, as
-/// the page's tiles write it ("+3", "−1", "+8.3 pts", "no change"); empty
-/// when either is not a figure.
-fn change(key: &str, before: &str, now: &str) -> String {
+/// The change from `before` to `now` of the headline `figure`, as the
+/// page's tiles write it ("+3", "−1", "+8.3 pts", "no change"); empty when
+/// either is not a figure.
+fn change(figure: Figure, before: &str, now: &str) -> String {
     match (before.parse::<f64>(), now.parse::<f64>()) {
-        (Ok(before), Ok(now)) => words::change(now - before, key.ends_with("_percent")).text,
+        (Ok(before), Ok(now)) => words::change(now - before, figure.is_percent()).text,
         _ => String::new(),
     }
 }
@@ -198,20 +200,21 @@ fn change(key: &str, before: &str, now: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::change;
+    use crate::insights::Figure;
 
     #[test]
     fn changes_are_written_as_the_tiles_write_them() {
-        assert_eq!(change("users_with_access", "5", "8"), "+3");
-        assert_eq!(change("users_with_access", "8", "5"), "\u{2212}3");
-        assert_eq!(change("users_with_access", "5", "5"), "no change");
+        assert_eq!(change(Figure::UsersWithAccess, "5", "8"), "+3");
+        assert_eq!(change(Figure::UsersWithAccess, "8", "5"), "\u{2212}3");
+        assert_eq!(change(Figure::UsersWithAccess, "5", "5"), "no change");
         assert_eq!(
-            change("external_policy_percent", "66.7", "75.0"),
+            change(Figure::ExternalPolicyPercent, "66.7", "75.0"),
             "+8.3 pts"
         );
         assert_eq!(
-            change("external_policy_percent", "75.0", "75.0"),
+            change(Figure::ExternalPolicyPercent, "75.0", "75.0"),
             "no change"
         );
-        assert_eq!(change("users_with_access", "", "5"), "");
+        assert_eq!(change(Figure::UsersWithAccess, "", "5"), "");
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::{SendWhen, Thresholds};
-use crate::review::headlines::Headline;
+use crate::insights::{self, Figure, Headline, Trigger};
 use crate::support::words::plural;
 
 /// Whether to send, and why (`None`: the usual subject).
@@ -69,55 +69,43 @@ fn on_change(evidence: &Evidence) -> Decision {
 }
 
 fn on_threshold(evidence: &Evidence, limits: &Thresholds) -> Decision {
-    let value =
-        |row: &dyn Fn(&str) -> Option<String>, key: &str| -> Option<f64> { row(key)?.parse().ok() };
-    let now = |key: &str| {
-        evidence
-            .headlines
-            .iter()
-            .find(|h| h.key == key)
-            .map(|h| h.value.clone())
+    let now = |figure: Figure| -> Option<f64> {
+        let headline = evidence.headlines.iter().find(|h| h.figure == figure)?;
+        headline.value.parse().ok()
     };
-    let before = |key: &str| evidence.previous.and_then(|row| row.get(key).cloned());
-    let below = |key: &str, min: f64, label: &str| -> Option<String> {
-        let current = value(&now, key)?;
-        let was_below = value(&before, key).is_some_and(|v| v < min);
-        (current < min && !was_below)
-            .then(|| format!("{label} fell to {current:.1} %, below {min} %"))
-    };
-    let mut crossed: Vec<String> = [
-        below(
-            "managed_sso_or_two_step_percent",
-            limits.managed_two_step_min_percent,
-            "managed accounts with SSO or 2SV",
-        ),
-        below(
-            "external_two_step_percent",
-            limits.external_two_step_min_percent,
-            "external users with 2SV",
-        ),
-        below(
-            "external_policy_percent",
-            limits.external_policy_min_percent,
-            "external policy coverage",
-        ),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if let (Some(current), Some(previous)) = (value(&now, "external"), value(&before, "external")) {
-        let limit = limits.external_users_max_increase_percent;
-        let grew = if previous > 0.0 {
-            (current - previous) / previous * 100.0 > limit
-        } else {
-            current > 0.0
-        };
-        if grew {
-            crossed.push(format!(
-                "external users grew from {previous} to {current}, more than {limit} %"
-            ));
+    let before =
+        |figure: Figure| -> Option<f64> { evidence.previous?.get(figure.key())?.parse().ok() };
+    let crossed = |figure: Figure, trigger: Trigger| -> Option<String> {
+        match trigger {
+            Trigger::Below { min, words } => {
+                let current = now(figure)?;
+                let was_below = before(figure).is_some_and(|v| v < min);
+                (current < min && !was_below)
+                    .then(|| format!("{words} fell to {current:.1} %, below {min} %"))
+            }
+            Trigger::GrowsBy { percent, words } => {
+                let (current, previous) = (now(figure)?, before(figure)?);
+                let grew = if previous > 0.0 {
+                    (current - previous) / previous * 100.0 > percent
+                } else {
+                    current > 0.0
+                };
+                grew.then(|| {
+                    format!("{words} grew from {previous} to {current}, more than {percent} %")
+                })
+            }
         }
-    }
+    };
+    // Coverage falling below its line says more than a count growing.
+    let triggers = insights::triggers(limits);
+    let (floors, growths): (Vec<_>, Vec<_>) = triggers
+        .into_iter()
+        .partition(|(_, trigger)| matches!(trigger, Trigger::Below { .. }));
+    let crossed: Vec<String> = floors
+        .into_iter()
+        .chain(growths)
+        .filter_map(|(figure, trigger)| crossed(figure, trigger))
+        .collect();
     Decision {
         send: !crossed.is_empty(),
         why: (!crossed.is_empty()).then(|| crossed.join("; ")),
@@ -128,12 +116,13 @@ fn on_threshold(evidence: &Evidence, limits: &Thresholds) -> Decision {
 mod tests {
     use super::*;
 
-    fn headlines(values: &[(&'static str, &str)]) -> Vec<Headline> {
+    fn headlines(values: &[(Figure, &str)]) -> Vec<Headline> {
         values
             .iter()
-            .map(|(key, value)| Headline {
+            .map(|(figure, value)| Headline {
+                figure: *figure,
                 label: "x",
-                key,
+                key: figure.key(),
                 value: value.to_string(),
             })
             .collect()
@@ -148,7 +137,7 @@ mod tests {
 
     #[test]
     fn on_change_sends_for_changed_figures_or_accounts_only() {
-        let now = headlines(&[("managed", "5"), ("external", "3")]);
+        let now = headlines(&[(Figure::Managed, "5"), (Figure::External, "3")]);
         let same = row(&[("as_of", "2026-03-10"), ("managed", "5"), ("external", "3")]);
         let evidence = |previous, changes| Evidence {
             headlines: &now,
@@ -194,8 +183,8 @@ mod tests {
     fn on_threshold_sends_when_a_line_is_crossed_not_while_it_stays_crossed() {
         let limits = Thresholds::default(); // 95 %, 100 %, 10 %
         let now = headlines(&[
-            ("managed_sso_or_two_step_percent", "93.3"),
-            ("external", "11"),
+            (Figure::ManagedSsoOrTwoStepPercent, "93.3"),
+            (Figure::External, "11"),
         ]);
         let above = row(&[
             ("managed_sso_or_two_step_percent", "96.0"),

@@ -5,8 +5,8 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::{
-    percent, window_days, Advising, Cell, Chart, Context, DataTable, Insight, Series, Shown,
-    WINDOW_DAYS,
+    percent, window_days, Advising, Cell, Chart, Context, DataTable, Insight, Insights, Series,
+    Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
 use crate::support::frame::{counts, strings};
@@ -113,6 +113,21 @@ impl Insight for ActiveByProduct {
                 ],
             },
         }
+    }
+
+    /// Seats nobody uses: after the security findings.
+    fn findings(&self, _: &Insights) -> Vec<(u8, String)> {
+        let idle: u64 = self.0.iter().map(|p| p.inactive).sum();
+        if idle == 0 {
+            return Vec::new();
+        }
+        vec![(
+            40,
+            format!(
+                "{} had no use in the last {WINDOW_DAYS} days.",
+                count_of(idle, "product seat")
+            ),
+        )]
     }
 
     fn advise(&self, on: &Advising) -> Vec<String> {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::monthly::{add_months, monthly, MonthActive};
 use super::{
     accounts_where, accounts_with_bits, window_days, Advising, Cell, Chart, Context, DataTable,
-    Insight, Presented, Shown, WINDOW_DAYS,
+    Figure, Insight, Presented, Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
 use crate::insight_key::InsightKey;
@@ -89,6 +89,15 @@ impl Insight for ActiveUsers {
                 known_from: 0,
             },
         }
+    }
+
+    const HEADLINES: &'static [(Figure, &'static str)] = &[(
+        Figure::ActiveUsers,
+        concat!("Active users (", window_days!(), " days)"),
+    )];
+
+    fn headline(&self, _: Figure) -> String {
+        self.active.to_string()
     }
 
     fn advise(&self, on: &Advising) -> Vec<String> {

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use super::monthly::{add_months, monthly, monthly_chart, MonthActive};
 use super::{
-    accounts_where, window_days, Advising, Cell, Context, DataTable, Insight, Shown, WINDOW_DAYS,
+    accounts_where, window_days, Advising, Cell, Context, DataTable, Figure, Insight, Shown,
+    WINDOW_DAYS,
 };
 use crate::bundle::Table;
 use crate::support::words::count_of;
@@ -59,6 +60,12 @@ impl Insight for AiActive {
                 &self.monthly,
             ),
         }
+    }
+
+    const HEADLINES: &'static [(Figure, &'static str)] = &[(Figure::AiActive, "Active AI users")];
+
+    fn headline(&self, _: Figure) -> String {
+        self.active.to_string()
     }
 
     fn advise(&self, _: &Advising) -> Vec<String> {

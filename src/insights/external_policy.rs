@@ -3,8 +3,13 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Shown};
+use super::{
+    count_by, percent, Advising, Cell, Chart, Context, ControlRule, DataTable, Figure, Insight,
+    Insights, Shown, Trigger,
+};
 use crate::bundle::Table;
+use crate::config::Thresholds;
+use crate::support::words::format_percent;
 use crate::support::words::{count_of, plural, thousands};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -71,6 +76,45 @@ impl Insight for ExternalPolicy {
             ),
         }
     }
+
+    const HEADLINES: &'static [(Figure, &'static str)] = &[(
+        Figure::ExternalPolicyPercent,
+        "External users covered by policy (%)",
+    )];
+
+    fn headline(&self, _: Figure) -> String {
+        format_percent(self.percent)
+    }
+
+    fn trigger(_: Figure, limits: &Thresholds) -> Option<Trigger> {
+        Some(Trigger::Below {
+            min: limits.external_policy_min_percent,
+            words: "external policy coverage",
+        })
+    }
+
+    /// After the managed accounts, before external users' 2SV.
+    fn findings(&self, _: &Insights) -> Vec<(u8, String)> {
+        let uncovered = self.total - self.covered;
+        if uncovered == 0 {
+            return Vec::new();
+        }
+        vec![(
+            20,
+            format!(
+                "{} external {} not covered by an external user policy.",
+                thousands(uncovered),
+                plural(uncovered, "user is", "users are"),
+            ),
+        )]
+    }
+
+    const CONTROL: Option<ControlRule> = Some(ControlRule {
+        title: "External users outside an external user policy",
+        applies_to: |a| a.external,
+        is_met_by: |a| a.external_policy,
+        gap: |_| "not covered by an external user policy",
+    });
 
     fn advise(&self, on: &Advising) -> Vec<String> {
         let target = on.limits.external_policy_min_percent;

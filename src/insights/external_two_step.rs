@@ -3,8 +3,13 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Shown};
+use super::{
+    count_by, percent, Advising, Cell, Chart, Context, ControlRule, DataTable, Figure, Insight,
+    Insights, Shown, Trigger,
+};
 use crate::bundle::Table;
+use crate::config::Thresholds;
+use crate::support::words::format_percent;
 use crate::support::words::{count_of, plural, thousands};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -74,6 +79,42 @@ impl Insight for ExternalTwoStep {
             chart: Chart::bars(Self::TITLE, "accounts", vec!["on (self)".into(), "enforced by own org".into(), "off".into()], "accounts", vec![self.enabled_self, self.enabled_by_other_org, self.not_enabled]),
         }
     }
+
+    const HEADLINES: &'static [(Figure, &'static str)] =
+        &[(Figure::ExternalTwoStepPercent, "External with 2SV (%)")];
+
+    fn headline(&self, _: Figure) -> String {
+        format_percent(percent(self.on(), self.on() + self.not_enabled))
+    }
+
+    fn trigger(_: Figure, limits: &Thresholds) -> Option<Trigger> {
+        Some(Trigger::Below {
+            min: limits.external_two_step_min_percent,
+            words: "external users with 2SV",
+        })
+    }
+
+    /// After the managed accounts and the external user policy.
+    fn findings(&self, _: &Insights) -> Vec<(u8, String)> {
+        if self.not_enabled == 0 {
+            return Vec::new();
+        }
+        vec![(
+            30,
+            format!(
+                "{} external {} two-step verification turned off.",
+                thousands(self.not_enabled),
+                plural(self.not_enabled, "user has", "users have"),
+            ),
+        )]
+    }
+
+    const CONTROL: Option<ControlRule> = Some(ControlRule {
+        title: "External users without two-step verification",
+        applies_to: |a| a.external,
+        is_met_by: |a| a.two_step_on,
+        gap: |_| "two-step verification off",
+    });
 
     fn advise(&self, on: &Advising) -> Vec<String> {
         let target = on.limits.external_two_step_min_percent;

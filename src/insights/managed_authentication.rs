@@ -6,8 +6,13 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, percent, Advising, Cell, Chart, Context, DataTable, Insight, Shown};
+use super::{
+    count_by, percent, Advising, Cell, Chart, Context, ControlRule, DataTable, Figure, Insight,
+    Insights, Shown, Trigger,
+};
 use crate::bundle::Table;
+use crate::config::Thresholds;
+use crate::support::words::format_percent;
 use crate::support::words::{count_of, plural, thousands};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -107,6 +112,56 @@ impl Insight for ManagedAuthentication {
             chart: Chart::bars(Self::TITLE, "accounts", categories, "accounts", values),
         }
     }
+
+    const HEADLINES: &'static [(Figure, &'static str)] = &[(
+        Figure::ManagedSsoOrTwoStepPercent,
+        "Managed with SSO or 2SV (%)",
+    )];
+
+    fn headline(&self, _: Figure) -> String {
+        format_percent(percent(
+            self.protected(),
+            self.protected() + self.two_step_disabled,
+        ))
+    }
+
+    fn trigger(_: Figure, limits: &Thresholds) -> Option<Trigger> {
+        Some(Trigger::Below {
+            min: limits.managed_two_step_min_percent,
+            words: "managed accounts with SSO or 2SV",
+        })
+    }
+
+    /// Accounts that sign in with a password alone come first of all.
+    fn findings(&self, _: &Insights) -> Vec<(u8, String)> {
+        if self.two_step_disabled == 0 {
+            return Vec::new();
+        }
+        let (n, has) = (
+            self.two_step_disabled,
+            plural(self.two_step_disabled, "has", "have"),
+        );
+        let account = count_of(n, "managed account");
+        let text = match self.sso {
+            Some(_) => format!(
+                "{account} with access {has} neither single sign-on nor two-step verification."
+            ),
+            None => format!(
+                "{account} with access {has} two-step verification off (single sign-on is not recorded by this source)."
+            ),
+        };
+        vec![(10, text)]
+    }
+
+    const CONTROL: Option<ControlRule> = Some(ControlRule {
+        title: "Managed accounts without single sign-on or two-step verification",
+        applies_to: |a| !a.external,
+        is_met_by: |a| a.sso == Some(true) || a.two_step_on,
+        gap: |a| match a.sso {
+            Some(_) => "neither single sign-on nor two-step verification",
+            None => "two-step verification off (single sign-on not recorded)",
+        },
+    });
 
     fn advise(&self, on: &Advising) -> Vec<String> {
         let target = on.limits.managed_two_step_min_percent;

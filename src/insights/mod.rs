@@ -5,6 +5,7 @@
 
 mod activity;
 mod context;
+mod figure;
 mod monthly;
 mod pair_table;
 mod unit;
@@ -49,7 +50,10 @@ use crate::insight_key::{each_insight, InsightKey};
 use crate::support::frame::{count_rows, counts, first_u64, strings};
 
 pub use context::Context;
-pub use unit::{Advising, Cell, Chart, DataTable, Insight, Presented, Series, Shown};
+pub use figure::{Figure, Headline, Trigger};
+pub use unit::{
+    AccountFacts, Advising, Cell, Chart, ControlRule, DataTable, Insight, Presented, Series, Shown,
+};
 
 pub use active_users::no_data_before;
 
@@ -86,6 +90,62 @@ macro_rules! define_insights {
                 let on = Advising { insights: self, limits, idle_accounts };
                 vec![$(Presented::of(InsightKey::$variant, self.$key.as_ref(), &on),)*]
             }
+
+            /// The headline figures of every insight, in the registry's
+            /// order, each with its value (empty without figures).
+            pub fn headlines(&self) -> Vec<Headline> {
+                let mut all = Vec::new();
+                $(
+                    for &(figure, label) in <$variant as Insight>::HEADLINES {
+                        let value = self.$key.as_ref().map(|f| f.headline(figure)).unwrap_or_default();
+                        all.push(Headline { figure, label, key: figure.key(), value });
+                    }
+                )*
+                all
+            }
+
+            /// What needs attention in every insight's figures, most
+            /// pressing first.
+            pub fn findings(&self) -> Vec<String> {
+                let mut all: Vec<(u8, String)> = Vec::new();
+                $(
+                    if let Some(figures) = &self.$key {
+                        all.extend(figures.findings(self));
+                    }
+                )*
+                all.sort_by_key(|(rank, _)| *rank);
+                all.into_iter().map(|(_, text)| text).collect()
+            }
+        }
+
+        /// Every headline figure with its label, in the registry's order.
+        pub fn headline_columns() -> Vec<(Figure, &'static str)> {
+            [$(<$variant as Insight>::HEADLINES,)*].concat()
+        }
+
+        /// When each headline figure mails the digest (`[email] send =
+        /// "on_threshold"`).
+        pub fn triggers(limits: &Thresholds) -> Vec<(Figure, Trigger)> {
+            let mut all = Vec::new();
+            $(
+                for &(figure, _) in <$variant as Insight>::HEADLINES {
+                    if let Some(trigger) = <$variant as Insight>::trigger(figure, limits) {
+                        all.push((figure, trigger));
+                    }
+                }
+            )*
+            all
+        }
+
+        /// The security controls, each with the insight that measures it.
+        pub fn controls() -> Vec<(InsightKey, &'static ControlRule)> {
+            let mut all = Vec::new();
+            $(
+                if let Some(rule) = &<$variant as Insight>::CONTROL {
+                    all.push((InsightKey::$variant, rule));
+                }
+            )*
+            all
         }
 
         /// The tables an insight needs.

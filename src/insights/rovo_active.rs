@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::monthly::{add_months, monthly, monthly_chart, MonthActive};
 use super::{
-    accounts_where, percent, window_days, Advising, Cell, Context, DataTable, Insight, Shown,
-    WINDOW_DAYS,
+    accounts_where, percent, window_days, Advising, Cell, Context, DataTable, Figure, Insight,
+    Insights, Shown, WINDOW_DAYS,
 };
 use crate::bundle::Table;
 use crate::support::frame::strings;
@@ -76,6 +76,31 @@ impl Insight for RovoActive {
             table,
             chart: monthly_chart("Active Rovo users per month", &self.monthly),
         }
+    }
+
+    const HEADLINES: &'static [(Figure, &'static str)] =
+        &[(Figure::RovoActive, "Active Rovo users")];
+
+    fn headline(&self, _: Figure) -> String {
+        self.active.to_string()
+    }
+
+    /// Paid Rovo seats beyond their active users: last.
+    fn findings(&self, all: &Insights) -> Vec<(u8, String)> {
+        let Some(seats) = all.rovo_access.as_ref().and_then(|a| a.paid_seats) else {
+            return Vec::new();
+        };
+        if seats.saturating_sub(self.active) == 0 {
+            return Vec::new();
+        }
+        vec![(
+            50,
+            format!(
+                "{}, but {} in the last {WINDOW_DAYS} days.",
+                count_of(seats, "paid Rovo seat"),
+                count_of(self.active, "active Rovo user")
+            ),
+        )]
     }
 
     fn advise(&self, on: &Advising) -> Vec<String> {

@@ -6,6 +6,7 @@
 use polars::prelude::PolarsResult;
 use serde::Serialize;
 
+use super::figure::{Figure, Trigger};
 use super::{Context, Insights};
 use crate::bundle::Table;
 use crate::config::Thresholds;
@@ -33,6 +34,53 @@ pub trait Insight: Sized {
 
     /// What to do, in plain words.
     fn advise(&self, on: &Advising) -> Vec<String>;
+
+    /// Its headline figures (tiles, digest, history.csv), in order, with
+    /// their labels.
+    const HEADLINES: &'static [(Figure, &'static str)] = &[];
+
+    /// The value of one of its [`Insight::HEADLINES`], as history.csv
+    /// writes it; empty when there is none.
+    fn headline(&self, _figure: Figure) -> String {
+        String::new()
+    }
+
+    /// When one of its headline figures mails the digest with `[email]
+    /// send = "on_threshold"`.
+    fn trigger(_figure: Figure, _limits: &Thresholds) -> Option<Trigger> {
+        None
+    }
+
+    /// What needs attention in its figures, for the digest: each with its
+    /// place among every insight's findings (lower first; `all` has the
+    /// figures of the other insights).
+    fn findings(&self, _all: &Insights) -> Vec<(u8, String)> {
+        Vec::new()
+    }
+
+    /// The security control it measures, whose gaps the report names
+    /// account by account.
+    const CONTROL: Option<ControlRule> = None;
+}
+
+/// What a control's rule reads of one account with access.
+pub struct AccountFacts {
+    pub external: bool,
+    /// `None` when the source does not record single sign-on.
+    pub sso: Option<bool>,
+    /// Two-step verification on, by the person or by a policy.
+    pub two_step_on: bool,
+    pub external_policy: bool,
+}
+
+/// A security control: who it is about, who meets it, and what is wrong
+/// with an account that does not.
+pub struct ControlRule {
+    /// Who does not meet it, in words.
+    pub title: &'static str,
+    pub applies_to: fn(&AccountFacts) -> bool,
+    pub is_met_by: fn(&AccountFacts) -> bool,
+    pub gap: fn(&AccountFacts) -> &'static str,
 }
 
 /// What advice may look at besides the insight's own figures.

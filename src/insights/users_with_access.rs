@@ -3,8 +3,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{count_by, Advising, Cell, Chart, Context, DataTable, Insight, Shown};
+use super::{count_by, Advising, Cell, Chart, Context, DataTable, Figure, Insight, Shown, Trigger};
 use crate::bundle::Table;
+use crate::config::Thresholds;
 use crate::support::words::{count_of, plural, thousands};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,6 +64,28 @@ impl Insight for UsersWithAccess {
                 vec![self.managed, self.external],
             ),
         }
+    }
+
+    const HEADLINES: &'static [(Figure, &'static str)] = &[
+        (Figure::UsersWithAccess, "Users with access"),
+        (Figure::Managed, "Managed"),
+        (Figure::External, "External"),
+    ];
+
+    fn headline(&self, figure: Figure) -> String {
+        match figure {
+            Figure::Managed => self.managed,
+            Figure::External => self.external,
+            _ => self.total,
+        }
+        .to_string()
+    }
+
+    fn trigger(figure: Figure, limits: &Thresholds) -> Option<Trigger> {
+        (figure == Figure::External).then_some(Trigger::GrowsBy {
+            percent: limits.external_users_max_increase_percent,
+            words: "external users",
+        })
     }
 
     fn advise(&self, _: &Advising) -> Vec<String> {

@@ -12,13 +12,13 @@ use serde::Serialize;
 
 use super::history::{self, HistoryRecord};
 use super::{charts, html, past};
+use crate::insights::headline_columns;
 use crate::report::templates::environment;
-use crate::review::headlines::COLUMNS;
 
 #[derive(Serialize)]
 struct Listed {
     date: String,
-    /// Each headline figure, in [`COLUMNS`]' order; empty when none.
+    /// Each headline figure, in [`headline_columns`]' order; empty when none.
     values: Vec<String>,
 }
 
@@ -32,9 +32,13 @@ pub fn page(out: &Path, history: &[u8]) -> anyhow::Result<Vec<u8>> {
         .map(|date| {
             let date = date.to_string();
             let row = rows.get(&date);
-            let values = COLUMNS
+            let values = headline_columns()
                 .iter()
-                .map(|(key, _)| row.and_then(|r| r.get(*key)).cloned().unwrap_or_default())
+                .map(|(figure, _)| {
+                    row.and_then(|r| r.get(figure.key()))
+                        .cloned()
+                        .unwrap_or_default()
+                })
                 .collect();
             Listed { date, values }
         })
@@ -45,7 +49,7 @@ pub fn page(out: &Path, history: &[u8]) -> anyhow::Result<Vec<u8>> {
         .get_template("archive.html")?
         .render(context! {
             version => env!("CARGO_PKG_VERSION"),
-            columns => COLUMNS.iter().map(|(_, label)| *label).collect::<Vec<_>>(),
+            columns => headline_columns().iter().map(|(_, label)| *label).collect::<Vec<_>>(),
             newest => reports.first().map(|r| r.date.clone()).unwrap_or_default(),
             reports => reports,
             dates => rows.len(),
@@ -66,7 +70,8 @@ fn history_rows(history: &[u8]) -> BTreeMap<String, HistoryRecord> {
 /// One accessible chart per headline figure with at least two values.
 fn trends(rows: &BTreeMap<String, HistoryRecord>) -> anyhow::Result<Vec<String>> {
     let mut charts_drawn = Vec::new();
-    for (key, label) in COLUMNS {
+    for (figure, label) in headline_columns() {
+        let key = figure.key();
         let points: Vec<(String, f64)> = rows
             .iter()
             .filter_map(|(date, row)| Some((date.clone(), row.get(key)?.parse::<f64>().ok()?)))
@@ -75,7 +80,7 @@ fn trends(rows: &BTreeMap<String, HistoryRecord>) -> anyhow::Result<Vec<String>>
             continue;
         }
         let (dates, values): (Vec<String>, Vec<f64>) = points.into_iter().unzip();
-        let svg = charts::trend(label, &dates, &values, key.ends_with("_percent"))?;
+        let svg = charts::trend(label, &dates, &values, figure.is_percent())?;
         let description = format!(
             "{} dates from {} to {}; the latest value {}.",
             dates.len(),

@@ -15,7 +15,6 @@ use crate::review::changes::{Baseline, Changes};
 use crate::review::controls::ToFix;
 use crate::review::data_quality::{BadRow, DataQuality};
 use crate::review::exceptions::Review;
-use crate::review::headlines;
 use crate::review::privacy::Privacy;
 use crate::review::seat_reclaim::SeatReclaim;
 use crate::review::snapshot::{self, Snapshot};
@@ -95,7 +94,7 @@ pub fn render(
         );
     }
 
-    let headlines = headlines::headlines(&computed.insights);
+    let headlines = computed.insights.headlines();
     let tiles = tiles::build(&headlines, extras.history, run.as_of);
     let warnings = warnings(quality, extras.exceptions);
     let mut page = html::Page {

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use chrono::NaiveDate;
 
-use crate::review::headlines::Headline;
+use crate::insights::Headline;
 
 /// The headline figures of one report.
 #[derive(Debug, Clone)]

@@ -81,12 +81,7 @@ pub fn build(
 
 /// "Without the 2 excepted accounts: 100.0 %" for the coverage insights.
 fn without_exceptions(key: InsightKey, review: &Review) -> Option<String> {
-    let coverage = match key {
-        InsightKey::ManagedAuthentication => review.managed_authentication,
-        InsightKey::ExternalTwoStep => review.external_two_step,
-        InsightKey::ExternalPolicy => review.external_policy,
-        _ => return None,
-    };
+    let coverage = *review.coverage.get(&key)?;
     if coverage.excepted == 0 {
         return None;
     }

@@ -8,7 +8,7 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
 use super::charts;
-use crate::review::headlines::Headline;
+use crate::insights::Headline;
 use crate::support::words::{self, Direction};
 
 /// Points in a sparkline: about two months of daily reports.
@@ -56,7 +56,7 @@ pub fn build(
     headlines
         .iter()
         .map(|h| {
-            let percent = h.key.ends_with("_percent");
+            let percent = h.figure.is_percent();
             let delta = |row: Option<&BTreeMap<String, String>>| {
                 let row = row?;
                 let before = row.get(h.key)?.parse::<f64>().ok()?;
@@ -117,11 +117,13 @@ fn number(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::insights::Figure;
 
-    fn headline(key: &'static str, value: &str) -> Headline {
+    fn headline(figure: Figure, value: &str) -> Headline {
         Headline {
+            figure,
             label: "x",
-            key,
+            key: figure.key(),
             value: value.to_string(),
         }
     }
@@ -137,12 +139,12 @@ mod tests {
     fn changes_against_the_previous_report_and_a_month_before() {
         let as_of = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
         let history = vec![
-            row("2026-02-28", "users", "90"),
-            row("2026-03-01", "users", "95"), // the 30 days before is 03-01
-            row("2026-03-02", "users", "99"),
-            row("2026-03-30", "users", "110"),
+            row("2026-02-28", "users_with_access", "90"),
+            row("2026-03-01", "users_with_access", "95"), // the 30 days before is 03-01
+            row("2026-03-02", "users_with_access", "99"),
+            row("2026-03-30", "users_with_access", "110"),
         ];
-        let tiles = build(&[headline("users", "104")], &history, as_of);
+        let tiles = build(&[headline(Figure::UsersWithAccess, "104")], &history, as_of);
         let tile = &tiles[0];
         let previous = tile.since_previous.as_ref().unwrap();
         assert_eq!(
@@ -163,12 +165,20 @@ mod tests {
     #[test]
     fn percentages_change_in_points_and_missing_figures_have_no_change() {
         let as_of = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
-        let history = vec![row("2026-03-30", "p_percent", "93.3")];
-        let tiles = build(&[headline("p_percent", "95.1")], &history, as_of);
+        let history = vec![row("2026-03-30", "external_policy_percent", "93.3")];
+        let tiles = build(
+            &[headline(Figure::ExternalPolicyPercent, "95.1")],
+            &history,
+            as_of,
+        );
         assert_eq!(tiles[0].since_previous.as_ref().unwrap().text, "+1.8 pts");
         assert!(tiles[0].since_month.is_none());
 
-        let tiles = build(&[headline("p_percent", "")], &history, as_of);
+        let tiles = build(
+            &[headline(Figure::ExternalPolicyPercent, "")],
+            &history,
+            as_of,
+        );
         assert!(tiles[0].since_previous.is_none());
         assert!(tiles[0].sparkline.is_none());
     }

@@ -1,91 +1,17 @@
-//! The security controls whose gaps a report names account by account:
-//! managed accounts with neither single sign-on nor two-step verification,
-//! external users without two-step verification, and external users
-//! outside an external user policy. One rule per control serves both the
-//! coverage without exceptions ([`crate::review::exceptions`]) and the list of
-//! accounts to fix (`data/<insight>-accounts.csv` and the page).
+//! The accounts a report names under each security control: who does not
+//! meet it, with the exception that leaves any of them out on purpose.
+//! The controls and their rules are the insights' own
+//! ([`crate::insights::Insight::CONTROL`]); this lists the accounts for
+//! `data/<insight>-accounts.csv`, the page and the digest.
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::insight_key::InsightKey;
+use crate::insights::ControlRule;
 use crate::review::exceptions::{self, Review};
 use crate::review::privacy::Privacy;
-use crate::review::snapshot::{AccountState, Snapshot};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Control {
-    /// Managed accounts: single sign-on or two-step verification.
-    ManagedAuthentication,
-    /// External users: two-step verification, their own or enforced.
-    ExternalTwoStep,
-    /// External users: covered by an external user policy.
-    ExternalPolicy,
-}
-
-impl Control {
-    pub const ALL: [Control; 3] = [
-        Control::ManagedAuthentication,
-        Control::ExternalTwoStep,
-        Control::ExternalPolicy,
-    ];
-
-    /// The insight whose figure the control is.
-    pub fn insight(self) -> InsightKey {
-        match self {
-            Control::ManagedAuthentication => InsightKey::ManagedAuthentication,
-            Control::ExternalTwoStep => InsightKey::ExternalTwoStep,
-            Control::ExternalPolicy => InsightKey::ExternalPolicy,
-        }
-    }
-
-    /// Whether the control is about `account` (its access aside).
-    pub fn applies_to(self, account: &AccountState) -> bool {
-        match self {
-            Control::ManagedAuthentication => !account.is_external(),
-            Control::ExternalTwoStep | Control::ExternalPolicy => account.is_external(),
-        }
-    }
-
-    /// Whether `account` meets the control.
-    pub fn is_met_by(self, account: &AccountState) -> bool {
-        match self {
-            Control::ManagedAuthentication => account.sso == Some(true) || account.two_step_on(),
-            Control::ExternalTwoStep => account.two_step_on(),
-            Control::ExternalPolicy => account.external_policy,
-        }
-    }
-
-    /// What is wrong with an account that does not meet the control.
-    fn gap(self, account: &AccountState) -> &'static str {
-        match (self, account.sso) {
-            (Control::ManagedAuthentication, Some(_)) => {
-                "neither single sign-on nor two-step verification"
-            }
-            (Control::ManagedAuthentication, None) => {
-                "two-step verification off (single sign-on not recorded)"
-            }
-            (Control::ExternalTwoStep, _) => "two-step verification off",
-            (Control::ExternalPolicy, _) => "not covered by an external user policy",
-        }
-    }
-
-    /// Who does not meet it, in words.
-    pub fn title(self) -> &'static str {
-        match self {
-            Control::ManagedAuthentication => {
-                "Managed accounts without single sign-on or two-step verification"
-            }
-            Control::ExternalTwoStep => "External users without two-step verification",
-            Control::ExternalPolicy => "External users outside an external user policy",
-        }
-    }
-
-    /// The accounts to fix, as a file of the report's data folder.
-    pub fn file(self) -> String {
-        format!("data/{}-accounts.csv", self.insight().as_str())
-    }
-}
+use crate::review::snapshot::Snapshot;
 
 /// One account with access that does not meet a control.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -131,18 +57,26 @@ impl ToFix {
     }
 }
 
-/// Accounts with access that do not meet `control`, sorted by account,
-/// each with the active exception that names it, if any.
-pub fn accounts_to_fix(control: Control, snapshot: &Snapshot, review: &Review) -> ToFix {
+/// Accounts with access that do not meet the control `rule` of the insight
+/// `key`, sorted by account, each with the active exception that names it.
+pub fn accounts_to_fix(
+    key: InsightKey,
+    rule: &ControlRule,
+    snapshot: &Snapshot,
+    review: &Review,
+) -> ToFix {
     let accounts: Vec<AccountToFix> = snapshot
         .accounts
         .iter()
-        .filter(|a| a.has_access && control.applies_to(a) && !control.is_met_by(a))
+        .filter(|a| {
+            let facts = a.facts();
+            a.has_access && (rule.applies_to)(&facts) && !(rule.is_met_by)(&facts)
+        })
         .map(|a| AccountToFix {
             account_id: a.account_id.clone(),
             email: a.email.clone(),
             domain: a.domain.clone(),
-            state: control.gap(a),
+            state: (rule.gap)(&a.facts()),
             last_active: a.last_active,
             exception: exceptions::active_for(review, a).map(|e| Excepted {
                 reason: e.reason.clone(),
@@ -151,9 +85,9 @@ pub fn accounts_to_fix(control: Control, snapshot: &Snapshot, review: &Review) -
         })
         .collect();
     ToFix {
-        key: control.insight().as_str(),
-        title: control.title(),
-        file: control.file(),
+        key: key.as_str(),
+        title: rule.title,
+        file: format!("data/{}-accounts.csv", key.as_str()),
         excepted: accounts.iter().filter(|a| a.exception.is_some()).count(),
         accounts,
     }

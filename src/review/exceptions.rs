@@ -6,13 +6,14 @@
 //! a finding; one for an account or domain that no longer exists is a
 //! warning. Neither is applied.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
 use crate::config::{Exception, Target};
+use crate::insight_key::InsightKey;
+use crate::insights;
 use crate::insights::percent;
-use crate::review::controls::Control;
 use crate::review::snapshot::{AccountState, Snapshot};
 
 /// Whether `exception` names `account` or its domain.
@@ -51,12 +52,10 @@ pub struct Coverage {
 #[derive(Debug, Clone, Serialize)]
 pub struct Review {
     pub exceptions: Vec<Reviewed>,
-    /// Managed accounts with SSO or 2SV.
-    pub managed_authentication: Coverage,
-    /// External users with 2SV on (by themselves or enforced).
-    pub external_two_step: Coverage,
-    /// External users covered by an external user policy.
-    pub external_policy: Coverage,
+    /// Each control's coverage without its excepted accounts, by the
+    /// insight that measures it.
+    #[serde(skip)]
+    pub coverage: BTreeMap<InsightKey, Coverage>,
 }
 
 impl Review {
@@ -101,26 +100,27 @@ pub fn review(exceptions: &[Exception], snapshot: &Snapshot) -> Review {
         .map(|a| a.account_id.as_str())
         .collect();
 
-    let coverage = |control: Control| {
+    let coverage = |rule: &insights::ControlRule| {
         let members: Vec<&&AccountState> = with_access
             .iter()
-            .filter(|a| control.applies_to(a))
+            .filter(|a| (rule.applies_to)(&a.facts()))
             .collect();
         let kept: Vec<&&AccountState> = members
             .iter()
             .copied()
             .filter(|a| !excepted.contains(a.account_id.as_str()))
             .collect();
-        let good_kept = kept.iter().filter(|a| control.is_met_by(a)).count() as u64;
+        let good_kept = kept.iter().filter(|a| (rule.is_met_by)(&a.facts())).count() as u64;
         Coverage {
             excepted: (members.len() - kept.len()) as u64,
             percent_without: percent(good_kept, kept.len() as u64),
         }
     };
     Review {
-        managed_authentication: coverage(Control::ManagedAuthentication),
-        external_two_step: coverage(Control::ExternalTwoStep),
-        external_policy: coverage(Control::ExternalPolicy),
+        coverage: insights::controls()
+            .into_iter()
+            .map(|(key, rule)| (key, coverage(rule)))
+            .collect(),
         exceptions: reviewed,
     }
 }

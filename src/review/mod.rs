@@ -1,6 +1,6 @@
 //! The layer that works beside the figures: what changed since the last
 //! report, the accounts each control names, exceptions, data quality,
-//! findings and headlines, how fresh the data is, how names are shown,
+//! findings, how fresh the data is, how names are shown,
 //! seats to reclaim, and the account snapshot they read.
 
 pub mod changes;
@@ -9,7 +9,6 @@ pub mod data_quality;
 pub mod exceptions;
 pub mod findings;
 pub mod freshness;
-pub mod headlines;
 pub mod privacy;
 pub mod seat_reclaim;
 pub mod snapshot;

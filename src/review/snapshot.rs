@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::insight_key::InsightKey;
-use crate::insights::{window_start, Context};
+use crate::insights::{window_start, AccountFacts, Context};
 use crate::review::privacy::Privacy;
 use crate::support::frame::{counts, date_to_days, days_to_date, epoch_days, flags, strings};
 
@@ -93,6 +93,16 @@ pub struct AccountState {
 }
 
 impl AccountState {
+    /// What a control's rule reads of the account.
+    pub fn facts(&self) -> AccountFacts {
+        AccountFacts {
+            external: self.is_external(),
+            sso: self.sso,
+            two_step_on: self.two_step_on(),
+            external_policy: self.external_policy,
+        }
+    }
+
     /// Two-step verification is on, by the person or by a policy.
     pub fn two_step_on(&self) -> bool {
         self.two_step != TwoStep::Off

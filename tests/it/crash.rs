@@ -24,10 +24,29 @@ fn assert_complete(day: &Path) {
     );
     let html = fs::read_to_string(day.join("index.html")).unwrap();
     assert!(html.trim_end().ends_with("</html>"), "{}", day.display());
-    assert_eq!(fs::read_dir(day.join("charts")).unwrap().count(), 12);
-    // One CSV per insight, changes.csv, seat-reclaim.csv and the accounts
-    // to fix of the three controls.
-    assert_eq!(fs::read_dir(day.join("data")).unwrap().count(), 17);
+    // One chart and one CSV per insight with figures; changes.csv,
+    // seat-reclaim.csv and the accounts to fix of each control.
+    let insights = json["insights"].as_object().unwrap();
+    let with_figures = insights.values().filter(|v| !v.is_null()).count();
+    assert_eq!(
+        fs::read_dir(day.join("charts")).unwrap().count(),
+        with_figures
+    );
+    let controls = fs::read_dir(day.join("data"))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().ends_with("-accounts.csv")
+        })
+        .count();
+    assert_eq!(
+        controls, 3,
+        "managed_authentication, external_two_step, external_policy"
+    );
+    assert_eq!(
+        fs::read_dir(day.join("data")).unwrap().count(),
+        with_figures + 2 + controls
+    );
     assert!(day.join("snapshot.parquet").exists(), "{}", day.display());
 }
 
