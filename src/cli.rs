@@ -8,19 +8,20 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config};
-use crate::doctor;
 use crate::email;
 use crate::error::Error;
-use crate::generate::{self, OutputFormat};
 use crate::import;
 use crate::pipeline::RunControl;
 use crate::pipeline::{self, RunRequest};
 use crate::problems::{BadInput, Expected, Problem};
 use crate::pull;
+use crate::reclaim;
 use crate::report::templates;
 use crate::review::privacy::Privacy;
 use crate::runner;
 use crate::schedule;
+use crate::tools::doctor;
+use crate::tools::generate::{self, OutputFormat};
 
 /// Security and usage insights of an Atlassian organization, computed offline
 /// from the admin's export bundle into a static HTML report.
@@ -79,6 +80,25 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Send one short test message to [email] to with the mail settings.
     TestMail,
+    /// Plan which idle accounts to suspend through Atlassian's API (the
+    /// default: nothing changes), suspend them with --apply, or restore a
+    /// day's suspensions with --undo.
+    Reclaim(ReclaimArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReclaimArgs {
+    /// Suspend the accounts of the plan, within the caps of [reclaim]
+    /// (only with [reclaim] enabled = true).
+    #[arg(long, conflicts_with = "undo")]
+    pub apply: bool,
+    /// Restore the accounts suspended on this day (UTC) that are still
+    /// suspended.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub undo: Option<NaiveDate>,
+    /// The plan's report date. Default: the latest activity date.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -209,6 +229,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             args.connect,
         )?),
         Some(Command::TestMail) => test_mail(&config),
+        Some(Command::Reclaim(args)) => reclaim(args, &config),
         None if cli.run_now => run_now(config),
         None => Err(BadInput::about(
             "the command line",
@@ -219,6 +240,44 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         )
         .into()),
     }
+}
+
+fn reclaim(args: ReclaimArgs, config: &Config) -> Result<(), Error> {
+    if let Some(day) = args.undo {
+        let done = reclaim::undo(config, day)?;
+        println!(
+            "restored {} account(s) suspended on {day}: {}",
+            done.accounts.len(),
+            done.accounts.join(", ")
+        );
+        return Ok(());
+    }
+    // Refused before anything is read when it could not be carried out.
+    if args.apply {
+        reclaim::switched_on(config)?;
+    }
+    let settings = config.reclaim.unwrap_or_default();
+    let request = RunRequest {
+        as_of: args.as_of,
+        ..RunRequest::from_config(config, false)?
+    };
+    let plan = pipeline::reclaim_plan(&request, &settings)?;
+    let file = reclaim::write_plan(&config.out_dir, &plan)?;
+    print!("{}", reclaim::printed(&plan, &settings));
+    println!("The plan is in {}.", file.display());
+    if args.apply {
+        let done = reclaim::apply(config, &plan)?;
+        println!(
+            "suspended {} account(s): {}; to undo: org-insights reclaim --undo {}",
+            done.accounts.len(),
+            done.accounts.join(", "),
+            chrono::Utc::now().date_naive()
+        );
+        for (account, why) in &done.skipped {
+            println!("skipped {account}: {why}");
+        }
+    }
+    Ok(())
 }
 
 /// The configuration file read, in words.

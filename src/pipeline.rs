@@ -15,10 +15,13 @@ use chrono_tz::Tz;
 use crate::bundle::Tolerance;
 use crate::bundle::{self, Table};
 use crate::config::{Access, Exception, Retention, Thresholds};
-use crate::config::{Config, DEFAULT_MAX_BAD_ROWS_PERCENT, DEFAULT_SKIP_ADDED_WITHIN_DAYS};
+use crate::config::{
+    Config, Reclaim, DEFAULT_MAX_BAD_ROWS_PERCENT, DEFAULT_SKIP_ADDED_WITHIN_DAYS,
+};
 use crate::error::Error;
 use crate::insights::{self, Context, Insights};
 use crate::problems::{BadInput, ReadError};
+use crate::reclaim::{self, Plan};
 use crate::report::write;
 use crate::report::{self, RunInfo};
 use crate::review::changes;
@@ -87,6 +90,8 @@ pub struct RunRequest {
     pub key_expiry: Option<KeyExpiry>,
     /// How many bad rows a table may set aside before the run stops.
     pub tolerance: Tolerance,
+    /// `[reclaim]`: the report shows its plan.
+    pub reclaim: Option<Reclaim>,
 }
 
 impl RunRequest {
@@ -112,6 +117,7 @@ impl RunRequest {
                 })
             }),
             tolerance: tolerance(config.max_bad_rows_percent),
+            reclaim: config.reclaim,
         })
     }
 
@@ -132,6 +138,7 @@ impl RunRequest {
             skip_added_within_days: DEFAULT_SKIP_ADDED_WITHIN_DAYS,
             key_expiry: None,
             tolerance: tolerance(DEFAULT_MAX_BAD_ROWS_PERCENT),
+            reclaim: None,
         }
     }
 }
@@ -179,6 +186,10 @@ pub struct RunOutcome {
     pub exceptions: Review,
     /// The accounts that do not meet each control with figures.
     pub to_fix: Vec<ToFix>,
+    /// With `[reclaim]`: the accounts a reclaim would suspend.
+    pub reclaim: Option<Plan>,
+    /// What a scheduled reclaim suspended after the report.
+    pub reclaimed: Option<reclaim::Done>,
     /// The page with names masked, for a digest that must not show them
     /// (only when the report itself shows names).
     pub masked_page: Option<Vec<u8>>,
@@ -231,6 +242,12 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
     if let Some(since) = bundle.manifest.recorded_since {
         insights::no_data_before(&mut presented, since);
     }
+    let reclaim_plan = request
+        .reclaim
+        .as_ref()
+        .map(|settings| reclaim::plan(&context, &snapshot, &review, settings))
+        .transpose()
+        .context("planning the reclaim")?;
     let to_fix: Vec<ToFix> = insights::controls()
         .into_iter()
         .filter(|(key, _)| !computed.missing.contains_key(key.as_str()))
@@ -261,6 +278,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
             exceptions: &review,
             privacy: &request.privacy,
             to_fix: &to_fix,
+            reclaim: reclaim_plan.as_ref(),
         },
         &computed,
         &quality,
@@ -281,6 +299,8 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
         changes: changes.as_ref().map(|c| c.total()),
         exceptions: review,
         to_fix,
+        reclaim: reclaim_plan,
+        reclaimed: None,
         masked_page: rendered.masked_page,
         previous: past.history.last().cloned(),
         freshness,
@@ -404,6 +424,18 @@ fn timed<T>(step: &str, run: impl FnOnce() -> T) -> T {
     let result = run();
     tracing::debug!(step, ms = started.elapsed().as_millis() as u64, "step done");
     result
+}
+
+/// The reclaim plan of the bundle as of the report date, computed as a
+/// run computes it, writing nothing.
+pub fn reclaim_plan(request: &RunRequest, settings: &Reclaim) -> Result<Plan, Error> {
+    let mut bundle = load(request)?;
+    let as_of = request.report_date(&bundle);
+    let context = read_context(request, &mut bundle, as_of)?;
+    let snapshot =
+        Snapshot::build(&context, &request.privacy).context("taking the account snapshot")?;
+    let review = exceptions::review(&request.exceptions, &snapshot);
+    Ok(reclaim::plan(&context, &snapshot, &review, settings).context("planning the reclaim")?)
 }
 
 /// Checks a bundle without writing anything; returns the rows per table.

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::import;
 use crate::pipeline::{self, RunControl, RunOutcome, RunRequest};
 use crate::pull;
+use crate::reclaim;
 
 /// Brings the bundle up to date before a scheduled run or `--run-now`:
 /// the users exports waiting in `[import] from` first (earlier days'
@@ -119,7 +120,9 @@ fn unattended(config: &Config, progress: bool, control: &RunControl) -> Result<R
     }
     let request = RunRequest::from_config(config, progress)?;
     prepare_bundle(config, &request.data_dir)?;
-    run(&request, email.as_ref(), control)
+    let mut outcome = pipeline::run(&request, control)?;
+    reclaim_on_schedule(config, &mut outcome)?;
+    mail_and_log(&request, email.as_ref(), control, outcome)
 }
 
 /// Runs the report and, with `email`, sends the digest.
@@ -129,6 +132,26 @@ pub fn run(
     control: &RunControl,
 ) -> Result<RunOutcome, Error> {
     let outcome = pipeline::run(request, control)?;
+    mail_and_log(request, email, control, outcome)
+}
+
+/// With `[reclaim] on_schedule = true` (and `enabled`), the scheduled job
+/// suspends the plan's accounts after the report, before the digest,
+/// which then says what was suspended and how to undo it.
+fn reclaim_on_schedule(config: &Config, outcome: &mut RunOutcome) -> Result<(), Error> {
+    let wanted = config.reclaim.is_some_and(|r| r.enabled && r.on_schedule);
+    if let (true, Some(plan)) = (wanted, &outcome.reclaim) {
+        outcome.reclaimed = Some(reclaim::apply(config, plan)?);
+    }
+    Ok(())
+}
+
+fn mail_and_log(
+    request: &RunRequest,
+    email: Option<&EmailConfig>,
+    control: &RunControl,
+    outcome: RunOutcome,
+) -> Result<RunOutcome, Error> {
     let started = Instant::now();
     let mail = match email {
         Some(settings) if !control.is_cancelled() => {

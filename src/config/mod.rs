@@ -17,7 +17,7 @@ mod settings;
 use email::{email_config, RawEmail};
 pub use email::{EmailConfig, OAuth2, SmtpAuth, TlsMode};
 pub use schedule::Schedule;
-pub use settings::{Access, Exception, NameMode, Retention, SendWhen, Target, Thresholds};
+pub use settings::{Access, Exception, NameMode, Reclaim, Retention, SendWhen, Target, Thresholds};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "org-insights.toml";
@@ -46,6 +46,7 @@ struct RawConfig {
     atlassian: Option<RawAtlassian>,
     #[serde(default)]
     input: RawInput,
+    reclaim: Option<Reclaim>,
 }
 
 /// `[input]`: how much of a table may be set aside.
@@ -236,6 +237,8 @@ pub struct Config {
     pub atlassian: Option<AtlassianConfig>,
     /// `[input] max_bad_rows_percent`.
     pub max_bad_rows_percent: f64,
+    /// `None` when the file has no `[reclaim]` table.
+    pub reclaim: Option<Reclaim>,
 }
 
 /// Where and how the digest is sent. The password itself is never stored
@@ -258,6 +261,7 @@ impl Default for Config {
             exceptions: Vec::new(),
             atlassian: None,
             max_bad_rows_percent: DEFAULT_MAX_BAD_ROWS_PERCENT,
+            reclaim: None,
         }
     }
 }
@@ -329,6 +333,13 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
             "[input] max_bad_rows_percent to be a percentage from 0 to 100, not {max_bad_rows_percent}"
         )));
     }
+    if let Some(reclaim) = &raw.reclaim {
+        if reclaim.idle_days == 0 || !(0.0..=100.0).contains(&reclaim.max_percent) {
+            return Err(bad(
+                "[reclaim] idle_days of at least 1 and max_percent from 0 to 100".to_string(),
+            ));
+        }
+    }
     let email = raw
         .email
         .map(|email| email_config(email, base))
@@ -371,6 +382,7 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
         exceptions,
         atlassian,
         max_bad_rows_percent,
+        reclaim: raw.reclaim,
     })
 }
 

@@ -158,3 +158,33 @@ impl Exception {
         }
     }
 }
+
+/// `[reclaim]`: suspending accounts idle for long, through Atlassian's API.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Reclaim {
+    /// `reclaim --apply` suspends only when this is true.
+    pub enabled: bool,
+    /// An account is idle with no view in this many days before the
+    /// report date (and added to the organization longer ago).
+    pub idle_days: u32,
+    /// Suspensions of one apply, at most.
+    pub max_per_run: u32,
+    /// Suspensions of one apply, at most this percentage of the accounts
+    /// with access.
+    pub max_percent: f64,
+    /// Apply after each scheduled report.
+    pub on_schedule: bool,
+}
+
+impl Default for Reclaim {
+    fn default() -> Self {
+        Reclaim {
+            enabled: false,
+            idle_days: 90,
+            max_per_run: 20,
+            max_percent: 2.0,
+            on_schedule: false,
+        }
+    }
+}

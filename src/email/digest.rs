@@ -9,7 +9,7 @@ use crate::insights::Figure;
 use crate::pipeline::RunOutcome;
 use crate::report::templates::environment;
 use crate::review::findings::{findings, set_aside_rows};
-use crate::support::words::{self, count_of};
+use crate::support::words::{self, count_of, thousands};
 
 /// How many findings the digest names.
 const FINDINGS: usize = 3;
@@ -83,6 +83,7 @@ pub fn build(
         attached => attachment.is_some(),
         attachment_name => attachment_name,
         to_fix => accounts_to_fix(settings, outcome),
+        reclaim => reclaim_lines(settings, outcome),
     };
     let users = outcome
         .insights
@@ -117,6 +118,33 @@ struct ToFixLine {
     names: Vec<String>,
     more: usize,
     file: String,
+}
+
+/// The reclaim plan's counts and, after a scheduled apply, what was
+/// suspended and how to undo it; accounts named only with include_names.
+fn reclaim_lines(settings: &EmailConfig, outcome: &RunOutcome) -> Vec<String> {
+    let Some(plan) = &outcome.reclaim else {
+        return Vec::new();
+    };
+    let mut lines = vec![format!(
+        "Reclaim plan: {} of {} accounts with access had no view in {} days.",
+        thousands(plan.accounts.len() as u64),
+        thousands(plan.with_access),
+        plan.idle_days
+    )];
+    if let Some(done) = &outcome.reclaimed {
+        let names = if settings.include_names && !done.accounts.is_empty() {
+            format!(": {}", done.accounts.join(", "))
+        } else {
+            String::new()
+        };
+        lines.push(format!(
+            "Suspended {}{names}. To undo: org-insights reclaim --undo {}.",
+            count_of(done.accounts.len() as u64, "account"),
+            chrono::Utc::now().date_naive()
+        ));
+    }
+    lines
 }
 
 /// Accounts named per control in a digest.

@@ -49,6 +49,7 @@ use crate::config::Thresholds;
 use crate::insight_key::{each_insight, InsightKey};
 use crate::support::frame::{count_rows, counts, first_u64, strings};
 
+pub use activity::ActivityFacts;
 pub use context::Context;
 pub use figure::{Figure, Headline, Trigger};
 pub use unit::{

@@ -15,6 +15,19 @@ pub const USERS_SEARCH: &str = "/admin/v2/orgs/{orgId}/directories/-/users/searc
 pub const DOMAINS: &str = "/admin/v1/orgs/{orgId}/domains";
 /// `GET /admin/v1/orgs`: the organizations the key sees.
 pub const ORGS: &str = "/admin/v1/orgs";
+/// `GET /admin/v2/orgs/{orgId}/directories?accountId=…`: the directories
+/// of an account (jira.js `src/admin/api/directory.ts`,
+/// `getDirectoriesForOrg`; `multiDirectoryUserDirectory.ts`).
+pub const DIRECTORIES: &str = "/admin/v2/orgs/{orgId}/directories";
+/// `POST …/directories/{directoryId}/users/{accountId}/suspend`: no access
+/// and no billing until restored (jira.js `src/admin/api/users.ts`,
+/// `suspendDirectoryUser`).
+pub const SUSPEND: &str =
+    "/admin/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}/suspend";
+/// `POST …/directories/{directoryId}/users/{accountId}/restore`: the roles
+/// and groups of before the suspension come back (`restoreDirectoryUser`).
+pub const RESTORE: &str =
+    "/admin/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}/restore";
 
 /// One page of a list: `{data: [...], links: {next}}`.
 #[derive(Debug, Deserialize)]
@@ -61,6 +74,13 @@ pub struct ProductAccess {
     pub id: Option<String>,
     /// ISO-8601 time of the user's last activity there.
     pub last_active_timestamp: Option<String>,
+}
+
+/// A directory an account is in (`MultiDirectoryUserDirectory`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Directory {
+    pub directory_id: Option<String>,
 }
 
 /// A domain of the organization (`DomainModel`).

@@ -134,16 +134,44 @@ impl Client {
         path: &str,
         on_page: &mut (dyn FnMut(usize) + Send),
     ) -> Result<Vec<T>, PullError> {
+        self.get_all_where(path, &[], on_page).await
+    }
+
+    /// [`Client::get_all`] with `query` on the first page's URL.
+    pub async fn get_all_where<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        on_page: &mut (dyn FnMut(usize) + Send),
+    ) -> Result<Vec<T>, PullError> {
+        let first = || {
+            let mut url = self.url(path);
+            url.query_pairs_mut().extend_pairs(query);
+            url
+        };
         self.all_pages(path, on_page, |next| match next {
-            Next::First => Ok((Method::GET, self.url(path), None)),
+            Next::First => Ok((Method::GET, first(), None)),
             Next::Cursor(cursor) => {
-                let mut url = self.url(path);
+                let mut url = first();
                 url.query_pairs_mut().append_pair("cursor", cursor);
                 Ok((Method::GET, url, None))
             }
             Next::Url(url) => Ok((Method::GET, url.clone(), None)),
         })
         .await
+    }
+
+    /// A POST without a body that changes something (`…/suspend`,
+    /// `…/restore`): `Ok(false)` when the API answers 404, the thing is
+    /// gone; a refusal is an error, as for every request.
+    pub async fn post_action(&self, path: &str) -> Result<bool, PullError> {
+        match self
+            .send_or_not_found(path, Method::POST, self.url(path), None)
+            .await?
+        {
+            Some(_) => Ok(true),
+            None => Ok(false),
+        }
     }
 
     /// Every item of a search POSTed to `path` with `body`, page after page
@@ -242,6 +270,23 @@ impl Client {
         url: Url,
         body: Option<&Value>,
     ) -> Result<Vec<u8>, PullError> {
+        self.send_or_not_found(endpoint, method, url, body)
+            .await?
+            .ok_or_else(|| {
+                PullError::Settings(format!(
+                    "{endpoint} answered 404 Not Found: is [atlassian] org_id the id of an organization this key sees?"
+                ))
+            })
+    }
+
+    /// [`Client::send`], with a 404 answered as `None`.
+    async fn send_or_not_found(
+        &self,
+        endpoint: &str,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<Option<Vec<u8>>, PullError> {
         let (mut failures, mut rate_limited) = (0u32, 0u32);
         loop {
             let remaining = self.deadline.saturating_duration_since(Instant::now());
@@ -264,17 +309,25 @@ impl Client {
             }
             let transient = match request.send().await {
                 Ok(response) => match response.status() {
-                    status if status.is_success() => return read_body(endpoint, response).await,
+                    status if status.is_success() => {
+                        return read_body(endpoint, response).await.map(Some)
+                    }
                     StatusCode::TOO_MANY_REQUESTS => {
                         rate_limited += 1;
                         if rate_limited > RATE_LIMITED_TRIES {
                             return Err(PullError::failed(
                                 endpoint,
-                                format!("still rate limited (429) after {RATE_LIMITED_TRIES} waits"),
+                                format!(
+                                    "still rate limited (429) after {RATE_LIMITED_TRIES} waits"
+                                ),
                             ));
                         }
                         let wait = rate_limit_wait(response.headers(), Utc::now());
-                        tracing::info!(endpoint, wait_ms = wait.as_millis() as u64, "rate limited: waiting");
+                        tracing::info!(
+                            endpoint,
+                            wait_ms = wait.as_millis() as u64,
+                            "rate limited: waiting"
+                        );
                         tokio::time::sleep(wait.min(remaining)).await;
                         continue;
                     }
@@ -289,14 +342,13 @@ impl Client {
                             endpoint: endpoint.to_string(),
                         })
                     }
-                    StatusCode::NOT_FOUND => {
-                        return Err(PullError::Settings(format!(
-                            "{endpoint} answered 404 Not Found: is [atlassian] org_id the id of an organization this key sees?"
-                        )))
-                    }
+                    StatusCode::NOT_FOUND => return Ok(None),
                     status if status.is_server_error() => format!("the API answered {status}"),
                     status => {
-                        return Err(PullError::failed(endpoint, format!("the API answered {status}")))
+                        return Err(PullError::failed(
+                            endpoint,
+                            format!("the API answered {status}"),
+                        ))
                     }
                 },
                 Err(err) => err.without_url().to_string(),

@@ -12,7 +12,7 @@
 //! `bundle.toml`, so the report shows "no data" rather than zeros.
 
 pub mod api;
-mod client;
+pub(crate) mod client;
 
 use std::path::{Path, PathBuf};
 
@@ -127,10 +127,7 @@ async fn fetch(request: &PullRequest<'_>, progress: &Progress) -> Result<Fetched
         &request.key,
         &settings.api_key_env,
     )?;
-    let org_id = match &settings.org_id {
-        Some(id) => id.clone(),
-        None => only_org(&client).await?,
-    };
+    let org_id = org_id(&client, settings).await?;
     let org = |path: &str| path.replace("{orgId}", &org_id);
     progress.stage("pulling the organization's users");
     let users = client
@@ -178,6 +175,17 @@ fn org_words(org: &api::Org) -> String {
     match &org.attributes.name {
         Some(name) => format!("{} ({name})", org.id),
         None => org.id.clone(),
+    }
+}
+
+/// `[atlassian] org_id`, else the one organization the key sees.
+pub(crate) async fn org_id(
+    client: &Client,
+    settings: &AtlassianConfig,
+) -> Result<String, PullError> {
+    match &settings.org_id {
+        Some(id) => Ok(id.clone()),
+        None => only_org(client).await,
     }
 }
 

@@ -11,6 +11,7 @@ use super::sections::{self, Section};
 use super::tiles;
 use super::RunInfo;
 use crate::insights::{Computed, DataTable, Insights, Presented, WINDOW_DAYS};
+use crate::reclaim::Plan;
 use crate::review::changes::{Baseline, Changes};
 use crate::review::controls::ToFix;
 use crate::review::data_quality::{BadRow, DataQuality};
@@ -36,6 +37,8 @@ pub struct Extras<'a> {
     pub privacy: &'a Privacy,
     /// The accounts to fix of each control with figures.
     pub to_fix: &'a [ToFix],
+    /// With `[reclaim]`: its plan.
+    pub reclaim: Option<&'a Plan>,
 }
 
 /// The files of one report, by path relative to the report directory.
@@ -103,6 +106,7 @@ pub fn render(
         changes: extras.changes,
         baseline: extras.baseline,
         seats: extras.seats,
+        reclaim: extras.reclaim,
         exceptions: extras.exceptions,
         names: extras.privacy.describe(),
         quality,
@@ -128,6 +132,8 @@ pub fn render(
         page.sections = &masked_sections;
         let masked_quality = quality.concealed(&Privacy::mask());
         page.quality = &masked_quality;
+        let masked_reclaim = extras.reclaim.map(|plan| plan.concealed(&Privacy::mask()));
+        page.reclaim = masked_reclaim.as_ref();
         page.names = Privacy::mask().describe();
         Some(html::page(run, &page)?.into_bytes())
     } else {
@@ -357,7 +363,10 @@ fn data_csv(table: &DataTable) -> anyhow::Result<Vec<u8>> {
 
 /// A CSV file. Cells that a spreadsheet would run as a formula get a
 /// leading apostrophe (OWASP's advice for CSV injection).
-fn csv_file(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn csv_file(
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(header)?;
     for row in rows {

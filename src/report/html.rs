@@ -12,6 +12,7 @@ use super::tiles::Tile;
 use super::RunInfo;
 use crate::insights::DataTable;
 use crate::insights::{window_start, WINDOW_DAYS};
+use crate::reclaim::Plan;
 use crate::report::templates::environment;
 use crate::review::changes::{Baseline, ChangeEntry, Changes};
 use crate::review::data_quality::DataQuality;
@@ -34,6 +35,8 @@ pub struct Page<'a> {
     pub changes: Option<&'a Changes>,
     pub baseline: &'a Baseline,
     pub seats: Option<&'a SeatReclaim>,
+    /// With `[reclaim]`: its plan.
+    pub reclaim: Option<&'a Plan>,
     pub exceptions: &'a Review,
     /// How names and emails appear, for the footer.
     pub names: &'static str,
@@ -96,6 +99,7 @@ pub fn page(run: &RunInfo, page: &Page) -> anyhow::Result<String> {
             changes => changes,
             sections => page.sections,
             seats => page.seats,
+            reclaim => page.reclaim,
             idle_days => IDLE_DAYS,
             exceptions => page.exceptions.exceptions,
             names => page.names,

@@ -3,7 +3,7 @@
 
 mod archive;
 pub mod charts;
-mod files;
+pub(crate) mod files;
 pub mod history;
 mod html;
 mod lock;

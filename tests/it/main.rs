@@ -25,6 +25,7 @@ mod output;
 mod privacy;
 mod pull;
 mod readable;
+mod reclaim;
 mod recommendations;
 mod report_size;
 mod sample;

@@ -17,6 +17,16 @@ impl ApiServer {
     /// Serves `scenario` (see the stand-in's docstring); `dir` keeps its
     /// files.
     pub fn start(dir: &Path, scenario: &Value) -> Self {
+        Self::start_script(dir, "atlassian_api.py", scenario)
+    }
+
+    /// The stateful stand-in for reclaim (`tests/stand-ins/atlassian_admin.py`):
+    /// users search, directories, suspend and restore.
+    pub fn admin(dir: &Path, config: &Value) -> Self {
+        Self::start_script(dir, "atlassian_admin.py", config)
+    }
+
+    fn start_script(dir: &Path, script: &str, scenario: &Value) -> Self {
         let id = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -24,7 +34,7 @@ impl ApiServer {
         let scenario_path = dir.join(format!("scenario-{id}.json"));
         let log = dir.join(format!("requests-{id}.jsonl"));
         std::fs::write(&scenario_path, serde_json::to_vec(scenario).unwrap()).unwrap();
-        let (child, line) = super::start_stand_in("atlassian_api.py", &[&scenario_path, &log]);
+        let (child, line) = super::start_stand_in(script, &[&scenario_path, &log]);
         let port = line.trim().parse().expect("the stand-in prints its port");
         ApiServer { child, port, log }
     }
@@ -39,6 +49,21 @@ impl ApiServer {
             .unwrap_or_default()
             .lines()
             .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+}
+
+impl ApiServer {
+    /// The accounts of the `action` ("suspend", "restore") requests so
+    /// far, in order, one per request.
+    pub fn actions(&self, action: &str) -> Vec<String> {
+        self.requests()
+            .iter()
+            .filter_map(|r| {
+                let path = r["path"].as_str()?;
+                let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+                (parts.len() == 9 && parts[8] == action).then(|| parts[7].to_string())
+            })
             .collect()
     }
 }
