@@ -391,3 +391,52 @@ fn with_include_names_the_digest_names_the_accounts_to_fix() {
         assert!(text.contains(line), "{line} in {text}");
     }
 }
+
+#[test]
+fn a_set_aside_row_is_the_digest_s_first_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), &[]);
+    fs::create_dir(dir.path().join("data")).unwrap();
+    // 200 accounts, one with a status the contract does not know (line 51),
+    // and every managed account without SSO or 2SV: a finding of its own.
+    let mut accounts = String::from("account_id,email,account_type,status\n");
+    for i in 0..200 {
+        let status = if i == 49 { "actve" } else { "active" };
+        accounts.push_str(&format!("a{i},a{i}@acme.com,managed,{status}\n"));
+    }
+    fs::write(dir.path().join("data/accounts.csv"), accounts).unwrap();
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        format!(
+            "[email]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nfrom = \"r@example.com\"\nto = [\"it@example.com\"]\nattach_report = false\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    Cli::new(dir.path())
+        .args(["run", "--as-of", "2026-11-30", "--email"])
+        .run()
+        .ok();
+    let messages = server.messages();
+    let message = MessageParser::default().parse(&messages[0]).unwrap();
+    let text = message.body_text(0).unwrap();
+    let findings: Vec<&str> = text
+        .split("What needs attention:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|l| l.starts_with("- "))
+        .collect();
+    assert!(
+        findings[0].starts_with("- 1 row of the bundle broke the data contract and was set aside"),
+        "{findings:?}"
+    );
+    assert!(
+        findings[0].contains("accounts.csv line 51 (status)"),
+        "{findings:?}"
+    );
+    assert!(
+        findings[1].contains("neither single sign-on nor two-step verification"),
+        "{findings:?}"
+    );
+}
