@@ -74,7 +74,8 @@ pub(super) fn repeated_id(id: &ColumnPlan) -> PolarsResult<Expr> {
     Ok(col(ROW).neq(col(ROW).min().over([id.value.clone()])?))
 }
 
-/// Finds repeated `account_id`s; returns how many repeats there are.
+/// Finds repeated `account_id`s, listing the first that fit `room`;
+/// returns how many repeats there are.
 pub(super) fn collect_duplicate_ids(
     raw: &RawTable,
     plans: &[ColumnPlan],
@@ -105,8 +106,9 @@ pub(super) fn collect_duplicate_ids(
         .select([(col("__n") - lit(1u64)).sum().alias("repeats")])
         .collect()?;
     let repeats = repeats.column("repeats")?.u64()?.get(0).unwrap_or(0);
-    if repeats == 0 {
-        return Ok(0);
+    // With no room left (as when the caller only counts), listing is wasted.
+    if repeats == 0 || found.len() >= room {
+        return Ok(repeats);
     }
     let listed = ids
         .inner_join(repeated, col("__id"), col("__id"))
