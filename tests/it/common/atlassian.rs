@@ -43,10 +43,12 @@ impl ApiServer {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Every request received so far, in order.
+    /// Every request received so far, in order. Read while the stand-in
+    /// may be writing: only lines it has finished count.
     pub fn requests(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let finished = log.rsplit_once('\n').map_or("", |(done, _)| done);
+        finished
             .lines()
             .map(|line| serde_json::from_str(line).unwrap())
             .collect()
