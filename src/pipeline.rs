@@ -155,10 +155,23 @@ fn tolerance(max_bad_rows_percent: f64) -> Tolerance {
 
 impl RunRequest {
     /// `--as-of`, else the latest activity date, else today in the zone.
-    fn report_date(&self, bundle: &bundle::Bundle) -> NaiveDate {
-        self.as_of
-            .or_else(|| bundle.latest_activity())
-            .unwrap_or_else(|| Utc::now().with_timezone(&self.timezone).date_naive())
+    fn report_date(&self, bundle: &mut bundle::Bundle) -> Result<NaiveDate, Error> {
+        let latest = match self.as_of {
+            Some(as_of) => return Ok(as_of),
+            None => bundle
+                .latest_activity()
+                .map_err(|err| self.read_error(err))?,
+        };
+        Ok(latest.unwrap_or_else(|| Utc::now().with_timezone(&self.timezone).date_naive()))
+    }
+
+    /// A read error as the run reports it: names in its problems concealed
+    /// as `[privacy]` says.
+    fn read_error(&self, err: ReadError) -> Error {
+        match err {
+            ReadError::Bad(bad) => Error::BadInput(self.privacy.conceal_problems(bad)),
+            ReadError::Failed(failed) => Error::Failed(failed),
+        }
     }
 
     /// How old the bundle's data is, and when the API key expires.
@@ -219,7 +232,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
     let load = started.elapsed();
     let freshness = request.freshness(&bundle);
 
-    let as_of = request.report_date(&bundle);
+    let as_of = request.report_date(&mut bundle)?;
 
     progress.stage("computing the insights");
     let started = Instant::now();
@@ -357,15 +370,13 @@ fn out_is_a_folder(out: &Path) -> anyhow::Result<()> {
 /// Loads and checks the bundle; names in its problems are concealed as
 /// `[privacy]` says.
 fn load(request: &RunRequest) -> Result<bundle::Bundle, Error> {
-    bundle::load_for_computing(&request.data_dir, request.tolerance).map_err(|err| match err {
-        ReadError::Bad(bad) => Error::BadInput(request.privacy.conceal_problems(bad)),
-        ReadError::Failed(failed) => Error::Failed(failed),
-    })
+    bundle::load_for_computing(&request.data_dir, request.tolerance)
+        .map_err(|err| request.read_error(err))
 }
 
-/// Reads the tables and activity for `as_of`; when the computing pass
-/// finds an activity account id it cannot settle, activity is checked in
-/// full and read again.
+/// Reads the tables and activity for `as_of`. Activity is checked in the
+/// computing pass's scan; when that finds a cell that is not canonical,
+/// activity is checked in full and read again.
 fn read_context(
     request: &RunRequest,
     bundle: &mut bundle::Bundle,
@@ -373,13 +384,16 @@ fn read_context(
 ) -> Result<Context, Error> {
     let context = timed("tables and activity read", || Context::new(bundle, as_of))
         .context("reading the bundle")?;
-    if !context.activity_ids_unsettled() {
+    if let Some((rows, latest)) = context.activity_checked_in_one_pass() {
+        bundle.activity_checked_in_one_pass(rows, latest);
+    }
+    if !context.activity_to_check_in_full() {
         return Ok(context);
     }
     bundle
-        .settle_activity_ids()
+        .check_activity_in_full()
         .map_err(|bad| Error::BadInput(request.privacy.conceal_problems(bad)))?;
-    Ok(timed("tables and activity read, ids checked", || {
+    Ok(timed("tables and activity checked in full and read", || {
         Context::new(bundle, as_of)
     })
     .context("reading the bundle")?)
@@ -430,7 +444,7 @@ fn timed<T>(step: &str, run: impl FnOnce() -> T) -> T {
 /// run computes it, writing nothing.
 pub fn reclaim_plan(request: &RunRequest, settings: &Reclaim) -> Result<Plan, Error> {
     let mut bundle = load(request)?;
-    let as_of = request.report_date(&bundle);
+    let as_of = request.report_date(&mut bundle)?;
     let context = read_context(request, &mut bundle, as_of)?;
     let snapshot =
         Snapshot::build(&context, &request.privacy).context("taking the account snapshot")?;

@@ -1,6 +1,7 @@
 //! Loading an export bundle: finding its table files, reading them lazily
 //! with polars and checking every cell against the data contract.
 
+pub(crate) mod canonical;
 mod found;
 mod lines;
 mod locate;
@@ -21,8 +22,7 @@ use polars::prelude::LazyFrame;
 pub use locate::Format;
 use raw::RawTable;
 pub use spec::Table;
-pub use validate::{unsettled_id, SetAside, Tolerance};
-use validate::{CheckedTable, IdCheck};
+pub use validate::{SetAside, Tolerance};
 
 use crate::problems::{BadInput, Problem, Problems, ReadError};
 
@@ -39,19 +39,71 @@ pub struct Bundle {
 }
 
 struct LoadedTable {
-    frame: LazyFrame,
+    /// The checked, normalized table; `None` for activity left to the
+    /// computing pass (`unchecked`), or checked and folded by it.
+    frame: Option<LazyFrame>,
     rows: u64,
     latest_date: Option<NaiveDate>,
     set_aside: SetAside,
-    /// The raw table, while its account ids are left to the computing
-    /// pass ([`IdCheck::WhileComputing`]).
-    unchecked_ids: Option<RawTable>,
+    /// Activity as read from its file, while its check is left to the
+    /// computing pass (see [`load_for_computing`]).
+    unchecked: Option<RawTable>,
+}
+
+impl LoadedTable {
+    fn checked(checked: validate::CheckedTable) -> Self {
+        LoadedTable {
+            frame: Some(checked.frame),
+            rows: checked.rows,
+            latest_date: checked.latest_date,
+            set_aside: checked.set_aside,
+            unchecked: None,
+        }
+    }
 }
 
 impl Bundle {
-    /// The normalized frame of a table, if the bundle has it.
+    /// The normalized frame of a table, if the bundle has it and it is
+    /// checked.
     pub fn frame(&self, table: Table) -> Option<LazyFrame> {
-        self.tables.get(&table).map(|t| t.frame.clone())
+        self.tables.get(&table).and_then(|t| t.frame.clone())
+    }
+
+    /// Activity as read from its file, while its check is left to the
+    /// computing pass.
+    pub(crate) fn unchecked_activity(&self) -> Option<&RawTable> {
+        self.tables
+            .get(&Table::Activity)
+            .and_then(|t| t.unchecked.as_ref())
+    }
+
+    /// Records what the computing pass found while checking activity in
+    /// the same scan: every cell canonical, `rows` rows, the latest date.
+    pub fn activity_checked_in_one_pass(&mut self, rows: u64, latest: Option<NaiveDate>) {
+        if let Some(loaded) = self.tables.get_mut(&Table::Activity) {
+            loaded.unchecked = None;
+            loaded.rows = rows;
+            loaded.latest_date = latest;
+        }
+    }
+
+    /// Checks activity in full when its check was left to the computing
+    /// pass, which found a cell that is not canonical; its frame is then
+    /// the checked one. The problems found are the run's input errors.
+    pub fn check_activity_in_full(&mut self) -> Result<(), BadInput> {
+        let Some(loaded) = self.tables.get_mut(&Table::Activity) else {
+            return Ok(());
+        };
+        let Some(raw) = loaded.unchecked.take() else {
+            return Ok(());
+        };
+        let mut problems = Problems::default();
+        let checked = validate::check(raw, &mut problems, self.tolerance);
+        problems.into_result()?;
+        if let Some(checked) = checked {
+            *loaded = LoadedTable::checked(checked);
+        }
+        Ok(())
     }
 
     /// Data rows of each table present, for logs and the report.
@@ -60,27 +112,6 @@ impl Bundle {
             .iter()
             .map(|(&t, loaded)| (t, loaded.rows))
             .collect()
-    }
-
-    /// Checks activity's account ids in full when they were left to the
-    /// computing pass, which found one it cannot settle (see
-    /// [`validate::unsettled_id`]); activity's frame is then the fully
-    /// checked one. The problems found are the run's input errors.
-    pub fn settle_activity_ids(&mut self) -> Result<(), BadInput> {
-        let Some(loaded) = self.tables.get_mut(&Table::Activity) else {
-            return Ok(());
-        };
-        let Some(raw) = loaded.unchecked_ids.take() else {
-            return Ok(());
-        };
-        let mut problems = Problems::default();
-        let checked = validate::check(raw, &mut problems, IdCheck::Now, self.tolerance);
-        problems.into_result()?;
-        if let Some(checked) = checked {
-            loaded.frame = checked.frame;
-            loaded.set_aside = checked.set_aside;
-        }
-        Ok(())
     }
 
     /// The rows each table set aside, for tables with any.
@@ -92,11 +123,23 @@ impl Bundle {
             .collect()
     }
 
-    /// The latest `date` in `activity`, if it has any row.
-    pub fn latest_activity(&self) -> Option<NaiveDate> {
-        self.tables
+    /// The latest `date` in `activity`, if it has any row. For activity
+    /// left to the computing pass, its dates are read first: when one is
+    /// not canonical, activity is checked in full here.
+    pub fn latest_activity(&mut self) -> Result<Option<NaiveDate>, ReadError> {
+        let Some(loaded) = self.tables.get_mut(&Table::Activity) else {
+            return Ok(None);
+        };
+        if let Some(raw) = &loaded.unchecked {
+            match canonical::latest_date(raw).context("reading activity's dates")? {
+                Some(latest) => loaded.latest_date = latest,
+                None => self.check_activity_in_full()?,
+            }
+        }
+        Ok(self
+            .tables
             .get(&Table::Activity)
-            .and_then(|t| t.latest_date)
+            .and_then(|t| t.latest_date))
     }
 }
 
@@ -106,20 +149,35 @@ pub fn exists(dir: &Path) -> bool {
     locate::locate(dir).is_ok_and(|files| files.contains_key(&Table::Accounts))
 }
 
+/// When activity is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ActivityCheck {
+    /// With every other table.
+    Now,
+    /// By the computing pass, in the same scan as the folding, when every
+    /// other table passed its check.
+    WhileComputing,
+}
+
 /// Loads and checks the bundle in `dir`: any bad row is a problem.
 pub fn load(dir: &Path) -> Result<Bundle, ReadError> {
-    load_with(dir, IdCheck::Now, Tolerance::Strict)
+    load_with(dir, ActivityCheck::Now, Tolerance::Strict)
 }
 
 /// [`load`] for a run that computes the insights next: bad rows are set
-/// aside as `tolerance` allows, and activity's account ids are left to
-/// the computing pass ([`IdCheck::WhileComputing`]). A run that finds one
-/// unsettled calls [`Bundle::settle_activity_ids`].
+/// aside as `tolerance` allows, and activity is left to the computing
+/// pass, which checks a canonical export in the same scan
+/// (`insights::one_pass`). When it finds a cell that is not canonical, the
+/// run calls [`Bundle::check_activity_in_full`].
 pub fn load_for_computing(dir: &Path, tolerance: Tolerance) -> Result<Bundle, ReadError> {
-    load_with(dir, IdCheck::WhileComputing, tolerance)
+    load_with(dir, ActivityCheck::WhileComputing, tolerance)
 }
 
-fn load_with(dir: &Path, ids: IdCheck, tolerance: Tolerance) -> Result<Bundle, ReadError> {
+fn load_with(
+    dir: &Path,
+    activity: ActivityCheck,
+    tolerance: Tolerance,
+) -> Result<Bundle, ReadError> {
     let files = locate::locate(dir).map_err(BadInput)?;
     let scratch = tempfile::Builder::new()
         .prefix("org-insights-")
@@ -140,14 +198,26 @@ fn load_with(dir: &Path, ids: IdCheck, tolerance: Tolerance) -> Result<Bundle, R
                 continue;
             }
         };
+        // Activity is the last table: when another has problems, it is
+        // checked now, so that a failed load lists all of them.
+        if table == Table::Activity
+            && activity == ActivityCheck::WhileComputing
+            && problems.is_empty()
+        {
+            tables.insert(
+                table,
+                LoadedTable {
+                    frame: None,
+                    rows: 0,
+                    latest_date: None,
+                    set_aside: SetAside::default(),
+                    unchecked: Some(raw),
+                },
+            );
+            continue;
+        }
         let display = raw.display.clone();
-        let checked = if table == Table::Activity && ids == IdCheck::WhileComputing {
-            check_leaving_ids(raw, &mut problems, tolerance)
-        } else {
-            validate::check(raw, &mut problems, IdCheck::Now, tolerance)
-                .map(|checked| (checked, None))
-        };
-        if let Some((checked, unchecked_ids)) = checked {
+        if let Some(checked) = validate::check(raw, &mut problems, tolerance) {
             if table == Table::Accounts && checked.rows == 0 {
                 problems.push(Problem::file(
                     display,
@@ -155,16 +225,7 @@ fn load_with(dir: &Path, ids: IdCheck, tolerance: Tolerance) -> Result<Bundle, R
                 ));
                 continue;
             }
-            tables.insert(
-                table,
-                LoadedTable {
-                    frame: checked.frame,
-                    rows: checked.rows,
-                    latest_date: checked.latest_date,
-                    set_aside: checked.set_aside,
-                    unchecked_ids,
-                },
-            );
+            tables.insert(table, LoadedTable::checked(checked));
         }
     }
     problems.into_result()?;
@@ -174,24 +235,4 @@ fn load_with(dir: &Path, ids: IdCheck, tolerance: Tolerance) -> Result<Bundle, R
         tolerance,
         _scratch: scratch,
     })
-}
-
-/// Activity with its account ids left to the computing pass (and the raw
-/// table, to check them in full later), when nothing else is wrong with
-/// the bundle. Otherwise, or when the rest of activity has problems, it is
-/// checked in full, so that a failed load lists bad ids with every other
-/// problem. (Activity is the last table checked.)
-fn check_leaving_ids(
-    raw: RawTable,
-    problems: &mut Problems,
-    tolerance: Tolerance,
-) -> Option<(CheckedTable, Option<RawTable>)> {
-    if problems.is_empty() {
-        let mut found = Problems::default();
-        let checked = validate::check(raw.clone(), &mut found, IdCheck::WhileComputing, tolerance);
-        if let Some(checked) = checked {
-            return Some((checked, Some(raw)));
-        }
-    }
-    validate::check(raw, problems, IdCheck::Now, tolerance).map(|checked| (checked, None))
 }

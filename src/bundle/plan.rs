@@ -272,19 +272,6 @@ fn as_text(name: &str, dtype: &DataType) -> Expr {
     }
 }
 
-/// A column passed on as text, unchecked: see [`IdCheck::WhileComputing`].
-pub(super) fn unchecked_column(name: &'static str, kind: Kind, dtype: &DataType) -> ColumnPlan {
-    ColumnPlan {
-        name,
-        kind,
-        value: as_text(name, dtype),
-        invalid: None,
-        expected: String::new(),
-        shortcut: None,
-        helpers: None,
-    }
-}
-
 /// Text columns whose values are mostly distinct: checked row by row.
 const IDENTIFIERS: [&str; 3] = ["account_id", "email", "name"];
 

@@ -29,6 +29,10 @@ pub struct RawTable {
     pub display: String,
     /// Canonical columns that the file has, plus [`ROW`].
     pub frame: LazyFrame,
+    /// The same columns as read, without [`ROW`] and without skipping
+    /// blank lines: for a scan that needs neither (see
+    /// `insights::one_pass`).
+    pub cells: LazyFrame,
     /// The source type of each canonical column the file has.
     pub columns: BTreeMap<&'static str, DataType>,
     /// For CSV: the plain (decompressed) file, to map records to lines.
@@ -151,20 +155,26 @@ fn open_csv(file: &TableFile, display: String, plain: PathBuf) -> Result<RawTabl
     // Numbered after the scan: a row index inside polars' CSV reader
     // costs every scan about a tenth of its time, and only messages about
     // bad rows read it.
-    let frame = frame.with_row_index(ROW, None);
     let mut columns = BTreeMap::new();
-    let mut select = vec![col(ROW)];
+    let mut named = Vec::new();
     let mut cells = Vec::new();
     for (name, position) in positions {
         let cell = col(format!("c{position}"));
         cells.push(cell.clone());
-        select.push(cell.alias(name));
+        named.push(cell.alias(name));
         columns.insert(name, DataType::String);
     }
+    let numbered = frame.clone().with_row_index(ROW, None);
     Ok(RawTable {
         file: file.clone(),
         display,
-        frame: frame.filter(has_a_value(cells)).select(select),
+        frame: numbered.filter(has_a_value(cells)).select(
+            [col(ROW)]
+                .into_iter()
+                .chain(named.clone())
+                .collect::<Vec<_>>(),
+        ),
+        cells: frame.select(named),
         columns,
         csv_path: Some(plain),
     })
@@ -268,7 +278,7 @@ pub fn csv_error_problem(display: &str, err: &csv::Error) -> Problem {
 }
 
 fn open_parquet(file: &TableFile, display: String, path: &Path) -> Result<RawTable, Vec<Problem>> {
-    let args = ScanArgsParquet {
+    let numbered = ScanArgsParquet {
         row_index: Some(RowIndex {
             name: ROW.into(),
             offset: 0,
@@ -281,8 +291,9 @@ fn open_parquet(file: &TableFile, display: String, path: &Path) -> Result<RawTab
             format!("a readable Parquet file ({err})"),
         )]
     };
-    let mut frame =
-        LazyFrame::scan_parquet(polars_path(path, &display)?, args).map_err(not_parquet)?;
+    let source = polars_path(path, &display)?;
+    let mut frame = LazyFrame::scan_parquet(source.clone(), numbered).map_err(not_parquet)?;
+    let plain = LazyFrame::scan_parquet(source, ScanArgsParquet::default()).map_err(not_parquet)?;
     let schema = frame.collect_schema().map_err(not_parquet)?;
     let names: Vec<(PlSmallStr, DataType)> = schema
         .iter()
@@ -297,16 +308,22 @@ fn open_parquet(file: &TableFile, display: String, path: &Path) -> Result<RawTab
     )?;
 
     let mut columns = BTreeMap::new();
-    let mut select = vec![col(ROW)];
+    let mut named = Vec::new();
     for (name, position) in positions {
         let (source, dtype) = &names[position];
-        select.push(col(source.clone()).alias(name));
+        named.push(col(source.clone()).alias(name));
         columns.insert(name, dtype.clone());
     }
     Ok(RawTable {
         file: file.clone(),
         display,
-        frame: frame.select(select),
+        frame: frame.select(
+            [col(ROW)]
+                .into_iter()
+                .chain(named.clone())
+                .collect::<Vec<_>>(),
+        ),
+        cells: plain.select(named),
         columns,
         csv_path: None,
     })

@@ -12,8 +12,7 @@ use polars::prelude::*;
 use super::found::{collect_cell_problems, collect_duplicate_ids, repeated_id};
 use super::lines::{place_lines, read_failure};
 use super::plan::{
-    any_invalid, email_domain, plan_column, shortcut_flag, unchecked_column, with_helpers,
-    ColumnPlan,
+    any_invalid, email_domain, plan_column, shortcut_flag, with_helpers, ColumnPlan,
 };
 use super::raw::RawTable;
 use super::scan::{read_stats, scan_parsed_copy, summarize};
@@ -60,47 +59,11 @@ impl Tolerance {
     }
 }
 
-/// When activity's account ids are checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdCheck {
-    /// With every other cell.
-    Now,
-    /// By the computing pass, which looks every id up among the accounts
-    /// anyway: an id found there is a valid one, and [`unsettled_id`]
-    /// flags the others that a full check would reject or rewrite. Reading
-    /// a hundred million ids once instead of twice is about a twentieth
-    /// of a run.
-    WhileComputing,
-}
-
-/// True where a raw `account_id` cell is one that a full check rejects
-/// (missing, empty, blank) or rewrites (space at either end). The cells
-/// are tested where they are, not through a trimmed copy of each.
-pub fn unsettled_id(cells: Expr) -> Expr {
-    let unsettled = |cell: &str| cell.is_empty() || cell.trim().len() != cell.len();
-    cells.map_with_fmt_str(
-        move |column: Column| {
-            let tested: BooleanChunked = column
-                .str()?
-                .apply_nonnull_values_generic(DataType::Boolean, unsettled);
-            Ok(tested.fill_null_with_values(true)?.into_column())
-        },
-        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
-        "unsettled_id",
-    )
-}
-
-/// Checks every cell of `raw` (activity's account ids as `ids` says),
-/// adding what is wrong to `problems`. Rows that break the contract are
+/// Checks every cell of `raw`, adding what is wrong to `problems`. Rows that break the contract are
 /// set aside while `tolerance` allows; returns `None` when the table has
 /// problems beyond that.
-pub fn check(
-    raw: RawTable,
-    problems: &mut Problems,
-    ids: IdCheck,
-    tolerance: Tolerance,
-) -> Option<CheckedTable> {
-    let plans = column_plans(&raw, ids);
+pub fn check(raw: RawTable, problems: &mut Problems, tolerance: Tolerance) -> Option<CheckedTable> {
+    let plans = column_plans(&raw);
     let source = raw.frame.clone();
     let raw = RawTable {
         frame: with_helpers(raw.frame.clone(), &plans),
@@ -116,25 +79,15 @@ pub fn check(
     }
 }
 
-/// How each contract column of `raw` is read; activity's account ids are
-/// left to the computing pass when `ids` says so.
-fn column_plans(raw: &RawTable, ids: IdCheck) -> Vec<ColumnPlan> {
+/// How each contract column of `raw` is read.
+fn column_plans(raw: &RawTable) -> Vec<ColumnPlan> {
     raw.file
         .table
         .columns()
         .iter()
         .map(|spec| {
             let source = raw.columns.get(spec.name);
-            match source {
-                Some(dtype)
-                    if ids == IdCheck::WhileComputing
-                        && raw.file.table == Table::Activity
-                        && spec.name == "account_id" =>
-                {
-                    unchecked_column(spec.name, spec.kind, dtype)
-                }
-                _ => plan_column(spec.name, spec.kind, spec.cell_required(), source),
-            }
+            plan_column(spec.name, spec.kind, spec.cell_required(), source)
         })
         .collect()
 }

@@ -10,6 +10,10 @@
 //! state grows with the accounts, not with the rows, and every figure
 //! stays exact: each is a count of distinct accounts with some bit set.
 //!
+//! A canonical export is checked in the same scan ([`super::one_pass`]);
+//! another is checked in full first, and its normalized frame is folded
+//! here ([`gather`]).
+//!
 //! The same pass counts what data quality reports (rows per product, rows
 //! of unknown accounts, rows after the as-of date) and each account's
 //! latest view of each product (for the snapshot and the seats to reclaim).
@@ -20,10 +24,11 @@ use std::sync::{Arc, Mutex};
 use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
 
+use super::one_pass;
 use super::pair_table::PairTable;
 use super::WINDOW_DAYS;
+use crate::bundle::raw::RawTable;
 use crate::bundle::spec::PLANS;
-use crate::bundle::unsettled_id;
 use crate::support::frame::{counts, date_to_days, equals_any, strings};
 
 /// What the insights and the data-quality section need from `activity`.
@@ -58,11 +63,9 @@ pub struct ActivityFacts {
     /// `last_view`. For seats, so an external user's Trello views count
     /// too (the rule that leaves them out is the active-user figures').
     pub last_views: DataFrame,
-    /// Some row's account id is missing or has space at either end. Only
-    /// a bundle whose activity ids were left to this pass has such rows
-    /// ([`crate::bundle::load_for_computing`]); its figures stand only
-    /// once the ids are checked in full and activity is read again.
-    pub unsettled_ids: bool,
+    /// When activity was checked in the same scan ([`gather_in_one_pass`]):
+    /// its rows and latest date, which the bundle did not know.
+    pub checked_in_one_pass: Option<(u64, Option<NaiveDate>)>,
     /// The names of the product codes in `pair`: polars keeps its global
     /// categories only while something refers to them.
     _product_names: Arc<CategoricalMapping>,
@@ -100,9 +103,10 @@ pub const MONTHS: u32 = 12;
 pub const OLDER: u32 = MONTHS;
 
 /// Rovo actions that count only when results were generated.
-const GENERATING: [&str; 4] = ["rovo_search", "rovo_definition", "rovo_chat", "rovo_agent"];
+pub(super) const GENERATING: [&str; 4] =
+    ["rovo_search", "rovo_definition", "rovo_chat", "rovo_agent"];
 /// Rovo actions that always count.
-const CLICKS: [&str; 3] = [
+pub(super) const CLICKS: [&str; 3] = [
     "rovo_first_party_click",
     "rovo_third_party_click",
     "rovo_third_party_filter",
@@ -111,17 +115,15 @@ const CLICKS: [&str; 3] = [
 // Where each bit sits in the two words ORed together for each pair: two
 // words are two columns to compute and hand over per row, not fourteen.
 // Word `a`: the window's days, the window flags, the months of views.
-const WINDOW_ANY_BIT: u32 = WINDOW_DAYS as u32;
-const WINDOW_MOBILE_BIT: u32 = WINDOW_ANY_BIT + 1;
-const WINDOW_ROVO_BIT: u32 = WINDOW_ANY_BIT + 2;
-const WINDOW_AI_BIT: u32 = WINDOW_ANY_BIT + 3;
-const VIEW_MONTHS_SHIFT: u32 = WINDOW_ANY_BIT + 4;
-/// A row whose account id is missing or padded (see [`unsettled_id`]).
-const UNSETTLED_ID_BIT: u32 = VIEW_MONTHS_SHIFT + OLDER + 1;
+pub(super) const WINDOW_ANY_BIT: u32 = WINDOW_DAYS as u32;
+pub(super) const WINDOW_MOBILE_BIT: u32 = WINDOW_ANY_BIT + 1;
+pub(super) const WINDOW_ROVO_BIT: u32 = WINDOW_ANY_BIT + 2;
+pub(super) const WINDOW_AI_BIT: u32 = WINDOW_ANY_BIT + 3;
+pub(super) const VIEW_MONTHS_SHIFT: u32 = WINDOW_ANY_BIT + 4;
 // Word `b`: the months of Rovo and AI use, the Trello plans viewed.
-const ROVO_MONTHS_SHIFT: u32 = 0;
-const AI_MONTHS_SHIFT: u32 = OLDER + 1;
-const TRELLO_PLAN_SHIFT: u32 = 2 * (OLDER + 1);
+pub(super) const ROVO_MONTHS_SHIFT: u32 = 0;
+pub(super) const AI_MONTHS_SHIFT: u32 = OLDER + 1;
+pub(super) const TRELLO_PLAN_SHIFT: u32 = 2 * (OLDER + 1);
 
 /// Whether the row's action is one of `actions`.
 fn action_is(actions: &[&str]) -> Expr {
@@ -161,6 +163,7 @@ pub fn numbered(accounts: LazyFrame) -> LazyFrame {
     accounts.with_row_index("account", None)
 }
 
+/// Folds activity's checked, normalized frame.
 pub fn gather(
     activity: LazyFrame,
     accounts: LazyFrame,
@@ -168,17 +171,50 @@ pub fn gather(
     as_of: NaiveDate,
     window_start: NaiveDate,
 ) -> PolarsResult<ActivityFacts> {
-    let account_types = numbered(accounts.clone()).select([col("account"), col("account_type")]);
     let (account_ids, account_count) = account_enum(&accounts)?;
     // Holding the mapping keeps the product codes' names alive.
     let product_names = Categories::global().mapping();
     let rows = packed_rows(activity, account_ids, sites, as_of, window_start)?;
     let by_pair = fold_pairs(rows, account_count)?;
-    let unsettled_ids = by_pair
-        .column("a")?
-        .u64()?
-        .iter()
-        .any(|a| a.is_some_and(|a| a & (1 << UNSETTLED_ID_BIT) != 0));
+    facts_of_pairs(by_pair, accounts, product_names)
+}
+
+/// Checks and folds activity's raw cells in one scan; `None` when a cell
+/// is not canonical and activity is to be checked in full (see
+/// [`super::one_pass`]).
+pub fn gather_in_one_pass(
+    raw: &RawTable,
+    accounts: LazyFrame,
+    sites: Option<&SiteFacts>,
+    as_of: NaiveDate,
+    window_start: NaiveDate,
+) -> PolarsResult<Option<ActivityFacts>> {
+    let ids = accounts.clone().select([col("account_id")]).collect()?;
+    let ids: Vec<Option<&str>> = ids.column("account_id")?.str()?.iter().collect();
+    let product_names = Categories::global().mapping();
+    let Some(folded) = one_pass::fold(
+        raw.cells.clone(),
+        &raw.columns,
+        &ids,
+        sites,
+        as_of,
+        window_start,
+    )?
+    else {
+        return Ok(None);
+    };
+    let mut facts = facts_of_pairs(folded.by_pair, accounts, product_names)?;
+    facts.checked_in_one_pass = Some((folded.rows, folded.latest));
+    Ok(Some(facts))
+}
+
+/// The facts of activity folded by pair ([`fold_pairs`]).
+fn facts_of_pairs(
+    by_pair: DataFrame,
+    accounts: LazyFrame,
+    product_names: Arc<CategoricalMapping>,
+) -> PolarsResult<ActivityFacts> {
+    let account_types = numbered(accounts).select([col("account"), col("account_type")]);
     let grouped = split_pairs(by_pair, &product_names)?
         .lazy()
         .left_join(account_types, col("account"), col("account"))
@@ -196,7 +232,7 @@ pub fn gather(
         usage,
         per_account,
         last_views,
-        unsettled_ids,
+        checked_in_one_pass: None,
         _product_names: product_names,
     })
 }
@@ -338,8 +374,7 @@ fn packed_words(window_start: NaiveDate, trello_plan: Expr) -> (Expr, Expr) {
         + window_flag(col("surface").eq(lit("mobile")), WINDOW_MOBILE_BIT)
         + window_flag(col("__rovo"), WINDOW_ROVO_BIT)
         + window_flag(col("__ai_use"), WINDOW_AI_BIT)
-        + months_of("__view", VIEW_MONTHS_SHIFT)
-        + bits_if(unsettled_id(col("account_id")), bit(UNSETTLED_ID_BIT));
+        + months_of("__view", VIEW_MONTHS_SHIFT);
     let word_b = months_of("__rovo", ROVO_MONTHS_SHIFT)
         + months_of("__ai_use", AI_MONTHS_SHIFT)
         + trello_plans;
@@ -572,7 +607,7 @@ fn account_enum(accounts: &LazyFrame) -> PolarsResult<(DataType, usize)> {
 }
 
 /// The account number that stands for every account missing from `accounts`.
-const UNKNOWN: u32 = u32::MAX;
+pub(super) const UNKNOWN: u32 = u32::MAX;
 
 /// `by_pair` with its `pair` key taken apart too: `account` (its number,
 /// null for [`UNKNOWN`]) and `product` (its name, from the global category

@@ -28,6 +28,9 @@ pub struct Context {
     sites: Option<LazyFrame>,
     domains: Option<LazyFrame>,
     activity: Option<ActivityFacts>,
+    /// Activity was left to the computing pass, which found a cell that is
+    /// not canonical.
+    activity_to_check: bool,
     /// Insights the bundle's source does not record, and the source.
     pub(super) not_recorded: Vec<String>,
     pub(super) source: Option<String>,
@@ -61,6 +64,7 @@ impl Context {
             sites: in_memory(Table::Sites)?,
             domains: in_memory(Table::Domains)?,
             activity: None,
+            activity_to_check: false,
             not_recorded: bundle.manifest.not_recorded.clone(),
             source: bundle.manifest.source.clone(),
             // Single sign-on is part of the managed accounts' figures.
@@ -71,7 +75,17 @@ impl Context {
                     .iter()
                     .any(|k| k == InsightKey::ManagedAuthentication.as_str()),
         };
-        if let Some(activity) = bundle.frame(Table::Activity) {
+        if let Some(raw) = bundle.unchecked_activity() {
+            let site_facts = ctx.site_facts()?;
+            ctx.activity = activity::gather_in_one_pass(
+                raw,
+                ctx.accounts.clone(),
+                site_facts.as_ref(),
+                as_of,
+                ctx.window_start,
+            )?;
+            ctx.activity_to_check = ctx.activity.is_none();
+        } else if let Some(activity) = bundle.frame(Table::Activity) {
             let site_facts = ctx.site_facts()?;
             ctx.activity = Some(activity::gather(
                 activity,
@@ -84,10 +98,16 @@ impl Context {
         Ok(ctx)
     }
 
-    /// Whether activity has account ids to check in full before its
-    /// figures stand ([`ActivityFacts::unsettled_ids`]).
-    pub fn activity_ids_unsettled(&self) -> bool {
-        self.activity.as_ref().is_some_and(|a| a.unsettled_ids)
+    /// Whether activity, left to the computing pass, has a cell that is
+    /// not canonical: it is to be checked in full, and the context made
+    /// again ([`crate::bundle::Bundle::check_activity_in_full`]).
+    pub fn activity_to_check_in_full(&self) -> bool {
+        self.activity_to_check
+    }
+
+    /// Activity's rows and latest date, when the computing pass checked it.
+    pub fn activity_checked_in_one_pass(&self) -> Option<(u64, Option<NaiveDate>)> {
+        self.activity.as_ref()?.checked_in_one_pass
     }
 
     /// What the Rovo and AI figures need to know of `sites`.

@@ -7,6 +7,7 @@ mod activity;
 mod context;
 mod figure;
 mod monthly;
+mod one_pass;
 mod pair_table;
 mod unit;
 

@@ -21,6 +21,7 @@ mod hostile;
 mod import;
 mod limits;
 mod mail_triggers;
+mod one_pass;
 mod output;
 mod privacy;
 mod pull;

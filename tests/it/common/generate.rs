@@ -174,7 +174,9 @@ fn pad(rng: &mut Rng, value: String) -> String {
     }
 }
 
-fn spell(rng: &mut Rng, cell: &Cell) -> Option<String> {
+/// A cell as text: in any spelling the contract reads, or with `plain`,
+/// in canonical form (trimmed, lower-case words).
+fn spell(rng: &mut Rng, cell: &Cell, plain: bool) -> Option<String> {
     let text = match cell {
         Cell::Text(v) => v.clone(),
         Cell::Bool(v) => v.map(|b| {
@@ -184,12 +186,20 @@ fn spell(rng: &mut Rng, cell: &Cell) -> Option<String> {
                 &["false", "0", "no"]
             };
             let word = pick(rng, words);
-            case_variant(rng, word)
+            if plain {
+                word.to_string()
+            } else {
+                case_variant(rng, word)
+            }
         }),
         Cell::Date(v) => v.map(|d| d.to_string()),
         Cell::Int(v) => v.map(|n| n.to_string()),
     };
-    Some(pad(rng, text?))
+    if plain {
+        text
+    } else {
+        Some(pad(rng, text?))
+    }
 }
 
 fn enum_cell(rng: &mut Rng, v: Option<&str>) -> Cell {
@@ -356,8 +366,31 @@ fn header_variant(rng: &mut Rng, name: &str) -> String {
 
 /// Writes `bundle` into `dir`; returns how each table was written.
 pub fn write_bundle(rng: &mut Rng, bundle: &Bundle, dir: &Path) -> Vec<String> {
+    write_spelled(rng, bundle, dir, false)
+}
+
+/// [`write_bundle`] with every cell of activity in canonical form: trimmed,
+/// keys and words in lower case, no empty text for a missing value.
+pub fn write_bundle_with_canonical_activity(
+    rng: &mut Rng,
+    bundle: &Bundle,
+    dir: &Path,
+) -> Vec<String> {
+    write_spelled(rng, bundle, dir, true)
+}
+
+fn write_spelled(
+    rng: &mut Rng,
+    bundle: &Bundle,
+    dir: &Path,
+    canonical_activity: bool,
+) -> Vec<String> {
     let mut formats = Vec::new();
     for (table, mut cols) in columns(rng, bundle) {
+        let plain = canonical_activity && table == "activity";
+        if plain {
+            canonical_keys(&mut cols);
+        }
         // Optional columns that are all empty may be left out entirely.
         let required = [
             "account_id",
@@ -390,16 +423,36 @@ pub fn write_bundle(rng: &mut Rng, bundle: &Bundle, dir: &Path) -> Vec<String> {
         }
         let format = rng.u8(..4);
         let file = match format {
-            0 | 1 => write_csv(rng, table, &cols, dir, format == 1),
-            2 => write_parquet(rng, table, &cols, dir, false),
-            _ => write_parquet(rng, table, &cols, dir, true),
+            0 | 1 => write_csv(rng, table, &cols, dir, format == 1, plain),
+            2 => write_parquet(rng, table, &cols, dir, false, plain),
+            _ => write_parquet(rng, table, &cols, dir, true, plain),
         };
         formats.push(file);
     }
     formats
 }
 
-fn write_csv(rng: &mut Rng, table: &str, cols: &Columns, dir: &Path, gzip: bool) -> String {
+/// Products, surfaces and actions in lower case, as the contract reads them.
+fn canonical_keys(cols: &mut Columns) {
+    for (name, cells) in cols.iter_mut() {
+        if ["product", "surface", "action"].contains(name) {
+            for cell in cells.iter_mut() {
+                if let Cell::Text(Some(text)) = cell {
+                    *text = text.to_lowercase();
+                }
+            }
+        }
+    }
+}
+
+fn write_csv(
+    rng: &mut Rng,
+    table: &str,
+    cols: &Columns,
+    dir: &Path,
+    gzip: bool,
+    plain: bool,
+) -> String {
     let crlf = rng.bool();
     let mut writer = csv::WriterBuilder::new()
         .terminator(if crlf {
@@ -420,7 +473,7 @@ fn write_csv(rng: &mut Rng, table: &str, cols: &Columns, dir: &Path, gzip: bool)
     for i in 0..rows {
         let record: Vec<String> = cols
             .iter()
-            .map(|(_, cells)| spell(rng, &cells[i]).unwrap_or_default())
+            .map(|(_, cells)| spell(rng, &cells[i], plain).unwrap_or_default())
             .collect();
         writer.write_record(&record).unwrap();
     }
@@ -448,7 +501,14 @@ fn write_csv(rng: &mut Rng, table: &str, cols: &Columns, dir: &Path, gzip: bool)
     }
 }
 
-fn write_parquet(rng: &mut Rng, table: &str, cols: &Columns, dir: &Path, typed: bool) -> String {
+fn write_parquet(
+    rng: &mut Rng,
+    table: &str,
+    cols: &Columns,
+    dir: &Path,
+    typed: bool,
+    plain: bool,
+) -> String {
     let mut series: Vec<Column> = Vec::new();
     let mut used = std::collections::HashSet::new();
     for (name, cells) in cols {
@@ -494,8 +554,8 @@ fn write_parquet(rng: &mut Rng, table: &str, cols: &Columns, dir: &Path, typed: 
                 let v: Vec<Option<String>> = cells
                     .iter()
                     .map(|c| {
-                        spell(rng, c).or_else(|| {
-                            if rng.bool() {
+                        spell(rng, c, plain).or_else(|| {
+                            if !plain && rng.bool() {
                                 Some(String::new())
                             } else {
                                 None

@@ -1,0 +1,174 @@
+//! Activity read once: a canonical export is checked and folded in one
+//! scan, and gives the figures that the full check and a second scan give;
+//! any other export still gets the full check's figures and messages.
+
+use std::fs;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use crate::common::{self, generate, oracle, Cli};
+
+/// What the run logs at debug level when activity took the one scan.
+const ONE_PASS: &str = "activity checked and folded in one pass";
+
+/// A copy of `from` in `to`, activity rewritten by `edit`, line by line.
+fn copy_bundle(from: &Path, to: &Path, edit: impl Fn(usize, &str) -> String) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        let text = if name == "activity.csv" {
+            text.lines()
+                .enumerate()
+                .map(|(i, line)| edit(i, line) + "\n")
+                .collect()
+        } else {
+            text
+        };
+        fs::write(to.join(name), text).unwrap();
+    }
+}
+
+/// The sample with activity's products, surfaces, actions and flags in lower
+/// case: the same bundle as the contract reads it, every cell canonical.
+fn canonical_sample(to: &Path) {
+    copy_bundle(Path::new(&common::sample()), to, |i, line| {
+        if i == 0 {
+            return line.to_string();
+        }
+        let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+        for k in [2, 4, 5, 6] {
+            cells[k] = cells[k].to_lowercase();
+        }
+        cells.join(",")
+    });
+}
+
+/// Runs the report of `data` at debug level; returns the report's folder
+/// and what it logged.
+fn report(dir: &Path, data: &Path, out: &str, as_of: Option<&str>) -> (std::path::PathBuf, String) {
+    let mut cli = Cli::new(dir)
+        .env("RUST_LOG", "org_insights=debug")
+        .report(data, dir.join(out));
+    if let Some(day) = as_of {
+        cli = cli.dated(day);
+    }
+    let ran = cli.run().ok();
+    let json = fs::read_dir(dir.join(out))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("insights.json").exists())
+        .expect("a report folder");
+    (json, ran.stderr_text())
+}
+
+/// insights.json without the one field that differs from run to run.
+fn figures(report: &Path) -> Value {
+    let mut json = common::read_json(&report.join("insights.json"));
+    json.as_object_mut().unwrap().remove("generated_at");
+    json
+}
+
+#[test]
+fn the_canonical_sample_takes_one_scan_and_gives_the_sample_s_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let canonical = dir.path().join("canonical");
+    canonical_sample(&canonical);
+    let sample = Path::new(&common::sample()).to_path_buf();
+    for as_of in [Some("2026-11-10"), None] {
+        let (one, log_one) = report(dir.path(), &canonical, "one", as_of);
+        let (two, log_two) = report(dir.path(), &sample, "two", as_of);
+        // The sample spells some products and actions in capitals: it is
+        // checked in full; the canonical copy in the computing scan.
+        assert!(log_one.contains(ONE_PASS), "{log_one}");
+        assert!(!log_two.contains(ONE_PASS), "{log_two}");
+        assert_eq!(figures(&one), figures(&two), "as of {as_of:?}");
+        assert_eq!(
+            one.file_name(),
+            two.file_name(),
+            "the same report date, from the latest activity"
+        );
+        for file in fs::read_dir(one.join("data")).unwrap().flatten() {
+            let name = file.file_name();
+            assert_eq!(
+                fs::read(file.path()).unwrap(),
+                fs::read(two.join("data").join(&name)).unwrap(),
+                "data/{name:?}"
+            );
+        }
+        fs::remove_dir_all(dir.path().join("one")).unwrap();
+        fs::remove_dir_all(dir.path().join("two")).unwrap();
+    }
+}
+
+#[test]
+fn random_canonical_bundles_take_one_scan_and_match_the_oracle() {
+    for seed in 0..16u64 {
+        let mut rng = fastrand::Rng::with_seed(1_000 + seed);
+        let base =
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap() + chrono::Duration::days(rng.i64(0..400));
+        let bundle = generate::random_bundle(&mut rng, base);
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        fs::create_dir(&data).unwrap();
+        let formats = generate::write_bundle_with_canonical_activity(&mut rng, &bundle, &data);
+        let latest = bundle.activity.iter().flatten().map(|r| r.date).max();
+        let explicit = latest.is_none() || rng.bool();
+        let as_of = if explicit { base } else { latest.unwrap() };
+        let day = as_of.to_string();
+        let (report, log) = report(dir.path(), &data, "out", explicit.then_some(day.as_str()));
+        if bundle
+            .activity
+            .as_ref()
+            .is_some_and(|rows| !rows.is_empty())
+        {
+            assert!(log.contains(ONE_PASS), "seed {seed} ({formats:?}):\n{log}");
+        }
+        let json = common::read_json(&report.join("insights.json"));
+        assert_eq!(json["as_of"], Value::from(day), "seed {seed}");
+        let (expected, _) = oracle::expected(&bundle, as_of);
+        for (key, want) in expected.as_object().unwrap() {
+            assert_eq!(
+                &json["insights"][key], want,
+                "seed {seed}, insight {key}, files {formats:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_bad_cell_of_activity_is_reported_as_the_check_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    canonical_sample(&data);
+    let text = fs::read_to_string(data.join("activity.csv")).unwrap();
+    // Line 5: a month that does not exist.
+    let broken: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == 4 {
+                line.replacen("2026-10-31", "2026-13-31", 1)
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    fs::write(data.join("activity.csv"), broken.join("\n") + "\n").unwrap();
+
+    let check = Cli::new(dir.path()).args(["check", "--data", "data"]).run();
+    let expected = check.code(2).stderr_text();
+    assert!(
+        expected.contains("line 5, column 'date', value \"2026-13-31\""),
+        "{expected}"
+    );
+    // One bad row of 26 is more than the default 1 %: the run stops with
+    // the check's words and writes nothing.
+    let ran = Cli::new(dir.path()).report("data", "out").run().code(2);
+    assert_eq!(ran.stderr_text(), expected);
+    assert!(!dir.path().join("out").exists());
+}
