@@ -2,11 +2,17 @@
 
 Generates each tier once (cached under ~/.cache/org-insights-bench), then
 for each tier times `org-insights run` and DuckDB computing the same twelve
-insights (bench/duckdb_insights.py), both under /usr/bin/time -v, checks
-that every figure agrees, and prints a Markdown table: wall time, peak
-resident memory and the ratio org-insights / DuckDB.
+insights (bench/duckdb_insights.py) on the same files, both under
+/usr/bin/time -v, taking turns, checks that every figure agrees, and prints
+a Markdown table: the median wall time, the highest peak resident memory
+and the ratio org-insights / DuckDB. Each tier has a Parquet and a CSV
+form (`M` and `Mcsv`), each with its DuckDB run.
 
-Usage: python3 bench/run.py [--tiers S,M,Mcsv,L] [--repeat N]
+With --baseline BINARY, another build of org-insights (say, the one
+before a change) takes turns too, and its ratio is printed beside.
+
+Usage: python3 bench/run.py [--tiers S,Scsv,M,Mcsv,L,Lcsv] [--repeat N]
+                            [--baseline BINARY]
 Run through bench/run.sh, which builds the release binary and installs
 DuckDB first.
 """
@@ -17,6 +23,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,9 +38,11 @@ END = "2026-10-31"
 # name: (accounts, events, format)
 TIERS = {
     "S": (10_000, 1_000_000, "parquet"),
+    "Scsv": (10_000, 1_000_000, "csv"),
     "M": (100_000, 10_000_000, "parquet"),
     "Mcsv": (100_000, 10_000_000, "csv"),
     "L": (1_000_000, 100_000_000, "parquet"),
+    "Lcsv": (1_000_000, 100_000_000, "csv"),
 }
 
 
@@ -66,21 +75,22 @@ def timed(command, env=None):
     return wall, rss / 1024
 
 
-def best_of_each(repeat, commands):
-    """The best time and the highest peak of each (command, env) pair, run
-    in turn `repeat` times: this machine's speed drifts over minutes, and
-    taking turns lets the drift touch every command alike."""
+def median_of_each(repeat, commands):
+    """The median time and the highest peak of each (command, env) pair,
+    run in turn `repeat` times: this machine's speed drifts over minutes,
+    and taking turns lets the drift touch every command alike."""
     runs = [[] for _ in commands]
     for _ in range(repeat):
         for kept, (command, env) in zip(runs, commands):
             kept.append(timed(command, env))
-    return [(min(r[0] for r in kept), max(r[1] for r in kept)) for kept in runs]
+    return [(statistics.median(r[0] for r in kept), max(r[1] for r in kept)) for kept in runs]
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tiers", default="S,M,Mcsv,L")
+    parser.add_argument("--tiers", default="S,Scsv,M,Mcsv,L,Lcsv")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", help="another org-insights binary to time beside")
     args = parser.parse_args()
     tiers = args.tiers.split(",")
 
@@ -93,27 +103,35 @@ def main():
             out = os.path.join(scratch, "out")
             env = dict(os.environ, RUST_LOG="warn")
             peer_json = os.path.join(scratch, "duckdb.json")
-            ours, peer = best_of_each(args.repeat, [
+            commands = [
                 ([BINARY, "run", "--data", data, "--out", out, "--as-of", END], env),
                 ([sys.executable, os.path.join(ROOT, "bench", "duckdb_insights.py"), data, END, peer_json], None),
-            ])
+            ]
+            if args.baseline:
+                before = os.path.join(scratch, "before")
+                commands.append(([args.baseline, "run", "--data", data, "--out", before, "--as-of", END], env))
+            measured = median_of_each(args.repeat, commands)
+            ours, peer = measured[0], measured[1]
+            base = measured[2] if args.baseline else None
             report = json.load(open(os.path.join(out, END, "insights.json")))["insights"]
             expected = json.load(open(peer_json))
         differing = [key for key in expected if expected[key] != report.get(key)]
         if differing:
             sys.exit(f"tier {tier}: org-insights and DuckDB disagree on {differing}")
-        rows.append((tier, ours, peer))
+        rows.append((tier, ours, peer, base))
         print(f"{tier}: org-insights {ours[0]:.2f} s {ours[1]:.0f} MiB, DuckDB {peer[0]:.2f} s {peer[1]:.0f} MiB: same figures", file=sys.stderr)
 
     import duckdb as d
     print(f"\nMachine: {os.cpu_count()} cores, {platform.machine()}, {platform.platform()}; "
-          f"DuckDB {d.__version__}; best of {args.repeat} runs; {time.strftime('%Y-%m-%d')}\n")
-    print("| tier | accounts | events | format | org-insights | peak | DuckDB | peak | time ratio | memory ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for tier, ours, peer in rows:
+          f"DuckDB {d.__version__}; median of {args.repeat} runs taking turns; {time.strftime('%Y-%m-%d')}\n")
+    baseline = " | baseline | baseline ratio" if args.baseline else ""
+    print(f"| tier | accounts | events | format | org-insights | peak | DuckDB | peak | time ratio | memory ratio{baseline} |")
+    print("|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if args.baseline else ""))
+    for tier, ours, peer, base in rows:
         accounts, events, fmt = TIERS[tier]
+        extra = f" | {base[0]:.2f} s | {base[0] / peer[0]:.2f}" if base else ""
         print(f"| {tier} | {accounts:,} | {events:,} | {fmt} | {ours[0]:.2f} s | {ours[1]:.0f} MiB | "
-              f"{peer[0]:.2f} s | {peer[1]:.0f} MiB | {ours[0] / peer[0]:.2f} | {ours[1] / peer[1]:.2f} |")
+              f"{peer[0]:.2f} s | {peer[1]:.0f} MiB | {ours[0] / peer[0]:.2f} | {ours[1] / peer[1]:.2f}{extra} |")
 
 
 if __name__ == "__main__":

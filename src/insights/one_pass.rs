@@ -64,17 +64,10 @@ pub fn fold(
         return Ok(None);
     };
     let started = std::time::Instant::now();
-    let rules = Arc::new(RowRules::new(
-        layout.clone(),
-        account_ids,
-        sites,
-        as_of,
-        window_start,
-    ));
     let inputs: Vec<Expr> = layout.names.iter().map(|name| col(*name)).collect();
-    let packing = Arc::clone(&rules);
+    let rules = RowRules::new(layout, account_ids, sites, as_of, window_start);
     let packed = map_multiple(
-        move |cells: &mut [Column]| packing.pack(cells),
+        move |cells: &mut [Column]| rules.pack(cells),
         inputs,
         |_: &Schema, _: &[Field]| Ok(Field::new("packed".into(), packed_type())),
     );
@@ -157,7 +150,6 @@ fn packed_type() -> DataType {
 
 /// Where each column the pass reads sits among the packing function's
 /// inputs, and how it is typed.
-#[derive(Clone)]
 struct Layout {
     names: Vec<&'static str>,
     site: Option<usize>,
@@ -641,7 +633,7 @@ fn flags(cells: &Column, native: bool) -> PolarsResult<Vec<Option<bool>>> {
             None | Some("") => Ok(None),
             Some(cell) => match canonical::flag(cell) {
                 Some(flag) => Ok(Some(flag)),
-                None => return Err(not_canonical("success")),
+                None => Err(not_canonical("success")),
             },
         })
         .collect()
@@ -663,6 +655,6 @@ fn check_counts(cells: &Column, native: bool) -> PolarsResult<()> {
     if canonical {
         Ok(())
     } else {
-        return Err(not_canonical("count"));
+        Err(not_canonical("count"))
     }
 }
