@@ -175,7 +175,7 @@ pub fn load_for_computing(dir: &Path, tolerance: Tolerance) -> Result<Bundle, Re
 
 fn load_with(
     dir: &Path,
-    activity: ActivityCheck,
+    activity_check: ActivityCheck,
     tolerance: Tolerance,
 ) -> Result<Bundle, ReadError> {
     let files = locate::locate(dir).map_err(BadInput)?;
@@ -190,44 +190,34 @@ fn load_with(
         manifest::Manifest::default()
     });
     let mut tables = BTreeMap::new();
-    for (table, file) in files {
-        let raw = match raw::open(&file, scratch.path()) {
-            Ok(raw) => raw,
-            Err(found) => {
-                found.into_iter().for_each(|p| problems.push(p));
-                continue;
-            }
-        };
-        // Activity is the last table: when another has problems, it is
-        // checked now, so that a failed load lists all of them.
-        if table == Table::Activity
-            && activity == ActivityCheck::WhileComputing
-            && problems.is_empty()
-        {
-            tables.insert(
+    let mut files = files;
+    let activity_file = files.remove(&Table::Activity);
+    std::thread::scope(|scope| {
+        // Activity, by far the largest file, is copied into the scratch
+        // folder (see `raw::open`) while the other tables are checked.
+        let activity = activity_file
+            .as_ref()
+            .map(|file| scope.spawn(|| raw::open(file, scratch.path())));
+        let others = files
+            .iter()
+            .map(|(table, file)| (*table, raw::open(file, scratch.path())));
+        let activity = activity.map(|copying| {
+            let opened = copying
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (Table::Activity, opened)
+        });
+        for (table, opened) in others.chain(activity) {
+            check_table(
                 table,
-                LoadedTable {
-                    frame: None,
-                    rows: 0,
-                    latest_date: None,
-                    set_aside: SetAside::default(),
-                    unchecked: Some(raw),
-                },
+                opened,
+                activity_check,
+                tolerance,
+                &mut tables,
+                &mut problems,
             );
-            continue;
         }
-        let display = raw.display.clone();
-        if let Some(checked) = validate::check(raw, &mut problems, tolerance) {
-            if table == Table::Accounts && checked.rows == 0 {
-                problems.push(Problem::file(
-                    display,
-                    "at least one account below the header row",
-                ));
-                continue;
-            }
-            tables.insert(table, LoadedTable::checked(checked));
-        }
-    }
+    });
     problems.into_result()?;
     Ok(Bundle {
         manifest,
@@ -235,4 +225,53 @@ fn load_with(
         tolerance,
         _scratch: scratch,
     })
+}
+
+/// Checks the table `opened` from its file and adds it to `tables`, or
+/// what is wrong with it to `problems`; activity is left to the computing
+/// pass as `activity_check` says.
+fn check_table(
+    table: Table,
+    opened: Result<RawTable, Vec<Problem>>,
+    activity_check: ActivityCheck,
+    tolerance: Tolerance,
+    tables: &mut BTreeMap<Table, LoadedTable>,
+    problems: &mut Problems,
+) {
+    let raw = match opened {
+        Ok(raw) => raw,
+        Err(found) => {
+            found.into_iter().for_each(|p| problems.push(p));
+            return;
+        }
+    };
+    // Activity is the last table: when another has problems, it is
+    // checked now, so that a failed load lists all of them.
+    if table == Table::Activity
+        && activity_check == ActivityCheck::WhileComputing
+        && problems.is_empty()
+    {
+        tables.insert(
+            table,
+            LoadedTable {
+                frame: None,
+                rows: 0,
+                latest_date: None,
+                set_aside: SetAside::default(),
+                unchecked: Some(raw),
+            },
+        );
+        return;
+    }
+    let display = raw.display.clone();
+    if let Some(checked) = validate::check(raw, problems, tolerance) {
+        if table == Table::Accounts && checked.rows == 0 {
+            problems.push(Problem::file(
+                display,
+                "at least one account below the header row",
+            ));
+            return;
+        }
+        tables.insert(table, LoadedTable::checked(checked));
+    }
 }

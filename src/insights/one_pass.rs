@@ -17,6 +17,7 @@
 //! in full and read as before: every problem is reported as the check
 //! reports it, and an awkward export costs a scan cut short.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -66,6 +67,7 @@ pub fn fold(
     let started = std::time::Instant::now();
     let inputs: Vec<Expr> = layout.names.iter().map(|name| col(*name)).collect();
     let rules = RowRules::new(layout, account_ids, sites, as_of, window_start);
+    let as_of = rules.as_of;
     let packed = map_multiple(
         move |cells: &mut [Column]| rules.pack(cells),
         inputs,
@@ -75,6 +77,8 @@ pub fn fold(
         PairTable::new(account_ids.len(), UNKNOWN),
         Latest::default(),
     )));
+    // Bits of word `a` that only a counted view sets.
+    let viewed = ((1u64 << (OLDER + 1)) - 1) << VIEW_MONTHS_SHIFT;
     let filling = Arc::clone(&table);
     let scan = cells.select([packed.alias("packed")]).sink_batches(
         PlanCallback::new(move |batch: DataFrame| {
@@ -83,7 +87,7 @@ pub fn fold(
                 .lock()
                 .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
             filling.1.add(&rows)?;
-            filling.0.add(&rows)?;
+            filling.0.add_packed(&rows, as_of, viewed)?;
             Ok(false)
         }),
         false,
@@ -126,27 +130,32 @@ impl Latest {
 }
 
 /// The packed rows of a batch as the pair table reads them, without the
-/// blank lines (a null pair).
+/// blank lines ([`BLANK_PAIR`]).
 fn unpacked(batch: &DataFrame) -> PolarsResult<DataFrame> {
     let fields = batch.column("packed")?.struct_()?.fields_as_series();
     let rows = DataFrame::new_infer_height(fields.into_iter().map(Column::from).collect())?;
-    if rows.column("pair")?.null_count() == 0 {
+    let kept = rows.column("pair")?.u64()?.not_equal(BLANK_PAIR);
+    if kept.all() {
         return Ok(rows);
     }
-    let mask = rows.column("pair")?.is_not_null();
-    rows.filter(&mask)
+    rows.filter(&kept)
 }
 
+/// A packed row: its pair, its day (days since 1970-01-01) and the two
+/// words of the bit layout of `super::activity`. Whether it is after
+/// as_of and its last view follow from the day and word `a`.
 fn packed_type() -> DataType {
     DataType::Struct(vec![
         Field::new("pair".into(), DataType::UInt64),
-        Field::new("after".into(), DataType::UInt64),
-        Field::new("last_view".into(), DataType::Int32),
+        Field::new("day".into(), DataType::Int32),
         Field::new("a".into(), DataType::UInt64),
         Field::new("b".into(), DataType::UInt64),
-        Field::new("day".into(), DataType::Int32),
     ])
 }
+
+/// The pair of a blank line, left out of the fold: no account has the
+/// number `UNKNOWN` together with the largest product code.
+const BLANK_PAIR: u64 = u64::MAX;
 
 /// Where each column the pass reads sits among the packing function's
 /// inputs, and how it is typed.
@@ -236,35 +245,61 @@ struct ActionFacts {
     ai: bool,
 }
 
-/// Everything [`RowRules::pack`] needs, shared by polars' threads.
-struct RowRules {
-    layout: Layout,
-    /// Each account id's number, its row in `accounts`.
-    accounts: PlHashMap<String, u32>,
-    /// With `sites`: each site that carries a fact, and its facts.
-    sites: Option<PlHashMap<String, SiteFact>>,
-    actions: Vec<ActionFacts>,
-    /// An empty action's: `view`.
-    default_action: ActionFacts,
-    as_of: i32,
-    window_start: i32,
-    /// The first day of as_of's month and of each month before it.
-    month_starts: [i32; MONTHS as usize],
-}
-
-/// A row's site: none, one without facts, or one of `RowRules::sites`.
-#[derive(Clone)]
-enum Site<'a> {
-    None,
-    Plain,
-    Known(&'a SiteFact),
-}
-
 /// A product met in a morsel: its code in polars' global categories.
 struct Product<'a> {
     name: &'a str,
     code: u32,
     trello: bool,
+}
+
+// Codes of a row's cells. An account is its number, [`UNKNOWN`] or
+// [`BLANK`] (no id: only a blank line may have none); a day is days since
+// 1970-01-01 or [`NO_DAY`]; a product its index among the morsel's, or
+// [`EMPTY`]; a site [`NO_SITE`], [`PLAIN_SITE`] (one without facts) or its
+// index in `RowRules::site_facts`; an enum or a flag its index among its
+// values, or [`DEFAULT`] for an empty cell.
+const BLANK: u32 = UNKNOWN - 1;
+const NO_DAY: i32 = i32::MIN;
+const EMPTY: u32 = u32::MAX;
+const NO_SITE: u32 = u32::MAX;
+const PLAIN_SITE: u32 = u32::MAX - 1;
+const DEFAULT: u8 = u8::MAX;
+
+/// The codes of one morsel's cells, a vector per column, kept by each of
+/// polars' threads from one morsel to the next (fresh vectors per morsel
+/// are pages for the kernel to clear, a tenth of a run).
+#[derive(Default)]
+struct Codes {
+    accounts: Vec<u32>,
+    days: Vec<i32>,
+    products: Vec<u32>,
+    sites: Vec<u32>,
+    surfaces: Vec<u8>,
+    actions: Vec<u8>,
+    success: Vec<u8>,
+}
+
+thread_local! {
+    static CODES: RefCell<Codes> = RefCell::default();
+}
+
+/// Everything [`RowRules::pack`] needs, shared by polars' threads.
+struct RowRules {
+    layout: Layout,
+    /// Each account id's number, its row in `accounts`.
+    accounts: PlHashMap<String, u32>,
+    /// With `sites`: the index of each site that carries a fact.
+    sites: Option<PlHashMap<String, u32>>,
+    site_facts: Vec<SiteFact>,
+    actions: Vec<ActionFacts>,
+    /// An empty action's: `view`.
+    default_action: ActionFacts,
+    /// The code of `mobile` among the surfaces.
+    mobile: u8,
+    as_of: i32,
+    window_start: i32,
+    /// The first day of as_of's month and of each month before it.
+    month_starts: [i32; MONTHS as usize],
 }
 
 impl RowRules {
@@ -302,12 +337,21 @@ impl RowRules {
             .position(|a| *a == "view")
             .map(|view| actions[view])
             .unwrap_or_default();
+        let (sites, site_facts) = match sites.map(site_facts) {
+            Some((index, facts)) => (Some(index), facts),
+            None => (None, Vec::new()),
+        };
         RowRules {
             layout,
             accounts,
-            sites: sites.map(site_facts),
+            sites,
+            site_facts,
             actions,
             default_action,
+            mobile: SURFACES
+                .iter()
+                .position(|s| *s == "mobile")
+                .map_or(DEFAULT, |code| code as u8),
             as_of: date_to_days(as_of),
             window_start: date_to_days(window_start),
             month_starts,
@@ -327,74 +371,77 @@ impl RowRules {
 
     /// One morsel's raw cells packed row by row (see [`packed_type`]).
     fn pack(&self, cells: &mut [Column]) -> PolarsResult<Column> {
+        CODES.with(|codes| {
+            let mut codes = codes
+                .try_borrow_mut()
+                .map_err(|_| polars_err!(ComputeError: "the codes of a morsel were in use"))?;
+            self.pack_with(cells, &mut codes)
+        })
+    }
+
+    fn pack_with(&self, cells: &[Column], codes: &mut Codes) -> PolarsResult<Column> {
         let height = cells[ACCOUNT].len();
-        let accounts = self.account_numbers(&cells[ACCOUNT], cells)?;
-        let days = days(&cells[DATE], self.layout.native_date)?;
-        let (products, product_of_row) = products(&cells[PRODUCT])?;
-        let sites = match self.layout.site {
-            Some(i) => self.site_of_rows(&cells[i])?,
-            None => Vec::new(),
-        };
-        let mobile = match self.layout.surface {
-            Some(i) => enum_codes(&cells[i], SURFACES)?
-                .into_iter()
-                .map(|code| code.is_some_and(|c| SURFACES[c] == "mobile"))
-                .collect(),
-            None => Vec::new(),
-        };
-        let actions = match self.layout.action {
-            Some(i) => enum_codes(&cells[i], ACTIONS)?,
-            None => Vec::new(),
-        };
-        let success = match self.layout.success {
-            Some((i, native)) => flags(&cells[i], native)?,
-            None => Vec::new(),
-        };
+        self.account_numbers(&cells[ACCOUNT], &mut codes.accounts)?;
+        days(&cells[DATE], self.layout.native_date, &mut codes.days)?;
+        let products = products(cells[PRODUCT].str()?, &mut codes.products)?;
+        let optional = |column: Option<usize>| column.map(|i| &cells[i]);
+        self.site_codes(optional(self.layout.site), height, &mut codes.sites)?;
+        enum_codes(
+            optional(self.layout.surface),
+            SURFACES,
+            height,
+            &mut codes.surfaces,
+        )?;
+        enum_codes(
+            optional(self.layout.action),
+            ACTIONS,
+            height,
+            &mut codes.actions,
+        )?;
+        let success = self.layout.success.map(|(i, native)| (&cells[i], native));
+        flags(success, height, &mut codes.success)?;
         if let Some((i, native)) = self.layout.count {
             check_counts(&cells[i], native)?;
         }
 
-        let mut pair = Vec::with_capacity(height);
-        let mut after = Vec::with_capacity(height);
-        let mut last_view = Vec::with_capacity(height);
+        let mut pairs = Vec::with_capacity(height);
+        let mut days = Vec::with_capacity(height);
         let (mut word_a, mut word_b) = (Vec::with_capacity(height), Vec::with_capacity(height));
         for row in 0..height {
-            let product = &products[product_of_row[row]];
-            let (account, day) = match (accounts[row], days[row]) {
-                (Some(account), Some(day)) if !product.name.is_empty() => (account, day),
-                // A blank line: no cell at all (see `account_numbers`).
-                (None, _) => {
-                    pair.push(None);
-                    after.push(0);
-                    last_view.push(None);
-                    word_a.push(0);
-                    word_b.push(0);
-                    continue;
+            let account = codes.accounts[row];
+            if account == BLANK {
+                if !blank(cells, row) {
+                    return Err(not_canonical("account_id"));
                 }
-                _ => return Err(not_canonical("date or product")),
+                pairs.push(BLANK_PAIR);
+                days.push(NO_DAY);
+                word_a.push(0);
+                word_b.push(0);
+                continue;
+            }
+            let day = codes.days[row];
+            let product = products.get(codes.products[row] as usize);
+            let (Some(product), false) = (product, day == NO_DAY) else {
+                return Err(not_canonical("date or product"));
             };
-            let site = sites.get(row).unwrap_or(&Site::None);
-            let action = match actions.get(row) {
-                Some(Some(code)) => self.actions[*code],
-                _ => self.default_action,
+            let action = match codes.actions[row] {
+                DEFAULT => self.default_action,
+                code => self.actions[usize::from(code)],
             };
-            let succeeded = success.get(row).copied().flatten().unwrap_or(true);
-            let on_mobile = mobile.get(row).copied().unwrap_or(false);
-            let (a, b) = self.words(day, product, site, action, succeeded, on_mobile);
-            let counted = day <= self.as_of;
-            pair.push(Some((u64::from(account) << 32) | u64::from(product.code)));
-            after.push(u64::from(!counted));
-            last_view.push((counted && action.view).then_some(day));
+            // An empty success is true, the contract's default.
+            let succeeded = codes.success[row] != 0;
+            let on_mobile = codes.surfaces[row] == self.mobile;
+            let (a, b) = self.words(day, product, codes.sites[row], action, succeeded, on_mobile);
+            pairs.push((u64::from(account) << 32) | u64::from(product.code));
+            days.push(day);
             word_a.push(a);
             word_b.push(b);
         }
         let fields = [
-            Series::new("pair".into(), pair),
-            Series::new("after".into(), after),
-            Series::new("last_view".into(), last_view),
+            Series::new("pair".into(), pairs),
+            Series::new("day".into(), days),
             Series::new("a".into(), word_a),
             Series::new("b".into(), word_b),
-            Series::new("day".into(), days),
         ];
         let packed = StructChunked::from_series("packed".into(), height, fields.iter())?;
         Ok(packed.into_series().into_column())
@@ -405,7 +452,7 @@ impl RowRules {
         &self,
         day: i32,
         product: &Product,
-        site: &Site,
+        site: u32,
         action: ActionFacts,
         succeeded: bool,
         on_mobile: bool,
@@ -415,11 +462,8 @@ impl RowRules {
         let (rovo, ai, trello_rank) = match &self.sites {
             None => (false, false, 0),
             Some(_) => {
-                let fact = match site {
-                    Site::Known(fact) => Some(*fact),
-                    _ => None,
-                };
-                let no_site = matches!(site, Site::None);
+                let fact = self.site_facts.get(site as usize);
+                let no_site = site == NO_SITE;
                 let rovo = ((action.generating && succeeded) || action.click)
                     && (no_site || fact.is_some_and(|f| f.rovo));
                 let ai = action.ai
@@ -455,52 +499,86 @@ impl RowRules {
     }
 
     /// Each row's account number, [`UNKNOWN`] for an id missing from
-    /// `accounts`; `None` for a blank line (no cell at all).
-    fn account_numbers(&self, ids: &Column, cells: &[Column]) -> PolarsResult<Vec<Option<u32>>> {
-        let ids = ids.str()?;
-        let mut numbers = Vec::with_capacity(ids.len());
-        for (row, id) in ids.iter().enumerate() {
-            let number = match id {
+    /// `accounts`, [`BLANK`] for no id.
+    fn account_numbers(&self, ids: &Column, numbers: &mut Vec<u32>) -> PolarsResult<()> {
+        numbers.clear();
+        for id in ids.str()?.iter() {
+            numbers.push(match id {
                 Some(id) => match self.accounts.get(id) {
-                    Some(&number) => Some(number),
-                    None if !canonical::text(id) => {
-                        return Err(not_canonical("account_id"));
-                    }
-                    None => Some(UNKNOWN),
+                    Some(&number) => number,
+                    None if !canonical::text(id) => return Err(not_canonical("account_id")),
+                    None => UNKNOWN,
                 },
-                None if blank(cells, row) => None,
-                None => return Err(not_canonical("account_id")),
-            };
-            numbers.push(number);
+                None => BLANK,
+            });
         }
-        Ok(numbers)
+        Ok(())
     }
 
-    fn site_of_rows<'a>(&'a self, cells: &Column) -> PolarsResult<Vec<Site<'a>>> {
-        let cells = cells.str()?;
-        let mut met: PlHashMap<&str, Option<&SiteFact>> = PlHashMap::new();
-        let mut sites = Vec::with_capacity(cells.len());
-        for cell in cells.iter() {
-            // An empty cell (`""` in a CSV, or in a Parquet file) is no site.
-            let Some(cell) = cell.filter(|cell| !cell.is_empty()) else {
-                sites.push(Site::None);
+    /// Each row's site code; [`NO_SITE`] for every row without the column.
+    fn site_codes(
+        &self,
+        cells: Option<&Column>,
+        height: usize,
+        codes: &mut Vec<u32>,
+    ) -> PolarsResult<()> {
+        codes.clear();
+        let Some(cells) = cells else {
+            codes.resize(height, NO_SITE);
+            return Ok(());
+        };
+        repeated_text(cells.str()?, codes, NO_SITE, |site| {
+            if !canonical::text(site) {
+                return Err(not_canonical("site"));
+            }
+            let known = self.sites.as_ref().and_then(|sites| sites.get(site));
+            Ok(known.copied().unwrap_or(PLAIN_SITE))
+        })
+    }
+}
+
+/// The most distinct cells of a morsel whose codes are kept by their view.
+const VIEW_CACHE: usize = 4096;
+
+/// The codes of a column whose values repeat (products, sites, enums,
+/// dates as text): `code` runs once per distinct value of the morsel, and
+/// most cells are found by their 16-byte view (a short string inline, or
+/// where a longer one sits), without hashing or comparing their text.
+/// An empty cell or empty text gets `empty`.
+fn repeated_text<'a, T: Copy>(
+    cells: &'a StringChunked,
+    codes: &mut Vec<T>,
+    empty: T,
+    mut code: impl FnMut(&'a str) -> PolarsResult<T>,
+) -> PolarsResult<()> {
+    let mut by_view: PlHashMap<u128, T> = PlHashMap::new();
+    let mut by_text: PlHashMap<&'a str, T> = PlHashMap::new();
+    for array in cells.downcast_iter() {
+        for (cell, view) in array.iter().zip(array.views().iter()) {
+            let Some(text) = cell else {
+                codes.push(empty);
                 continue;
             };
-            let fact = match met.get(cell) {
-                Some(fact) => *fact,
+            let key = view.as_u128();
+            if let Some(&known) = by_view.get(&key) {
+                codes.push(known);
+                continue;
+            }
+            let found = match by_text.get(text) {
+                Some(&found) => found,
                 None => {
-                    if !canonical::text(cell) {
-                        return Err(not_canonical("site"));
-                    }
-                    let fact = self.sites.as_ref().and_then(|sites| sites.get(cell));
-                    met.insert(cell, fact);
-                    fact
+                    let found = if text.is_empty() { empty } else { code(text)? };
+                    by_text.insert(text, found);
+                    found
                 }
             };
-            sites.push(fact.map_or(Site::Plain, Site::Known));
+            if by_view.len() < VIEW_CACHE {
+                by_view.insert(key, found);
+            }
+            codes.push(found);
         }
-        Ok(sites)
     }
+    Ok(())
 }
 
 /// Whether row `row` has no cell at all (polars reads a blank line so).
@@ -510,133 +588,117 @@ fn blank(cells: &[Column], row: usize) -> bool {
         .all(|column| column.get(row).is_ok_and(|v| v.is_null()))
 }
 
-/// `sites`' facts by site.
-fn site_facts(facts: &SiteFacts) -> PlHashMap<String, SiteFact> {
-    let mut sites: PlHashMap<String, SiteFact> = PlHashMap::new();
-    for site in &facts.rovo_sites {
-        sites.entry(site.clone()).or_default().rovo = true;
-    }
-    for (rank, set) in &facts.trello_sites_by_plan {
-        for site in set {
-            let fact = sites.entry(site.clone()).or_default();
-            fact.trello_rank = fact.trello_rank.max(*rank);
-        }
-    }
-    for (product, set) in &facts.ai_sites_by_product {
-        for site in set {
-            sites
-                .entry(site.clone())
-                .or_default()
-                .ai_products
-                .push(product.clone());
-        }
-    }
-    sites
-}
-
-/// Each row's date as days since 1970-01-01, `None` for an empty cell
-/// (which only a blank line may have).
-fn days(cells: &Column, native: bool) -> PolarsResult<Vec<Option<i32>>> {
-    if native {
-        return Ok(cells.date()?.physical().iter().collect());
-    }
-    let cells = cells.str()?;
-    let mut days = Vec::with_capacity(cells.len());
-    let mut last: Option<(&str, i32)> = None;
-    for cell in cells.iter() {
-        let Some(cell) = cell else {
-            days.push(None);
-            continue;
-        };
-        let day = match last {
-            Some((text, day)) if text == cell => day,
-            _ => {
-                let Some(day) = canonical::day(cell) else {
-                    return Err(not_canonical("date"));
-                };
-                last = Some((cell, day));
-                day
-            }
-        };
-        days.push(Some(day));
-    }
-    Ok(days)
-}
-
-/// The products met in a morsel, and each row's index among them.
-fn products(cells: &Column) -> PolarsResult<(Vec<Product<'_>>, Vec<usize>)> {
-    let cells = cells.str()?;
-    let names = Categories::global().mapping();
-    let mut met: PlHashMap<&str, usize> = PlHashMap::new();
-    let mut products = Vec::new();
-    let mut of_row = Vec::with_capacity(cells.len());
-    for cell in cells.iter() {
-        // Empty: only a blank line may have it (see `RowRules::pack`).
-        let cell = cell.unwrap_or("");
-        let index = match met.get(cell) {
-            Some(&index) => index,
-            None => {
-                let blank = cell.is_empty();
-                if !blank && !canonical::key(cell) {
-                    return Err(not_canonical("product"));
-                }
-                products.push(Product {
-                    name: cell,
-                    code: if blank { 0 } else { names.insert_cat(cell)? },
-                    trello: cell == "trello",
-                });
-                met.insert(cell, products.len() - 1);
-                products.len() - 1
-            }
-        };
-        of_row.push(index);
-    }
-    Ok((products, of_row))
-}
-
-/// Each row's position in `values`, `None` for an empty cell (the
-/// column's default; empty text too, as the contract reads it).
-fn enum_codes(cells: &Column, values: &[&str]) -> PolarsResult<Vec<Option<usize>>> {
-    let column = cells.name().as_str();
-    let cells = cells.str()?;
-    let mut met: PlHashMap<&str, usize> = PlHashMap::new();
-    let mut codes = Vec::with_capacity(cells.len());
-    for cell in cells.iter() {
-        let code = match cell {
-            None | Some("") => None,
-            Some(cell) => Some(match met.get(cell) {
-                Some(&code) => code,
-                None => {
-                    let Some(code) = values.iter().position(|v| *v == cell) else {
-                        return Err(not_canonical(column));
-                    };
-                    met.insert(cell, code);
-                    code
-                }
-            }),
-        };
-        codes.push(code);
-    }
-    Ok(codes)
-}
-
-/// Each row's flag, `None` for an empty cell or empty text (the column's
-/// default).
-fn flags(cells: &Column, native: bool) -> PolarsResult<Vec<Option<bool>>> {
-    if native {
-        return Ok(cells.bool()?.iter().collect());
-    }
-    cells
-        .str()?
+/// `sites`' facts, and the index of each site among them.
+fn site_facts(facts: &SiteFacts) -> (PlHashMap<String, u32>, Vec<SiteFact>) {
+    let mut index: PlHashMap<String, u32> = PlHashMap::new();
+    let mut sites: Vec<SiteFact> = Vec::new();
+    let mut fact = |site: &String| -> usize {
+        let at = *index.entry(site.clone()).or_insert_with(|| {
+            sites.push(SiteFact::default());
+            (sites.len() - 1) as u32
+        });
+        at as usize
+    };
+    let rovo: Vec<usize> = facts.rovo_sites.iter().map(&mut fact).collect();
+    let trello: Vec<(u32, usize)> = facts
+        .trello_sites_by_plan
         .iter()
-        .map(|cell| match cell {
-            None | Some("") => Ok(None),
-            Some(cell) => match canonical::flag(cell) {
-                Some(flag) => Ok(Some(flag)),
-                None => Err(not_canonical("success")),
-            },
-        })
-        .collect()
+        .flat_map(|(rank, set)| set.iter().map(move |site| (*rank, site)))
+        .map(|(rank, site)| (rank, fact(site)))
+        .collect();
+    let ai: Vec<(&String, usize)> = facts
+        .ai_sites_by_product
+        .iter()
+        .flat_map(|(product, set)| set.iter().map(move |site| (product, site)))
+        .map(|(product, site)| (product, fact(site)))
+        .collect();
+    for at in rovo {
+        sites[at].rovo = true;
+    }
+    for (rank, at) in trello {
+        sites[at].trello_rank = sites[at].trello_rank.max(rank);
+    }
+    for (product, at) in ai {
+        sites[at].ai_products.push(product.clone());
+    }
+    (index, sites)
+}
+
+/// Each row's date as days since 1970-01-01, [`NO_DAY`] for an empty cell
+/// (which only a blank line may have).
+fn days(cells: &Column, native: bool, days: &mut Vec<i32>) -> PolarsResult<()> {
+    days.clear();
+    if native {
+        let dates = cells.date()?.physical();
+        days.extend(dates.iter().map(|day| day.unwrap_or(NO_DAY)));
+        return Ok(());
+    }
+    repeated_text(cells.str()?, days, NO_DAY, |cell| {
+        canonical::day(cell).ok_or_else(|| not_canonical("date"))
+    })
+}
+
+/// The products met in a morsel, and each row's index among them
+/// ([`EMPTY`] for none, which only a blank line may have).
+fn products<'a>(cells: &'a StringChunked, codes: &mut Vec<u32>) -> PolarsResult<Vec<Product<'a>>> {
+    codes.clear();
+    let names = Categories::global().mapping();
+    let mut products = Vec::new();
+    repeated_text(cells, codes, EMPTY, |name| {
+        if !canonical::key(name) {
+            return Err(not_canonical("product"));
+        }
+        products.push(Product {
+            name,
+            code: names.insert_cat(name)?,
+            trello: name == "trello",
+        });
+        Ok((products.len() - 1) as u32)
+    })?;
+    Ok(products)
+}
+
+/// Each row's position in `values`, [`DEFAULT`] for an empty cell and for
+/// every row without the column.
+fn enum_codes(
+    cells: Option<&Column>,
+    values: &[&str],
+    height: usize,
+    codes: &mut Vec<u8>,
+) -> PolarsResult<()> {
+    codes.clear();
+    let Some(cells) = cells else {
+        codes.resize(height, DEFAULT);
+        return Ok(());
+    };
+    let column = cells.name().as_str();
+    repeated_text(cells.str()?, codes, DEFAULT, |cell| {
+        match values.iter().position(|v| *v == cell) {
+            Some(code) => Ok(code as u8),
+            None => Err(not_canonical(column)),
+        }
+    })
+}
+
+/// Each row's flag (0 or 1), [`DEFAULT`] for an empty cell and for every
+/// row without the column.
+fn flags(cells: Option<(&Column, bool)>, height: usize, codes: &mut Vec<u8>) -> PolarsResult<()> {
+    codes.clear();
+    match cells {
+        None => codes.resize(height, DEFAULT),
+        Some((cells, true)) => codes.extend(
+            cells
+                .bool()?
+                .iter()
+                .map(|flag| flag.map_or(DEFAULT, u8::from)),
+        ),
+        Some((cells, false)) => repeated_text(cells.str()?, codes, DEFAULT, |cell| {
+            canonical::flag(cell)
+                .map(u8::from)
+                .ok_or_else(|| not_canonical("success"))
+        })?,
+    }
+    Ok(())
 }
 
 /// Counts are not part of any figure, but each must be a whole number of

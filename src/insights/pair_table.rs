@@ -93,6 +93,33 @@ impl PairTable {
         }
     }
 
+    /// Folds in one batch of packed rows: `pair`, `day` (days since
+    /// 1970-01-01), `a`, `b`. A row is after as_of when its day is, and its
+    /// day is its pair's latest view when word `a` has a bit of `viewed`
+    /// (bits that only a counted view sets).
+    pub fn add_packed(&mut self, batch: &DataFrame, as_of: i32, viewed: u64) -> PolarsResult<()> {
+        let words = |name: &str| -> PolarsResult<UInt64Chunked> {
+            Ok(batch.column(name)?.u64()?.rechunk().into_owned())
+        };
+        let (pairs, a, b) = (words("pair")?, words("a")?, words("b")?);
+        let days = batch.column("day")?.i32()?.rechunk().into_owned();
+        let (pairs, days, a, b) = (
+            pairs.cont_slice()?,
+            days.cont_slice()?,
+            a.cont_slice()?,
+            b.cont_slice()?,
+        );
+        let rows = (0..pairs.len()).map(|i| PairState {
+            rows: 1,
+            after: u32::from(days[i] > as_of),
+            last_view: if a[i] & viewed != 0 { days[i] } else { NO_VIEW },
+            a: a[i],
+            b: b[i],
+        });
+        self.fold(pairs, rows);
+        Ok(())
+    }
+
     /// Folds in one batch of flagged rows: `pair` (account number above,
     /// product code below), `after` (0 or 1), `last_view` (a date or
     /// null), `a`, `b`.
@@ -116,27 +143,32 @@ impl PairTable {
             a.cont_slice()?,
             b.cont_slice()?,
         );
+        let rows = (0..pairs.len()).map(|i| PairState {
+            rows: 1,
+            after: after[i] as u32,
+            last_view: last_view[i],
+            a: a[i],
+            b: b[i],
+        });
+        self.fold(pairs, rows);
+        Ok(())
+    }
+
+    /// Adds each of `rows` to the state of its pair in `pairs`.
+    fn fold(&mut self, pairs: &[u64], rows: impl Iterator<Item = PairState>) {
         // Each row's state first, then the updates: a loop of independent
         // memory accesses, short enough for the processor to overlap many.
         let index: Vec<usize> = pairs.iter().map(|&pair| self.index_of(pair)).collect();
         let mut overflow = Vec::new();
-        for (i, &index) in index.iter().enumerate() {
-            let row = PairState {
-                rows: 1,
-                after: after[i] as u32,
-                last_view: last_view[i],
-                a: a[i],
-                b: b[i],
-            };
+        for ((&index, &pair), row) in index.iter().zip(pairs).zip(rows) {
             match self.states.get_mut(index) {
                 Some(state) => state.add(&row),
-                None => overflow.push((pairs[i], row)),
+                None => overflow.push((pair, row)),
             }
         }
         for (pair, row) in overflow {
             self.overflow.entry(pair).or_default().add(&row);
         }
-        Ok(())
     }
 
     /// The index of `pair`'s state in `states`, or `usize::MAX` for a pair
