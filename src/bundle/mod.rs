@@ -21,6 +21,7 @@ use polars::prelude::LazyFrame;
 
 pub use locate::Format;
 use raw::RawTable;
+pub(crate) use scan::slice_rows;
 pub use spec::Table;
 pub use validate::{SetAside, Tolerance};
 

@@ -17,7 +17,7 @@ const SLICE_ROWS: u64 = 4_000_000;
 
 /// [`SLICE_ROWS`], or `ORG_INSIGHTS_SLICE_ROWS` from the environment: fewer
 /// rows per slice use less memory and take a little longer.
-fn slice_rows() -> u64 {
+pub(crate) fn slice_rows() -> u64 {
     std::env::var("ORG_INSIGHTS_SLICE_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -29,6 +29,7 @@ use super::pair_table::PairTable;
 use super::WINDOW_DAYS;
 use crate::bundle::raw::RawTable;
 use crate::bundle::spec::PLANS;
+use crate::bundle::Format;
 use crate::support::frame::{counts, date_to_days, equals_any, strings};
 
 /// What the insights and the data-quality section need from `activity`.
@@ -192,8 +193,10 @@ pub fn gather_in_one_pass(
     let ids = accounts.clone().select([col("account_id")]).collect()?;
     let ids: Vec<Option<&str>> = ids.column("account_id")?.str()?.iter().collect();
     let product_names = Categories::global().mapping();
+    let slices = (raw.file.format == Format::Parquet).then(crate::bundle::slice_rows);
     let Some(folded) = one_pass::fold(
         raw.cells.clone(),
+        slices,
         &raw.columns,
         &ids,
         sites,

@@ -32,7 +32,7 @@ use super::activity::{
 use super::pair_table::PairTable;
 use crate::bundle::canonical;
 use crate::bundle::spec::{ACTIONS, SURFACES};
-use crate::support::frame::{date_to_days, days_to_date};
+use crate::support::frame::{count_rows, date_to_days, days_to_date};
 
 /// What the one pass found: the rows folded by pair (as
 /// `activity::fold_pairs` gives them), the table's rows and its latest date.
@@ -50,11 +50,13 @@ fn not_canonical(column: &str) -> PolarsError {
 }
 
 /// Reads `cells` (activity's columns as the file has them, typed as
-/// `columns` says) once, checking and folding every row. `None` when a
-/// cell is not canonical or a column is of a type this pass does not
-/// read: activity is then to be checked in full and read as before.
+/// `columns` says) once, checking and folding every row, in slices of
+/// `slice_rows` rows if given. `None` when a cell is not canonical or a
+/// column is of a type this pass does not read: activity is then to be
+/// checked in full and read as before.
 pub fn fold(
     cells: LazyFrame,
+    slice_rows: Option<u64>,
     columns: &BTreeMap<&'static str, DataType>,
     account_ids: &[Option<&str>],
     sites: Option<&SiteFacts>,
@@ -79,21 +81,41 @@ pub fn fold(
     )));
     // Bits of word `a` that only a counted view sets.
     let viewed = ((1u64 << (OLDER + 1)) - 1) << VIEW_MONTHS_SHIFT;
-    let filling = Arc::clone(&table);
-    let scan = cells.select([packed.alias("packed")]).sink_batches(
-        PlanCallback::new(move |batch: DataFrame| {
-            let rows = unpacked(&batch)?;
-            let mut filling = filling
-                .lock()
-                .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
-            filling.1.add(&rows)?;
-            filling.0.add_packed(&rows, as_of, viewed)?;
-            Ok(false)
+    // Parquet is read in slices: polars maps the file, and the pages it has
+    // read stay in the process's memory until its scan ends (a third of L's
+    // peak when read whole).
+    let scan = |frame: LazyFrame| -> PolarsResult<()> {
+        let filling = Arc::clone(&table);
+        frame
+            .select([packed.clone().alias("packed")])
+            .sink_batches(
+                PlanCallback::new(move |batch: DataFrame| {
+                    let rows = unpacked(&batch)?;
+                    let mut filling = filling
+                        .lock()
+                        .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
+                    filling.1.add(&rows)?;
+                    filling.0.add_packed(&rows, as_of, viewed)?;
+                    Ok(false)
+                }),
+                false,
+                None,
+            )?
+            .collect_with_engine(Engine::Streaming)?;
+        Ok(())
+    };
+    let scanned = match slice_rows {
+        None => scan(cells),
+        Some(size) => count_rows(cells.clone()).and_then(|total| {
+            let mut offset = 0;
+            while offset < total.max(1) {
+                scan(cells.clone().slice(offset as i64, size as IdxSize))?;
+                offset += size;
+            }
+            Ok(())
         }),
-        false,
-        None,
-    )?;
-    if let Err(err) = scan.collect_with_engine(Engine::Streaming) {
+    };
+    if let Err(err) = scanned {
         tracing::debug!(%err, "activity is read again after a full check");
         return Ok(None);
     }
@@ -286,8 +308,10 @@ thread_local! {
 /// Everything [`RowRules::pack`] needs, shared by polars' threads.
 struct RowRules {
     layout: Layout,
-    /// Each account id's number, its row in `accounts`.
-    accounts: PlHashMap<String, u32>,
+    /// Each account id's number, its row in `accounts`. An id of up to 24
+    /// bytes is kept inline, so that a lookup compares it without reading
+    /// memory elsewhere (a cache miss per row with `String` keys).
+    accounts: PlHashMap<PlSmallStr, u32>,
     /// With `sites`: the index of each site that carries a fact.
     sites: Option<PlHashMap<String, u32>>,
     site_facts: Vec<SiteFact>,
@@ -313,7 +337,7 @@ impl RowRules {
         let mut accounts = PlHashMap::with_capacity(account_ids.len());
         for (number, id) in account_ids.iter().enumerate() {
             if let Some(id) = id {
-                accounts.insert((*id).to_string(), number as u32);
+                accounts.insert(PlSmallStr::from_str(id), number as u32);
             }
         }
         let actions: Vec<ActionFacts> = ACTIONS

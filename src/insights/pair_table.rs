@@ -211,39 +211,77 @@ impl PairTable {
 
     /// One row per pair with a row: `pair`, `rows`, `after`, `last_view`
     /// (a date), `a`, `b`, as polars' grouping by `pair` would give them.
+    /// The columns are filled straight from the states, each at its final
+    /// size: on L the states and the columns are 200 MB each, and a third
+    /// copy between them was the run's peak.
     pub fn into_frame(self) -> PolarsResult<DataFrame> {
         let block_len = self.accounts + 1;
-        let dense = self.states.iter().enumerate().filter_map(|(i, state)| {
+        let filled =
+            self.states.iter().filter(|state| state.rows > 0).count() + self.overflow.len();
+        let mut columns = PairColumns::with_capacity(filled);
+        for (i, state) in self.states.iter().enumerate() {
+            if state.rows == 0 {
+                continue;
+            }
             let (block, index) = (i / block_len, i % block_len);
             let account = if index == self.accounts {
                 self.unknown
             } else {
                 index as u32
             };
-            let pair = (u64::from(account) << 32) | u64::from(self.codes[block]);
-            (state.rows > 0).then_some((pair, *state))
-        });
-        let pairs: Vec<(u64, PairState)> = dense.chain(self.overflow).collect();
-        let column = |name: &str, value: fn(&PairState) -> u64| {
-            Column::new(
-                name.into(),
-                pairs.iter().map(|(_, s)| value(s)).collect::<Vec<u64>>(),
-            )
-        };
-        let last_view: Vec<Option<i32>> = pairs
-            .iter()
-            .map(|(_, s)| Some(s.last_view).filter(|&day| day != NO_VIEW))
-            .collect();
+            columns.push(
+                (u64::from(account) << 32) | u64::from(self.codes[block]),
+                state,
+            );
+        }
+        drop(self.states);
+        for (pair, state) in &self.overflow {
+            columns.push(*pair, state);
+        }
+        columns.into_frame()
+    }
+}
+
+/// The columns of [`PairTable::into_frame`], filled pair by pair.
+struct PairColumns {
+    pairs: Vec<u64>,
+    rows: Vec<u64>,
+    after: Vec<u64>,
+    last_view: Vec<Option<i32>>,
+    a: Vec<u64>,
+    b: Vec<u64>,
+}
+
+impl PairColumns {
+    fn with_capacity(pairs: usize) -> Self {
+        PairColumns {
+            pairs: Vec::with_capacity(pairs),
+            rows: Vec::with_capacity(pairs),
+            after: Vec::with_capacity(pairs),
+            last_view: Vec::with_capacity(pairs),
+            a: Vec::with_capacity(pairs),
+            b: Vec::with_capacity(pairs),
+        }
+    }
+
+    fn push(&mut self, pair: u64, state: &PairState) {
+        self.pairs.push(pair);
+        self.rows.push(state.rows);
+        self.after.push(u64::from(state.after));
+        self.last_view
+            .push(Some(state.last_view).filter(|&day| day != NO_VIEW));
+        self.a.push(state.a);
+        self.b.push(state.b);
+    }
+
+    fn into_frame(self) -> PolarsResult<DataFrame> {
         DataFrame::new_infer_height(vec![
-            Column::new(
-                "pair".into(),
-                pairs.iter().map(|(p, _)| *p).collect::<Vec<u64>>(),
-            ),
-            column("rows", |s| s.rows),
-            column("after", |s| u64::from(s.after)),
-            Column::new("last_view".into(), last_view).cast(&DataType::Date)?,
-            column("a", |s| s.a),
-            column("b", |s| s.b),
+            Column::new("pair".into(), self.pairs),
+            Column::new("rows".into(), self.rows),
+            Column::new("after".into(), self.after),
+            Column::new("last_view".into(), self.last_view).cast(&DataType::Date)?,
+            Column::new("a".into(), self.a),
+            Column::new("b".into(), self.b),
         ])
     }
 }
