@@ -546,18 +546,32 @@ impl RowRules {
         height: usize,
         codes: &mut Vec<u32>,
     ) -> PolarsResult<()> {
-        codes.clear();
-        let Some(cells) = cells else {
-            codes.resize(height, NO_SITE);
-            return Ok(());
-        };
-        repeated_text(cells.str()?, codes, NO_SITE, |site| {
+        optional_text(cells, height, codes, NO_SITE, |site| {
             if !canonical::text(site) {
                 return Err(not_canonical("site"));
             }
             let known = self.sites.as_ref().and_then(|sites| sites.get(site));
             Ok(known.copied().unwrap_or(PLAIN_SITE))
         })
+    }
+}
+
+/// [`repeated_text`] of an optional column: `empty` for every row when
+/// the file does not have it.
+fn optional_text<'a, T: Copy>(
+    cells: Option<&'a Column>,
+    height: usize,
+    codes: &mut Vec<T>,
+    empty: T,
+    code: impl FnMut(&'a str) -> PolarsResult<T>,
+) -> PolarsResult<()> {
+    codes.clear();
+    match cells {
+        Some(cells) => repeated_text(cells.str()?, codes, empty, code),
+        None => {
+            codes.resize(height, empty);
+            Ok(())
+        }
     }
 }
 
@@ -690,13 +704,8 @@ fn enum_codes(
     height: usize,
     codes: &mut Vec<u8>,
 ) -> PolarsResult<()> {
-    codes.clear();
-    let Some(cells) = cells else {
-        codes.resize(height, DEFAULT);
-        return Ok(());
-    };
-    let column = cells.name().as_str();
-    repeated_text(cells.str()?, codes, DEFAULT, |cell| {
+    let column = cells.map_or("", |cells| cells.name().as_str());
+    optional_text(cells, height, codes, DEFAULT, |cell| {
         match values.iter().position(|v| *v == cell) {
             Some(code) => Ok(code as u8),
             None => Err(not_canonical(column)),
