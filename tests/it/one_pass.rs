@@ -202,3 +202,32 @@ fn a_bad_cell_of_activity_is_reported_as_the_check_reports_it() {
     assert_eq!(ran.stderr_text(), expected);
     assert!(!dir.path().join("out").exists());
 }
+
+#[test]
+fn a_bundle_written_by_import_takes_one_scan() {
+    // The daily path: `import` writes activity itself, and must write it
+    // in the canonical form that the one scan reads.
+    let dir = tempfile::tempdir().unwrap();
+    let exports = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports");
+    let data = dir.path().join("data");
+    for (day, managed) in [
+        ("users-2026-03-01.csv", true),
+        ("users-2026-03-02.csv", false),
+    ] {
+        let mut import = Cli::new(dir.path())
+            .args(["import", "--into"])
+            .args([&data])
+            .args(["--users"])
+            .args([exports.join(day)]);
+        if managed {
+            import = import
+                .args(["--managed"])
+                .args([exports.join("managed-accounts.csv")])
+                .args(["--external"])
+                .args([exports.join("external-users.csv")]);
+        }
+        import.run().ok();
+    }
+    let (_, log) = report(dir.path(), &data, "out", None);
+    assert!(log.contains(ONE_PASS), "{log}");
+}
