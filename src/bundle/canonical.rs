@@ -29,8 +29,7 @@ pub fn day(cell: &str) -> Option<i32> {
 
 /// A key (a product) already trimmed and lower-cased, not empty.
 pub fn key(cell: &str) -> bool {
-    !cell.is_empty()
-        && text(cell)
+    text(cell)
         && if cell.is_ascii() {
             !cell.bytes().any(|b| b.is_ascii_uppercase())
         } else {
@@ -63,7 +62,7 @@ pub fn count(cell: &str, min: u64) -> bool {
 }
 
 /// The latest date of `raw`'s `date` column when every date is canonical
-/// (`Some(None)` for a table without dates); `None` when one is not, or the
+/// (`Some(None)` when it has no dated row); `None` when one is not, or the
 /// column is of another type: the table is then to be checked in full.
 pub fn latest_date(raw: &RawTable) -> PolarsResult<Option<Option<NaiveDate>>> {
     let latest = match raw.columns.get("date") {

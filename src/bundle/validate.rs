@@ -59,9 +59,9 @@ impl Tolerance {
     }
 }
 
-/// Checks every cell of `raw`, adding what is wrong to `problems`. Rows that break the contract are
-/// set aside while `tolerance` allows; returns `None` when the table has
-/// problems beyond that.
+/// Checks every cell of `raw`, adding what is wrong to `problems`. Rows
+/// that break the contract are set aside while `tolerance` allows; returns
+/// `None` when the table has problems beyond that.
 pub fn check(raw: RawTable, problems: &mut Problems, tolerance: Tolerance) -> Option<CheckedTable> {
     let plans = column_plans(&raw);
     let source = raw.frame.clone();

@@ -282,15 +282,25 @@ impl UseRules {
     }
 }
 
+/// The first day of as_of's month and of each of the [`MONTHS`] - 1
+/// months before it, as days since 1970-01-01: month `k` of a trend
+/// starts at element `k`.
+pub(super) fn month_starts(as_of: NaiveDate) -> [i32; MONTHS as usize] {
+    let first_of_month = as_of.with_day(1).unwrap_or(as_of);
+    std::array::from_fn(|k| {
+        let start = first_of_month
+            .checked_sub_months(Months::new(k as u32))
+            .unwrap_or(NaiveDate::MIN);
+        date_to_days(start)
+    })
+}
+
 /// The bit of a counted row's month: bit k for k months before as_of's
 /// month, OLDER before those; no bit after as_of.
 fn month_bit(as_of: NaiveDate) -> Expr {
-    let first_of_month = as_of.with_day(1).unwrap_or(as_of);
+    let starts = month_starts(as_of);
     (0..MONTHS).rev().fold(bit(OLDER), |older, k| {
-        let start = first_of_month
-            .checked_sub_months(Months::new(k))
-            .unwrap_or(NaiveDate::MIN);
-        when(col("__day").gt_eq(lit(date_to_days(start))))
+        when(col("__day").gt_eq(lit(starts[k as usize])))
             .then(bit(k))
             .otherwise(older)
     })

@@ -7,9 +7,9 @@
 //! flags and counts spelled plainly, every account id as `accounts` has
 //! it. For them one scan does both: polars reads the file and hands each
 //! morsel's raw cells, on its own threads, to [`RowRules::pack`], which
-//! tests each cell against its canonical form and packs the row as the
-//! folding pass of [`super::activity`] does (pair, after, last view, the
-//! two words); the pair table folds the packed rows.
+//! tests each cell against its canonical form and packs the row with the
+//! bit layout of [`super::activity`] (its pair, its day and the two
+//! words); the pair table folds the packed rows.
 //!
 //! The first cell that is not canonical (a bad one, or a good one that the
 //! contract reads only after trimming or lower-casing, or an account id
@@ -21,11 +21,11 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::activity::{
-    SiteFacts, AI_MONTHS_SHIFT, CLICKS, GENERATING, MONTHS, OLDER, ROVO_MONTHS_SHIFT,
+    month_starts, SiteFacts, AI_MONTHS_SHIFT, CLICKS, GENERATING, MONTHS, OLDER, ROVO_MONTHS_SHIFT,
     TRELLO_PLAN_SHIFT, UNKNOWN, VIEW_MONTHS_SHIFT, WINDOW_AI_BIT, WINDOW_ANY_BIT,
     WINDOW_MOBILE_BIT, WINDOW_ROVO_BIT,
 };
@@ -349,13 +349,6 @@ impl RowRules {
                 ai: *action == "ai",
             })
             .collect();
-        let first_of_month = as_of.with_day(1).unwrap_or(as_of);
-        let month_starts = std::array::from_fn(|k| {
-            let start = first_of_month
-                .checked_sub_months(Months::new(k as u32))
-                .unwrap_or(NaiveDate::MIN);
-            date_to_days(start)
-        });
         let default_action = ACTIONS
             .iter()
             .position(|a| *a == "view")
@@ -378,7 +371,7 @@ impl RowRules {
                 .map_or(DEFAULT, |code| code as u8),
             as_of: date_to_days(as_of),
             window_start: date_to_days(window_start),
-            month_starts,
+            month_starts: month_starts(as_of),
         }
     }
 
