@@ -52,6 +52,15 @@ impl PairState {
     }
 }
 
+/// Packed rows (see [`PairTable::add_packed`]), one slice per field, all
+/// of the same length.
+pub struct PackedRows<'a> {
+    pub pairs: &'a [u64],
+    pub days: &'a [i32],
+    pub a: &'a [u64],
+    pub b: &'a [u64],
+}
+
 /// Products given a block of their own at most: an organization has a
 /// handful; any beyond these go to a hash map, pair by pair.
 const MAX_BLOCKS: usize = 64;
@@ -109,6 +118,13 @@ impl PairTable {
             a.cont_slice()?,
             b.cont_slice()?,
         );
+        self.add_packed_rows(PackedRows { pairs, days, a, b }, as_of, viewed);
+        Ok(())
+    }
+
+    /// [`Self::add_packed`] of rows held in plain slices.
+    pub fn add_packed_rows(&mut self, rows: PackedRows, as_of: i32, viewed: u64) {
+        let PackedRows { pairs, days, a, b } = rows;
         let rows = (0..pairs.len()).map(|i| PairState {
             rows: 1,
             after: u32::from(days[i] > as_of),
@@ -117,7 +133,6 @@ impl PairTable {
             b: b[i],
         });
         self.fold(pairs, rows);
-        Ok(())
     }
 
     /// Folds in one batch of flagged rows: `pair` (account number above,
