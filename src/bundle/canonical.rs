@@ -7,8 +7,9 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::raw::RawTable;
+use super::csv_pieces::{for_each_record, piece_bytes, Stop};
 use super::spec::{FALSE_WORDS, TRUE_WORDS};
+use super::unchecked::{CsvSource, UncheckedActivity};
 use crate::support::frame::{date_to_days, days_to_date};
 
 /// A date written exactly as YYYY-MM-DD, as days since 1970-01-01.
@@ -61,10 +62,22 @@ pub fn count(cell: &str, min: u64) -> bool {
         && cell.parse::<u64>().is_ok_and(|n| n >= min)
 }
 
-/// The latest date of `raw`'s `date` column when every date is canonical
-/// (`Some(None)` when it has no dated row); `None` when one is not, or the
-/// column is of another type: the table is then to be checked in full.
-pub fn latest_date(raw: &RawTable) -> PolarsResult<Option<Option<NaiveDate>>> {
+/// The latest date of activity's `date` column when every date is
+/// canonical (`Some(None)` when it has no dated row); `None` when one is
+/// not, or the column is of another type: the table is then to be checked
+/// in full. A CSV without quotes is read record by record; anything else
+/// by polars.
+pub fn latest_date(activity: &UncheckedActivity) -> PolarsResult<Option<Option<NaiveDate>>> {
+    if let Some(csv) = activity.csv() {
+        match latest_csv_date(csv) {
+            Ok(latest) => return Ok(Some(latest.and_then(days_to_date))),
+            Err(Stop::Quoted) => {}
+            Err(Stop::Unreadable(_) | Stop::Refused(())) => return Ok(None),
+        }
+    }
+    let Ok(raw) = activity.opened() else {
+        return Ok(None);
+    };
     let latest = match raw.columns.get("date") {
         Some(DataType::Date) => col("date").max(),
         Some(DataType::String) => col("date")
@@ -102,6 +115,35 @@ pub fn latest_date(raw: &RawTable) -> PolarsResult<Option<Option<NaiveDate>>> {
     };
     let latest = found.column("latest")?.i32()?.get(0);
     Ok(Some(latest.and_then(days_to_date)))
+}
+
+/// The latest date of a CSV activity as days since 1970-01-01, read
+/// record by record; refused at the first date that is not canonical.
+fn latest_csv_date(csv: &CsvSource) -> Result<Option<i32>, Stop<()>> {
+    let Some(date) = csv.fields.position("date") else {
+        return Err(Stop::Refused(()));
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let latest = for_each_record(
+        &csv.file,
+        piece_bytes(),
+        threads,
+        || None,
+        |latest, record| {
+            if record.len() == csv.fields.width {
+                if let Some(day) = record.get(date).and_then(day) {
+                    *latest = (*latest).max(Some(day));
+                    return Ok(());
+                }
+            }
+            if record.blank(&csv.fields) {
+                Ok(())
+            } else {
+                Err(())
+            }
+        },
+    )?;
+    Ok(latest.into_iter().flatten().max())
 }
 
 #[cfg(test)]

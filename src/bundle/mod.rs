@@ -2,6 +2,7 @@
 //! with polars and checking every cell against the data contract.
 
 pub(crate) mod canonical;
+pub(crate) mod csv_pieces;
 mod found;
 mod lines;
 mod locate;
@@ -10,6 +11,7 @@ mod plan;
 pub(crate) mod raw;
 mod scan;
 pub mod spec;
+mod unchecked;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -23,6 +25,7 @@ pub use locate::Format;
 use raw::RawTable;
 pub(crate) use scan::slice_rows;
 pub use spec::Table;
+pub(crate) use unchecked::{CsvSource, UncheckedActivity};
 pub use validate::{SetAside, Tolerance};
 
 use crate::problems::{BadInput, Problem, Problems, ReadError};
@@ -48,7 +51,7 @@ struct LoadedTable {
     set_aside: SetAside,
     /// Activity as read from its file, while its check is left to the
     /// computing pass (see [`load_for_computing`]).
-    unchecked: Option<RawTable>,
+    unchecked: Option<UncheckedActivity>,
 }
 
 impl LoadedTable {
@@ -72,7 +75,7 @@ impl Bundle {
 
     /// Activity as read from its file, while its check is left to the
     /// computing pass.
-    pub(crate) fn unchecked_activity(&self) -> Option<&RawTable> {
+    pub(crate) fn unchecked_activity(&self) -> Option<&UncheckedActivity> {
         self.tables
             .get(&Table::Activity)
             .and_then(|t| t.unchecked.as_ref())
@@ -95,10 +98,17 @@ impl Bundle {
         let Some(loaded) = self.tables.get_mut(&Table::Activity) else {
             return Ok(());
         };
-        let Some(raw) = loaded.unchecked.take() else {
+        let Some(unchecked) = loaded.unchecked.take() else {
             return Ok(());
         };
         let mut problems = Problems::default();
+        let raw = match unchecked.into_opened() {
+            Ok(raw) => raw,
+            Err(found) => {
+                found.into_iter().for_each(|p| problems.push(p));
+                return problems.into_result();
+            }
+        };
         let checked = validate::check(raw, &mut problems, self.tolerance);
         problems.into_result()?;
         if let Some(checked) = checked {
@@ -131,8 +141,8 @@ impl Bundle {
         let Some(loaded) = self.tables.get_mut(&Table::Activity) else {
             return Ok(None);
         };
-        if let Some(raw) = &loaded.unchecked {
-            match canonical::latest_date(raw).context("reading activity's dates")? {
+        if let Some(unchecked) = &loaded.unchecked {
+            match canonical::latest_date(unchecked).context("reading activity's dates")? {
                 Some(latest) => loaded.latest_date = latest,
                 None => self.check_activity_in_full()?,
             }
@@ -194,25 +204,28 @@ fn load_with(
     let mut files = files;
     let activity_file = files.remove(&Table::Activity);
     std::thread::scope(|scope| {
-        // Activity, by far the largest file, is copied into the scratch
-        // folder (see `raw::open`) while the other tables are checked.
-        let activity = activity_file
-            .as_ref()
-            .map(|file| scope.spawn(|| raw::open(file, scratch.path())));
-        let others = files
-            .iter()
-            .map(|(table, file)| (*table, raw::open(file, scratch.path())));
-        let activity = activity.map(|copying| {
-            let opened = copying
+        // Activity, by far the largest file, is opened (copied into the
+        // scratch folder, see `raw::open`, unless the computing pass reads
+        // it where it is) while the other tables are checked.
+        let activity = activity_file.as_ref().map(|file| {
+            scope.spawn(|| match activity_check {
+                ActivityCheck::Now => raw::open(file, scratch.path()).map(Opened::Raw),
+                ActivityCheck::WhileComputing => {
+                    UncheckedActivity::open(file, scratch.path()).map(Opened::Unchecked)
+                }
+            })
+        });
+        for (table, file) in &files {
+            let opened = raw::open(file, scratch.path()).map(Opened::Raw);
+            check_table(*table, opened, tolerance, &mut tables, &mut problems);
+        }
+        if let Some(opening) = activity {
+            let opened = opening
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (Table::Activity, opened)
-        });
-        for (table, opened) in others.chain(activity) {
             check_table(
-                table,
+                Table::Activity,
                 opened,
-                activity_check,
                 tolerance,
                 &mut tables,
                 &mut problems,
@@ -228,42 +241,50 @@ fn load_with(
     })
 }
 
+/// A table file as opened for loading.
+enum Opened {
+    Raw(RawTable),
+    /// Activity, for the computing pass to check.
+    Unchecked(UncheckedActivity),
+}
+
 /// Checks the table `opened` from its file and adds it to `tables`, or
-/// what is wrong with it to `problems`; activity is left to the computing
-/// pass as `activity_check` says.
+/// what is wrong with it to `problems`; activity opened for the computing
+/// pass is left to it.
 fn check_table(
     table: Table,
-    opened: Result<RawTable, Vec<Problem>>,
-    activity_check: ActivityCheck,
+    opened: Result<Opened, Vec<Problem>>,
     tolerance: Tolerance,
     tables: &mut BTreeMap<Table, LoadedTable>,
     problems: &mut Problems,
 ) {
     let raw = match opened {
+        // Activity is the last table: when another has problems, it is
+        // checked now, so that a failed load lists all of them.
+        Ok(Opened::Unchecked(unchecked)) if problems.is_empty() => {
+            tables.insert(
+                table,
+                LoadedTable {
+                    frame: None,
+                    rows: 0,
+                    latest_date: None,
+                    set_aside: SetAside::default(),
+                    unchecked: Some(unchecked),
+                },
+            );
+            return;
+        }
+        Ok(Opened::Unchecked(unchecked)) => unchecked.into_opened(),
+        Ok(Opened::Raw(raw)) => Ok(raw),
+        Err(found) => Err(found),
+    };
+    let raw = match raw {
         Ok(raw) => raw,
         Err(found) => {
             found.into_iter().for_each(|p| problems.push(p));
             return;
         }
     };
-    // Activity is the last table: when another has problems, it is
-    // checked now, so that a failed load lists all of them.
-    if table == Table::Activity
-        && activity_check == ActivityCheck::WhileComputing
-        && problems.is_empty()
-    {
-        tables.insert(
-            table,
-            LoadedTable {
-                frame: None,
-                rows: 0,
-                latest_date: None,
-                set_aside: SetAside::default(),
-                unchecked: Some(raw),
-            },
-        );
-        return;
-    }
     let display = raw.display.clone();
     if let Some(checked) = validate::check(raw, problems, tolerance) {
         if table == Table::Accounts && checked.rows == 0 {

@@ -37,6 +37,29 @@ pub struct RawTable {
     pub columns: BTreeMap<&'static str, DataType>,
     /// For CSV: the plain (decompressed) file, to map records to lines.
     pub csv_path: Option<PathBuf>,
+    /// For CSV: where each canonical column sits among the header's fields.
+    pub csv_fields: Option<CsvFields>,
+}
+
+/// Where a CSV file's canonical columns are, by position, for a reader of
+/// its records (`csv_pieces`).
+#[derive(Clone)]
+pub struct CsvFields {
+    /// Fields in the header.
+    pub width: usize,
+    /// Each canonical column the file has, in the contract's order, and
+    /// its position among the fields.
+    pub positions: Vec<(&'static str, usize)>,
+}
+
+impl CsvFields {
+    /// The position of column `name` among the fields, if the file has it.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.positions
+            .iter()
+            .find(|(column, _)| *column == name)
+            .map(|&(_, position)| position)
+    }
 }
 
 impl RawTable {
@@ -126,18 +149,29 @@ fn polars_path(path: &Path, display: &str) -> Result<PlRefPath, Vec<Problem>> {
         .ok_or_else(|| vec![Problem::file(display, "a file path that is valid UTF-8")])
 }
 
-fn open_csv(file: &TableFile, display: String, plain: PathBuf) -> Result<RawTable, Vec<Problem>> {
-    let header = read_csv_header(&plain, &display)?;
+/// Where the canonical columns of the CSV file at `path` are, read from
+/// its header.
+pub fn csv_fields(file: &TableFile, path: &Path) -> Result<CsvFields, Vec<Problem>> {
+    let display = file.display_name();
+    let header = read_csv_header(path, &display)?;
     let positions = match_columns(
         file.table.columns(),
         header.iter().map(|name| normalize_header(name)),
         &display,
         Location::Line(1),
     )?;
+    Ok(CsvFields {
+        width: header.len(),
+        positions,
+    })
+}
+
+fn open_csv(file: &TableFile, display: String, plain: PathBuf) -> Result<RawTable, Vec<Problem>> {
+    let fields = csv_fields(file, &plain)?;
 
     // Positional names: the file's own header may hold duplicates, blanks or
     // a BOM, none of which must reach polars.
-    let schema: Schema = (0..header.len())
+    let schema: Schema = (0..fields.width)
         .map(|i| Field::new(format!("c{i}").into(), DataType::String))
         .collect();
     let frame = LazyCsvReader::new(polars_path(&plain, &display)?)
@@ -158,7 +192,7 @@ fn open_csv(file: &TableFile, display: String, plain: PathBuf) -> Result<RawTabl
     let mut columns = BTreeMap::new();
     let mut named = Vec::new();
     let mut cells = Vec::new();
-    for (name, position) in positions {
+    for &(name, position) in &fields.positions {
         let cell = col(format!("c{position}"));
         cells.push(cell.clone());
         named.push(cell.alias(name));
@@ -177,6 +211,7 @@ fn open_csv(file: &TableFile, display: String, plain: PathBuf) -> Result<RawTabl
         cells: frame.select(named),
         columns,
         csv_path: Some(plain),
+        csv_fields: Some(fields),
     })
 }
 
@@ -326,6 +361,7 @@ fn open_parquet(file: &TableFile, display: String, path: &Path) -> Result<RawTab
         cells: plain.select(named),
         columns,
         csv_path: None,
+        csv_fields: None,
     })
 }
 

@@ -27,9 +27,8 @@ use polars::prelude::*;
 use super::one_pass;
 use super::pair_table::PairTable;
 use super::WINDOW_DAYS;
-use crate::bundle::raw::RawTable;
 use crate::bundle::spec::PLANS;
-use crate::bundle::Format;
+use crate::bundle::UncheckedActivity;
 use crate::support::frame::{counts, date_to_days, equals_any, strings};
 
 /// What the insights and the data-quality section need from `activity`.
@@ -184,7 +183,7 @@ pub fn gather(
 /// is not canonical and activity is to be checked in full (see
 /// [`super::one_pass`]).
 pub fn gather_in_one_pass(
-    raw: &RawTable,
+    activity: &UncheckedActivity,
     accounts: LazyFrame,
     sites: Option<&SiteFacts>,
     as_of: NaiveDate,
@@ -193,17 +192,7 @@ pub fn gather_in_one_pass(
     let ids = accounts.clone().select([col("account_id")]).collect()?;
     let ids: Vec<Option<&str>> = ids.column("account_id")?.str()?.iter().collect();
     let product_names = Categories::global().mapping();
-    let slices = (raw.file.format == Format::Parquet).then(crate::bundle::slice_rows);
-    let Some(folded) = one_pass::fold(
-        raw.cells.clone(),
-        slices,
-        &raw.columns,
-        &ids,
-        sites,
-        as_of,
-        window_start,
-    )?
-    else {
+    let Some(folded) = one_pass::fold(activity, &ids, sites, as_of, window_start)? else {
         return Ok(None);
     };
     let mut facts = facts_of_pairs(folded.by_pair, accounts, product_names)?;

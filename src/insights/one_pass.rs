@@ -9,13 +9,17 @@
 //! morsel's raw cells, on its own threads, to [`RowRules::pack`], which
 //! tests each cell against its canonical form and packs the row with the
 //! bit layout of [`super::activity`] (its pair, its day and the two
-//! words); the pair table folds the packed rows.
+//! words); the pair table folds the packed rows. A CSV file without a
+//! quote is read without polars, record by record on every core, with the
+//! same rules ([`csv_records`]).
 //!
 //! The first cell that is not canonical (a bad one, or a good one that the
 //! contract reads only after trimming or lower-casing, or an account id
 //! that is missing or padded) stops the scan, and activity is then checked
 //! in full and read as before: every problem is reported as the check
 //! reports it, and an awkward export costs a scan cut short.
+
+mod csv_records;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -24,14 +28,16 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use self::csv_records::CsvStop;
 use super::activity::{
     month_starts, SiteFacts, AI_MONTHS_SHIFT, CLICKS, GENERATING, MONTHS, OLDER, ROVO_MONTHS_SHIFT,
     TRELLO_PLAN_SHIFT, UNKNOWN, VIEW_MONTHS_SHIFT, WINDOW_AI_BIT, WINDOW_ANY_BIT,
     WINDOW_MOBILE_BIT, WINDOW_ROVO_BIT,
 };
 use super::pair_table::PairTable;
-use crate::bundle::canonical;
+use crate::bundle::raw::RawTable;
 use crate::bundle::spec::{ACTIONS, SURFACES};
+use crate::bundle::{canonical, slice_rows, Format, UncheckedActivity};
 use crate::support::frame::{count_rows, date_to_days, days_to_date};
 
 /// What the one pass found: the rows folded by pair (as
@@ -49,73 +55,54 @@ fn not_canonical(column: &str) -> PolarsError {
     polars_err!(ComputeError: "a cell of activity's {column} is not in canonical form")
 }
 
-/// Reads `cells` (activity's columns as the file has them, typed as
-/// `columns` says) once, checking and folding every row, in slices of
-/// `slice_rows` rows if given. `None` when a cell is not canonical or a
-/// column is of a type this pass does not read: activity is then to be
-/// checked in full and read as before.
+/// Reads `activity` once, checking and folding every row. `None` when a
+/// cell is not canonical or a column is of a type this pass does not read:
+/// activity is then to be checked in full and read as before.
+///
+/// A CSV file without quotes is read record by record on every core
+/// ([`csv_records`]); one with quotes, and Parquet, by polars, which hands
+/// each morsel's cells to [`RowRules::pack`].
 pub fn fold(
-    cells: LazyFrame,
-    slice_rows: Option<u64>,
-    columns: &BTreeMap<&'static str, DataType>,
+    activity: &UncheckedActivity,
     account_ids: &[Option<&str>],
     sites: Option<&SiteFacts>,
     as_of: NaiveDate,
     window_start: NaiveDate,
 ) -> PolarsResult<Option<Folded>> {
-    let Some(layout) = Layout::new(columns) else {
+    let Some(layout) = activity.columns().as_ref().and_then(Layout::new) else {
         return Ok(None);
     };
     let started = std::time::Instant::now();
-    let inputs: Vec<Expr> = layout.names.iter().map(|name| col(*name)).collect();
     let rules = RowRules::new(layout, account_ids, sites, as_of, window_start);
-    let as_of = rules.as_of;
-    let packed = map_multiple(
-        move |cells: &mut [Column]| rules.pack(cells),
-        inputs,
-        |_: &Schema, _: &[Field]| Ok(Field::new("packed".into(), packed_type())),
-    );
-    let table = Arc::new(Mutex::new((
-        PairTable::new(account_ids.len(), UNKNOWN),
-        Latest::default(),
-    )));
-    // Bits of word `a` that only a counted view sets.
-    let viewed = ((1u64 << (OLDER + 1)) - 1) << VIEW_MONTHS_SHIFT;
-    // Parquet is read in slices: polars maps the file, and the pages it has
-    // read stay in the process's memory until its scan ends (a third of L's
-    // peak when read whole).
-    let scan = |frame: LazyFrame| -> PolarsResult<()> {
-        let filling = Arc::clone(&table);
-        frame
-            .select([packed.clone().alias("packed")])
-            .sink_batches(
-                PlanCallback::new(move |batch: DataFrame| {
-                    let rows = unpacked(&batch)?;
-                    let mut filling = filling
-                        .lock()
-                        .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
-                    filling.1.add(&rows)?;
-                    filling.0.add_packed(&rows, as_of, viewed)?;
-                    Ok(false)
-                }),
-                false,
-                None,
-            )?
-            .collect_with_engine(Engine::Streaming)?;
-        Ok(())
+    let empty = || {
+        (
+            PairTable::new(account_ids.len(), UNKNOWN),
+            Latest::default(),
+        )
     };
-    let scanned = match slice_rows {
-        None => scan(cells),
-        Some(size) => count_rows(cells.clone()).and_then(|total| {
-            let mut offset = 0;
-            while offset < total.max(1) {
-                scan(cells.clone().slice(offset as i64, size as IdxSize))?;
-                offset += size;
-            }
-            Ok(())
-        }),
+    let table = Arc::new(Mutex::new(empty()));
+    let by_polars = |rules: RowRules| -> PolarsResult<()> {
+        let raw = activity
+            .opened()
+            .map_err(|_| polars_err!(ComputeError: "activity could not be opened"))?;
+        scan_cells(raw, rules, &table)
     };
-    if let Err(err) = scanned {
+    let read = match activity
+        .csv()
+        .map(|csv| csv_records::fold(csv, &rules, &table))
+    {
+        Some(Ok(())) => Ok(()),
+        Some(Err(CsvStop::NotCanonical(err))) => Err(err),
+        Some(Err(CsvStop::Quoted)) => {
+            // Rows read before the quote was met are folded again.
+            *table
+                .lock()
+                .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))? = empty();
+            by_polars(rules)
+        }
+        None => by_polars(rules),
+    };
+    if let Err(err) = read {
         tracing::debug!(%err, "activity is read again after a full check");
         return Ok(None);
     }
@@ -137,6 +124,57 @@ pub fn fold(
         rows,
         latest: latest.0.and_then(days_to_date),
     }))
+}
+
+/// The pair table being filled, and the latest date met.
+type Filling = Mutex<(PairTable, Latest)>;
+
+/// Bits of word `a` that only a counted view sets.
+const VIEWED: u64 = ((1u64 << (OLDER + 1)) - 1) << VIEW_MONTHS_SHIFT;
+
+/// Folds `raw`'s cells as polars reads them into `table`: Parquet in
+/// slices of [`slice_rows`] rows (polars maps the file, and the pages it
+/// has read stay in the process's memory until its scan ends: a third of
+/// L's peak when read whole).
+fn scan_cells(raw: &RawTable, rules: RowRules, table: &Arc<Filling>) -> PolarsResult<()> {
+    let inputs: Vec<Expr> = rules.layout.names.iter().map(|name| col(*name)).collect();
+    let as_of = rules.as_of;
+    let packed = map_multiple(
+        move |cells: &mut [Column]| rules.pack(cells),
+        inputs,
+        |_: &Schema, _: &[Field]| Ok(Field::new("packed".into(), packed_type())),
+    );
+    let scan = |frame: LazyFrame| -> PolarsResult<()> {
+        let filling = Arc::clone(table);
+        frame
+            .select([packed.clone().alias("packed")])
+            .sink_batches(
+                PlanCallback::new(move |batch: DataFrame| {
+                    let rows = unpacked(&batch)?;
+                    let mut filling = filling
+                        .lock()
+                        .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
+                    filling.1.add(&rows)?;
+                    filling.0.add_packed(&rows, as_of, VIEWED)?;
+                    Ok(false)
+                }),
+                false,
+                None,
+            )?
+            .collect_with_engine(Engine::Streaming)?;
+        Ok(())
+    };
+    if raw.file.format != Format::Parquet {
+        return scan(raw.cells.clone());
+    }
+    let size = slice_rows();
+    let total = count_rows(raw.cells.clone())?;
+    let mut offset = 0;
+    while offset < total.max(1) {
+        scan(raw.cells.clone().slice(offset as i64, size as IdxSize))?;
+        offset += size;
+    }
+    Ok(())
 }
 
 /// The latest date of every row, after as_of too.
@@ -268,10 +306,21 @@ struct ActionFacts {
 }
 
 /// A product met in a morsel: its code in polars' global categories.
-struct Product<'a> {
-    name: &'a str,
+struct Product {
+    name: PlSmallStr,
     code: u32,
     trello: bool,
+}
+
+impl Product {
+    /// A product named `name`, which is canonical.
+    fn new(name: &str) -> PolarsResult<Self> {
+        Ok(Product {
+            name: name.into(),
+            code: Categories::global().mapping().insert_cat(name)?,
+            trello: name == "trello",
+        })
+    }
 }
 
 // Codes of a row's cells. An account is its number, [`UNKNOWN`] or
@@ -485,7 +534,11 @@ impl RowRules {
                     && (no_site || fact.is_some_and(|f| f.rovo));
                 let ai = action.ai
                     && (no_site
-                        || fact.is_some_and(|f| f.ai_products.iter().any(|p| p == product.name)));
+                        || fact.is_some_and(|f| {
+                            f.ai_products
+                                .iter()
+                                .any(|p| p.as_str() == product.name.as_str())
+                        }));
                 (rovo, ai, fact.map_or(0, |f| f.trello_rank))
             }
         };
@@ -671,19 +724,14 @@ fn days(cells: &Column, native: bool, days: &mut Vec<i32>) -> PolarsResult<()> {
 
 /// The products met in a morsel, and each row's index among them
 /// ([`EMPTY`] for none, which only a blank line may have).
-fn products<'a>(cells: &'a StringChunked, codes: &mut Vec<u32>) -> PolarsResult<Vec<Product<'a>>> {
+fn products(cells: &StringChunked, codes: &mut Vec<u32>) -> PolarsResult<Vec<Product>> {
     codes.clear();
-    let names = Categories::global().mapping();
     let mut products = Vec::new();
     repeated_text(cells, codes, EMPTY, |name| {
         if !canonical::key(name) {
             return Err(not_canonical("product"));
         }
-        products.push(Product {
-            name,
-            code: names.insert_cat(name)?,
-            trello: name == "trello",
-        });
+        products.push(Product::new(name)?);
         Ok((products.len() - 1) as u32)
     })?;
     Ok(products)
@@ -727,18 +775,21 @@ fn flags(cells: Option<(&Column, bool)>, height: usize, codes: &mut Vec<u8>) -> 
     Ok(())
 }
 
+/// The contract's minimum for `activity.count` (the spec's
+/// `Kind::Int { min: 1 }`).
+const MIN_COUNT: u64 = 1;
+
 /// Counts are not part of any figure, but each must be a whole number of
-/// at least 1 (the contract's minimum for `activity.count`).
+/// at least [`MIN_COUNT`].
 fn check_counts(cells: &Column, native: bool) -> PolarsResult<()> {
     let canonical = if native {
         let counts = cells.cast(&DataType::Int64)?;
         let mut numbers = counts.i64()?.iter();
-        numbers.all(|n| n.is_none_or(|n| n >= 1))
+        numbers.all(|n| n.is_none_or(|n| n >= MIN_COUNT as i64))
     } else {
-        cells
-            .str()?
-            .iter()
-            .all(|cell| cell.is_none_or(|cell| cell.is_empty() || canonical::count(cell, 1)))
+        cells.str()?.iter().all(|cell| {
+            cell.is_none_or(|cell| cell.is_empty() || canonical::count(cell, MIN_COUNT))
+        })
     };
     if canonical {
         Ok(())

@@ -12,6 +12,8 @@ use crate::common::{self, generate, oracle, Cli};
 
 /// What the run logs at debug level when activity took the one scan.
 const ONE_PASS: &str = "activity checked and folded in one pass";
+/// What it logs when that scan read a CSV without polars, record by record.
+const RECORD_BY_RECORD: &str = "activity's CSV read record by record";
 
 /// A copy of `from` in `to`, activity rewritten by `edit`, line by line.
 fn copy_bundle(from: &Path, to: &Path, edit: impl Fn(usize, &str) -> String) {
@@ -47,25 +49,39 @@ fn canonical_sample(to: &Path) {
     });
 }
 
+/// The canonical sample without a quote: its one quoted line's cells
+/// written plainly (the comma of its extra column dropped).
+fn unquoted_canonical_sample(to: &Path) {
+    let quoted = to.with_extension("quoted");
+    canonical_sample(&quoted);
+    copy_bundle(&quoted, to, |_, line| {
+        line.replace("\"web\"", "web")
+            .replace("\"export, manual\"", "export manual")
+    });
+    fs::remove_dir_all(quoted).unwrap();
+}
+
 /// Runs the report of `data` at debug level; returns the report's folder
 /// and what it logged.
 fn report(dir: &Path, data: &Path, out: &str, as_of: Option<&str>) -> (std::path::PathBuf, String) {
-    report_in_slices(dir, data, out, as_of, None)
+    report_with(dir, data, out, as_of, &[])
 }
 
-/// [`report`], a Parquet activity read in slices of `slice_rows` rows.
-fn report_in_slices(
+/// [`report`] with more of the environment set (`ORG_INSIGHTS_SLICE_ROWS`
+/// for a Parquet activity read in slices, `ORG_INSIGHTS_CSV_PIECE_BYTES`
+/// for a CSV read in small pieces).
+fn report_with(
     dir: &Path,
     data: &Path,
     out: &str,
     as_of: Option<&str>,
-    slice_rows: Option<&str>,
+    env: &[(&str, &str)],
 ) -> (std::path::PathBuf, String) {
     let mut cli = Cli::new(dir)
         .env("RUST_LOG", "org_insights=debug")
         .report(data, dir.join(out));
-    if let Some(rows) = slice_rows {
-        cli = cli.env("ORG_INSIGHTS_SLICE_ROWS", rows);
+    for (name, value) in env {
+        cli = cli.env(name, value);
     }
     if let Some(day) = as_of {
         cli = cli.dated(day);
@@ -122,7 +138,8 @@ fn the_canonical_sample_takes_one_scan_and_gives_the_sample_s_figures() {
 #[test]
 fn random_canonical_bundles_take_one_scan_and_match_the_oracle() {
     let mut read_in_slices = 0;
-    for seed in 0..16u64 {
+    let mut read_record_by_record = 0;
+    for seed in 0..48u64 {
         let mut rng = fastrand::Rng::with_seed(1_000 + seed);
         let base =
             NaiveDate::from_ymd_opt(2026, 3, 1).unwrap() + chrono::Duration::days(rng.i64(0..400));
@@ -135,17 +152,26 @@ fn random_canonical_bundles_take_one_scan_and_match_the_oracle() {
         let explicit = latest.is_none() || rng.bool();
         let as_of = if explicit { base } else { latest.unwrap() };
         let day = as_of.to_string();
-        // Every other seed reads a Parquet activity seven rows at a time.
-        let slices = (seed % 2 == 1).then_some("7");
-        if slices.is_some() && formats.iter().any(|f| f.starts_with("activity.parquet")) {
+        // Every other seed reads a Parquet activity seven rows at a time,
+        // and a CSV one in pieces of 61 bytes.
+        let small = seed % 2 == 1;
+        if small && formats.iter().any(|f| f.starts_with("activity.parquet")) {
             read_in_slices += 1;
         }
-        let (report, log) = report_in_slices(
+        let env: &[(&str, &str)] = if small {
+            &[
+                ("ORG_INSIGHTS_SLICE_ROWS", "7"),
+                ("ORG_INSIGHTS_CSV_PIECE_BYTES", "61"),
+            ]
+        } else {
+            &[]
+        };
+        let (report, log) = report_with(
             dir.path(),
             &data,
             "out",
             explicit.then_some(day.as_str()),
-            slices,
+            env,
         );
         if bundle
             .activity
@@ -153,6 +179,9 @@ fn random_canonical_bundles_take_one_scan_and_match_the_oracle() {
             .is_some_and(|rows| !rows.is_empty())
         {
             assert!(log.contains(ONE_PASS), "seed {seed} ({formats:?}):\n{log}");
+        }
+        if small && log.contains(RECORD_BY_RECORD) {
+            read_record_by_record += 1;
         }
         let json = common::read_json(&report.join("insights.json"));
         assert_eq!(json["as_of"], Value::from(day), "seed {seed}");
@@ -168,39 +197,124 @@ fn random_canonical_bundles_take_one_scan_and_match_the_oracle() {
         read_in_slices > 0,
         "no seed read a Parquet activity in slices"
     );
+    assert!(
+        read_record_by_record > 0,
+        "no seed read a CSV activity record by record in small pieces"
+    );
+}
+
+/// Runs `data` and the sample, each at `as_of`, and asserts the same
+/// insights.json and data files; returns what `data`'s run logged.
+fn assert_the_sample_s_figures(
+    dir: &Path,
+    data: &Path,
+    as_of: Option<&str>,
+    env: &[(&str, &str)],
+) -> String {
+    let sample = Path::new(&common::sample()).to_path_buf();
+    let (one, log) = report_with(dir, data, "one", as_of, env);
+    let (two, _) = report(dir, &sample, "two", as_of);
+    assert_eq!(figures(&one), figures(&two), "as of {as_of:?}, {env:?}");
+    for file in fs::read_dir(one.join("data")).unwrap().flatten() {
+        let name = file.file_name();
+        assert_eq!(
+            fs::read(file.path()).unwrap(),
+            fs::read(two.join("data").join(&name)).unwrap(),
+            "data/{name:?}, {env:?}"
+        );
+    }
+    fs::remove_dir_all(dir.join("one")).unwrap();
+    fs::remove_dir_all(dir.join("two")).unwrap();
+    log
+}
+
+#[test]
+fn a_csv_without_quotes_is_read_record_by_record_in_pieces_of_any_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    unquoted_canonical_sample(&plain);
+    // The same records with CRLF line ends, a BOM, blank lines between
+    // and at the close, and no line end after the last.
+    let windows = dir.path().join("windows");
+    copy_bundle(&plain, &windows, |_, line| line.to_string());
+    let text = fs::read_to_string(plain.join("activity.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut crlf = format!("\u{feff}{}\r\n", lines[0]);
+    for (i, line) in lines[1..].iter().enumerate() {
+        crlf.push_str(line);
+        crlf.push_str(if i % 5 == 4 {
+            "\r\n\r\n,,,,,,,,\r\n"
+        } else {
+            "\r\n"
+        });
+    }
+    crlf.push_str("\r\n\r\n");
+    fs::write(windows.join("activity.csv"), crlf.trim_end()).unwrap();
+    for data in [&plain, &windows] {
+        for pieces in ["1", "50", "997", "1048576"] {
+            let env = [("ORG_INSIGHTS_CSV_PIECE_BYTES", pieces)];
+            for as_of in [Some("2026-11-10"), None] {
+                let log = assert_the_sample_s_figures(dir.path(), data, as_of, &env);
+                assert!(log.contains(RECORD_BY_RECORD), "{data:?} {pieces}: {log}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_quote_late_in_a_csv_sends_it_to_polars_and_counts_every_row_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    unquoted_canonical_sample(&data);
+    let text = fs::read_to_string(data.join("activity.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // The last line's site quoted: the same cell as the contract reads it.
+    let last = lines.len() - 1;
+    lines[last] = lines[last].replacen("acme.atlassian.net", "\"acme.atlassian.net\"", 1);
+    assert!(lines[last].contains('"'), "{}", lines[last]);
+    fs::write(data.join("activity.csv"), lines.join("\n") + "\n").unwrap();
+    // Small pieces: rows before the quote are read, and then read again.
+    let env = [("ORG_INSIGHTS_CSV_PIECE_BYTES", "40")];
+    let log = assert_the_sample_s_figures(dir.path(), &data, Some("2026-11-10"), &env);
+    assert!(log.contains(ONE_PASS), "{log}");
+    assert!(!log.contains(RECORD_BY_RECORD), "{log}");
 }
 
 #[test]
 fn a_bad_cell_of_activity_is_reported_as_the_check_reports_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    canonical_sample(&data);
-    let text = fs::read_to_string(data.join("activity.csv")).unwrap();
-    // Line 5: a month that does not exist.
-    let broken: Vec<String> = text
-        .lines()
-        .enumerate()
-        .map(|(i, line)| {
-            if i == 4 {
-                line.replacen("2026-10-31", "2026-13-31", 1)
-            } else {
-                line.to_string()
-            }
-        })
-        .collect();
-    fs::write(data.join("activity.csv"), broken.join("\n") + "\n").unwrap();
+    // Read by polars (the sample has a quote) and record by record.
+    let samples: [fn(&Path); 2] = [canonical_sample, unquoted_canonical_sample];
+    for (n, sample) in samples.into_iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        sample(&data);
+        let text = fs::read_to_string(data.join("activity.csv")).unwrap();
+        // Line 5: a month that does not exist.
+        let broken: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, line)| {
+                if i == 4 {
+                    line.replacen("2026-10-31", "2026-13-31", 1)
+                } else {
+                    line.to_string()
+                }
+            })
+            .collect();
+        fs::write(data.join("activity.csv"), broken.join("\n") + "\n").unwrap();
 
-    let check = Cli::new(dir.path()).args(["check", "--data", "data"]).run();
-    let expected = check.code(2).stderr_text();
-    assert!(
-        expected.contains("line 5, column 'date', value \"2026-13-31\""),
-        "{expected}"
-    );
-    // One bad row of 26 is more than the default 1 %: the run stops with
-    // the check's words and writes nothing.
-    let ran = Cli::new(dir.path()).report("data", "out").run().code(2);
-    assert_eq!(ran.stderr_text(), expected);
-    assert!(!dir.path().join("out").exists());
+        let check = Cli::new(dir.path()).args(["check", "--data", "data"]).run();
+        let expected = check.code(2).stderr_text();
+        assert!(
+            expected.contains("line 5, column 'date', value \"2026-13-31\""),
+            "sample {n}: {expected}"
+        );
+        // One bad row of 26 is more than the default 1 %: the run stops
+        // with the check's words and writes nothing.
+        let ran = Cli::new(dir.path()).report("data", "out").run().code(2);
+        assert_eq!(ran.stderr_text(), expected, "sample {n}");
+        assert!(!dir.path().join("out").exists());
+    }
 }
 
 #[test]

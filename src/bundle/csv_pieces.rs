@@ -1,0 +1,362 @@
+//! A plain CSV file's records read in pieces, on several threads at once,
+//! with the `csv` crate and plain reads.
+//!
+//! Plain reads, not a mapping: a file cut short under a mapping kills the
+//! process, so a mapped file must first be copied (see `raw::open`), and
+//! every page of a mapped file read stays in the process's memory until
+//! the mapping goes. Here each thread holds one piece at a time.
+//!
+//! Pieces are cut at line ends, which is exact only when no field is
+//! quoted: a quoted field may hold a line end. So the first quote
+//! character met stops the read ([`Stop::Quoted`]), and the caller reads
+//! the file with a reader that follows quotes across lines.
+
+use std::fs::File;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use csv::StringRecord;
+
+use super::raw::CsvFields;
+
+/// Bytes of the file in each piece, before it is cut at line ends: large
+/// enough that a thread's reads are long, small enough that two threads
+/// end near each other and hold little.
+const PIECE_BYTES: u64 = 4 << 20;
+
+/// [`PIECE_BYTES`], or `ORG_INSIGHTS_CSV_PIECE_BYTES` from the environment
+/// (tests cut small files into many pieces).
+pub(crate) fn piece_bytes() -> u64 {
+    std::env::var("ORG_INSIGHTS_CSV_PIECE_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&bytes| bytes > 0)
+        .unwrap_or(PIECE_BYTES)
+}
+/// Bytes read at a time past a piece's end, to find its last line's end.
+const TAIL_BYTES: usize = 64 << 10;
+
+/// Why a read stopped before the file's end.
+#[derive(Debug)]
+pub(crate) enum Stop<E> {
+    /// A quote character: lines may not be records.
+    Quoted,
+    /// The file could not be read, or a record is not UTF-8.
+    Unreadable(String),
+    /// What `on_record` returned for a record.
+    Refused(E),
+}
+
+/// Calls `on_record` for every data record of the CSV `file` (its
+/// header, the first line, skipped), in pieces of about `piece_bytes`
+/// taken in turn by up to `threads` threads, each with its own state from `new_state`; returns
+/// those states. Records come in file order within a piece; fields are
+/// as the file has them ([`Record`]). Blank lines are skipped. The first `Err` stops every thread.
+pub(crate) fn for_each_record<S, E>(
+    file: &File,
+    piece_bytes: u64,
+    threads: usize,
+    new_state: impl Fn() -> S + Sync,
+    on_record: impl Fn(&mut S, &Record) -> Result<(), E> + Sync,
+) -> Result<Vec<S>, Stop<E>>
+where
+    S: Send,
+    E: Send,
+{
+    let len = file
+        .metadata()
+        .map_err(|err| Stop::Unreadable(err.to_string()))?
+        .len();
+    let pieces = len.div_ceil(piece_bytes);
+    let next = AtomicU64::new(0);
+    let stopped = AtomicBool::new(false);
+    let worker = || -> Result<S, Stop<E>> {
+        let mut state = new_state();
+        let mut buffer = Vec::new();
+        let mut record = StringRecord::new();
+        loop {
+            let piece = next.fetch_add(1, Ordering::Relaxed);
+            if piece >= pieces || stopped.load(Ordering::Relaxed) {
+                return Ok(state);
+            }
+            let read = read_piece(file, len, piece, piece_bytes, &mut buffer)
+                .map_err(|err| Stop::Unreadable(err.to_string()))
+                .and_then(|lines| {
+                    records(
+                        &buffer[lines],
+                        piece == 0,
+                        &mut record,
+                        &mut state,
+                        &on_record,
+                    )
+                });
+            if let Err(stop) = read {
+                stopped.store(true, Ordering::Relaxed);
+                return Err(stop);
+            }
+        }
+    };
+    let threads = threads.clamp(1, pieces.max(1) as usize);
+    let results: Vec<Result<S, Stop<E>>> = std::thread::scope(|scope| {
+        let running: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
+        running
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut states = Vec::with_capacity(results.len());
+    let mut first_stop: Option<Stop<E>> = None;
+    for result in results {
+        match result {
+            Ok(state) => states.push(state),
+            // A refusal says more than a quote met by another thread.
+            Err(stop) => match (&first_stop, &stop) {
+                (None, _) | (Some(Stop::Quoted), Stop::Refused(_) | Stop::Unreadable(_)) => {
+                    first_stop = Some(stop)
+                }
+                _ => {}
+            },
+        }
+    }
+    match first_stop {
+        Some(stop) => Err(stop),
+        None => Ok(states),
+    }
+}
+
+/// Reads piece `piece` into `buffer` and gives the range of its whole
+/// lines: those that start in the piece's bytes. A line starts after a
+/// line end (or at the file's start), so piece k runs from the first line
+/// end at or after byte k × `size` − 1 to the first one at or after the
+/// next piece's such byte; both ends are found by the same rule, so every
+/// line belongs to exactly one piece.
+fn read_piece(
+    file: &File,
+    len: u64,
+    piece: u64,
+    size: u64,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<Range<usize>> {
+    let from = (piece * size).saturating_sub(1);
+    let to = ((piece + 1) * size).min(len);
+    buffer.resize((to - from) as usize, 0);
+    file.read_exact_at(buffer, from)?;
+    let start = if piece == 0 {
+        0
+    } else {
+        match buffer.iter().position(|&b| b == b'\n') {
+            Some(end) => end + 1,
+            // The line that holds the whole piece started before it.
+            None => return Ok(0..0),
+        }
+    };
+    if to == len {
+        return Ok(start..buffer.len());
+    }
+    // The piece's last line ends at the first line end from its last byte.
+    let mut searched = buffer.len() - 1;
+    let mut at = to;
+    loop {
+        if let Some(end) = buffer[searched..].iter().position(|&b| b == b'\n') {
+            return Ok(start..searched + end + 1);
+        }
+        if at == len {
+            return Ok(start..buffer.len());
+        }
+        let more = TAIL_BYTES.min((len - at) as usize);
+        searched = buffer.len();
+        buffer.resize(searched + more, 0);
+        file.read_exact_at(&mut buffer[searched..], at)?;
+        at += more as u64;
+    }
+}
+
+/// Calls `on_record` for each record of `lines`, after the first if
+/// `has_header`.
+fn records<S, E>(
+    lines: &[u8],
+    has_header: bool,
+    record: &mut StringRecord,
+    state: &mut S,
+    on_record: &impl Fn(&mut S, &Record) -> Result<(), E>,
+) -> Result<(), Stop<E>> {
+    if lines.contains(&b'"') {
+        return Err(Stop::Quoted);
+    }
+    // Line ends are `\n` alone, as polars reads them (see [`Record`]).
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(has_header)
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(lines);
+    loop {
+        match reader.read_record(record) {
+            Ok(false) => return Ok(()),
+            Ok(true) => on_record(state, &Record(record)).map_err(Stop::Refused)?,
+            Err(err) => return Err(Stop::Unreadable(err.to_string())),
+        }
+    }
+}
+
+/// One record's fields. Line ends are `\n` alone, as polars reads them;
+/// the `\r` of a `\r\n` ends the last field, and is left out of it.
+pub(crate) struct Record<'r>(&'r StringRecord);
+
+impl Record<'_> {
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the record has no value in any of the table's columns (a
+    /// blank line, or one of empty fields): polars reads it as a row of
+    /// nulls, and the contract skips it.
+    pub(crate) fn blank(&self, fields: &CsvFields) -> bool {
+        self.len() <= fields.width
+            && fields
+                .positions
+                .iter()
+                .all(|&(_, i)| self.get(i).is_none_or(str::is_empty))
+    }
+
+    pub(crate) fn get(&self, index: usize) -> Option<&str> {
+        let field = self.0.get(index)?;
+        if index + 1 == self.0.len() {
+            return Some(field.strip_suffix('\r').unwrap_or(field));
+        }
+        Some(field)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every record of `text` (header skipped), as each thread read them,
+    /// put in file order by their first field (a line number).
+    fn read(text: &[u8], piece_bytes: u64, threads: usize) -> Result<Vec<Vec<String>>, Stop<()>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("activity.csv");
+        std::fs::write(&path, text).unwrap();
+        let file = File::open(&path).unwrap();
+        let states = for_each_record(&file, piece_bytes, threads, Vec::new, |seen, record| {
+            let fields = (0..record.len()).map(|i| record.get(i).unwrap().to_string());
+            seen.push(fields.collect::<Vec<_>>());
+            Ok(())
+        })?;
+        let mut records: Vec<Vec<String>> = states.into_iter().flatten().collect();
+        records.sort_by_key(|fields| fields[0].parse::<u64>().unwrap_or(u64::MAX));
+        Ok(records)
+    }
+
+    /// The same records read by the `csv` crate in one go: the reference.
+    fn read_whole(text: &[u8]) -> Vec<Vec<String>> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_reader(text);
+        let mut records: Vec<Vec<String>> = reader
+            .records()
+            .map(|record| {
+                let record = record.unwrap();
+                let last = record.len() - 1;
+                (0..record.len())
+                    .map(|i| {
+                        let field = &record[i];
+                        let field = if i == last {
+                            field.strip_suffix('\r').unwrap_or(field)
+                        } else {
+                            field
+                        };
+                        field.to_string()
+                    })
+                    .collect()
+            })
+            .collect();
+        records.sort_by_key(|fields| fields[0].parse::<u64>().unwrap_or(u64::MAX));
+        records
+    }
+
+    /// A CSV text of random lines: numbered, of random lengths, with LF or
+    /// CRLF ends, blank lines, and maybe no line end at the close.
+    fn random_text(rng: &mut fastrand::Rng) -> Vec<u8> {
+        let mut text = String::from("\u{feff}n,word,other\n");
+        for n in 0..rng.usize(0..60) {
+            let word: String = (0..rng.usize(0..30)).map(|_| rng.alphabetic()).collect();
+            text.push_str(&format!("{n},{word},é{}", rng.u8(..)));
+            text.push_str(if rng.bool() { "\r\n" } else { "\n" });
+            if rng.u8(..8) == 0 {
+                text.push_str(if rng.bool() { "\r\n" } else { "\n" });
+            }
+        }
+        if rng.bool() {
+            while text.ends_with(['\n', '\r']) {
+                text.pop();
+            }
+        }
+        text.into_bytes()
+    }
+
+    #[test]
+    fn every_line_is_read_once_whatever_the_piece_size() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..200 {
+            let text = random_text(&mut rng);
+            let expected = read_whole(&text);
+            for piece_bytes in [1, 2, 3, 5, 8, 13, 40, 1 << 20] {
+                let threads = rng.usize(1..4);
+                let records = read(&text, piece_bytes, threads).unwrap();
+                assert_eq!(
+                    records,
+                    expected,
+                    "{piece_bytes}-byte pieces on {threads} threads:\n{}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_quote_anywhere_stops_the_read() {
+        let mut text = b"n,word\n".to_vec();
+        for n in 0..100 {
+            text.extend_from_slice(format!("{n},plain\n").as_bytes());
+        }
+        text.extend_from_slice(b"100,\"two\nlines\"\n");
+        for piece_bytes in [1, 16, 1 << 20] {
+            assert!(matches!(read(&text, piece_bytes, 2), Err(Stop::Quoted)));
+        }
+    }
+
+    #[test]
+    fn a_refusal_stops_the_read_and_is_returned() {
+        let text = b"n\n1\n2\n3\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("activity.csv");
+        std::fs::write(&path, text).unwrap();
+        let file = File::open(&path).unwrap();
+        let read = for_each_record(
+            &file,
+            2,
+            2,
+            || (),
+            |_, record| match record.get(0) {
+                Some("2") => Err("two"),
+                _ => Ok(()),
+            },
+        );
+        assert!(matches!(read, Err(Stop::Refused("two"))));
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_unreadable() {
+        assert!(matches!(
+            read(b"n,word\n1,caf\xe9\n", 4, 1),
+            Err(Stop::Unreadable(_))
+        ));
+    }
+}

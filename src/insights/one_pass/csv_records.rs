@@ -1,0 +1,294 @@
+//! Activity's CSV file checked and folded record by record, on every core,
+//! without polars' CSV reader.
+//!
+//! polars' reader builds a column of strings for every cell of a morsel,
+//! and [`RowRules::pack`] then reads them back: on a CSV export, polars'
+//! reader was nearly half of a run. Here each thread reads whole lines of
+//! the file with the `csv` crate (`bundle::csv_pieces`), codes each cell
+//! as it reads it, and folds its packed rows in batches. A file with a
+//! quote character is left to polars, which follows quoted fields across
+//! lines.
+
+use polars::prelude::*;
+
+use super::{
+    not_canonical, Filling, Product, RowRules, DEFAULT, MIN_COUNT, NO_SITE, PLAIN_SITE, VIEWED,
+};
+use crate::bundle::canonical;
+use crate::bundle::csv_pieces::{for_each_record, piece_bytes, Record, Stop};
+use crate::bundle::raw::CsvFields;
+use crate::bundle::spec::{ACTIONS, SURFACES};
+use crate::bundle::CsvSource;
+use crate::insights::activity::UNKNOWN;
+use crate::insights::pair_table::PackedRows;
+
+/// Why the records were not all folded.
+pub(super) enum CsvStop {
+    /// The file has a quote character: polars is to read it.
+    Quoted,
+    /// A cell is not canonical, or the file cannot be read as this
+    /// reader reads it: activity is to be checked in full.
+    NotCanonical(PolarsError),
+}
+
+/// Rows a thread packs before it folds them into the shared table.
+const BATCH_ROWS: usize = 1 << 16;
+
+/// Folds every record of the CSV file `csv` into `table`.
+pub(super) fn fold(csv: &CsvSource, rules: &RowRules, table: &Filling) -> Result<(), CsvStop> {
+    let Some(columns) = Columns::new(rules, &csv.fields) else {
+        let disagree = polars_err!(ComputeError: "activity's header and columns disagree");
+        return Err(CsvStop::NotCanonical(disagree));
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let coders = for_each_record(
+        &csv.file,
+        piece_bytes(),
+        threads,
+        || RowCoder::new(rules, &columns),
+        |coder, record| coder.add(record, table),
+    );
+    let flushed = coders.and_then(|coders| {
+        coders
+            .into_iter()
+            .try_for_each(|mut coder| coder.flush(table))
+            .map_err(Stop::Refused)
+    });
+    if flushed.is_ok() {
+        tracing::debug!(threads, "activity's CSV read record by record");
+    }
+    flushed.map_err(|stop| match stop {
+        Stop::Quoted => CsvStop::Quoted,
+        Stop::Unreadable(why) => CsvStop::NotCanonical(polars_err!(ComputeError: "{why}")),
+        Stop::Refused(err) => CsvStop::NotCanonical(err),
+    })
+}
+
+/// The position of each column the pass reads among a record's fields.
+struct Columns {
+    fields: CsvFields,
+    account: usize,
+    date: usize,
+    product: usize,
+    site: Option<usize>,
+    surface: Option<usize>,
+    action: Option<usize>,
+    success: Option<usize>,
+    count: Option<usize>,
+}
+
+impl Columns {
+    /// `None` if the layout and the header disagree (they are made from
+    /// the same header, so never in practice).
+    fn new(rules: &RowRules, fields: &CsvFields) -> Option<Self> {
+        let at = |name: &str| fields.position(name);
+        // `Some(None)`: the file does not have the column.
+        let read = |index: Option<usize>| match index {
+            None => Some(None),
+            Some(i) => at(rules.layout.names[i]).map(Some),
+        };
+        Some(Columns {
+            fields: fields.clone(),
+            account: at("account_id")?,
+            date: at("date")?,
+            product: at("product")?,
+            site: read(rules.layout.site)?,
+            surface: read(rules.layout.surface)?,
+            action: read(rules.layout.action)?,
+            success: read(rules.layout.success.map(|(i, _)| i))?,
+            count: read(rules.layout.count.map(|(i, _)| i))?,
+        })
+    }
+}
+
+/// One thread's coding of records: the codes of the cells it has met, and
+/// the rows packed since its last fold.
+struct RowCoder<'r> {
+    rules: &'r RowRules,
+    columns: &'r Columns,
+    days: Repeated<i32>,
+    /// Each product's index in `products`.
+    product_index: Repeated<u32>,
+    products: Vec<Product>,
+    sites: Repeated<u32>,
+    surfaces: Repeated<u8>,
+    actions: Repeated<u8>,
+    success: Repeated<u8>,
+    pairs: Vec<u64>,
+    packed_days: Vec<i32>,
+    a: Vec<u64>,
+    b: Vec<u64>,
+    latest: Option<i32>,
+}
+
+impl<'r> RowCoder<'r> {
+    fn new(rules: &'r RowRules, columns: &'r Columns) -> Self {
+        RowCoder {
+            rules,
+            columns,
+            days: Repeated::default(),
+            product_index: Repeated::default(),
+            products: Vec::new(),
+            sites: Repeated::default(),
+            surfaces: Repeated::default(),
+            actions: Repeated::default(),
+            success: Repeated::default(),
+            pairs: Vec::with_capacity(BATCH_ROWS),
+            packed_days: Vec::with_capacity(BATCH_ROWS),
+            a: Vec::with_capacity(BATCH_ROWS),
+            b: Vec::with_capacity(BATCH_ROWS),
+            latest: None,
+        }
+    }
+
+    /// Checks and packs one record, folding the batch when it is full.
+    fn add(&mut self, record: &Record, table: &Filling) -> PolarsResult<()> {
+        let columns = self.columns;
+        let cell = |index: usize| record.get(index).unwrap_or("");
+        let account = cell(columns.account);
+        if record.len() != columns.fields.width || account.is_empty() {
+            return if record.blank(&columns.fields) {
+                Ok(())
+            } else {
+                Err(not_canonical("account_id, or a line's fields"))
+            };
+        }
+        let rules = self.rules;
+        let number = match rules.accounts.get(account) {
+            Some(&number) => number,
+            None if !canonical::text(account) => return Err(not_canonical("account_id")),
+            None => UNKNOWN,
+        };
+        let day = self.days.code(cell(columns.date), |date| {
+            canonical::day(date).ok_or_else(|| not_canonical("date"))
+        })?;
+        let products = &mut self.products;
+        let product = self.product_index.code(cell(columns.product), |name| {
+            if !canonical::key(name) {
+                return Err(not_canonical("product"));
+            }
+            products.push(Product::new(name)?);
+            Ok((products.len() - 1) as u32)
+        })?;
+        let optional = |column: Option<usize>| column.map_or("", cell);
+        let site = match optional(columns.site) {
+            "" => NO_SITE,
+            site => self.sites.code(site, |site| {
+                if !canonical::text(site) {
+                    return Err(not_canonical("site"));
+                }
+                let known = rules.sites.as_ref().and_then(|sites| sites.get(site));
+                Ok(known.copied().unwrap_or(PLAIN_SITE))
+            })?,
+        };
+        let surface = enum_code(&mut self.surfaces, optional(columns.surface), SURFACES)?;
+        let action = match enum_code(&mut self.actions, optional(columns.action), ACTIONS)? {
+            DEFAULT => rules.default_action,
+            code => rules.actions[usize::from(code)],
+        };
+        let succeeded = match optional(columns.success) {
+            "" => true,
+            flag => {
+                self.success.code(flag, |flag| {
+                    canonical::flag(flag)
+                        .map(u8::from)
+                        .ok_or_else(|| not_canonical("success"))
+                })? != 0
+            }
+        };
+        let count = optional(columns.count);
+        if !(count.is_empty() || canonical::count(count, MIN_COUNT)) {
+            return Err(not_canonical("count"));
+        }
+        let product = &self.products[product as usize];
+        let (a, b) = rules.words(
+            day,
+            product,
+            site,
+            action,
+            succeeded,
+            surface == rules.mobile,
+        );
+        self.pairs
+            .push((u64::from(number) << 32) | u64::from(product.code));
+        self.packed_days.push(day);
+        self.a.push(a);
+        self.b.push(b);
+        self.latest = self.latest.max(Some(day));
+        if self.pairs.len() >= BATCH_ROWS {
+            self.flush(table)?;
+        }
+        Ok(())
+    }
+
+    /// Folds the rows packed so far into `table`.
+    fn flush(&mut self, table: &Filling) -> PolarsResult<()> {
+        let mut filling = table
+            .lock()
+            .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
+        let rows = PackedRows {
+            pairs: &self.pairs,
+            days: &self.packed_days,
+            a: &self.a,
+            b: &self.b,
+        };
+        filling.0.add_packed_rows(rows, self.rules.as_of, VIEWED);
+        filling.1 .0 = filling.1 .0.max(self.latest);
+        drop(filling);
+        self.pairs.clear();
+        self.packed_days.clear();
+        self.a.clear();
+        self.b.clear();
+        Ok(())
+    }
+}
+
+/// A cell's position in `values`, [`DEFAULT`] for an empty one.
+fn enum_code(known: &mut Repeated<u8>, cell: &str, values: &[&str]) -> PolarsResult<u8> {
+    if cell.is_empty() {
+        return Ok(DEFAULT);
+    }
+    known.code(cell, |cell| match values.iter().position(|v| *v == cell) {
+        Some(code) => Ok(code as u8),
+        None => Err(not_canonical("surface or action")),
+    })
+}
+
+/// The codes of a column whose values repeat, each worked out once per
+/// thread; the last cell's is kept apart, since neighbouring rows often
+/// share a value.
+struct Repeated<T> {
+    last: Option<T>,
+    last_text: String,
+    known: PlHashMap<Box<str>, T>,
+}
+
+impl<T> Default for Repeated<T> {
+    fn default() -> Self {
+        Repeated {
+            last: None,
+            last_text: String::new(),
+            known: PlHashMap::new(),
+        }
+    }
+}
+
+impl<T: Copy> Repeated<T> {
+    fn code(&mut self, cell: &str, new: impl FnOnce(&str) -> PolarsResult<T>) -> PolarsResult<T> {
+        if let Some(code) = self.last.filter(|_| self.last_text == cell) {
+            return Ok(code);
+        }
+        let code = match self.known.get(cell) {
+            Some(&code) => code,
+            None => {
+                let code = new(cell)?;
+                self.known.insert(cell.into(), code);
+                code
+            }
+        };
+        self.last = Some(code);
+        self.last_text.clear();
+        self.last_text.push_str(cell);
+        Ok(code)
+    }
+}
