@@ -262,6 +262,23 @@ fn a_csv_without_quotes_is_read_record_by_record_in_pieces_of_any_size() {
 }
 
 #[test]
+fn a_padded_account_id_in_a_csv_without_quotes_is_read_by_the_full_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    unquoted_canonical_sample(&data);
+    let text = fs::read_to_string(data.join("activity.csv")).unwrap();
+    // The contract reads " a2" as "a2": the same figures, through the full
+    // check, since the id is not written as `accounts` has it.
+    let padded = text.replacen("\na2,", "\n a2,", 1);
+    assert_ne!(padded, text);
+    fs::write(data.join("activity.csv"), padded).unwrap();
+    let env = [("ORG_INSIGHTS_CSV_PIECE_BYTES", "64")];
+    let log = assert_the_sample_s_figures(dir.path(), &data, Some("2026-11-10"), &env);
+    assert!(!log.contains(ONE_PASS), "{log}");
+    assert!(log.contains("read again after a full check"), "{log}");
+}
+
+#[test]
 fn a_quote_late_in_a_csv_sends_it_to_polars_and_counts_every_row_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

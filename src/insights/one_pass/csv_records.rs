@@ -114,7 +114,13 @@ struct RowCoder<'r> {
     surfaces: Repeated<u8>,
     actions: Repeated<u8>,
     success: Repeated<u8>,
+    /// The packed rows since the last fold; `pairs` holds only the
+    /// product's code until [`Self::number_accounts`].
     pairs: Vec<u64>,
+    /// The account id of each packed row, one after the other, and where
+    /// each ends.
+    ids: String,
+    id_ends: Vec<usize>,
     packed_days: Vec<i32>,
     a: Vec<u64>,
     b: Vec<u64>,
@@ -134,6 +140,8 @@ impl<'r> RowCoder<'r> {
             actions: Repeated::default(),
             success: Repeated::default(),
             pairs: Vec::with_capacity(BATCH_ROWS),
+            ids: String::new(),
+            id_ends: Vec::with_capacity(BATCH_ROWS),
             packed_days: Vec::with_capacity(BATCH_ROWS),
             a: Vec::with_capacity(BATCH_ROWS),
             b: Vec::with_capacity(BATCH_ROWS),
@@ -154,11 +162,6 @@ impl<'r> RowCoder<'r> {
             };
         }
         let rules = self.rules;
-        let number = match rules.accounts.get(account) {
-            Some(&number) => number,
-            None if !canonical::text(account) => return Err(not_canonical("account_id")),
-            None => UNKNOWN,
-        };
         let day = self.days.code(cell(columns.date), |date| {
             canonical::day(date).ok_or_else(|| not_canonical("date"))
         })?;
@@ -209,8 +212,10 @@ impl<'r> RowCoder<'r> {
             succeeded,
             surface == rules.mobile,
         );
-        self.pairs
-            .push((u64::from(number) << 32) | u64::from(product.code));
+        // The account's number goes above the product's code at the fold.
+        self.pairs.push(u64::from(product.code));
+        self.ids.push_str(account);
+        self.id_ends.push(self.ids.len());
         self.packed_days.push(day);
         self.a.push(a);
         self.b.push(b);
@@ -221,8 +226,29 @@ impl<'r> RowCoder<'r> {
         Ok(())
     }
 
+    /// Puts each packed row's account number above its product's code.
+    /// The lookups run in a loop of their own: with a million accounts
+    /// each one waits for memory, and a short loop of independent lookups
+    /// lets the processor wait for several at once (looked up as each
+    /// record was read, they were most of the time of a run on L).
+    fn number_accounts(&mut self) -> PolarsResult<()> {
+        let mut start = 0;
+        for (pair, &end) in self.pairs.iter_mut().zip(&self.id_ends) {
+            let id = &self.ids[start..end];
+            start = end;
+            let number = match self.rules.accounts.get(id) {
+                Some(&number) => number,
+                None if !canonical::text(id) => return Err(not_canonical("account_id")),
+                None => UNKNOWN,
+            };
+            *pair |= u64::from(number) << 32;
+        }
+        Ok(())
+    }
+
     /// Folds the rows packed so far into `table`.
     fn flush(&mut self, table: &Filling) -> PolarsResult<()> {
+        self.number_accounts()?;
         let mut filling = table
             .lock()
             .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
@@ -236,6 +262,8 @@ impl<'r> RowCoder<'r> {
         filling.1 .0 = filling.1 .0.max(self.latest);
         drop(filling);
         self.pairs.clear();
+        self.ids.clear();
+        self.id_ends.clear();
         self.packed_days.clear();
         self.a.clear();
         self.b.clear();
