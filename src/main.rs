@@ -16,8 +16,14 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// back to the system from jemalloc's own thread, not from the two threads
 /// that read the bundle, which spent a third of the check in page faults
 /// (L's check 10.4 s -> 6.9 s); memory is still returned between runs.
+/// `dirty_decay_ms:1000`: freed pages go back after a second rather than
+/// ten. With ten, L's peak ranged from 2.0 to 2.7 GiB run to run (pages
+/// freed by one step still held while the next allocated its own); with
+/// one, 1.8 to 2.2 GiB, for about 4 % more time on L and none measurable
+/// on M (BENCHMARKS.md).
 #[export_name = "_rjem_malloc_conf"]
-static JEMALLOC_OPTIONS: JemallocOptions = JemallocOptions(c"background_thread:true".as_ptr());
+static JEMALLOC_OPTIONS: JemallocOptions =
+    JemallocOptions(c"background_thread:true,dirty_decay_ms:1000".as_ptr());
 
 /// The C string jemalloc reads: a plain pointer, as C declares it.
 #[repr(transparent)]
