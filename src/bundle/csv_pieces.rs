@@ -34,6 +34,7 @@ pub(crate) fn piece_bytes() -> u64 {
         .filter(|&bytes| bytes > 0)
         .unwrap_or(PIECE_BYTES)
 }
+
 /// Bytes read at a time past a piece's end, to find its last line's end.
 const TAIL_BYTES: usize = 64 << 10;
 
@@ -48,11 +49,12 @@ pub(crate) enum Stop<E> {
     Refused(E),
 }
 
-/// Calls `on_record` for every data record of the CSV `file` (its
-/// header, the first line, skipped), in pieces of about `piece_bytes`
-/// taken in turn by up to `threads` threads, each with its own state from `new_state`; returns
-/// those states. Records come in file order within a piece; fields are
-/// as the file has them ([`Record`]). Blank lines are skipped. The first `Err` stops every thread.
+/// Calls `on_record` for every data record of the CSV `file` (its header,
+/// the first line, skipped), in pieces of about `piece_bytes` taken in
+/// turn by up to `threads` threads, each with its own state from
+/// `new_state`; returns those states. Records come in file order within a
+/// piece; fields are as the file has them ([`Record`]). Empty lines are
+/// skipped. The first `Err` stops every thread.
 pub(crate) fn for_each_record<S, E>(
     file: &File,
     piece_bytes: u64,
