@@ -238,7 +238,14 @@ fn a_csv_without_quotes_is_read_record_by_record_in_pieces_of_any_size() {
     }
     crlf.push_str("\r\n\r\n");
     fs::write(windows.join("activity.csv"), crlf.trim_end()).unwrap();
-    for data in [&plain, &windows] {
+    // The CRLF text compressed: its decompressed copy is read the same way.
+    let gzipped = dir.path().join("gzipped");
+    copy_bundle(&windows, &gzipped, |_, line| line.to_string());
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut encoder, crlf.trim_end().as_bytes()).unwrap();
+    fs::write(gzipped.join("activity.csv.gz"), encoder.finish().unwrap()).unwrap();
+    fs::remove_file(gzipped.join("activity.csv")).unwrap();
+    for data in [&plain, &windows, &gzipped] {
         for pieces in ["1", "50", "997", "1048576"] {
             let env = [("ORG_INSIGHTS_CSV_PIECE_BYTES", pieces)];
             for as_of in [Some("2026-11-10"), None] {
