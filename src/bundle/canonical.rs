@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::csv_pieces::{for_each_record, piece_bytes, Stop};
+use super::csv_pieces::{for_each_record, Stop};
 use super::spec::{FALSE_WORDS, TRUE_WORDS};
 use super::unchecked::{CsvSource, UncheckedActivity};
 use crate::support::frame::{date_to_days, days_to_date};
@@ -123,11 +123,8 @@ fn latest_csv_date(csv: &CsvSource) -> Result<Option<i32>, Stop<()>> {
     let Some(date) = csv.fields.position("date") else {
         return Err(Stop::Refused(()));
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let latest = for_each_record(
         &csv.file,
-        piece_bytes(),
-        threads,
         || None,
         |latest, record| {
             if record.len() == csv.fields.width {

@@ -27,7 +27,7 @@ const PIECE_BYTES: u64 = 4 << 20;
 
 /// [`PIECE_BYTES`], or `ORG_INSIGHTS_CSV_PIECE_BYTES` from the environment
 /// (tests cut small files into many pieces).
-pub(crate) fn piece_bytes() -> u64 {
+fn piece_bytes() -> u64 {
     std::env::var("ORG_INSIGHTS_CSV_PIECE_BYTES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -50,12 +50,26 @@ pub(crate) enum Stop<E> {
 }
 
 /// Calls `on_record` for every data record of the CSV `file` (its header,
-/// the first line, skipped), in pieces of about `piece_bytes` taken in
-/// turn by up to `threads` threads, each with its own state from
-/// `new_state`; returns those states. Records come in file order within a
-/// piece; fields are as the file has them ([`Record`]). Empty lines are
-/// skipped. The first `Err` stops every thread.
+/// the first line, skipped), on a thread per core, each with its own
+/// state from `new_state`; returns those states. Records come in file
+/// order within a piece; fields are as the file has them ([`Record`]).
+/// Empty lines are skipped. The first `Err` stops every thread.
 pub(crate) fn for_each_record<S, E>(
+    file: &File,
+    new_state: impl Fn() -> S + Sync,
+    on_record: impl Fn(&mut S, &Record) -> Result<(), E> + Sync,
+) -> Result<Vec<S>, Stop<E>>
+where
+    S: Send,
+    E: Send,
+{
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for_each_record_in(file, piece_bytes(), threads, new_state, on_record)
+}
+
+/// [`for_each_record`] in pieces of about `piece_bytes` taken in turn by
+/// up to `threads` threads.
+fn for_each_record_in<S, E>(
     file: &File,
     piece_bytes: u64,
     threads: usize,
@@ -245,7 +259,7 @@ mod tests {
         let path = dir.path().join("activity.csv");
         std::fs::write(&path, text).unwrap();
         let file = File::open(&path).unwrap();
-        let states = for_each_record(&file, piece_bytes, threads, Vec::new, |seen, record| {
+        let states = for_each_record_in(&file, piece_bytes, threads, Vec::new, |seen, record| {
             let fields = (0..record.len()).map(|i| record.get(i).unwrap().to_string());
             seen.push(fields.collect::<Vec<_>>());
             Ok(())
@@ -341,7 +355,7 @@ mod tests {
         let path = dir.path().join("activity.csv");
         std::fs::write(&path, text).unwrap();
         let file = File::open(&path).unwrap();
-        let read = for_each_record(
+        let read = for_each_record_in(
             &file,
             2,
             2,

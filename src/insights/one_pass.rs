@@ -183,9 +183,12 @@ struct Latest(Option<i32>);
 
 impl Latest {
     fn add(&mut self, rows: &DataFrame) -> PolarsResult<()> {
-        let latest = rows.column("day")?.i32()?.max();
-        self.0 = self.0.max(latest);
+        self.include(rows.column("day")?.i32()?.max());
         Ok(())
+    }
+
+    fn include(&mut self, day: Option<i32>) {
+        self.0 = self.0.max(day);
     }
 }
 
@@ -313,8 +316,11 @@ struct Product {
 }
 
 impl Product {
-    /// A product named `name`, which is canonical.
+    /// The product named `name`; refused unless the name is canonical.
     fn new(name: &str) -> PolarsResult<Self> {
+        if !canonical::key(name) {
+            return Err(not_canonical("product"));
+        }
         Ok(Product {
             name: name.into(),
             code: Categories::global().mapping().insert_cat(name)?,
@@ -574,15 +580,30 @@ impl RowRules {
         numbers.clear();
         for id in ids.str()?.iter() {
             numbers.push(match id {
-                Some(id) => match self.accounts.get(id) {
-                    Some(&number) => number,
-                    None if !canonical::text(id) => return Err(not_canonical("account_id")),
-                    None => UNKNOWN,
-                },
+                Some(id) => self.account_number(id)?,
                 None => BLANK,
             });
         }
         Ok(())
+    }
+
+    /// An account id's number, [`UNKNOWN`] for one missing from `accounts`;
+    /// refused when the id is not written as the contract reads it.
+    fn account_number(&self, id: &str) -> PolarsResult<u32> {
+        match self.accounts.get(id) {
+            Some(&number) => Ok(number),
+            None if !canonical::text(id) => Err(not_canonical("account_id")),
+            None => Ok(UNKNOWN),
+        }
+    }
+
+    /// A site's code: its index in `site_facts`, or [`PLAIN_SITE`].
+    fn site_code(&self, site: &str) -> PolarsResult<u32> {
+        if !canonical::text(site) {
+            return Err(not_canonical("site"));
+        }
+        let known = self.sites.as_ref().and_then(|sites| sites.get(site));
+        Ok(known.copied().unwrap_or(PLAIN_SITE))
     }
 
     /// Each row's site code; [`NO_SITE`] for every row without the column.
@@ -592,13 +613,7 @@ impl RowRules {
         height: usize,
         codes: &mut Vec<u32>,
     ) -> PolarsResult<()> {
-        optional_text(cells, height, codes, NO_SITE, |site| {
-            if !canonical::text(site) {
-                return Err(not_canonical("site"));
-            }
-            let known = self.sites.as_ref().and_then(|sites| sites.get(site));
-            Ok(known.copied().unwrap_or(PLAIN_SITE))
-        })
+        optional_text(cells, height, codes, NO_SITE, |site| self.site_code(site))
     }
 }
 
@@ -717,9 +732,12 @@ fn days(cells: &Column, native: bool, days: &mut Vec<i32>) -> PolarsResult<()> {
         days.extend(dates.iter().map(|day| day.unwrap_or(NO_DAY)));
         return Ok(());
     }
-    repeated_text(cells.str()?, days, NO_DAY, |cell| {
-        canonical::day(cell).ok_or_else(|| not_canonical("date"))
-    })
+    repeated_text(cells.str()?, days, NO_DAY, day_code)
+}
+
+/// A date as days since 1970-01-01; refused unless written YYYY-MM-DD.
+fn day_code(cell: &str) -> PolarsResult<i32> {
+    canonical::day(cell).ok_or_else(|| not_canonical("date"))
 }
 
 /// The products met in a morsel, and each row's index among them
@@ -728,9 +746,6 @@ fn products(cells: &StringChunked, codes: &mut Vec<u32>) -> PolarsResult<Vec<Pro
     codes.clear();
     let mut products = Vec::new();
     repeated_text(cells, codes, EMPTY, |name| {
-        if !canonical::key(name) {
-            return Err(not_canonical("product"));
-        }
         products.push(Product::new(name)?);
         Ok((products.len() - 1) as u32)
     })?;
@@ -747,11 +762,16 @@ fn enum_codes(
 ) -> PolarsResult<()> {
     let column = cells.map_or("", |cells| cells.name().as_str());
     optional_text(cells, height, codes, DEFAULT, |cell| {
-        match values.iter().position(|v| *v == cell) {
-            Some(code) => Ok(code as u8),
-            None => Err(not_canonical(column)),
-        }
+        enum_code(cell, values, column)
     })
+}
+
+/// A value's position in `values` (those of `column`); refused if absent.
+fn enum_code(cell: &str, values: &[&str], column: &str) -> PolarsResult<u8> {
+    match values.iter().position(|v| *v == cell) {
+        Some(code) => Ok(code as u8),
+        None => Err(not_canonical(column)),
+    }
 }
 
 /// Each row's flag (0 or 1), [`DEFAULT`] for an empty cell and for every
@@ -766,13 +786,16 @@ fn flags(cells: Option<(&Column, bool)>, height: usize, codes: &mut Vec<u8>) -> 
                 .iter()
                 .map(|flag| flag.map_or(DEFAULT, u8::from)),
         ),
-        Some((cells, false)) => repeated_text(cells.str()?, codes, DEFAULT, |cell| {
-            canonical::flag(cell)
-                .map(u8::from)
-                .ok_or_else(|| not_canonical("success"))
-        })?,
+        Some((cells, false)) => repeated_text(cells.str()?, codes, DEFAULT, flag_code)?,
     }
     Ok(())
+}
+
+/// A flag as 0 or 1; refused unless spelled as the contract's words are.
+fn flag_code(cell: &str) -> PolarsResult<u8> {
+    canonical::flag(cell)
+        .map(u8::from)
+        .ok_or_else(|| not_canonical("success"))
 }
 
 /// The contract's minimum for `activity.count` (the spec's
@@ -787,13 +810,19 @@ fn check_counts(cells: &Column, native: bool) -> PolarsResult<()> {
         let mut numbers = counts.i64()?.iter();
         numbers.all(|n| n.is_none_or(|n| n >= MIN_COUNT as i64))
     } else {
-        cells.str()?.iter().all(|cell| {
-            cell.is_none_or(|cell| cell.is_empty() || canonical::count(cell, MIN_COUNT))
-        })
+        cells
+            .str()?
+            .iter()
+            .all(|cell| cell.is_none_or(count_is_canonical))
     };
     if canonical {
         Ok(())
     } else {
         Err(not_canonical("count"))
     }
+}
+
+/// Whether a count written as text is empty or canonical.
+fn count_is_canonical(cell: &str) -> bool {
+    cell.is_empty() || canonical::count(cell, MIN_COUNT)
 }

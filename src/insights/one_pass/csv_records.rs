@@ -12,14 +12,13 @@
 use polars::prelude::*;
 
 use super::{
-    not_canonical, Filling, Product, RowRules, DEFAULT, MIN_COUNT, NO_SITE, PLAIN_SITE, VIEWED,
+    count_is_canonical, day_code, enum_code, flag_code, not_canonical, Filling, Product, RowRules,
+    DEFAULT, NO_SITE, VIEWED,
 };
-use crate::bundle::canonical;
-use crate::bundle::csv_pieces::{for_each_record, piece_bytes, Record, Stop};
+use crate::bundle::csv_pieces::{for_each_record, Record, Stop};
 use crate::bundle::raw::CsvFields;
 use crate::bundle::spec::{ACTIONS, SURFACES};
 use crate::bundle::CsvSource;
-use crate::insights::activity::UNKNOWN;
 use crate::insights::pair_table::PackedRows;
 
 /// Why the records were not all folded.
@@ -40,11 +39,8 @@ pub(super) fn fold(csv: &CsvSource, rules: &RowRules, table: &Filling) -> Result
         let disagree = polars_err!(ComputeError: "activity's header and columns disagree");
         return Err(CsvStop::NotCanonical(disagree));
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let coders = for_each_record(
         &csv.file,
-        piece_bytes(),
-        threads,
         || RowCoder::new(rules, &columns),
         |coder, record| coder.add(record, table),
     );
@@ -55,7 +51,7 @@ pub(super) fn fold(csv: &CsvSource, rules: &RowRules, table: &Filling) -> Result
             .map_err(Stop::Refused)
     });
     if flushed.is_ok() {
-        tracing::debug!(threads, "activity's CSV read record by record");
+        tracing::debug!("activity's CSV read record by record");
     }
     flushed.map_err(|stop| match stop {
         Stop::Quoted => CsvStop::Quoted,
@@ -162,45 +158,37 @@ impl<'r> RowCoder<'r> {
             };
         }
         let rules = self.rules;
-        let day = self.days.code(cell(columns.date), |date| {
-            canonical::day(date).ok_or_else(|| not_canonical("date"))
-        })?;
+        let day = self.days.code(cell(columns.date), day_code)?;
         let products = &mut self.products;
         let product = self.product_index.code(cell(columns.product), |name| {
-            if !canonical::key(name) {
-                return Err(not_canonical("product"));
-            }
             products.push(Product::new(name)?);
             Ok((products.len() - 1) as u32)
         })?;
         let optional = |column: Option<usize>| column.map_or("", cell);
         let site = match optional(columns.site) {
             "" => NO_SITE,
-            site => self.sites.code(site, |site| {
-                if !canonical::text(site) {
-                    return Err(not_canonical("site"));
-                }
-                let known = rules.sites.as_ref().and_then(|sites| sites.get(site));
-                Ok(known.copied().unwrap_or(PLAIN_SITE))
-            })?,
+            site => self.sites.code(site, |site| rules.site_code(site))?,
         };
-        let surface = enum_code(&mut self.surfaces, optional(columns.surface), SURFACES)?;
-        let action = match enum_code(&mut self.actions, optional(columns.action), ACTIONS)? {
-            DEFAULT => rules.default_action,
-            code => rules.actions[usize::from(code)],
+        let surface = match optional(columns.surface) {
+            "" => DEFAULT,
+            surface => self
+                .surfaces
+                .code(surface, |cell| enum_code(cell, SURFACES, "surface"))?,
+        };
+        let action = match optional(columns.action) {
+            "" => rules.default_action,
+            action => {
+                let code = self
+                    .actions
+                    .code(action, |cell| enum_code(cell, ACTIONS, "action"))?;
+                rules.actions[usize::from(code)]
+            }
         };
         let succeeded = match optional(columns.success) {
             "" => true,
-            flag => {
-                self.success.code(flag, |flag| {
-                    canonical::flag(flag)
-                        .map(u8::from)
-                        .ok_or_else(|| not_canonical("success"))
-                })? != 0
-            }
+            flag => self.success.code(flag, flag_code)? != 0,
         };
-        let count = optional(columns.count);
-        if !(count.is_empty() || canonical::count(count, MIN_COUNT)) {
+        if !count_is_canonical(optional(columns.count)) {
             return Err(not_canonical("count"));
         }
         let product = &self.products[product as usize];
@@ -234,13 +222,8 @@ impl<'r> RowCoder<'r> {
     fn number_accounts(&mut self) -> PolarsResult<()> {
         let mut start = 0;
         for (pair, &end) in self.pairs.iter_mut().zip(&self.id_ends) {
-            let id = &self.ids[start..end];
+            let number = self.rules.account_number(&self.ids[start..end])?;
             start = end;
-            let number = match self.rules.accounts.get(id) {
-                Some(&number) => number,
-                None if !canonical::text(id) => return Err(not_canonical("account_id")),
-                None => UNKNOWN,
-            };
             *pair |= u64::from(number) << 32;
         }
         Ok(())
@@ -259,7 +242,7 @@ impl<'r> RowCoder<'r> {
             b: &self.b,
         };
         filling.0.add_packed_rows(rows, self.rules.as_of, VIEWED);
-        filling.1 .0 = filling.1 .0.max(self.latest);
+        filling.1.include(self.latest);
         drop(filling);
         self.pairs.clear();
         self.ids.clear();
@@ -269,17 +252,6 @@ impl<'r> RowCoder<'r> {
         self.b.clear();
         Ok(())
     }
-}
-
-/// A cell's position in `values`, [`DEFAULT`] for an empty one.
-fn enum_code(known: &mut Repeated<u8>, cell: &str, values: &[&str]) -> PolarsResult<u8> {
-    if cell.is_empty() {
-        return Ok(DEFAULT);
-    }
-    known.code(cell, |cell| match values.iter().position(|v| *v == cell) {
-        Some(code) => Ok(code as u8),
-        None => Err(not_canonical("surface or action")),
-    })
 }
 
 /// The codes of a column whose values repeat, each worked out once per
