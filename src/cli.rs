@@ -20,6 +20,7 @@ use crate::report::templates;
 use crate::review::privacy::Privacy;
 use crate::runner;
 use crate::schedule;
+use crate::tokens;
 use crate::tools::doctor;
 use crate::tools::generate::{self, OutputFormat};
 
@@ -84,6 +85,25 @@ pub enum Command {
     /// default: nothing changes), suspend them with --apply, or restore a
     /// day's suspensions with --undo.
     Reclaim(ReclaimArgs),
+    /// Plan which user API tokens to revoke through Atlassian's API (the
+    /// default: nothing changes), or revoke the plan's tokens with --apply.
+    /// A revoked token cannot be restored.
+    Tokens(TokensArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokensArgs {
+    /// Revoke the tokens of the plan, at most [tokens] max_per_run (only
+    /// with [tokens] enabled = true).
+    #[arg(long)]
+    pub apply: bool,
+    /// The plan file to carry out (default: the plan made now, written to
+    /// <out_dir>/tokens/plan-<as_of>.csv).
+    #[arg(long, value_name = "FILE", requires = "apply")]
+    pub plan: Option<PathBuf>,
+    /// The plan's report date. Default: the latest activity date.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, conflicts_with = "plan")]
+    pub as_of: Option<NaiveDate>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -230,6 +250,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         )?),
         Some(Command::TestMail) => test_mail(&config),
         Some(Command::Reclaim(args)) => reclaim(args, &config),
+        Some(Command::Tokens(args)) => tokens(args, &config),
         None if cli.run_now => run_now(config),
         None => Err(BadInput::about(
             "the command line",
@@ -275,6 +296,39 @@ fn reclaim(args: ReclaimArgs, config: &Config) -> Result<(), Error> {
         );
         for (account, why) in &done.skipped {
             println!("skipped {account}: {why}");
+        }
+    }
+    Ok(())
+}
+
+fn tokens(args: TokensArgs, config: &Config) -> Result<(), Error> {
+    // Refused before anything is read when it could not be carried out.
+    if args.apply {
+        tokens::switched_on(config)?;
+    }
+    let file = match args.plan {
+        Some(file) => file,
+        None => {
+            let request = RunRequest {
+                as_of: args.as_of,
+                ..RunRequest::from_config(config, false)?
+            };
+            let plan = pipeline::tokens_plan(&request, &config.tokens)?;
+            let file = tokens::write_plan(&config.out_dir, &plan)?;
+            print!("{}", tokens::printed(&plan, &config.tokens));
+            println!("The plan is in {}.", file.display());
+            file
+        }
+    };
+    if args.apply {
+        let done = tokens::apply(config, &file)?;
+        println!(
+            "revoked {} token(s): {}",
+            done.revoked.len(),
+            done.revoked.join(", ")
+        );
+        for (token, why) in &done.skipped {
+            println!("skipped {token}: {why}");
         }
     }
     Ok(())
@@ -390,6 +444,14 @@ fn pull(args: PullArgs, config: &Config) -> Result<(), Error> {
     })?;
     runner::log_pull(&summary);
     print_update(&into, &summary.update);
+    match &summary.tokens {
+        Ok(n) => println!("API tokens: {n}"),
+        Err(reason) => println!("API tokens: not recorded by this source ({reason})"),
+    }
+    match &summary.new_events {
+        Ok(n) => println!("audit log: {n} new events"),
+        Err(reason) => println!("audit log: not read ({reason})"),
+    }
     Ok(())
 }
 

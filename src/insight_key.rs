@@ -29,6 +29,7 @@ macro_rules! each_insight {
             rovo_access: RovoAccess,
             rovo_active: RovoActive,
             ai_active: AiActive,
+            api_tokens: ApiTokens,
         }
     };
 }
@@ -75,7 +76,7 @@ mod tests {
 
     #[test]
     fn every_key_reads_back_as_itself() {
-        assert_eq!(InsightKey::ALL.len(), 12);
+        assert_eq!(InsightKey::ALL.len(), 13);
         for key in InsightKey::ALL {
             assert_eq!(InsightKey::parse(key.as_str()), Some(*key));
         }

@@ -22,4 +22,5 @@ pub(crate) mod review;
 pub(crate) mod runner;
 pub(crate) mod schedule;
 pub(crate) mod support;
+pub(crate) mod tokens;
 pub(crate) mod tools;

@@ -14,12 +14,12 @@ use chrono_tz::Tz;
 
 use crate::bundle::Tolerance;
 use crate::bundle::{self, Table};
-use crate::config::{Access, Exception, Retention, Thresholds};
+use crate::config::{Access, Exception, Retention, Thresholds, Tokens};
 use crate::config::{
     Config, Reclaim, DEFAULT_MAX_BAD_ROWS_PERCENT, DEFAULT_SKIP_ADDED_WITHIN_DAYS,
 };
 use crate::error::Error;
-use crate::insights::{self, Context, Insights};
+use crate::insights::{self, Context, Insights, SecurityChanges};
 use crate::problems::{BadInput, ReadError};
 use crate::reclaim::{self, Plan};
 use crate::report::write;
@@ -32,7 +32,9 @@ use crate::review::freshness::{self, Freshness, KeyExpiry};
 use crate::review::privacy::Privacy;
 use crate::review::seat_reclaim;
 use crate::review::snapshot::Snapshot;
+use crate::review::tokens::{self, TokensToFix};
 use crate::support::progress::Progress;
+use crate::tokens::TokenPlan;
 
 /// Shared between a run and whoever may stop it.
 #[derive(Debug, Default)]
@@ -199,6 +201,10 @@ pub struct RunOutcome {
     pub exceptions: Review,
     /// The accounts that do not meet each control with figures.
     pub to_fix: Vec<ToFix>,
+    /// The audit log's tracked events of the window.
+    pub security_changes: Option<SecurityChanges>,
+    /// The API tokens that need attention; `None` without `api_tokens`.
+    pub tokens: Option<TokensToFix>,
     /// With `[reclaim]`: the accounts a reclaim would suspend.
     pub reclaim: Option<Plan>,
     /// What a scheduled reclaim suspended after the report.
@@ -266,6 +272,8 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
         .filter(|(key, _)| !computed.missing.contains_key(key.as_str()))
         .map(|(key, rule)| controls::accounts_to_fix(key, rule, &snapshot, &review))
         .collect();
+    let tokens = tokens::tokens_to_fix(&context, &snapshot, &review, &request.privacy)
+        .context("listing the API tokens to look at")?;
     let past = report::past::load(&request.out_dir, as_of);
     let changes = changes::since(&past.baseline, &snapshot);
     let compute = started.elapsed();
@@ -292,6 +300,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
             privacy: &request.privacy,
             to_fix: &to_fix,
             reclaim: reclaim_plan.as_ref(),
+            tokens: tokens.as_ref(),
         },
         &computed,
         &quality,
@@ -308,6 +317,8 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
         report_dir,
         rows: bundle.row_counts(),
         insights: computed.insights,
+        security_changes: computed.security_changes,
+        tokens,
         quality,
         changes: changes.as_ref().map(|c| c.total()),
         exceptions: review,
@@ -450,6 +461,31 @@ pub fn reclaim_plan(request: &RunRequest, settings: &Reclaim) -> Result<Plan, Er
         Snapshot::build(&context, &request.privacy).context("taking the account snapshot")?;
     let review = exceptions::review(&request.exceptions, &snapshot);
     Ok(reclaim::plan(&context, &snapshot, &review, settings).context("planning the reclaim")?)
+}
+
+/// The plan of `org-insights tokens`: the bundle read as a run reads it.
+pub fn tokens_plan(request: &RunRequest, settings: &Tokens) -> Result<TokenPlan, Error> {
+    let mut bundle = load(request)?;
+    let as_of = request.report_date(&mut bundle)?;
+    let context = read_context(request, &mut bundle, as_of)?;
+    if context.api_tokens().is_none() {
+        return Err(BadInput::about(
+            "the input",
+            crate::problems::Problem::file(
+                request.data_dir.display().to_string(),
+                "an api_tokens table (pull writes it; see docs/sources.md) to plan from"
+                    .to_string(),
+            ),
+        )
+        .into());
+    }
+    let snapshot =
+        Snapshot::build(&context, &request.privacy).context("taking the account snapshot")?;
+    let review = exceptions::review(&request.exceptions, &snapshot);
+    Ok(
+        crate::tokens::plan(&context, &snapshot, &review, &request.privacy, settings)
+            .context("planning the token revocations")?,
+    )
 }
 
 /// Checks a bundle without writing anything; returns the rows per table.

@@ -77,6 +77,14 @@ pub fn log_pull(summary: &pull::PullSummary) {
         activity_rows = summary.update.activity_rows,
         "pulled from Atlassian's API"
     );
+    match &summary.tokens {
+        Ok(tokens) => tracing::info!(tokens, "API tokens pulled"),
+        Err(reason) => tracing::warn!(%reason, "API tokens not recorded by this source"),
+    }
+    match &summary.new_events {
+        Ok(new_events) => tracing::info!(new_events, "audit log events added"),
+        Err(reason) => tracing::warn!(%reason, "the audit log was not read"),
+    }
     log_unknown_products(&summary.update.unknown_products);
 }
 

@@ -68,21 +68,22 @@ pub(super) fn collect_cell_problems(
     Ok(())
 }
 
-/// True on a row whose `account_id` (read by `id`) an earlier row has:
+/// True on a row whose id (read by `id`) an earlier row has:
 /// the first row of an id keeps it, the repeats are set aside.
 pub(super) fn repeated_id(id: &ColumnPlan) -> PolarsResult<Expr> {
     Ok(col(ROW).neq(col(ROW).min().over([id.value.clone()])?))
 }
 
-/// Finds repeated `account_id`s, listing the first that fit `room`;
-/// returns how many repeats there are.
+/// Finds repeated ids in the column `key`, listing the first that fit
+/// `room`; returns how many repeats there are.
 pub(super) fn collect_duplicate_ids(
     raw: &RawTable,
     plans: &[ColumnPlan],
+    key: &'static str,
     room: usize,
     found: &mut Vec<Found>,
 ) -> PolarsResult<u64> {
-    let Some(id) = plans.iter().find(|p| p.name == "account_id") else {
+    let Some(id) = plans.iter().find(|p| p.name == key) else {
         return Ok(0);
     };
     let ids = raw
@@ -125,7 +126,7 @@ pub(super) fn collect_duplicate_ids(
             problem: Problem {
                 file: raw.display.clone(),
                 location: Location::File,
-                column: Some("account_id".to_string()),
+                column: Some(key.to_string()),
                 value: Some(values.get(i).unwrap_or("").to_string()),
                 expected: String::new(),
             },

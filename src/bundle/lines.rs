@@ -36,7 +36,8 @@ pub(super) fn place_lines(raw: &RawTable, found: &mut [Found]) -> Vec<Problem> {
                 Location::Row(n) => format!("row {n}"),
                 Location::File => "earlier".to_string(),
             };
-            problem.expected = format!("a unique account_id (already used on {first})");
+            let column = problem.column.as_deref().unwrap_or("id");
+            problem.expected = format!("a unique {column} (already used on {first})");
         }
         placed.push(problem);
     }

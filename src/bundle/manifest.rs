@@ -55,6 +55,11 @@ fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>
 /// figure is null rather than zero.
 pub const SSO: &str = "sso";
 
+/// `not_recorded` may also name the security changes of the audit log: a
+/// source that could not read it (no Atlassian Guard, or an API key
+/// without its scope).
+pub const SECURITY_CHANGES: &str = "security_changes";
+
 impl Manifest {
     /// Whether the source records who signs in with single sign-on.
     pub fn records_sso(&self) -> bool {
@@ -100,9 +105,9 @@ pub fn read(dir: &Path) -> Result<Manifest, Problem> {
     let manifest: Manifest = toml::from_str(&text)
         .map_err(|err| bad(format!("valid TOML: {}", err.to_string().trim())))?;
     for key in &manifest.not_recorded {
-        if key != SSO && InsightKey::parse(key).is_none() {
+        if key != SSO && key != SECURITY_CHANGES && InsightKey::parse(key).is_none() {
             return Err(bad(format!(
-                "not_recorded to name insights such as mobile_usage (or sso), not '{key}'"
+                "not_recorded to name insights such as mobile_usage (or sso, or security_changes), not '{key}'"
             )));
         }
     }

@@ -151,6 +151,23 @@ fn native_column(
                 helpers: None,
             })
         }
+        (Kind::Timestamp, DataType::Datetime(unit, _)) => {
+            // The stored instant is UTC whatever the column's zone.
+            let utc = col(name)
+                .cast(DataType::Int64)
+                .cast(DataType::Datetime(*unit, None))
+                .dt()
+                .to_string("%Y-%m-%dT%H:%M:%S%.fZ");
+            Some(ColumnPlan {
+                name,
+                kind,
+                invalid: required.then(|| utc.clone().is_null()),
+                value: utc,
+                expected,
+                shortcut: None,
+                helpers: None,
+            })
+        }
         (Kind::Int { min, default }, dtype) if dtype.is_integer() => {
             let number = col(name).cast(DataType::Int64);
             let missing = number.clone().is_null();
@@ -196,7 +213,9 @@ fn text_column(name: &'static str, kind: Kind, required: bool, dtype: &DataType)
     // Most exports are already canonical: then the value is read from the
     // column itself, and every later scan skips trimming and lower-casing.
     let canonical = match kind {
-        Kind::Text | Kind::Email | Kind::Date | Kind::Int { .. } => trimmed.clone(),
+        Kind::Text | Kind::Email | Kind::Date | Kind::Timestamp | Kind::Int { .. } => {
+            trimmed.clone()
+        }
         Kind::Key | Kind::Enum { .. } | Kind::Bool { .. } => lower.clone(),
     };
     let shortcut = (*dtype == DataType::String).then(|| {
@@ -253,6 +272,21 @@ fn read_text(kind: Kind, trimmed: Expr, lower: Expr) -> (Expr, Expr) {
                 .contains(lit(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), true);
             (parsed.clone(), parsed.is_null().or(shaped.not()))
         }
+        Kind::Timestamp => {
+            let shaped = trimmed.clone().str().contains(lit(RFC_3339), true);
+            let day = trimmed
+                .clone()
+                .str()
+                .slice(lit(0), lit(10))
+                .str()
+                .to_date(StrptimeOptions {
+                    format: Some("%Y-%m-%d".into()),
+                    strict: false,
+                    exact: true,
+                    cache: false,
+                });
+            (trimmed, shaped.not().or(day.is_null()))
+        }
         Kind::Int { min, .. } => {
             let parsed = trimmed.cast(DataType::Int64);
             (
@@ -262,6 +296,9 @@ fn read_text(kind: Kind, trimmed: Expr, lower: Expr) -> (Expr, Expr) {
         }
     }
 }
+
+/// The shape of an RFC 3339 time; the day is checked apart, as a date.
+const RFC_3339: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
 
 /// Column `name` of source type `dtype`, read as text.
 fn as_text(name: &str, dtype: &DataType) -> Expr {
@@ -277,7 +314,7 @@ const IDENTIFIERS: [&str; 3] = ["account_id", "email", "name"];
 
 fn default_value(kind: Kind) -> Expr {
     match kind {
-        Kind::Text | Kind::Key | Kind::Email => null_of(DataType::String),
+        Kind::Text | Kind::Key | Kind::Email | Kind::Timestamp => null_of(DataType::String),
         Kind::Enum { default, .. } => match default {
             Some(default) => lit(default),
             None => null_of(DataType::String),

@@ -10,15 +10,19 @@ pub enum Table {
     Sites,
     Domains,
     Activity,
+    ApiTokens,
+    Events,
 }
 
 impl Table {
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; 7] = [
         Table::Accounts,
         Table::ProductAccess,
         Table::Sites,
         Table::Domains,
         Table::Activity,
+        Table::ApiTokens,
+        Table::Events,
     ];
 
     /// The file stem of the table, also used in messages and in insights.json.
@@ -29,6 +33,19 @@ impl Table {
             Table::Sites => "sites",
             Table::Domains => "domains",
             Table::Activity => "activity",
+            Table::ApiTokens => "api_tokens",
+            Table::Events => "events",
+        }
+    }
+
+    /// The column whose values are unique: a repeat after its first row is
+    /// a row problem.
+    pub fn unique_key(self) -> Option<&'static str> {
+        match self {
+            Table::Accounts => Some("account_id"),
+            Table::ApiTokens => Some("token_id"),
+            Table::Events => Some("event_id"),
+            _ => None,
         }
     }
 
@@ -44,6 +61,8 @@ impl Table {
             Table::Sites => SITES,
             Table::Domains => DOMAINS,
             Table::Activity => ACTIVITY,
+            Table::ApiTokens => API_TOKENS,
+            Table::Events => EVENTS,
         }
     }
 }
@@ -67,6 +86,9 @@ pub enum Kind {
     },
     /// ISO `YYYY-MM-DD`.
     Date,
+    /// An RFC 3339 time (`2026-11-02T10:15:30Z`, `...30.123+01:00`), kept
+    /// as written; a native Parquet datetime is written as UTC.
+    Timestamp,
     Int {
         min: i64,
         default: Option<i64>,
@@ -168,6 +190,10 @@ const ACCOUNTS: &[ColumnSpec] = &[
     ),
     optional("sso", Kind::Bool { default: false }),
     optional("external_policy", Kind::Bool { default: false }),
+    optional("org_admin", Kind::Bool { default: false }),
+    // False for a managed account that no managed accounts export has
+    // listed yet: its `sso` and `two_step` are not known.
+    optional("auth_recorded", Kind::Bool { default: true }),
     // Not in the data contract: when the account joined the organization
     // (the users export's "Added to org"), for seat reclaim.
     optional("added_on", Kind::Date),
@@ -177,6 +203,8 @@ const PRODUCT_ACCESS: &[ColumnSpec] = &[
     required("account_id", Kind::Text),
     required("product", Kind::Key),
     required("site", Kind::Text),
+    // The role as the source gives it; a row is access whatever its role.
+    optional("role", Kind::Text),
 ];
 
 const SITES: &[ColumnSpec] = &[
@@ -242,6 +270,31 @@ const ACTIVITY: &[ColumnSpec] = &[
     ),
 ];
 
+const API_TOKENS: &[ColumnSpec] = &[
+    required("token_id", Kind::Text),
+    required("account_id", Kind::Text),
+    // The owner's address as the source gives it: shown, never parsed.
+    optional("email", Kind::Text),
+    optional("label", Kind::Text),
+    // Lower-cased; empty is `allowed`, the only status a token can be used in.
+    optional("status", Kind::Key),
+    required("created", Kind::Date),
+    optional("expires", Kind::Date),
+    optional("last_active", Kind::Date),
+];
+
+const EVENTS: &[ColumnSpec] = &[
+    required("event_id", Kind::Text),
+    required("time", Kind::Timestamp),
+    required("action", Kind::Key),
+    optional("actor_id", Kind::Text),
+    optional("actor", Kind::Text),
+    optional("subject_id", Kind::Text),
+    optional("subject", Kind::Text),
+    optional("target", Kind::Text),
+    optional("ip", Kind::Text),
+];
+
 impl Kind {
     /// What a valid cell looks like, for error messages.
     pub fn expectation(self) -> String {
@@ -251,6 +304,7 @@ impl Kind {
             Kind::Enum { values, .. } => format!("one of {}", values.join(", ")),
             Kind::Bool { .. } => "a boolean: true/false, 1/0 or yes/no".to_string(),
             Kind::Date => "a date as YYYY-MM-DD".to_string(),
+            Kind::Timestamp => "an RFC 3339 time such as 2026-11-02T10:15:30Z".to_string(),
             Kind::Int { min, .. } => format!("a whole number >= {min}"),
         }
     }

@@ -114,19 +114,18 @@ fn check_cells(
     } else {
         0
     };
-    let accounts = raw.file.table == Table::Accounts;
-    let duplicates = if accounts {
-        collect_duplicate_ids(raw, &plans, 0, &mut Vec::new())?
-    } else {
-        0
+    let key = raw.file.table.unique_key();
+    let duplicates = match key {
+        Some(key) => collect_duplicate_ids(raw, &plans, key, 0, &mut Vec::new())?,
+        None => 0,
     };
     if bad + duplicates == 0 {
         let frame = normalized(raw, plans, &stats, None)?;
         return Ok(Some(table(frame, rows, latest_date, SetAside::default())));
     }
-    let set_aside = match plans.iter().find(|p| p.name == "account_id") {
-        Some(id) if accounts => any_bad.clone().or(repeated_id(id)?),
-        _ => any_bad.clone(),
+    let set_aside = match key.and_then(|key| plans.iter().find(|p| p.name == key)) {
+        Some(id) => any_bad.clone().or(repeated_id(id)?),
+        None => any_bad.clone(),
     };
     let bad_rows = count_rows(raw.frame.clone().filter(set_aside.clone()))?;
     let tolerated = tolerance.allows(bad_rows, rows);
@@ -141,8 +140,8 @@ fn check_cells(
     if bad > 0 {
         collect_cell_problems(raw, &checked, any_bad, room, &mut found)?;
     }
-    if duplicates > 0 {
-        collect_duplicate_ids(raw, &plans, room, &mut found)?;
+    if let (Some(key), true) = (key, duplicates > 0) {
+        collect_duplicate_ids(raw, &plans, key, room, &mut found)?;
     }
     if !tolerated {
         let unlisted = (bad + duplicates).saturating_sub(found.len() as u64) as usize;

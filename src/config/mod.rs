@@ -17,7 +17,9 @@ mod settings;
 use email::{email_config, RawEmail};
 pub use email::{EmailConfig, OAuth2, SmtpAuth, TlsMode};
 pub use schedule::Schedule;
-pub use settings::{Access, Exception, NameMode, Reclaim, Retention, SendWhen, Target, Thresholds};
+pub use settings::{
+    Access, Exception, NameMode, Reclaim, Retention, SendWhen, Target, Thresholds, Tokens,
+};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "org-insights.toml";
@@ -47,6 +49,7 @@ struct RawConfig {
     #[serde(default)]
     input: RawInput,
     reclaim: Option<Reclaim>,
+    tokens: Option<Tokens>,
 }
 
 /// `[input]`: how much of a table may be set aside.
@@ -67,6 +70,7 @@ struct RawAtlassian {
     api_key_env: Option<String>,
     base_url: Option<String>,
     key_expires: Option<DateValue>,
+    events_days: Option<u32>,
 }
 
 /// The variable that holds the org API key when `api_key_env` is not set.
@@ -84,7 +88,13 @@ pub struct AtlassianConfig {
     pub base_url: reqwest::Url,
     /// When the key expires: a finding from 30 days before.
     pub key_expires: Option<chrono::NaiveDate>,
+    /// How far back the first pull reads the audit log (Atlassian keeps
+    /// 180 days); later pulls continue from the last event kept.
+    pub events_days: u32,
 }
+
+/// `[atlassian] events_days` when it is not set: all that Atlassian keeps.
+pub const DEFAULT_EVENTS_DAYS: u32 = 180;
 
 impl AtlassianConfig {
     /// The org API key from the environment; a missing or empty variable
@@ -239,6 +249,8 @@ pub struct Config {
     pub max_bad_rows_percent: f64,
     /// `None` when the file has no `[reclaim]` table.
     pub reclaim: Option<Reclaim>,
+    /// `[tokens]`, its defaults when the file has none.
+    pub tokens: Tokens,
 }
 
 /// Where and how the digest is sent. The password itself is never stored
@@ -262,6 +274,7 @@ impl Default for Config {
             atlassian: None,
             max_bad_rows_percent: DEFAULT_MAX_BAD_ROWS_PERCENT,
             reclaim: None,
+            tokens: Tokens::default(),
         }
     }
 }
@@ -333,6 +346,9 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
             "[input] max_bad_rows_percent to be a percentage from 0 to 100, not {max_bad_rows_percent}"
         )));
     }
+    if raw.tokens.is_some_and(|t| t.idle_days == 0) {
+        return Err(bad("[tokens] idle_days of at least 1".to_string()));
+    }
     if let Some(reclaim) = &raw.reclaim {
         if reclaim.idle_days == 0 || !(0.0..=100.0).contains(&reclaim.max_percent) {
             return Err(bad(
@@ -383,6 +399,7 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
         atlassian,
         max_bad_rows_percent,
         reclaim: raw.reclaim,
+        tokens: raw.tokens.unwrap_or_default(),
     })
 }
 
@@ -407,6 +424,14 @@ fn atlassian_config(raw: RawAtlassian) -> Result<AtlassianConfig, Expected> {
             .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_string()),
         base_url,
         key_expires,
+        events_days: match raw.events_days {
+            Some(0) => {
+                return Err(Expected::from(
+                    "[atlassian] events_days to be a number of days of at least 1".to_string(),
+                ))
+            }
+            days => days.unwrap_or(DEFAULT_EVENTS_DAYS),
+        },
     })
 }
 

@@ -188,3 +188,26 @@ impl Default for Reclaim {
         }
     }
 }
+
+/// `[tokens]`: revoking user API tokens through Atlassian's API.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tokens {
+    /// `tokens --apply` revokes only when this is true.
+    pub enabled: bool,
+    /// A live token unused this many days (or never used and created this
+    /// long ago) is planned.
+    pub idle_days: u32,
+    /// Revocations of one apply, at most.
+    pub max_per_run: u32,
+}
+
+impl Default for Tokens {
+    fn default() -> Self {
+        Tokens {
+            enabled: false,
+            idle_days: 90,
+            max_per_run: 20,
+        }
+    }
+}

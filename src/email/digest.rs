@@ -5,10 +5,11 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::config::EmailConfig;
-use crate::insights::Figure;
+use crate::insights::{action_words, Figure, SecurityEvent};
 use crate::pipeline::RunOutcome;
 use crate::report::templates::environment;
 use crate::review::findings::{findings, set_aside_rows};
+use crate::review::privacy::Privacy;
 use crate::support::words::{self, count_of, thousands};
 
 /// How many findings the digest names.
@@ -84,6 +85,8 @@ pub fn build(
         attachment_name => attachment_name,
         to_fix => accounts_to_fix(settings, outcome),
         reclaim => reclaim_lines(settings, outcome),
+        security => security_lines(settings, outcome),
+        tokens => token_lines(settings, outcome),
     };
     let users = outcome
         .insights
@@ -145,6 +148,112 @@ fn reclaim_lines(settings: &EmailConfig, outcome: &RunOutcome) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// Security changes named in a digest; the report lists every one.
+const SECURITY_NAMED: usize = 10;
+
+/// The audit log's tracked events since the previous report (the whole
+/// window on a first report), newest first; actor and subject masked
+/// unless `[email] include_names` allows them.
+fn security_lines(settings: &EmailConfig, outcome: &RunOutcome) -> Vec<String> {
+    let Some(changes) = &outcome.security_changes else {
+        return Vec::new();
+    };
+    let since = outcome
+        .previous
+        .as_ref()
+        .and_then(|row| row.get("as_of"))
+        .and_then(|day| day.parse::<chrono::NaiveDate>().ok());
+    let privacy = if settings.include_names {
+        Privacy::show()
+    } else {
+        Privacy::mask()
+    };
+    let person = |text: &Option<String>| match text {
+        Some(text) if text.contains('@') => privacy.email(text),
+        Some(text) => privacy.name(text),
+        None => "someone".to_string(),
+    };
+    let recent: Vec<&SecurityEvent> = changes
+        .events
+        .iter()
+        .filter(|e| since.is_none_or(|since| e.day() > since))
+        .collect();
+    let mut lines: Vec<String> = recent
+        .iter()
+        .take(SECURITY_NAMED)
+        .map(|e| {
+            let to = [
+                e.subject.as_ref().map(|_| person(&e.subject)),
+                e.target.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ");
+            let to = if to.is_empty() {
+                String::new()
+            } else {
+                format!(": {to}")
+            };
+            format!(
+                "{} UTC, {}{to}, by {}",
+                e.at.format("%Y-%m-%d %H:%M"),
+                action_words(&e.action),
+                person(&e.actor)
+            )
+        })
+        .collect();
+    if recent.len() > SECURITY_NAMED {
+        lines.push(format!(
+            "and {} more (data/security_changes.csv)",
+            thousands((recent.len() - SECURITY_NAMED) as u64)
+        ));
+    }
+    lines
+}
+
+/// Days before expiry within which the digest warns of a token.
+const TOKEN_WARNING_DAYS: u64 = 14;
+
+/// The live API tokens that expire within 14 days, by label and owner.
+fn token_lines(settings: &EmailConfig, outcome: &RunOutcome) -> Vec<String> {
+    let Some(tokens) = &outcome.tokens else {
+        return Vec::new();
+    };
+    let last = outcome
+        .as_of
+        .checked_add_days(chrono::Days::new(TOKEN_WARNING_DAYS))
+        .unwrap_or(chrono::NaiveDate::MAX);
+    let soon: Vec<String> = tokens
+        .tokens
+        .iter()
+        .filter(|t| t.expires.is_some_and(|e| e > outcome.as_of && e <= last))
+        .map(|t| {
+            let label = if t.label.is_empty() {
+                &t.token_id
+            } else {
+                &t.label
+            };
+            let owner = if settings.include_names && !t.email.is_empty() {
+                t.email.clone()
+            } else {
+                t.account_id.clone()
+            };
+            let expires = t.expires.map(|d| d.to_string()).unwrap_or_default();
+            format!("\"{label}\" of {owner}, on {expires}")
+        })
+        .collect();
+    if soon.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "{} {} within {TOKEN_WARNING_DAYS} days: {}.",
+        count_of(soon.len() as u64, "API token"),
+        words::plural(soon.len() as u64, "expires", "expire"),
+        soon.join("; ")
+    )]
 }
 
 /// Accounts named per control in a digest.

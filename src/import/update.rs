@@ -52,6 +52,27 @@ pub(crate) struct Collected {
     /// Email domains the source knows, and whether each is verified.
     pub domains: BTreeMap<String, bool>,
     pub unknown_products: BTreeSet<String>,
+    /// Tables the source writes whole, or removes, by table name; every
+    /// other table of the bundle is carried over as it is.
+    pub whole_tables: BTreeMap<&'static str, WholeTable>,
+}
+
+/// What an update does to a table it writes whole.
+#[derive(Debug)]
+pub(crate) enum WholeTable {
+    /// Written as `<table>.csv`, in place of any file of the table.
+    Write(Vec<u8>),
+    /// Left out: the source could not read it (a snapshot that is no
+    /// longer true must not stay).
+    Remove,
+}
+
+/// Whether `file_name` holds the table `table` in any format.
+fn holds_table(file_name: &str, table: &str) -> bool {
+    let lower = file_name.to_lowercase();
+    [".csv", ".csv.gz", ".parquet"]
+        .iter()
+        .any(|ext| lower == format!("{table}{ext}"))
 }
 
 /// The tables an update writes; every other file of the bundle is kept.
@@ -131,8 +152,17 @@ fn stage(
 ) -> anyhow::Result<UpdateSummary> {
     for entry in std::fs::read_dir(into)?.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        if entry.path().is_file() && !PRODUCED.contains(&file_name.as_str()) {
+        let replaced = collected
+            .whole_tables
+            .keys()
+            .any(|table| holds_table(&file_name, table));
+        if entry.path().is_file() && !PRODUCED.contains(&file_name.as_str()) && !replaced {
             std::fs::copy(entry.path(), staging.join(&file_name))?;
+        }
+    }
+    for (table, update) in &collected.whole_tables {
+        if let WholeTable::Write(bytes) = update {
+            std::fs::write(staging.join(format!("{table}.csv")), bytes)?;
         }
     }
 

@@ -27,6 +27,8 @@ pub struct Context {
     holders_access: Option<LazyFrame>,
     sites: Option<LazyFrame>,
     domains: Option<LazyFrame>,
+    api_tokens: Option<LazyFrame>,
+    events: Option<LazyFrame>,
     activity: Option<ActivityFacts>,
     /// Activity was left to the computing pass, which found a cell that is
     /// not canonical.
@@ -63,6 +65,8 @@ impl Context {
             holders_access,
             sites: in_memory(Table::Sites)?,
             domains: in_memory(Table::Domains)?,
+            api_tokens: in_memory(Table::ApiTokens)?,
+            events: in_memory(Table::Events)?,
             activity: None,
             activity_to_check: false,
             not_recorded: bundle.manifest.not_recorded.clone(),
@@ -164,6 +168,8 @@ impl Context {
             Table::Sites => self.sites.is_some(),
             Table::Domains => self.domains.is_some(),
             Table::Activity => self.activity.is_some(),
+            Table::ApiTokens => self.api_tokens.is_some(),
+            Table::Events => self.events.is_some(),
         }
     }
 
@@ -204,6 +210,15 @@ impl Context {
 
     pub fn domains(&self) -> Option<LazyFrame> {
         self.domains.clone()
+    }
+
+    pub fn api_tokens(&self) -> Option<LazyFrame> {
+        self.api_tokens.clone()
+    }
+
+    /// The audit log's events, as the bundle keeps them.
+    pub fn events(&self) -> Option<LazyFrame> {
+        self.events.clone()
     }
 
     /// `accounts` with the number (`account`) that stands for each in the

@@ -16,6 +16,9 @@ pub enum Figure {
     ActiveUsers,
     RovoActive,
     AiActive,
+    ApiTokensLive,
+    ApiTokensExpiring,
+    ApiTokensOwnerWithoutAccess,
 }
 
 impl Figure {
@@ -31,6 +34,9 @@ impl Figure {
             Figure::ActiveUsers => "active_users",
             Figure::RovoActive => "rovo_active",
             Figure::AiActive => "ai_active",
+            Figure::ApiTokensLive => "api_tokens_live",
+            Figure::ApiTokensExpiring => "api_tokens_expiring_30_days",
+            Figure::ApiTokensOwnerWithoutAccess => "api_tokens_owner_without_access",
         }
     }
 

@@ -1,7 +1,9 @@
 //! Insight 3: how managed accounts with access authenticate, in three
 //! disjoint groups. When the bundle's source does not record single
 //! sign-on (an API pull), `sso` is null and the two 2SV groups split all
-//! managed accounts with access.
+//! managed accounts with access. A managed account whose sign-in the
+//! source did not record (`auth_recorded` false: no managed accounts
+//! export has listed it yet) is in no group.
 
 use polars::prelude::*;
 use serde::Serialize;
@@ -26,7 +28,8 @@ pub struct ManagedAuthentication {
 fn figures(ctx: &Context) -> PolarsResult<ManagedAuthentication> {
     let managed = ctx
         .accounts_with_access()
-        .filter(col("account_type").eq(lit("managed")));
+        .filter(col("account_type").eq(lit("managed")))
+        .filter(col("auth_recorded"));
     let sso_recorded = ctx.records_sso();
     let group = when(col("sso").and(lit(sso_recorded)))
         .then(lit("sso"))
@@ -155,7 +158,7 @@ impl Insight for ManagedAuthentication {
 
     const CONTROL: Option<ControlRule> = Some(ControlRule {
         title: "Managed accounts without single sign-on or two-step verification",
-        applies_to: |a| !a.external,
+        applies_to: |a| !a.external && a.auth_recorded,
         is_met_by: |a| a.sso == Some(true) || a.two_step_on,
         gap: |a| match a.sso {
             Some(_) => "neither single sign-on nor two-step verification",

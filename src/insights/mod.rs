@@ -1,4 +1,4 @@
-//! The twelve insights of the data contract. Each module computes one, with
+//! The thirteen insights of the data contract. Each module computes one, with
 //! polars lazy plans over the normalized tables of a [`Bundle`]; this module
 //! holds what they share: the as-of date and window, who has access, which
 //! activity rows count, and the conversions from frames to plain values.
@@ -9,13 +9,15 @@ mod figure;
 mod monthly;
 mod one_pass;
 mod pair_table;
+mod security_changes;
 mod unit;
 
-// The twelve insights, one file each, in the contract's order. Declared
+// The thirteen insights, one file each, in the contract's order. Declared
 // here plainly, not by the registry's macro, so that rustfmt sees them.
 mod active_by_product;
 mod active_users;
 mod ai_active;
+mod api_tokens;
 mod domains;
 mod external_policy;
 mod external_two_step;
@@ -29,6 +31,10 @@ mod users_with_access;
 pub use active_by_product::ActiveByProduct;
 pub use active_users::ActiveUsers;
 pub use ai_active::AiActive;
+pub use api_tokens::{
+    needing_attention as tokens_needing_attention, ApiTokens, TokenAttention, TokenReason,
+    IDLE_DAYS as TOKEN_IDLE_DAYS,
+};
 pub use domains::Domains;
 pub use external_policy::ExternalPolicy;
 pub use external_two_step::ExternalTwoStep;
@@ -58,6 +64,7 @@ pub use unit::{
 };
 
 pub use active_users::no_data_before;
+pub use security_changes::{action_words, SecurityChanges, SecurityEvent};
 
 /// From the registry (`insight_key.rs`): each insight's figures in
 /// [`Insights`], and what is done to every insight in turn.
@@ -183,6 +190,9 @@ pub const WINDOW_DAYS: u64 = window_days!();
 #[derive(Debug, Clone)]
 pub struct Computed {
     pub insights: Insights,
+    /// The audit log's tracked events of the window; `None` without an
+    /// `events` table (its reason is in `missing`).
+    pub security_changes: Option<SecurityChanges>,
     pub missing: BTreeMap<String, String>,
 }
 
@@ -195,7 +205,15 @@ pub fn window_start(as_of: NaiveDate) -> NaiveDate {
 
 /// Computes every insight whose tables the bundle has.
 pub fn compute(ctx: &Context) -> PolarsResult<Computed> {
-    let mut missing = BTreeMap::new();
+    // What the source cannot record says more than the missing table it
+    // leaves (a key without the scope to read the API tokens).
+    let source = ctx.source.as_deref().unwrap_or("the source of this bundle");
+    let mut missing: BTreeMap<String, String> = ctx
+        .not_recorded
+        .iter()
+        .filter(|k| InsightKey::parse(k).is_some() || *k == security_changes::KEY)
+        .map(|k| (k.clone(), format!("not recorded by {source} (bundle.toml)")))
+        .collect();
     for &key in InsightKey::ALL {
         let absent: Vec<&str> = tables_of(key)
             .iter()
@@ -207,21 +225,28 @@ pub fn compute(ctx: &Context) -> PolarsResult<Computed> {
                 [one] => format!("the bundle has no {one} table"),
                 many => format!("the bundle has no {} tables", many.join(" and ")),
             };
-            missing.insert(key.as_str().to_string(), reason);
+            missing.entry(key.as_str().to_string()).or_insert(reason);
         }
     }
-
-    let insights = Insights::compute_each(ctx)?;
-    let mut computed = Computed { insights, missing };
-    for key in ctx.not_recorded.iter().filter_map(|k| InsightKey::parse(k)) {
-        computed.insights.clear(key);
-        let source = ctx.source.as_deref().unwrap_or("the source of this bundle");
-        computed
-            .missing
-            .entry(key.as_str().to_string())
-            .or_insert_with(|| format!("not recorded by {source} (bundle.toml)"));
+    let security_changes = if missing.contains_key(security_changes::KEY) {
+        None
+    } else {
+        security_changes::compute(ctx).transpose()?
+    };
+    if security_changes.is_none() {
+        missing
+            .entry(security_changes::KEY.to_string())
+            .or_insert_with(|| format!("the bundle has no {} table", Table::Events.name()));
     }
-    Ok(computed)
+    let mut insights = Insights::compute_each(ctx)?;
+    for key in ctx.not_recorded.iter().filter_map(|k| InsightKey::parse(k)) {
+        insights.clear(key);
+    }
+    Ok(Computed {
+        insights,
+        security_changes,
+        missing,
+    })
 }
 
 /// `part / whole × 100`, rounded to one decimal with ties away from zero,

@@ -71,6 +71,9 @@ pub struct AccountFacts {
     /// Two-step verification on, by the person or by a policy.
     pub two_step_on: bool,
     pub external_policy: bool,
+    /// False for a managed account whose `sso` and `two_step` the source
+    /// has not recorded yet.
+    pub auth_recorded: bool,
 }
 
 /// A security control: who it is about, who meets it, and what is wrong

@@ -29,6 +29,26 @@ pub const SUSPEND: &str =
 pub const RESTORE: &str =
     "/admin/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}/restore";
 
+/// `GET /admin/api-access/v1/orgs/{orgId}/api-tokens`: the user API
+/// tokens of the organization's managed accounts, scope
+/// `read:tokens:admin`; pages by `pageSize` and `cursor`, `links.next`
+/// (go-atlassian v2, `OrgTokenService.Gets` and `OrgTokenScheme`).
+pub const API_TOKENS: &str = "/admin/api-access/v1/orgs/{orgId}/api-tokens";
+/// `GET /admin/v1/orgs/{orgId}/events-stream`: the audit log, scope
+/// `read:events:admin` (Atlassian Guard Standard); `from`/`to` in epoch
+/// milliseconds, `cursor`, `limit`, `sortOrder` (jira.js
+/// `src/admin/api/events.ts`, `pollEvents`; `pollingEventPage.ts`,
+/// `pollingEventModel.ts`, `eventActorModel.ts`, `eventObjectModel.ts`,
+/// `eventLocationModel.ts`). `/events` allows only 10 requests a minute.
+pub const EVENTS_STREAM: &str = "/admin/v1/orgs/{orgId}/events-stream";
+
+/// `DELETE /users/{accountId}/manage/api-tokens/{tokenId}`: revokes one
+/// user API token, through the user management API (go-atlassian,
+/// `admin/internal/user_token_impl.go`, `UserTokenService.Delete`). Never
+/// `DELETE` on [`API_TOKENS`] itself: that revokes every token of the
+/// organization.
+pub const REVOKE_TOKEN: &str = "/users/{accountId}/manage/api-tokens/{tokenId}";
+
 /// One page of a list: `{data: [...], links: {next}}`.
 #[derive(Debug, Deserialize)]
 pub struct Page<T> {
@@ -116,4 +136,81 @@ pub struct Org {
 #[serde(default)]
 pub struct OrgAttributes {
     pub name: Option<String>,
+}
+
+/// A user API token (`OrgTokenScheme`): times are RFC 3339; `status` is
+/// `ALLOWED` for a token that can be used.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ApiToken {
+    pub id: Option<String>,
+    pub label: Option<String>,
+    pub status: Option<String>,
+    pub created_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub last_active_at: Option<String>,
+    pub user: Option<TokenUser>,
+}
+
+/// The owner of a token (`OrgKeyUserScheme`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TokenUser {
+    pub id: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A page of the events stream: the cursor of the next page is `meta.next`
+/// (also usable after the last page, to poll) or `links.next`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EventPage {
+    pub data: Vec<Event>,
+    pub meta: Option<EventMeta>,
+    pub links: Option<Links>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EventMeta {
+    pub next: Option<String>,
+}
+
+/// One audit log event (`PollingEventModel`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Event {
+    pub id: Option<String>,
+    pub attributes: EventAttributes,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EventAttributes {
+    pub time: Option<String>,
+    pub action: Option<String>,
+    pub actor: Option<EventObject>,
+    /// What the action was done to; a `users` item is the subject.
+    pub context: Vec<EventObject>,
+    pub location: Option<EventLocation>,
+}
+
+/// The actor (`EventActorModel`: `id`, `name`, `email`) or a context item
+/// (`EventObjectModel`: `id`, `type`, free `attributes`, where a user's
+/// `email` and `name` are read and any other object's `name`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EventObject {
+    pub id: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EventLocation {
+    pub ip: Option<String>,
 }

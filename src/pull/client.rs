@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use super::api::Page;
+use super::api::{Event, EventPage, Page};
 use crate::problems::BadInput;
 
 /// How long one request may take.
@@ -50,6 +50,11 @@ pub enum PullError {
     /// organizations, an organization that is not found).
     #[error("{0}")]
     Settings(String),
+    /// 404 where a list was expected.
+    #[error(
+        "{endpoint} answered 404 Not Found: is [atlassian] org_id the id of an organization this key sees?"
+    )]
+    NotFound { endpoint: String },
     /// Anything else: the service, the network or its answers.
     #[error("pulling {endpoint} failed: {detail}")]
     Failed { endpoint: String, detail: String },
@@ -69,6 +74,7 @@ impl PullError {
             PullError::KeyRefused { .. }
             | PullError::Forbidden { .. }
             | PullError::Settings(_)
+            | PullError::NotFound { .. }
             | PullError::Export(_) => 2,
             PullError::Failed { .. } | PullError::Local(_) => 1,
         }
@@ -90,6 +96,18 @@ pub struct Client {
     authorization: HeaderValue,
     key_env: String,
     deadline: Instant,
+}
+
+/// What one DELETE did, as far as its answer tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deleted {
+    /// A 2xx: done.
+    Done,
+    /// A 404: there is nothing to delete (any more).
+    NotFound,
+    /// No answer, or a 5xx: it may or may not have been carried out, and
+    /// only a read of the state can tell.
+    Lost(String),
 }
 
 /// Where the next page of a list is.
@@ -159,6 +177,119 @@ impl Client {
             Next::Url(url) => Ok((Method::GET, url.clone(), None)),
         })
         .await
+    }
+
+    /// [`Client::get_all_where`] for a list the key may not be allowed to
+    /// read (a scope it lacks, a product the organization does not have):
+    /// a 403 or 404 is `Ok(Err(reason))`, and the pull goes on without it.
+    pub async fn get_all_if_allowed<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Result<Vec<T>, String>, PullError> {
+        match self.get_all_where(path, query, &mut |_| {}).await {
+            Ok(items) => Ok(Ok(items)),
+            Err(err) => not_allowed(path, err),
+        }
+    }
+
+    /// The audit log's events from `from_ms` to `to_ms` (epoch
+    /// milliseconds), oldest first, page after page of the events stream;
+    /// a 403 (no Atlassian Guard, or a key without `read:events:admin`) or
+    /// 404 is `Ok(Err(reason))`. The stream gives a cursor even after the
+    /// last page (for polling, and a page may hold fewer than `limit`
+    /// events before the end): an empty page, or a cursor given before,
+    /// ends the read.
+    pub async fn events_between(
+        &self,
+        path: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Result<Vec<Event>, String>, PullError> {
+        const LIMIT: usize = 500;
+        let (from, to, limit) = (from_ms.to_string(), to_ms.to_string(), LIMIT.to_string());
+        let mut events = Vec::new();
+        let mut seen = HashSet::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = self.url(path);
+            url.query_pairs_mut().extend_pairs([
+                ("from", from.as_str()),
+                ("to", to.as_str()),
+                ("limit", limit.as_str()),
+                ("sortOrder", "asc"),
+            ]);
+            if let Some(cursor) = &cursor {
+                url.query_pairs_mut().append_pair("cursor", cursor);
+            }
+            let bytes = match self.send(path, Method::GET, url, None).await {
+                Ok(bytes) => bytes,
+                Err(err) => return not_allowed(path, err),
+            };
+            let page: EventPage = serde_json::from_slice(&bytes).map_err(|err| {
+                PullError::failed(path, format!("the answer is not the JSON expected ({err})"))
+            })?;
+            let empty = page.data.is_empty();
+            events.extend(page.data);
+            // `links.next` may be the whole URL of the next page: its cursor.
+            let next = page
+                .meta
+                .and_then(|m| m.next)
+                .or_else(|| page.links.and_then(|l| l.next).map(|link| cursor_of(&link)))
+                .filter(|n| !n.is_empty());
+            match next {
+                Some(next) if !empty && seen.insert(next.clone()) => cursor = Some(next),
+                _ => return Ok(Ok(events)),
+            }
+        }
+    }
+
+    /// One DELETE, never sent again on its own: a lost answer is returned
+    /// as such, for the caller to settle by reading the state. A rate
+    /// limit (429, not carried out) is waited out; a refusal is an error.
+    pub async fn delete_once(&self, path: &str) -> Result<Deleted, PullError> {
+        let mut rate_limited = 0u32;
+        loop {
+            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            let request = self
+                .http
+                .request(Method::DELETE, self.url(path))
+                .header(AUTHORIZATION, self.authorization.clone())
+                .timeout(REQUEST_TIMEOUT.min(remaining));
+            let response = match request.send().await {
+                Ok(response) => response,
+                Err(err) => return Ok(Deleted::Lost(err.without_url().to_string())),
+            };
+            match response.status() {
+                status if status.is_success() => return Ok(Deleted::Done),
+                StatusCode::NOT_FOUND => return Ok(Deleted::NotFound),
+                StatusCode::TOO_MANY_REQUESTS if rate_limited < RATE_LIMITED_TRIES => {
+                    rate_limited += 1;
+                    let wait = rate_limit_wait(response.headers(), Utc::now());
+                    tokio::time::sleep(wait.min(remaining)).await;
+                }
+                StatusCode::UNAUTHORIZED => {
+                    return Err(PullError::KeyRefused {
+                        endpoint: path.to_string(),
+                        key_env: self.key_env.clone(),
+                    })
+                }
+                StatusCode::FORBIDDEN => {
+                    return Err(PullError::Forbidden {
+                        endpoint: path.to_string(),
+                    })
+                }
+                status if status.is_server_error() => {
+                    return Ok(Deleted::Lost(format!("the API answered {status}")))
+                }
+                status => {
+                    return Err(PullError::failed(
+                        path,
+                        format!("the API answered {status}"),
+                    ))
+                }
+            }
+        }
     }
 
     /// A POST without a body that changes something (`…/suspend`,
@@ -272,10 +403,8 @@ impl Client {
     ) -> Result<Vec<u8>, PullError> {
         self.send_or_not_found(endpoint, method, url, body)
             .await?
-            .ok_or_else(|| {
-                PullError::Settings(format!(
-                    "{endpoint} answered 404 Not Found: is [atlassian] org_id the id of an organization this key sees?"
-                ))
+            .ok_or_else(|| PullError::NotFound {
+                endpoint: endpoint.to_string(),
             })
     }
 
@@ -364,6 +493,32 @@ impl Client {
             tracing::warn!(endpoint, error = %transient, retry_in_ms = wait.as_millis() as u64, "retrying");
             tokio::time::sleep(wait.min(remaining)).await;
         }
+    }
+}
+
+/// A 403 or 404 of an endpoint the pull can do without, as the reason it
+/// is not recorded; any other failure fails the pull.
+fn not_allowed<T>(path: &str, err: PullError) -> Result<Result<T, String>, PullError> {
+    let reason = match &err {
+        PullError::Forbidden { .. } => format!(
+            "{path} answered 403 Forbidden: the key lacks the scope, or the organization the product, it needs"
+        ),
+        PullError::NotFound { .. } => format!("{path} answered 404 Not Found"),
+        _ => return Err(err),
+    };
+    tracing::warn!(endpoint = path, %reason, "not recorded by this source");
+    Ok(Err(reason))
+}
+
+/// The `cursor` of a next-page URL, or the link itself when it is a cursor.
+fn cursor_of(link: &str) -> String {
+    match Url::parse(link) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => url
+            .query_pairs()
+            .find(|(name, _)| name == "cursor")
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default(),
+        _ => link.to_string(),
     }
 }
 

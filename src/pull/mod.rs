@@ -13,6 +13,7 @@
 
 pub mod api;
 pub(crate) mod client;
+mod security;
 
 use std::path::{Path, PathBuf};
 
@@ -22,8 +23,9 @@ use serde_json::json;
 use anyhow::Context as _;
 
 use crate::bundle::manifest::{self, Manifest};
+use crate::bundle::Table;
 use crate::config::AtlassianConfig;
-use crate::import::update::{self, Collected, Person, UpdateSummary};
+use crate::import::update::{self, Collected, Person, UpdateSummary, WholeTable};
 use crate::import::{add_managed_export, product_key};
 use crate::insight_key::InsightKey;
 use crate::support::blocking;
@@ -67,6 +69,10 @@ pub struct PullSummary {
     pub domains: usize,
     /// Users left out because the API gave no account id.
     pub without_id: usize,
+    /// Live and past API tokens written; `None`: not recorded, and why.
+    pub tokens: Result<usize, String>,
+    /// Audit log events added to the bundle; `Err`: not read, and why.
+    pub new_events: Result<usize, String>,
     pub update: UpdateSummary,
 }
 
@@ -75,8 +81,14 @@ pub struct PullSummary {
 /// written, and the bundle is swapped in whole.
 pub fn pull(request: &PullRequest) -> Result<PullSummary, PullError> {
     let progress = Progress::new(request.progress);
-    let fetched =
-        blocking::block_on(fetch(request, &progress)).context("starting the HTTP client")??;
+    let kept_events = security::kept_events(request.into);
+    let events_from = security::KeptEvents::read_from(
+        kept_events.as_ref().ok().and_then(Option::as_ref),
+        Utc::now(),
+        request.settings.events_days,
+    );
+    let fetched = blocking::block_on(fetch(request, &progress, events_from))
+        .context("starting the HTTP client")??;
     drop(progress);
 
     let mut collected = collect(&fetched.users, &fetched.domains);
@@ -97,11 +109,17 @@ pub fn pull(request: &PullRequest) -> Result<PullSummary, PullError> {
     let earlier = manifest::read(request.into).unwrap_or_default();
     let manifest = Manifest {
         source: Some(source),
-        not_recorded,
+        not_recorded: Vec::new(),
         pulled_on: Some(today),
         managed_export_on: request.managed_export.as_ref().map(|_| today),
         recorded_since: Some(earlier.recorded_since.unwrap_or(today)),
         ..Manifest::default()
+    };
+    let (tokens, new_events) =
+        add_security(&fetched, kept_events, &mut collected, &mut not_recorded)?;
+    let manifest = Manifest {
+        not_recorded,
+        ..manifest
     };
     let update = update::write_bundle(request.into, collected, &manifest)?;
     Ok(PullSummary {
@@ -109,8 +127,61 @@ pub fn pull(request: &PullRequest) -> Result<PullSummary, PullError> {
         users: fetched.users.len(),
         domains: fetched.domains.len(),
         without_id,
+        tokens,
+        new_events,
         update,
     })
+}
+
+/// The API tokens (a snapshot, replaced) and the audit log's new events
+/// (appended) into `collected`; what the key may not read is named in
+/// `not_recorded`, and the pull goes on.
+fn add_security(
+    fetched: &Fetched,
+    kept_events: Result<Option<security::KeptEvents>, String>,
+    collected: &mut Collected,
+    not_recorded: &mut Vec<String>,
+) -> anyhow::Result<(Result<usize, String>, Result<usize, String>)> {
+    let tokens = match &fetched.tokens {
+        Ok(tokens) => {
+            let (bytes, left_out) = security::tokens_csv(tokens)?;
+            if left_out > 0 {
+                tracing::warn!(
+                    left_out,
+                    "API tokens without an id, an owner or a creation time were left out"
+                );
+            }
+            collected
+                .whole_tables
+                .insert(Table::ApiTokens.name(), WholeTable::Write(bytes));
+            Ok(tokens.len() - left_out)
+        }
+        Err(reason) => {
+            collected
+                .whole_tables
+                .insert(Table::ApiTokens.name(), WholeTable::Remove);
+            not_recorded.push(InsightKey::ApiTokens.as_str().to_string());
+            Err(reason.clone())
+        }
+    };
+    let new_events = match (kept_events, &fetched.events) {
+        (Err(reason), _) => Err(reason),
+        (Ok(kept), Ok(events)) => {
+            let (bytes, added) = security::events_csv(kept, events)?;
+            collected
+                .whole_tables
+                .insert(Table::Events.name(), WholeTable::Write(bytes));
+            Ok(added)
+        }
+        // The log kept so far stays; without one, the report says why.
+        (Ok(kept), Err(reason)) => {
+            if kept.is_none() {
+                not_recorded.push(manifest::SECURITY_CHANGES.to_string());
+            }
+            Err(reason.clone())
+        }
+    };
+    Ok((tokens, new_events))
 }
 
 /// Everything the pull reads from the API.
@@ -118,9 +189,16 @@ struct Fetched {
     org_id: String,
     users: Vec<api::User>,
     domains: Vec<api::Domain>,
+    /// `Err`: the key may not read them, and why.
+    tokens: Result<Vec<api::ApiToken>, String>,
+    events: Result<Vec<api::Event>, String>,
 }
 
-async fn fetch(request: &PullRequest<'_>, progress: &Progress) -> Result<Fetched, PullError> {
+async fn fetch(
+    request: &PullRequest<'_>,
+    progress: &Progress,
+    events_from: i64,
+) -> Result<Fetched, PullError> {
     let settings = request.settings;
     let client = Client::new(
         settings.base_url.clone(),
@@ -139,10 +217,24 @@ async fn fetch(request: &PullRequest<'_>, progress: &Progress) -> Result<Fetched
         .await?;
     progress.stage("pulling the organization's domains");
     let domains = client.get_all(&org(api::DOMAINS), &mut |_| {}).await?;
+    progress.stage("pulling the organization's API tokens");
+    let tokens = client
+        .get_all_if_allowed(&org(api::API_TOKENS), &[("pageSize", "100")])
+        .await?;
+    progress.stage("pulling the organization's audit log");
+    let events = client
+        .events_between(
+            &org(api::EVENTS_STREAM),
+            events_from,
+            Utc::now().timestamp_millis(),
+        )
+        .await?;
     Ok(Fetched {
         org_id,
         users,
         domains,
+        tokens,
+        events,
     })
 }
 
@@ -319,7 +411,7 @@ fn add_access(collected: &mut Collected, id: &str, access: &api::ProductAccess) 
 /// The UTC day of an ISO-8601 time (`2026-11-30T23:30:00+02:00` is the
 /// 30th), or of a plain date; none for a year the contract's `YYYY-MM-DD`
 /// cannot write.
-fn utc_day(text: &str) -> Option<NaiveDate> {
+pub(crate) fn utc_day(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc).date_naive())

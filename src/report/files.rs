@@ -8,9 +8,10 @@ use serde::Serialize;
 use super::history::HistoryRow;
 use super::html;
 use super::sections::{self, Section};
+use super::security;
 use super::tiles;
 use super::RunInfo;
-use crate::insights::{Computed, DataTable, Insights, Presented, WINDOW_DAYS};
+use crate::insights::{Computed, DataTable, Insights, Presented, SecurityChanges, WINDOW_DAYS};
 use crate::reclaim::Plan;
 use crate::review::changes::{Baseline, Changes};
 use crate::review::controls::ToFix;
@@ -19,6 +20,7 @@ use crate::review::exceptions::Review;
 use crate::review::privacy::Privacy;
 use crate::review::seat_reclaim::SeatReclaim;
 use crate::review::snapshot::{self, Snapshot};
+use crate::review::tokens::TokensToFix;
 use crate::support::words::{count_of, plural};
 
 /// What a report shows beyond the figures of its own bundle.
@@ -39,6 +41,8 @@ pub struct Extras<'a> {
     pub to_fix: &'a [ToFix],
     /// With `[reclaim]`: its plan.
     pub reclaim: Option<&'a Plan>,
+    /// The API tokens to look at; `None` without `api_tokens`.
+    pub tokens: Option<&'a TokensToFix>,
 }
 
 /// The files of one report, by path relative to the report directory.
@@ -57,6 +61,7 @@ struct InsightsJson<'a> {
     window_days: u64,
     generated_at: String,
     insights: &'a Insights,
+    security_changes: Option<SecurityChanges>,
     missing: &'a BTreeMap<String, String>,
     data_quality: &'a DataQuality,
 }
@@ -73,10 +78,29 @@ pub fn render(
     for to_fix in extras.to_fix {
         files.insert(to_fix.file.clone(), accounts_to_fix_csv(to_fix)?);
     }
+    if let Some(tokens) = extras.tokens {
+        files.insert(tokens.file.to_string(), tokens_csv(tokens)?);
+    }
+    if let Some(changes) = &computed.security_changes {
+        files.insert(
+            security::FILE.to_string(),
+            security::csv(changes, extras.privacy)?,
+        );
+    }
+    let security_view = |privacy: &Privacy| {
+        security::view(
+            computed.security_changes.as_ref(),
+            computed
+                .missing
+                .get(crate::bundle::manifest::SECURITY_CHANGES),
+            privacy,
+        )
+    };
+    let security = security_view(extras.privacy);
 
     files.insert(
         "insights.json".to_string(),
-        insights_json(run, computed, quality)?,
+        insights_json(run, computed, quality, extras.privacy)?,
     );
     files.insert(
         snapshot::FILE.to_string(),
@@ -111,6 +135,7 @@ pub fn render(
         names: extras.privacy.describe(),
         quality,
         warnings: &warnings,
+        security: &security,
     };
     files.insert(
         "index.html".to_string(),
@@ -126,6 +151,10 @@ pub fn render(
                     .to_fix
                     .as_ref()
                     .map(|t| t.concealed(&Privacy::mask())),
+                tokens: section
+                    .tokens
+                    .as_ref()
+                    .map(|t| t.concealed(&Privacy::mask())),
                 ..section.clone()
             })
             .collect();
@@ -134,6 +163,8 @@ pub fn render(
         page.quality = &masked_quality;
         let masked_reclaim = extras.reclaim.map(|plan| plan.concealed(&Privacy::mask()));
         page.reclaim = masked_reclaim.as_ref();
+        let masked_security = security_view(&Privacy::mask());
+        page.security = &masked_security;
         page.names = Privacy::mask().describe();
         Some(html::page(run, &page)?.into_bytes())
     } else {
@@ -162,6 +193,9 @@ fn finished_sections(
         extras.to_fix,
     )?;
     for section in &mut sections {
+        if section.key == crate::insight_key::InsightKey::ApiTokens.as_str() {
+            section.tokens = extras.tokens.cloned();
+        }
         if let (Some(svg), Some(table)) = (&section.svg, &section.table) {
             let svg = html::accessible_svg(section, svg, table)?;
             files.insert(
@@ -183,6 +217,7 @@ fn insights_json(
     run: &RunInfo,
     computed: &Computed,
     quality: &DataQuality,
+    privacy: &Privacy,
 ) -> anyhow::Result<Vec<u8>> {
     let json = InsightsJson {
         schema_version: 1,
@@ -190,6 +225,10 @@ fn insights_json(
         window_days: WINDOW_DAYS,
         generated_at: run.generated_at.to_rfc3339(),
         insights: &computed.insights,
+        security_changes: computed
+            .security_changes
+            .as_ref()
+            .map(|changes| security::concealed(changes, privacy)),
         missing: &computed.missing,
         data_quality: quality,
     };
@@ -216,6 +255,17 @@ fn warnings(quality: &DataQuality, exceptions: &Review) -> Vec<String> {
             "{} with access {} no email address: {} counted in every figure but the domains.",
             count_of(n, "account"),
             plural(n, "has", "have"),
+            plural(n, "it is", "they are")
+        ));
+    }
+    if quality.auth_not_recorded > 0 {
+        let n = quality.auth_not_recorded;
+        lines.push(format!(
+            "{} with access {} not yet in a managed accounts export: {} single sign-on and two-step verification {} unknown, so {} left out of their authentication and of the accounts to fix.",
+            count_of(n, "managed account"),
+            plural(n, "is", "are"),
+            plural(n, "its", "their"),
+            plural(n, "is", "are"),
             plural(n, "it is", "they are")
         ));
     }
@@ -330,6 +380,42 @@ fn accounts_to_fix_csv(to_fix: &ToFix) -> anyhow::Result<Vec<u8>> {
                 .as_ref()
                 .map(|e| e.expires.to_string())
                 .unwrap_or_default(),
+        ]
+    });
+    csv_file(&header, rows)
+}
+
+/// The live API tokens that need attention, each with its reasons and the
+/// exception that names its owner.
+fn tokens_csv(tokens: &TokensToFix) -> anyhow::Result<Vec<u8>> {
+    let header = [
+        "token_id",
+        "label",
+        "account_id",
+        "email",
+        "reason",
+        "created",
+        "last_active",
+        "expires",
+        "exception_reason",
+        "exception_expires",
+    ];
+    let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let rows = tokens.tokens.iter().map(|t| {
+        vec![
+            t.token_id.clone(),
+            t.label.clone(),
+            t.account_id.clone(),
+            t.email.clone(),
+            t.reasons.clone(),
+            day(t.created),
+            day(t.last_active),
+            day(t.expires),
+            t.exception
+                .as_ref()
+                .map(|e| e.reason.clone())
+                .unwrap_or_default(),
+            day(t.exception.as_ref().map(|e| e.expires)),
         ]
     });
     csv_file(&header, rows)

@@ -8,6 +8,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use super::sections::Section;
+use super::security::SecurityView;
 use super::tiles::Tile;
 use super::RunInfo;
 use crate::insights::DataTable;
@@ -42,6 +43,7 @@ pub struct Page<'a> {
     pub names: &'static str,
     pub quality: &'a DataQuality,
     pub warnings: &'a [String],
+    pub security: &'a SecurityView,
 }
 
 /// A change group as the page shows it: the first accounts and a count.
@@ -109,6 +111,7 @@ pub fn page(run: &RunInfo, page: &Page) -> anyhow::Result<String> {
             bad_rows_total => page.quality.bad_rows.len(),
             to_fix_cap => TO_FIX_CAP,
             row_cap => ROW_CAP,
+            security => page.security,
         })
         .context("rendering index.html")
 }

@@ -10,6 +10,7 @@ mod lock;
 pub mod past;
 mod retention;
 pub mod sections;
+mod security;
 pub mod templates;
 mod tiles;
 pub mod write;

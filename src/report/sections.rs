@@ -14,6 +14,7 @@ use super::charts;
 use crate::insight_key::InsightKey;
 use crate::insights::{DataTable, Presented};
 use crate::review::exceptions::Review;
+use crate::review::tokens::TokensToFix;
 use crate::support::words::count_of;
 
 #[derive(Debug, Clone, Serialize)]
@@ -37,6 +38,8 @@ pub struct Section {
     pub without_exceptions: Option<String>,
     /// For a control, the accounts that do not meet it.
     pub to_fix: Option<ToFix>,
+    /// For API token activity, the tokens that need attention.
+    pub tokens: Option<TokensToFix>,
 }
 
 /// The sections in the contract's order, their charts drawn.
@@ -74,6 +77,7 @@ pub fn build(
                 advice: insight.advice,
                 without_exceptions: without_exceptions(insight.key, review),
                 to_fix: to_fix.iter().find(|t| t.key == key).cloned(),
+                tokens: None,
             })
         })
         .collect()

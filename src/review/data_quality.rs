@@ -27,6 +27,10 @@ pub struct DataQuality {
     pub bad_rows: Vec<BadRow>,
     /// Accounts with access that have no email address.
     pub accounts_without_email: u64,
+    /// Managed accounts with access whose sign-in (`sso`, `two_step`) the
+    /// source has not recorded yet (`auth_recorded` false): left out of
+    /// `managed_authentication` and of the accounts to fix.
+    pub auth_not_recorded: u64,
     /// Rows whose `account_id` is not in `accounts`, per table.
     pub unknown_accounts: BTreeMap<String, u64>,
     /// Products of `activity` or `sites` that no `product_access` row names.
@@ -94,6 +98,11 @@ pub fn assess(bundle: &Bundle, ctx: &Context, privacy: &Privacy) -> PolarsResult
     };
     quality.accounts_without_email =
         count_rows(ctx.accounts_with_access().filter(col("email").is_null()))?;
+    quality.auth_not_recorded = count_rows(
+        ctx.accounts_with_access()
+            .filter(col("account_type").eq(lit("managed")))
+            .filter(col("auth_recorded").not()),
+    )?;
     let known = ctx.accounts().select([col("account_id")]);
 
     if let Some(access) = bundle.frame(Table::ProductAccess) {

@@ -18,9 +18,14 @@ use crate::review::snapshot::{AccountState, Snapshot};
 
 /// Whether `exception` names `account` or its domain.
 fn covers(exception: &Exception, account: &AccountState) -> bool {
+    names(exception, &account.account_id, &account.domain)
+}
+
+/// Whether `exception` names the account `account_id` or `domain`.
+fn names(exception: &Exception, account_id: &str, domain: &str) -> bool {
     match &exception.target {
-        Target::Account(id) => account.account_id == *id,
-        Target::Domain(domain) => account.domain == *domain,
+        Target::Account(id) => account_id == id,
+        Target::Domain(named) => domain == named,
     }
 }
 
@@ -131,5 +136,19 @@ pub fn active_for<'a>(review: &'a Review, account: &AccountState) -> Option<&'a 
         .exceptions
         .iter()
         .find(|r| r.state == State::Active && covers(&r.exception, account))
+        .map(|r| &r.exception)
+}
+
+/// The active exception that names the account `account_id` or `domain`,
+/// for an account that may be missing from the bundle (a token's owner).
+pub fn active_for_target<'a>(
+    review: &'a Review,
+    account_id: &str,
+    domain: &str,
+) -> Option<&'a Exception> {
+    review
+        .exceptions
+        .iter()
+        .find(|r| r.state == State::Active && names(&r.exception, account_id, domain))
         .map(|r| &r.exception)
 }

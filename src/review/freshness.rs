@@ -6,7 +6,7 @@
 
 use chrono::NaiveDate;
 
-use crate::bundle::manifest::{Manifest, SSO};
+use crate::bundle::manifest::{Manifest, SECURITY_CHANGES, SSO};
 use crate::insight_key::InsightKey;
 use crate::insights;
 use crate::support::words::plural;
@@ -37,6 +37,7 @@ fn unrecorded_words(key: &str) -> &str {
     match InsightKey::parse(key) {
         Some(insight) => insights::noun(insight),
         None if key == SSO => "single sign-on",
+        None if key == SECURITY_CHANGES => "security changes of the audit log",
         None => key,
     }
 }

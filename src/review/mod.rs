@@ -12,3 +12,4 @@ pub mod freshness;
 pub mod privacy;
 pub mod seat_reclaim;
 pub mod snapshot;
+pub mod tokens;

@@ -100,6 +100,9 @@ impl AccountState {
             sso: self.sso,
             two_step_on: self.two_step_on(),
             external_policy: self.external_policy,
+            // A managed account's 2SV is unknown exactly when its sign-in
+            // was not recorded (`accounts.auth_recorded`).
+            auth_recorded: self.is_external() || self.two_step_recorded,
         }
     }
 
@@ -149,6 +152,7 @@ impl Snapshot {
                 col("two_step"),
                 col("sso"),
                 col("external_policy"),
+                col("auth_recorded"),
                 col("has_access"),
             ])
             .collect()?;
@@ -158,10 +162,11 @@ impl Snapshot {
 
         let sso_recorded = ctx.records_sso();
         let policy_recorded = ctx.records(InsightKey::ExternalPolicy);
-        let (sso, policy, access) = (
+        let (sso, policy, access, auth_recorded) = (
             flags(&accounts, "sso")?,
             flags(&accounts, "external_policy")?,
             flags(&accounts, "has_access")?,
+            flags(&accounts, "auth_recorded")?,
         );
         let columns = [
             "account_id",
@@ -189,14 +194,16 @@ impl Snapshot {
                         account_id,
                         email: privacy.email(&email),
                         domain,
-                        two_step_recorded: ctx.records(match account_type {
-                            AccountType::Managed => InsightKey::ManagedAuthentication,
-                            AccountType::External => InsightKey::ExternalTwoStep,
-                        }),
+                        two_step_recorded: match account_type {
+                            AccountType::Managed => {
+                                ctx.records(InsightKey::ManagedAuthentication) && auth_recorded[i]
+                            }
+                            AccountType::External => ctx.records(InsightKey::ExternalTwoStep),
+                        },
                         account_type,
                         status,
                         two_step,
-                        sso: sso_recorded.then_some(sso[i]),
+                        sso: (sso_recorded && auth_recorded[i]).then_some(sso[i]),
                         external_policy: policy[i],
                         policy_recorded,
                         has_access: access[i],

@@ -5,4 +5,5 @@
 pub mod blocking;
 pub mod frame;
 pub mod progress;
+pub mod time;
 pub mod words;

@@ -69,7 +69,96 @@ pub fn generate(options: &Options) -> anyhow::Result<()> {
     sites(&mut rng, options, &world)?;
     domains(options)?;
     activity(&mut rng, options, &world)?;
+    // After activity, so that the tables before stay as they were.
+    api_tokens(&mut rng, options, &world)?;
+    audit_log(&mut rng, options, &world)?;
     Ok(())
+}
+
+/// About one token for every ten accounts, a few of people who left; each
+/// expires a year after it was created, as Atlassian's do since 2024.
+fn api_tokens(rng: &mut Rng, options: &Options, world: &World) -> anyhow::Result<()> {
+    let n = (world.account_ids.len() / 10).max(5);
+    let day = |back: u64| date_to_days(options.end - Days::new(back));
+    let (mut ids, mut owners, mut labels, mut statuses) = (vec![], vec![], vec![], vec![]);
+    let (mut created, mut expires, mut last_active) = (vec![], vec![], vec![]);
+    for i in 0..n {
+        ids.push(format!("tok-{i:07}"));
+        owners.push(if rng.u8(..100) < 4 {
+            format!("acc-left-{i}")
+        } else {
+            world.account_ids[zipf_pick(rng, world.account_ids.len())].clone()
+        });
+        labels.push(["ci", "backup", "reporting", "sync"][rng.usize(..4)]);
+        statuses.push(if rng.u8(..100) < 95 {
+            "ALLOWED"
+        } else {
+            "BLOCKED"
+        });
+        let age = rng.u64(0..420);
+        created.push(day(age));
+        expires.push(date_to_days(options.end - Days::new(age) + Days::new(365)));
+        last_active.push((rng.u8(..100) < 75).then(|| day(rng.u64(0..=age))));
+    }
+    let date = |name: &str, values: Vec<Option<i32>>| -> PolarsResult<Column> {
+        Ok(Series::new(name.into(), values)
+            .cast(&DataType::Date)?
+            .into())
+    };
+    let frame = DataFrame::new_infer_height(vec![
+        Series::new("token_id".into(), ids).into(),
+        Series::new("account_id".into(), owners).into(),
+        Series::new("label".into(), labels).into(),
+        Series::new("status".into(), statuses).into(),
+        date("created", created.into_iter().map(Some).collect())?,
+        date("expires", expires.into_iter().map(Some).collect())?,
+        date("last_active", last_active)?,
+    ])?;
+    write(options, "api_tokens", frame)
+}
+
+/// Audit log actions of a generated bundle: the tracked ones, and two that
+/// are not.
+const AUDIT_ACTIONS: [&str; 8] = [
+    "added_org_admin",
+    "group_granted_admin_access",
+    "twosv_disabled_for_user",
+    "user_granted_role",
+    "user_revoked_role",
+    "user_logged_in_as_user",
+    "user_suspended",
+    "api_key_created",
+];
+
+/// A few audit log events over the last 60 days, by a handful of admins.
+fn audit_log(rng: &mut Rng, options: &Options, world: &World) -> anyhow::Result<()> {
+    let n = (world.account_ids.len() / 50).max(20);
+    let end = options
+        .end
+        .and_hms_opt(23, 59, 59)
+        .unwrap_or_default()
+        .and_utc();
+    let (mut ids, mut times, mut actions) = (vec![], vec![], vec![]);
+    let (mut actors, mut actor_ids, mut subjects) = (vec![], vec![], vec![]);
+    for i in 0..n {
+        ids.push(format!("ev-{i:07}"));
+        let at = end - chrono::Duration::seconds(rng.i64(0..60 * 86_400));
+        times.push(at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+        actions.push(AUDIT_ACTIONS[zipf_pick(rng, AUDIT_ACTIONS.len())]);
+        let admin = rng.u8(..4);
+        actor_ids.push(format!("admin-{admin}"));
+        actors.push(format!("admin{admin}@{}", MANAGED_DOMAINS[0]));
+        subjects.push(world.account_ids[rng.usize(..world.account_ids.len())].clone());
+    }
+    let frame = DataFrame::new_infer_height(vec![
+        Series::new("event_id".into(), ids).into(),
+        Series::new("time".into(), times).into(),
+        Series::new("action".into(), actions).into(),
+        Series::new("actor_id".into(), actor_ids).into(),
+        Series::new("actor".into(), actors).into(),
+        Series::new("subject_id".into(), subjects).into(),
+    ])?;
+    write(options, "events", frame)
 }
 
 fn path(options: &Options, table: &str) -> PathBuf {

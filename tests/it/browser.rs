@@ -15,8 +15,9 @@ use std::process::Command;
 use common::Cli;
 use serde_json::Value;
 
-const SECTIONS: [&str; 16] = [
+const SECTIONS: [&str; 18] = [
     "changes",
+    "security_changes",
     "users_with_access",
     "domains",
     "managed_authentication",
@@ -29,6 +30,7 @@ const SECTIONS: [&str; 16] = [
     "rovo_access",
     "rovo_active",
     "ai_active",
+    "api_tokens",
     "seat_reclaim",
     "exceptions",
     "data_quality",

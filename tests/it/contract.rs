@@ -40,12 +40,27 @@ fn check_seed(seed: u64) {
         let got = &json["insights"][key];
         assert_eq!(got, want, "seed {seed}, insight {key}, files {formats:?}");
     }
+    assert_eq!(
+        json["security_changes"],
+        oracle::security_changes(&bundle, as_of),
+        "seed {seed}: security_changes, files {formats:?}"
+    );
     let missing: Vec<&String> = json["missing"].as_object().unwrap().keys().collect();
-    let want_missing: Vec<&String> = expected_missing.as_object().unwrap().keys().collect();
+    let mut want_missing: Vec<&String> = expected_missing.as_object().unwrap().keys().collect();
+    let security_missing = "security_changes".to_string();
+    if bundle.events.is_none() {
+        want_missing.push(&security_missing);
+        want_missing.sort();
+    }
     assert_eq!(missing, want_missing, "seed {seed}: missing");
     assert_eq!(json["as_of"], Value::from(as_of.to_string()));
     assert_eq!(json["window_days"], Value::from(30));
     assert_eq!(json["schema_version"], Value::from(1));
+    assert_eq!(
+        json["data_quality"]["auth_not_recorded"],
+        Value::from(oracle::auth_not_recorded(&bundle)),
+        "seed {seed}: data_quality.auth_not_recorded"
+    );
 }
 
 #[test]
@@ -104,6 +119,8 @@ fn managed_accounts(count: usize) -> Vec<common::model::Account> {
             two_step: None,
             sso: None,
             external_policy: None,
+            org_admin: None,
+            auth_recorded: None,
         })
         .collect()
 }

@@ -18,14 +18,15 @@ fn assert_complete(day: &Path) {
     let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(
         json["insights"].as_object().unwrap().len(),
-        12,
+        13,
         "{}",
         day.display()
     );
     let html = fs::read_to_string(day.join("index.html")).unwrap();
     assert!(html.trim_end().ends_with("</html>"), "{}", day.display());
     // One chart and one CSV per insight with figures; changes.csv,
-    // seat-reclaim.csv and the accounts to fix of each control.
+    // seat-reclaim.csv, security_changes.csv, the accounts to fix of each
+    // control and the API tokens to look at.
     let insights = json["insights"].as_object().unwrap();
     let with_figures = insights.values().filter(|v| !v.is_null()).count();
     assert_eq!(
@@ -40,12 +41,12 @@ fn assert_complete(day: &Path) {
         })
         .count();
     assert_eq!(
-        controls, 3,
-        "managed_authentication, external_two_step, external_policy"
+        controls, 4,
+        "managed_authentication, external_two_step, external_policy, api_tokens"
     );
     assert_eq!(
         fs::read_dir(day.join("data")).unwrap().count(),
-        with_figures + 2 + controls
+        with_figures + 3 + controls
     );
     assert!(day.join("snapshot.parquet").exists(), "{}", day.display());
 }

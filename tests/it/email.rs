@@ -75,6 +75,9 @@ fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
 
     let from = message.from().unwrap().first().unwrap();
     assert_eq!(from.address(), Some("reports@example.com"));
+    // Gmail refuses mail without a Message-ID; it is on the sender's domain.
+    let id = message.message_id().expect("a Message-ID header");
+    assert!(id.ends_with("@example.com"), "{id}");
     assert_eq!(from.name(), Some("Org insights"));
     let to: Vec<&str> = message
         .to()
@@ -94,6 +97,27 @@ fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
         text.contains("Changes since the report of 2026-10-01."),
         "{text}"
     );
+    // The sample's audit log: four tracked events in the window, all after
+    // the previous report (2026-10-01), newest first.
+    let security = text
+        .split("Security changes:")
+        .nth(1)
+        .expect("security changes");
+    let order: Vec<usize> = [
+        "Two-step verification turned off for a user",
+        "Group granted admin access",
+        "Organization admin added",
+        "Admin logged in as a user",
+    ]
+    .iter()
+    .map(|words| {
+        security
+            .find(words)
+            .unwrap_or_else(|| panic!("{words}: {text}"))
+    })
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
+    assert!(html.contains("Security changes"), "{html}");
     // Users with access do not depend on the date; active users went from 0 to 7.
     assert!(text.contains("Users with access: 8 (no change)"), "{text}");
     assert!(text.contains("Active users (30 days): 7 (+7)"), "{text}");
@@ -144,8 +168,16 @@ fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
     let page = fs::read_to_string(&report).unwrap();
     assert!(page.contains("names and email addresses are shown"));
     let mut masked = page.replace("are shown", "are masked");
+    // The accounts to fix, the API tokens to look at and the security
+    // changes name these.
     for (email, shown) in [
+        ("alice@acme.com", "a***@acme.com"),
+        ("bob@acme.com", "b***@acme.com"),
         ("carol@acme.com", "c***@acme.com"),
+        ("dave@acme.com", "d***@acme.com"),
+        ("erin@acme.com", "e***@acme.com"),
+        ("frank@corp.io", "f***@corp.io"),
+        ("gone@acme.com", "g***@acme.com"),
         ("zed@gmail.com", "z***@gmail.com"),
     ] {
         assert!(page.contains(email), "{email} is named in the page");
@@ -307,6 +339,10 @@ fn a_failed_run_now_mails_failures_to_once_a_day_until_a_run_succeeds() {
         subject,
         format!("org-insights: the report of {today} failed")
     );
+    let failure = MessageParser::default().parse(&messages[0]).unwrap();
+    assert!(failure
+        .message_id()
+        .is_some_and(|id| id.ends_with("@example.com")));
     assert_eq!(to, vec!["oncall@example.com".to_string()]);
     assert!(
         text.contains("accounts.csv: line 2, column 'account_type', value \"alien\""),

@@ -165,6 +165,12 @@ fn cell(kind: Kind, hostile: bool) -> BoxedStrategy<String> {
             })
             .boxed(),
         Kind::Int { .. } => (1i64..5).prop_map(|n| n.to_string()).boxed(),
+        Kind::Timestamp => prop_oneof![
+            Just("2026-11-02T09:15:00Z".to_string()),
+            Just("2026-11-02 09:15:00.250+02:00".to_string()),
+            Just("2026-10-31t23:59:60-05:30".to_string()),
+        ]
+        .boxed(),
     };
     if !hostile {
         return plausible;
@@ -226,10 +232,13 @@ fn table_text(table: Table, hostile: bool) -> BoxedStrategy<String> {
             )
         })
         .prop_map(move |(header, mut rows, crlf)| {
-            let id = header
-                .iter()
-                .position(|(name, _)| name.trim().eq_ignore_ascii_case("account_id"));
-            if let (Table::Accounts, Some(id)) = (table, id) {
+            // A table's unique ids (accounts, tokens, events): one per row.
+            let id = table.unique_key().and_then(|key| {
+                header
+                    .iter()
+                    .position(|(name, _)| name.trim().eq_ignore_ascii_case(key))
+            });
+            if let Some(id) = id {
                 for (i, row) in rows.iter_mut().enumerate() {
                     row[id] = format!("a{i}");
                 }
@@ -331,6 +340,20 @@ fn typed_parquet(dir: &Path, table: Table, rows: &[u8]) {
                         .map(|i| format!("a{}", nth(i)))
                         .collect::<Vec<_>>(),
                 ),
+                // Milliseconds since 1970, with a zone as other tools write it.
+                Kind::Timestamp => Column::new(
+                    name,
+                    (0..height)
+                        .map(|i| {
+                            (nth(i) != 0).then_some(1_790_000_000_000 + nth(i) as i64 * 3_600_000)
+                        })
+                        .collect::<Vec<_>>(),
+                )
+                .cast(&DataType::Datetime(
+                    TimeUnit::Milliseconds,
+                    Some(polars::prelude::TimeZone::UTC),
+                ))
+                .unwrap(),
             }
         })
         .collect();
@@ -359,7 +382,7 @@ proptest! {
     #[test]
     fn bundles_of_every_table_and_format_never_panic(
         tables in bundle_tables(),
-        encodings in prop::collection::vec(encoding(), 5),
+        encodings in prop::collection::vec(encoding(), Table::ALL.len()),
     ) {
         let dir = tempfile::tempdir().unwrap();
         for ((table, text), encoding) in tables.iter().zip(encodings) {
@@ -371,7 +394,7 @@ proptest! {
     #[test]
     fn typed_parquet_tables_never_panic(
         rows in prop::collection::vec(any::<u8>(), 0..12),
-        present in prop::collection::vec(any::<bool>(), 5),
+        present in prop::collection::vec(any::<bool>(), Table::ALL.len()),
     ) {
         let dir = tempfile::tempdir().unwrap();
         for (table, present) in Table::ALL.into_iter().zip(present) {
@@ -390,7 +413,10 @@ fn generated_bundles_reach_the_report() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let strategy = (bundle_tables(), prop::collection::vec(encoding(), 5));
+    let strategy = (
+        bundle_tables(),
+        prop::collection::vec(encoding(), Table::ALL.len()),
+    );
     let mut reports = 0;
     for _ in 0..40 {
         let (tables, encodings) = strategy.new_tree(&mut runner).unwrap().current();

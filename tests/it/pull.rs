@@ -164,10 +164,19 @@ fn a_pull_writes_the_bundle_and_a_second_day_adds_the_dates_that_moved() {
     write_config(dir.path(), &server, "");
     let output = org_insights(dir.path(), &["pull", "--into", "data"]);
     assert_ok(&output);
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
-        text(&output.stdout).trim(),
+        lines[0],
         "data: 6 accounts, 6 access rows, 5 new activity rows (5 in all)"
     );
+    // This stand-in serves neither the tokens nor the audit log.
+    assert!(
+        lines[1].starts_with("API tokens: not recorded by this source ("),
+        "{stdout}"
+    );
+    assert!(lines[1].contains("404 Not Found"), "{stdout}");
+    assert!(lines[2].starts_with("audit log: not read ("), "{stdout}");
     // The key went with every request; the organization was found by the
     // key (no org_id), the rate limit and the 503 were waited out.
     let requests = server.requests();
@@ -241,8 +250,8 @@ fn a_pull_writes_the_bundle_and_a_second_day_adds_the_dates_that_moved() {
     let output = org_insights(dir.path(), &["pull", "--into", "data"]);
     assert_ok(&output);
     assert_eq!(
-        text(&output.stdout).trim(),
-        "data: 6 accounts, 5 access rows, 1 new activity rows (6 in all)"
+        text(&output.stdout).lines().next(),
+        Some("data: 6 accounts, 5 access rows, 1 new activity rows (6 in all)")
     );
     // The same day pulled twice adds nothing and changes no table.
     let before = snapshot(&dir.path().join("data"));
@@ -619,7 +628,8 @@ fn the_schedule_pulls_computes_writes_and_mails_every_run_and_says_what_the_api_
         body.contains(
             "Not recorded by Atlassian's Organizations REST API, so shown as no data: \
              two-step verification of external users, external user policy coverage, \
-             mobile app use, Rovo use, Atlassian Intelligence use, single sign-on."
+             mobile app use, Rovo use, Atlassian Intelligence use, single sign-on, \
+             API token activity, security changes of the audit log."
         ),
         "{body}"
     );

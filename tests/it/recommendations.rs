@@ -83,6 +83,13 @@ fn default_thresholds_on_the_sample() {
                 "Rovo was activated recently on some sites: judge their use after a full 30 days.",
             ]),
             ("ai_active", &["3 accounts used Atlassian Intelligence: nothing to do."]),
+            // t4 (a4 suspended) and t5 (x9 left); t3 unused 101 days, t6
+            // never used; t2 expires on 2026-11-30.
+            ("api_tokens", &[
+                "Revoke the 2 tokens whose owner has no access: the tokens to look at below name them.",
+                "2 live tokens have not been used for 90 days or more: ask their owners whether they are still needed.",
+                "1 token expires within 30 days: tell the owners, so that no integration stops without warning.",
+            ]),
         ])
     );
 }

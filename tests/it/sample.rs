@@ -168,6 +168,43 @@ fn sample_figures_match_the_hand_computation() {
         json!({"active": 3, "monthly": [{"month": "2026-10", "active": 1}, {"month": "2026-11", "active": 2}]})
     );
 
+    // as_of 2026-11-10. Live: t1..t6 (t7 revoked, t8 expired 2026-10-01,
+    // t9 created 2026-11-12, t10 expires on as_of itself; t5's status
+    // " Allowed " and t6's empty status are allowed). Last use: t1 (2 days)
+    // and t5 (1 day) in the last 7; t2 (21 days); t4 (56 days); t3 (101
+    // days); t6 never. Expiring by 2026-12-10: t2 (2026-11-30), not t5
+    // (2026-12-15). Owners without access: t4 (a4 suspended), t5 (x9
+    // missing from accounts). Owners: a1 a3 a4 x9 a6.
+    assert_eq!(
+        i["api_tokens"],
+        json!({
+            "live": 6, "accounts": 5,
+            "by_last_use": {"last_7_days": 2, "last_30_days": 1, "last_90_days": 1, "older": 1, "never": 1},
+            "expiring_30_days": 1, "owner_without_access": 2
+        })
+    );
+
+    // Window 2026-10-12 .. 2026-11-10 in UTC: ev2 is 2026-11-10T01:30Z (in),
+    // ev3 2026-11-11T01:00Z (after), ev5 2026-10-11T23:30Z (before), ev4 the
+    // day before; ev7's action is not tracked. Newest first: ev2, ev8, ev1,
+    // ev6.
+    let event = |time: &str, action: &str, actor: &str, subject: Value, target: Value| json!({"time": time, "action": action, "actor": actor, "subject": subject, "target": target});
+    assert_eq!(
+        report["security_changes"],
+        json!({
+            "events": [
+                event("2026-11-09T23:30:00-02:00", "twosv_disabled_for_user", "alice@acme.com", json!("frank@corp.io"), Value::Null),
+                event("2026-11-03T10:00:00Z", "group_granted_admin_access", "alice@acme.com", Value::Null, json!("site-admins")),
+                event("2026-11-02T09:15:00Z", "added_org_admin", "alice@acme.com", json!("carol@acme.com"), Value::Null),
+                event("2026-10-12T08:00:00Z", "user_logged_in_as_user", "bob@acme.com", json!("erin@acme.com"), Value::Null),
+            ],
+            "counts": {
+                "added_org_admin": 1, "group_granted_admin_access": 1, "twosv_disabled_for_user": 1,
+                "user_granted_role": 0, "user_revoked_role": 0, "user_logged_in_as_user": 1
+            }
+        })
+    );
+
     assert_eq!(report["missing"], json!({}));
     let quality = &report["data_quality"];
     assert_eq!(
@@ -200,6 +237,7 @@ fn sample_report_has_every_file_of_the_layout() {
         "rovo_access",
         "rovo_active",
         "ai_active",
+        "api_tokens",
     ];
     let html = std::fs::read_to_string(day.join("index.html")).unwrap();
     for key in keys {
@@ -234,4 +272,52 @@ fn sample_report_has_every_file_of_the_layout() {
         .unwrap()
         .starts_with("as_of,users_with_access,managed,external"));
     assert!(lines.next().unwrap().starts_with("2026-11-10,8,5,3,"));
+}
+
+#[test]
+fn sample_tokens_to_look_at_are_listed_with_their_reasons() {
+    let (out, _) = sample_report();
+    let day = out.path().join("2026-11-10");
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(day.join("data/api_tokens-accounts.csv"))
+        .unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let rows: Vec<Vec<&str>> = records.iter().map(|r| r.iter().collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "token_id",
+            "label",
+            "account_id",
+            "email",
+            "reason",
+            "created",
+            "last_active",
+            "expires",
+            "exception_reason",
+            "exception_expires"
+        ]
+    );
+    // By owner: a1's t2 expires on 2026-11-30; a3's t3 was last used 101
+    // days ago; a4 is suspended; a6's t6 was never used and created 162
+    // days ago; x9 left. t1 and t5's recent use leave t1 out, not t5.
+    let listed: Vec<(&str, &str)> = rows[1..].iter().map(|r| (r[0], r[4])).collect();
+    assert_eq!(
+        listed,
+        [
+            ("t2", "expires within 30 days"),
+            ("t3", "unused for 90 days or more"),
+            ("t4", "owner has no access"),
+            ("t6", "never used, created 90 or more days ago"),
+            ("t5", "owner has no access"),
+        ]
+    );
+    // The departed owner is shown by the token's own address.
+    assert_eq!(rows[5][3], "gone@acme.com");
+    let security = std::fs::read_to_string(day.join("data/security_changes.csv")).unwrap();
+    assert_eq!(security.lines().count(), 1 + 4, "{security}");
+    let html = std::fs::read_to_string(day.join("index.html")).unwrap();
+    assert!(html.contains("id=\"security_changes\""));
+    assert!(html.contains("Two-step verification turned off for a user"));
 }

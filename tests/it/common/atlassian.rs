@@ -26,6 +26,13 @@ impl ApiServer {
         Self::start_script(dir, "atlassian_admin.py", config)
     }
 
+    /// The stateful stand-in for `tokens --apply`
+    /// (`tests/stand-ins/atlassian_tokens.py`): the organization's tokens
+    /// and the revocation of one.
+    pub fn tokens(dir: &Path, config: &Value) -> Self {
+        Self::start_script(dir, "atlassian_tokens.py", config)
+    }
+
     fn start_script(dir: &Path, script: &str, scenario: &Value) -> Self {
         let id = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

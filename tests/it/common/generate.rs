@@ -72,6 +72,8 @@ pub fn random_bundle(rng: &mut Rng, as_of: NaiveDate) -> Bundle {
             two_step: maybe(rng, 0.7, |r| pick(r, &["off", "on", "enforced"])),
             sso: maybe(rng, 0.6, |r| r.bool()),
             external_policy: maybe(rng, 0.6, |r| r.bool()),
+            org_admin: maybe(rng, 0.4, |r| r.f64() < 0.2),
+            auth_recorded: maybe(rng, 0.4, |r| r.f64() < 0.7),
         })
         .collect();
     let account_id = |rng: &mut Rng| {
@@ -87,6 +89,9 @@ pub fn random_bundle(rng: &mut Rng, as_of: NaiveDate) -> Bundle {
                 account_id: account_id(rng),
                 product: pick(rng, PRODUCTS).to_string(),
                 site: pick(rng, SITES).to_string(),
+                role: maybe(rng, 0.5, |r| {
+                    pick(r, &["User", "Agent", "Product admin", "Basic"]).to_string()
+                }),
             })
             .collect()
     });
@@ -134,13 +139,94 @@ pub fn random_bundle(rng: &mut Rng, as_of: NaiveDate) -> Bundle {
             })
             .collect()
     });
+    let api_tokens = maybe(rng, 0.6, |rng| api_tokens(rng, n, as_of));
+    let events = maybe(rng, 0.6, |rng| events(rng, n, as_of));
     Bundle {
         accounts,
         product_access,
         sites,
         domains,
         activity,
+        api_tokens,
+        events,
     }
+}
+
+/// Tokens of known and departed owners, in every state the contract
+/// tells apart: each status spelling, created after as_of, expired,
+/// expiring soon, used after as_of, never used.
+fn api_tokens(rng: &mut Rng, accounts: usize, as_of: NaiveDate) -> Vec<ApiToken> {
+    (0..rng.usize(0..40))
+        .map(|i| {
+            let created = as_of - Duration::days(rng.i64(-5..400));
+            ApiToken {
+                token_id: format!("tok-{i}"),
+                account_id: if rng.f64() < 0.15 {
+                    format!("gone-{}", rng.u8(..3))
+                } else {
+                    format!("id-{}", rng.usize(..accounts))
+                },
+                email: maybe(rng, 0.5, |r| {
+                    format!("owner{}@{}", r.u8(..9), pick(r, DOMAINS))
+                }),
+                label: maybe(rng, 0.7, |r| {
+                    pick(r, &["ci", "Backup, nightly", "=cmd", "Zoë"]).to_string()
+                }),
+                status: maybe(rng, 0.7, |r| {
+                    pick(r, &["allowed", "ALLOWED", "Allowed", "revoked", "blocked"]).to_string()
+                }),
+                created,
+                expires: maybe(rng, 0.7, |r| as_of + Duration::days(r.i64(-20..60))),
+                last_active: maybe(rng, 0.7, |r| as_of - Duration::days(r.i64(-3..150))),
+            }
+        })
+        .collect()
+}
+
+const EVENT_ACTIONS: &[&str] = &[
+    "added_org_admin",
+    "group_granted_admin_access",
+    "twosv_disabled_for_user",
+    "user_granted_role",
+    "user_revoked_role",
+    "user_logged_in_as_user",
+    "user_suspended",
+    "api_key_created",
+];
+
+/// Audit log events around the window, their times in several offsets
+/// and precisions, some actions untracked.
+fn events(rng: &mut Rng, accounts: usize, as_of: NaiveDate) -> Vec<Event> {
+    let midnight = as_of.and_hms_opt(0, 0, 0).unwrap().and_utc();
+    (0..rng.usize(0..40))
+        .map(|i| {
+            let at = midnight - Duration::seconds(rng.i64(-3 * 86_400..45 * 86_400));
+            let offset = [0, 2 * 3600, -5 * 3600, 5 * 3600 + 1800][rng.usize(..4)];
+            let zone = chrono::FixedOffset::east_opt(offset).unwrap();
+            let local = at.with_timezone(&zone);
+            let time = match (offset, rng.u8(..3)) {
+                (0, 0) => local.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                (_, 1) => local.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(),
+                _ => local.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            };
+            let person = |r: &mut Rng| format!("id-{}", r.usize(..accounts));
+            Event {
+                event_id: format!("ev-{i}"),
+                time,
+                action: pick(rng, EVENT_ACTIONS).to_string(),
+                actor_id: maybe(rng, 0.8, person),
+                actor: maybe(rng, 0.8, |r| format!("admin{}@acme.com", r.u8(..3))),
+                subject_id: maybe(rng, 0.7, person),
+                subject: maybe(rng, 0.7, |r| {
+                    pick(r, &["Ann Lee", "bo@partner.org"]).to_string()
+                }),
+                target: maybe(rng, 0.4, |r| {
+                    pick(r, &["site-admins", "Policy \"strict\""]).to_string()
+                }),
+                ip: maybe(rng, 0.6, |r| format!("192.0.2.{}", r.u8(..255))),
+            }
+        })
+        .collect()
 }
 
 /// One cell: how it is spelled as text, and its native value for typed Parquet.
@@ -248,6 +334,14 @@ fn columns(rng: &mut Rng, bundle: &Bundle) -> Vec<(&'static str, Columns)> {
                 "external_policy",
                 a.iter().map(|x| Cell::Bool(x.external_policy)).collect(),
             ),
+            col(
+                "org_admin",
+                a.iter().map(|x| Cell::Bool(x.org_admin)).collect(),
+            ),
+            col(
+                "auth_recorded",
+                a.iter().map(|x| Cell::Bool(x.auth_recorded)).collect(),
+            ),
         ],
     ));
     if let Some(p) = &bundle.product_access {
@@ -269,6 +363,10 @@ fn columns(rng: &mut Rng, bundle: &Bundle) -> Vec<(&'static str, Columns)> {
                 col(
                     "site",
                     p.iter().map(|x| Cell::Text(Some(x.site.clone()))).collect(),
+                ),
+                col(
+                    "role",
+                    p.iter().map(|x| Cell::Text(x.role.clone())).collect(),
                 ),
             ],
         ));
@@ -319,6 +417,46 @@ fn columns(rng: &mut Rng, bundle: &Bundle) -> Vec<(&'static str, Columns)> {
                     "verified",
                     d.iter().map(|x| Cell::Bool(x.verified)).collect(),
                 ),
+            ],
+        ));
+    }
+    if let Some(t) = &bundle.api_tokens {
+        let text =
+            |f: fn(&ApiToken) -> Option<String>| t.iter().map(|x| Cell::Text(f(x))).collect();
+        tables.push((
+            "api_tokens",
+            vec![
+                col("token_id", text(|x| Some(x.token_id.clone()))),
+                col("account_id", text(|x| Some(x.account_id.clone()))),
+                col("email", text(|x| x.email.clone())),
+                col("label", text(|x| x.label.clone())),
+                col("status", text(|x| x.status.clone())),
+                col(
+                    "created",
+                    t.iter().map(|x| Cell::Date(Some(x.created))).collect(),
+                ),
+                col("expires", t.iter().map(|x| Cell::Date(x.expires)).collect()),
+                col(
+                    "last_active",
+                    t.iter().map(|x| Cell::Date(x.last_active)).collect(),
+                ),
+            ],
+        ));
+    }
+    if let Some(e) = &bundle.events {
+        let text = |f: fn(&Event) -> Option<String>| e.iter().map(|x| Cell::Text(f(x))).collect();
+        tables.push((
+            "events",
+            vec![
+                col("event_id", text(|x| Some(x.event_id.clone()))),
+                col("time", text(|x| Some(x.time.clone()))),
+                col("action", text(|x| Some(x.action.clone()))),
+                col("actor_id", text(|x| x.actor_id.clone())),
+                col("actor", text(|x| x.actor.clone())),
+                col("subject_id", text(|x| x.subject_id.clone())),
+                col("subject", text(|x| x.subject.clone())),
+                col("target", text(|x| x.target.clone())),
+                col("ip", text(|x| x.ip.clone())),
             ],
         ));
     }
@@ -400,6 +538,11 @@ fn write_spelled(
             "site",
             "date",
             "domain",
+            "token_id",
+            "created",
+            "event_id",
+            "time",
+            "action",
         ];
         cols.retain(|(name, cells)| {
             let all_empty = cells.iter().all(|c| {

@@ -14,6 +14,8 @@ pub struct Account {
     pub two_step: Option<&'static str>,
     pub sso: Option<bool>,
     pub external_policy: Option<bool>,
+    pub org_admin: Option<bool>,
+    pub auth_recorded: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -21,6 +23,7 @@ pub struct Access {
     pub account_id: String,
     pub product: String,
     pub site: String,
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +56,33 @@ pub struct Activity {
     pub count: Option<u64>,
 }
 
+#[derive(Debug, Clone)]
+pub struct ApiToken {
+    pub token_id: String,
+    pub account_id: String,
+    pub email: Option<String>,
+    pub label: Option<String>,
+    /// As written: any case.
+    pub status: Option<String>,
+    pub created: NaiveDate,
+    pub expires: Option<NaiveDate>,
+    pub last_active: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub event_id: String,
+    /// RFC 3339 as written, with any offset.
+    pub time: String,
+    pub action: String,
+    pub actor_id: Option<String>,
+    pub actor: Option<String>,
+    pub subject_id: Option<String>,
+    pub subject: Option<String>,
+    pub target: Option<String>,
+    pub ip: Option<String>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Bundle {
     pub accounts: Vec<Account>,
@@ -60,4 +90,6 @@ pub struct Bundle {
     pub sites: Option<Vec<Site>>,
     pub domains: Option<Vec<Domain>>,
     pub activity: Option<Vec<Activity>>,
+    pub api_tokens: Option<Vec<ApiToken>>,
+    pub events: Option<Vec<Event>>,
 }

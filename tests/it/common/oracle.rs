@@ -75,6 +75,21 @@ struct Row<'a> {
     success: bool,
 }
 
+/// `data_quality.auth_not_recorded`: managed accounts with access whose
+/// `auth_recorded` is false.
+pub fn auth_not_recorded(bundle: &Bundle) -> u64 {
+    bundle
+        .accounts
+        .iter()
+        .filter(|a| a.status.unwrap_or("active") == "active")
+        .filter(|a| match &bundle.product_access {
+            None => true,
+            Some(rows) => rows.iter().any(|r| r.account_id == a.id),
+        })
+        .filter(|a| a.account_type == "managed" && a.auth_recorded == Some(false))
+        .count() as u64
+}
+
 pub fn expected(bundle: &Bundle, as_of: NaiveDate) -> (Value, Value) {
     let start = as_of - Duration::days(29);
     let accounts: HashMap<&str, &Account> =
@@ -142,7 +157,10 @@ pub fn expected(bundle: &Bundle, as_of: NaiveDate) -> (Value, Value) {
 
     // 3
     let (mut sso, mut on, mut off) = (0, 0, 0);
-    for a in with_access.iter().filter(|a| a.account_type == "managed") {
+    for a in with_access
+        .iter()
+        .filter(|a| a.account_type == "managed" && a.auth_recorded != Some(false))
+    {
         if a.sso == Some(true) {
             sso += 1
         } else if two_step(a) != "off" {
@@ -441,5 +459,99 @@ pub fn expected(bundle: &Bundle, as_of: NaiveDate) -> (Value, Value) {
             missing.insert("rovo_access".into(), json!("product_access or sites"));
         }
     }
+    // 13
+    match &bundle.api_tokens {
+        Some(tokens) => {
+            insights.insert("api_tokens".into(), api_tokens(tokens, &access_ids, as_of));
+        }
+        None => {
+            insights.insert("api_tokens".into(), Value::Null);
+            missing.insert("api_tokens".into(), json!("api_tokens"));
+        }
+    }
     (Value::Object(insights), Value::Object(missing))
+}
+
+/// Insight 13, from the contract's words.
+fn api_tokens(tokens: &[ApiToken], with_access: &HashSet<&str>, as_of: NaiveDate) -> Value {
+    let live: Vec<&ApiToken> = tokens
+        .iter()
+        .filter(|t| {
+            t.status
+                .as_deref()
+                .is_none_or(|s| s.trim().eq_ignore_ascii_case("allowed"))
+        })
+        .filter(|t| t.created <= as_of)
+        .filter(|t| t.expires.is_none_or(|e| e > as_of))
+        .collect();
+    let mut groups = [0u64; 5];
+    for t in &live {
+        let slot = match t.last_active {
+            None => 4,
+            Some(d) => match (as_of - d).num_days().max(0) {
+                0..=6 => 0,
+                7..=29 => 1,
+                30..=89 => 2,
+                _ => 3,
+            },
+        };
+        groups[slot] += 1;
+    }
+    let soon = as_of + Duration::days(30);
+    let owners: HashSet<&str> = live.iter().map(|t| t.account_id.as_str()).collect();
+    json!({
+        "live": live.len(),
+        "accounts": owners.len(),
+        "by_last_use": {
+            "last_7_days": groups[0],
+            "last_30_days": groups[1],
+            "last_90_days": groups[2],
+            "older": groups[3],
+            "never": groups[4],
+        },
+        "expiring_30_days": live.iter().filter(|t| t.expires.is_some_and(|e| e > as_of && e <= soon)).count(),
+        "owner_without_access": live.iter().filter(|t| !with_access.contains(t.account_id.as_str())).count(),
+    })
+}
+
+const TRACKED: [&str; 6] = [
+    "added_org_admin",
+    "group_granted_admin_access",
+    "twosv_disabled_for_user",
+    "user_granted_role",
+    "user_revoked_role",
+    "user_logged_in_as_user",
+];
+
+/// `security_changes`, from the contract's words; `None` without events.
+pub fn security_changes(bundle: &Bundle, as_of: NaiveDate) -> Value {
+    let Some(events) = &bundle.events else {
+        return Value::Null;
+    };
+    let start = as_of - Duration::days(29);
+    let mut kept: Vec<(chrono::DateTime<chrono::Utc>, &Event)> = events
+        .iter()
+        .filter(|e| TRACKED.contains(&e.action.as_str()))
+        .map(|e| {
+            let at = chrono::DateTime::parse_from_rfc3339(&e.time)
+                .unwrap()
+                .with_timezone(&chrono::Utc);
+            (at, e)
+        })
+        .filter(|(at, _)| at.date_naive() >= start && at.date_naive() <= as_of)
+        .collect();
+    kept.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.event_id.cmp(&b.1.event_id)));
+    let counts: serde_json::Map<String, Value> = TRACKED
+        .iter()
+        .map(|k| {
+            let n = kept.iter().filter(|(_, e)| e.action == *k).count();
+            (k.to_string(), json!(n))
+        })
+        .collect();
+    json!({
+        "events": kept.iter().map(|(_, e)| json!({
+            "time": e.time, "action": e.action, "actor": e.actor, "subject": e.subject, "target": e.target,
+        })).collect::<Vec<_>>(),
+        "counts": counts,
+    })
 }
