@@ -24,7 +24,7 @@ use crate::problems::{BadInput, ReadError};
 use crate::reclaim::{self, Plan};
 use crate::report::write;
 use crate::report::{self, RunInfo};
-use crate::review::changes;
+use crate::review::changes::{self, Baseline};
 use crate::review::controls::{self, ToFix};
 use crate::review::data_quality::{self, DataQuality};
 use crate::review::exceptions::{self, Review};
@@ -275,7 +275,11 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
     let tokens = tokens::tokens_to_fix(&context, &snapshot, &review, &request.privacy)
         .context("listing the API tokens to look at")?;
     let past = report::past::load(&request.out_dir, as_of);
-    let changes = changes::since(&past.baseline, &snapshot);
+    let mut changes = changes::since(&past.baseline, &snapshot);
+    if let (Some(changes), Baseline::Previous(previous)) = (changes.as_mut(), &past.baseline) {
+        tokens::add_created(changes, &context, previous.as_of, &snapshot, &request.privacy)
+            .context("listing the API tokens created since the previous report")?;
+    }
     let compute = started.elapsed();
 
     progress.stage("drawing the charts and the page");

@@ -4,14 +4,16 @@
 //! says and the active exception that names the owner or the owner's domain.
 
 use chrono::NaiveDate;
-use polars::prelude::PolarsResult;
+use polars::prelude::*;
 use serde::Serialize;
 
 use crate::insights::{tokens_needing_attention, Context, TokenAttention, TOKEN_IDLE_DAYS};
+use crate::review::changes::{ChangeEntry, ChangeGroup, Changes};
 use crate::review::controls::Excepted;
 use crate::review::exceptions::{self, Review};
 use crate::review::privacy::Privacy;
 use crate::review::snapshot::Snapshot;
+use crate::support::frame::{date_to_days, days_to_date, epoch_days, strings};
 
 /// Where the list is written, relative to the report.
 pub const FILE: &str = "data/api_tokens-accounts.csv";
@@ -117,4 +119,68 @@ pub(crate) fn listed(
         last_active: token.last_active,
         expires: token.expires,
     }
+}
+
+/// Adds to `changes` the API tokens created after the previous report
+/// (`since`) and by this one, by owner: a new token is a new way into the
+/// organization. Nothing is added without an `api_tokens` table.
+pub fn add_created(
+    changes: &mut Changes,
+    ctx: &Context,
+    since: NaiveDate,
+    snapshot: &Snapshot,
+    privacy: &Privacy,
+) -> PolarsResult<()> {
+    let Some(tokens) = ctx.api_tokens() else {
+        return Ok(());
+    };
+    let created = col("created").cast(DataType::Int32);
+    let frame = tokens
+        .filter(
+            created
+                .clone()
+                .gt(lit(date_to_days(since)))
+                .and(created.lt_eq(lit(date_to_days(ctx.as_of)))),
+        )
+        .sort(["account_id", "token_id"], Default::default())
+        .collect()?;
+    let (owners, labels, emails) = (
+        strings(&frame, "account_id")?,
+        strings(&frame, "label")?,
+        strings(&frame, "email")?,
+    );
+    let days = epoch_days(&frame, "created")?;
+    let entries = (0..frame.height())
+        .map(|i| {
+            let owner = snapshot
+                .accounts
+                .binary_search_by(|a| a.account_id.as_str().cmp(&owners[i]))
+                .ok()
+                .map(|at| &snapshot.accounts[at]);
+            let email = match owner {
+                Some(owner) => owner.email.clone(),
+                None => privacy.email(&emails[i]),
+            };
+            let day = days[i].and_then(days_to_date).map(|d| d.to_string());
+            ChangeEntry {
+                account_id: owners[i].clone(),
+                domain: email
+                    .rsplit_once('@')
+                    .map(|(_, d)| d.to_lowercase())
+                    .unwrap_or_default(),
+                email,
+                detail: format!(
+                    "API token \"{}\" created {}",
+                    labels[i],
+                    day.unwrap_or_default()
+                ),
+            }
+        })
+        .collect();
+    changes.groups.push(ChangeGroup {
+        key: "api_tokens_created",
+        title: "New API tokens",
+        entries,
+    });
+    Ok(())
 }

@@ -293,3 +293,41 @@ fn each_report_keeps_an_account_snapshot() {
         ]
     );
 }
+
+#[test]
+fn api_tokens_created_since_the_previous_report_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = "token_id,account_id,email,label,created\n\
+                  t1,m1,,old,2026-03-01\n\
+                  t2,m1,,on the day before,2026-03-10\n\
+                  t3,gone,left@acme.com,new,2026-03-11\n\
+                  t4,m2,,later,2026-03-12\n";
+    for data in ["day1", "day2"] {
+        write_bundle(&dir.path().join(data), ACCOUNTS_DAY_ONE, ACCESS_DAY_ONE);
+        fs::write(dir.path().join(data).join("api_tokens.csv"), tokens).unwrap();
+    }
+    for (data, as_of) in [("day1", "2026-03-10"), ("day2", "2026-03-11")] {
+        Cli::new(dir.path())
+            .report(data, "out")
+            .dated(as_of)
+            .run()
+            .ok();
+    }
+    // Created after 2026-03-10 and by 2026-03-11: t3 only (t4 is later).
+    let rows: Vec<Vec<String>> = csv_rows(&dir.path().join("out/2026-03-11/data/changes.csv"))
+        .into_iter()
+        .filter(|row| row[0] == "api_tokens_created")
+        .collect();
+    assert_eq!(
+        rows,
+        [[
+            "api_tokens_created",
+            "gone",
+            "left@acme.com",
+            "acme.com",
+            "API token \"new\" created 2026-03-11"
+        ]]
+    );
+    let page = fs::read_to_string(dir.path().join("out/2026-03-11/index.html")).unwrap();
+    assert!(page.contains(r#"New API tokens: <span class="count">1</span>"#));
+}
