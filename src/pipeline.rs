@@ -24,7 +24,7 @@ use crate::problems::{BadInput, ReadError};
 use crate::reclaim::{self, Plan};
 use crate::report::write;
 use crate::report::{self, RunInfo};
-use crate::review::changes::{self, Baseline};
+use crate::review::changes::{self, Baseline, Changes};
 use crate::review::controls::{self, ToFix};
 use crate::review::data_quality::{self, DataQuality};
 use crate::review::exceptions::{self, Review};
@@ -198,6 +198,8 @@ pub struct RunOutcome {
     /// Account changes against the previous report (`None`: nothing to
     /// compare with).
     pub changes: Option<usize>,
+    /// The same changes, group by group, for the digest.
+    pub change_groups: Option<Changes>,
     pub exceptions: Review,
     /// The accounts that do not meet each control with figures.
     pub to_fix: Vec<ToFix>,
@@ -277,8 +279,24 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
     let past = report::past::load(&request.out_dir, as_of);
     let mut changes = changes::since(&past.baseline, &snapshot);
     if let (Some(changes), Baseline::Previous(previous)) = (changes.as_mut(), &past.baseline) {
-        tokens::add_created(changes, &context, previous.as_of, &snapshot, &request.privacy)
-            .context("listing the API tokens created since the previous report")?;
+        tokens::add_created(
+            changes,
+            &context,
+            previous.as_of,
+            &snapshot,
+            &request.privacy,
+        )
+        .context("listing the API tokens created since the previous report")?;
+        let events = computed
+            .security_changes
+            .as_ref()
+            .map(|s| s.events.as_slice());
+        changes::attribute(
+            changes,
+            events.unwrap_or_default(),
+            previous.as_of,
+            &request.privacy,
+        );
     }
     let compute = started.elapsed();
 
@@ -325,6 +343,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
         tokens,
         quality,
         changes: changes.as_ref().map(|c| c.total()),
+        change_groups: changes,
         exceptions: review,
         to_fix,
         reclaim: reclaim_plan,

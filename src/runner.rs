@@ -197,9 +197,36 @@ fn mail_decision(
             headlines: &headlines,
             previous: outcome.previous.as_ref(),
             changes: outcome.changes,
+            alerts: alerts(settings, outcome),
         },
         thresholds,
     )
+}
+
+/// The actions of `[email] alert_on_actions` among the audit log's events
+/// after the previous report (the whole window on a first report).
+fn alerts(settings: &EmailConfig, outcome: &RunOutcome) -> Vec<(String, usize)> {
+    let Some(changes) = &outcome.security_changes else {
+        return Vec::new();
+    };
+    let since = outcome
+        .previous
+        .as_ref()
+        .and_then(|row| row.get("as_of"))
+        .and_then(|day| day.parse::<chrono::NaiveDate>().ok());
+    settings
+        .alert_on_actions
+        .iter()
+        .map(|action| {
+            let n = changes
+                .events
+                .iter()
+                .filter(|e| e.action == *action && since.is_none_or(|since| e.day() > since))
+                .count();
+            (action.clone(), n)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
 }
 
 fn log_outcome(outcome: &RunOutcome, mail: Option<Duration>) {

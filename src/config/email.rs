@@ -35,6 +35,8 @@ pub(super) struct RawEmail {
     #[serde(default)]
     include_names: bool,
     #[serde(default)]
+    alert_on_actions: Vec<String>,
+    #[serde(default)]
     auth: SmtpAuth,
     oauth2: Option<RawOAuth2>,
 }
@@ -140,6 +142,9 @@ pub struct EmailConfig {
     pub send: SendWhen,
     /// Whether the digest (and its attachment) may show names and emails.
     pub include_names: bool,
+    /// Audit log actions (`added_org_admin`, …) that mail the digest at
+    /// once, whatever `send` says, when one happened since the last report.
+    pub alert_on_actions: Vec<String>,
     pub auth: SmtpAuth,
     /// With `auth = "xoauth2"`: where the access token comes from.
     pub oauth2: Option<OAuth2>,
@@ -253,6 +258,11 @@ pub(super) fn email_config(mut raw: RawEmail, base: &Path) -> Result<EmailConfig
         report_url: raw.report_url,
         send: raw.send,
         include_names: raw.include_names,
+        alert_on_actions: raw
+            .alert_on_actions
+            .iter()
+            .map(|a| a.trim().to_lowercase())
+            .collect(),
         auth: raw.auth,
         oauth2,
     })

@@ -86,6 +86,7 @@ pub fn build(
         to_fix => accounts_to_fix(settings, outcome),
         reclaim => reclaim_lines(settings, outcome),
         security => security_lines(settings, outcome),
+        changed => change_lines(settings, outcome),
         tokens => token_lines(settings, outcome),
     };
     let users = outcome
@@ -148,6 +149,53 @@ fn reclaim_lines(settings: &EmailConfig, outcome: &RunOutcome) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// One group of what changed, as the digest says it: its count is the
+/// number of its rows in data/changes.csv.
+#[derive(Serialize)]
+struct ChangeLine {
+    title: &'static str,
+    count: usize,
+    recorded: bool,
+    /// The first few emails, with `[email] include_names` only.
+    names: Vec<String>,
+    more: usize,
+}
+
+/// Every group of what changed since the previous report that has a
+/// change, or whose source did not record it.
+fn change_lines(settings: &EmailConfig, outcome: &RunOutcome) -> Vec<ChangeLine> {
+    let Some(changes) = &outcome.change_groups else {
+        return Vec::new();
+    };
+    changes
+        .groups
+        .iter()
+        .filter(|g| !g.entries.is_empty() || !g.recorded)
+        .map(|g| {
+            let names: Vec<String> = if settings.include_names {
+                g.entries
+                    .iter()
+                    .take(NAMED)
+                    .map(|e| match (e.email.is_empty(), e.account_id.is_empty()) {
+                        (false, _) => e.email.clone(),
+                        (true, false) => e.account_id.clone(),
+                        (true, true) => e.domain.clone(),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            ChangeLine {
+                title: g.title,
+                count: g.entries.len(),
+                recorded: g.recorded,
+                more: g.entries.len() - names.len(),
+                names,
+            }
+        })
+        .collect()
 }
 
 /// Security changes named in a digest; the report lists every one.

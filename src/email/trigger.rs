@@ -22,9 +22,24 @@ pub struct Evidence<'a> {
     pub headlines: &'a [Headline],
     pub previous: Option<&'a BTreeMap<String, String>>,
     pub changes: Option<usize>,
+    /// Audit log actions of `[email] alert_on_actions` that happened since
+    /// the previous report, each with how many times.
+    pub alerts: Vec<(String, usize)>,
 }
 
 pub fn decide(when: SendWhen, evidence: &Evidence, limits: &Thresholds) -> Decision {
+    // A chosen security change mails at once, whatever `send` says.
+    if !evidence.alerts.is_empty() {
+        let what: Vec<String> = evidence
+            .alerts
+            .iter()
+            .map(|(action, n)| format!("{action} ({n})"))
+            .collect();
+        return Decision {
+            send: true,
+            why: Some(format!("security changes: {}", what.join(", "))),
+        };
+    }
     match when {
         SendWhen::Always => Decision {
             send: true,
@@ -143,6 +158,7 @@ mod tests {
             headlines: &now,
             previous,
             changes,
+            alerts: Vec::new(),
         };
         let quiet = decide(
             SendWhen::OnChange,
@@ -201,6 +217,7 @@ mod tests {
                     headlines: &now,
                     previous,
                     changes: None,
+                    alerts: Vec::new(),
                 },
                 &limits,
             )
@@ -218,6 +235,22 @@ mod tests {
         assert_eq!(
             decision(Some(&grown)).why.as_deref(),
             Some("external users grew from 9 to 11, more than 10 %")
+        );
+        // A chosen security change mails, though no line was crossed.
+        let alerted = decide(
+            SendWhen::OnThreshold,
+            &Evidence {
+                headlines: &now,
+                previous: Some(&below),
+                changes: None,
+                alerts: vec![("added_org_admin".into(), 2)],
+            },
+            &limits,
+        );
+        assert!(alerted.send);
+        assert_eq!(
+            alerted.why.as_deref(),
+            Some("security changes: added_org_admin (2)")
         );
     }
 }

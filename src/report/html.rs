@@ -51,6 +51,7 @@ pub struct Page<'a> {
 struct ChangeView<'a> {
     key: &'a str,
     title: &'a str,
+    recorded: bool,
     count: usize,
     shown: &'a [ChangeEntry],
 }
@@ -72,6 +73,7 @@ pub fn page(run: &RunInfo, page: &Page) -> anyhow::Result<String> {
         .map(|g| ChangeView {
             key: g.key,
             title: g.title,
+            recorded: g.recorded,
             count: g.entries.len(),
             shown: &g.entries[..g.entries.len().min(CHANGE_CAP)],
         })

@@ -36,6 +36,9 @@ pub struct ChangeGroup {
     pub title: &'static str,
     /// Entries sorted by account (domain for new domains).
     pub entries: Vec<ChangeEntry>,
+    /// False when either report's source did not record what the group
+    /// compares: the page says "not recorded", never "none".
+    pub recorded: bool,
 }
 
 /// The changes against the previous report, in the order the page shows.
@@ -152,15 +155,166 @@ pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
             ),
         ),
     ];
+    let mut groups = groups;
+    groups.extend(access_groups(&before, previous, current, &kept));
+    mark_unrecorded(&mut groups, previous, current);
     Changes { groups }
 }
 
+/// Managed accounts that gained or lost access, products granted to or
+/// removed from accounts that kept access, and new organization admins.
+fn access_groups(
+    before: &HashMap<&str, &AccountState>,
+    previous: &Snapshot,
+    current: &Snapshot,
+    kept: &[(&AccountState, &AccountState)],
+) -> Vec<ChangeGroup> {
+    let now = by_id(current);
+    let managed = |a: &AccountState| !a.is_external() && a.has_access;
+    let added = current
+        .accounts
+        .iter()
+        .filter(|a| managed(a))
+        .filter(|a| {
+            !before
+                .get(a.account_id.as_str())
+                .is_some_and(|b| managed(b))
+        })
+        .map(|a| {
+            let detail = match before.get(a.account_id.as_str()) {
+                None => "new account",
+                Some(b) if b.is_external() => "was external",
+                Some(_) => "access granted",
+            };
+            entry(a, detail.to_string())
+        })
+        .collect();
+    let removed = previous
+        .accounts
+        .iter()
+        .filter(|b| managed(b))
+        .filter(|b| !now.get(b.account_id.as_str()).is_some_and(|a| managed(a)))
+        .map(|b| {
+            let detail = match now.get(b.account_id.as_str()) {
+                None => "no longer in accounts".to_string(),
+                Some(a) if a.is_external() => "now external".to_string(),
+                Some(a) if a.status != Status::Active => format!("now {}", a.status),
+                Some(_) => "no product access".to_string(),
+            };
+            entry(b, detail)
+        })
+        .collect();
+    let products = |pick: &dyn Fn(&AccountState, &AccountState) -> Vec<String>| {
+        kept.iter()
+            .flat_map(|(b, a)| pick(b, a).into_iter().map(|product| entry(a, product)))
+            .collect()
+    };
+    let difference = |from: &AccountState, less: &AccountState| -> Vec<String> {
+        from.products
+            .iter()
+            .filter(|p| !less.products.contains(p))
+            .cloned()
+            .collect()
+    };
+    let admins = current
+        .accounts
+        .iter()
+        .filter(|a| a.has_access && a.org_admin == Some(true))
+        .filter(|a| match before.get(a.account_id.as_str()) {
+            Some(b) => b.org_admin == Some(false),
+            None => true,
+        })
+        .map(|a| entry(a, "became an organization admin".to_string()))
+        .collect();
+    vec![
+        ChangeGroup::new(
+            "managed_added",
+            "Managed accounts that gained access",
+            added,
+        ),
+        ChangeGroup::new(
+            "managed_removed",
+            "Managed accounts that lost access",
+            removed,
+        ),
+        ChangeGroup::new(
+            "product_access_granted",
+            "Product access granted",
+            products(&|b, a| difference(a, b)),
+        ),
+        ChangeGroup::new(
+            "product_access_removed",
+            "Product access removed",
+            products(&|b, a| difference(b, a)),
+        ),
+        ChangeGroup::new("org_admin_added", "New organization admins", admins),
+    ]
+}
+
+/// Groups whose facts either report's source did not record: two-step
+/// verification, single sign-on, the external user policy, org admins.
+fn mark_unrecorded(groups: &mut [ChangeGroup], previous: &Snapshot, current: &Snapshot) {
+    let recorded = |fact: &dyn Fn(&AccountState) -> bool| {
+        let holds = |s: &Snapshot| s.accounts.is_empty() || s.accounts.iter().any(fact);
+        holds(previous) && holds(current)
+    };
+    for group in groups {
+        group.recorded = match group.key {
+            "two_step_lost" | "two_step_gained" => recorded(&|a| a.two_step_recorded),
+            "sso_lost" | "sso_gained" => recorded(&|a| a.sso.is_some()),
+            "policy_lost" => recorded(&|a| a.policy_recorded),
+            "org_admin_added" => recorded(&|a| a.org_admin.is_some()),
+            _ => true,
+        };
+    }
+}
+
+/// Says who made a change where a tracked event of the audit log, done to
+/// the same account after the previous report (`since`), explains it:
+/// "by alice@acme.com on 2026-11-02". Actors are shown as `privacy` says.
+pub fn attribute(
+    changes: &mut Changes,
+    events: &[crate::insights::SecurityEvent],
+    since: NaiveDate,
+    privacy: &Privacy,
+) {
+    let explains = |key: &str| match key {
+        "two_step_lost" => Some("twosv_disabled_for_user"),
+        "org_admin_added" => Some("added_org_admin"),
+        "product_access_granted" => Some("user_granted_role"),
+        "product_access_removed" => Some("user_revoked_role"),
+        _ => None,
+    };
+    for group in &mut changes.groups {
+        let Some(action) = explains(group.key) else {
+            continue;
+        };
+        for entry in &mut group.entries {
+            // Newest first: the latest event that explains the change.
+            let Some(event) = events.iter().find(|e| {
+                e.action == action
+                    && e.day() > since
+                    && e.subject_id.as_deref() == Some(entry.account_id.as_str())
+            }) else {
+                continue;
+            };
+            let actor = match &event.actor {
+                Some(actor) if actor.contains('@') => privacy.email(actor),
+                Some(actor) => privacy.name(actor),
+                None => "someone".to_string(),
+            };
+            entry.detail = format!("{}: by {actor} on {}", entry.detail, event.day());
+        }
+    }
+}
+
 impl ChangeGroup {
-    fn new(key: &'static str, title: &'static str, entries: Vec<ChangeEntry>) -> Self {
+    pub(crate) fn new(key: &'static str, title: &'static str, entries: Vec<ChangeEntry>) -> Self {
         ChangeGroup {
             key,
             title,
             entries,
+            recorded: true,
         }
     }
 }

@@ -84,6 +84,9 @@ pub struct AccountState {
     pub external_policy: bool,
     /// Whether the source recorded `external_policy`.
     pub policy_recorded: bool,
+    /// Holds the organization admin role; `None` in a snapshot kept by a
+    /// version that did not record it.
+    pub org_admin: Option<bool>,
     /// Has access as the contract defines it.
     pub has_access: bool,
     /// Products with access, sorted (empty without `product_access`).
@@ -153,6 +156,7 @@ impl Snapshot {
                 col("sso"),
                 col("external_policy"),
                 col("auth_recorded"),
+                col("org_admin"),
                 col("has_access"),
             ])
             .collect()?;
@@ -168,6 +172,7 @@ impl Snapshot {
             flags(&accounts, "has_access")?,
             flags(&accounts, "auth_recorded")?,
         );
+        let org_admin = flags(&accounts, "org_admin")?;
         let columns = [
             "account_id",
             "email",
@@ -206,6 +211,7 @@ impl Snapshot {
                         sso: (sso_recorded && auth_recorded[i]).then_some(sso[i]),
                         external_policy: policy[i],
                         policy_recorded,
+                        org_admin: Some(org_admin[i]),
                         has_access: access[i],
                     }
                 },
@@ -256,6 +262,13 @@ impl Snapshot {
                     .map(|a| a.policy_recorded.then_some(a.external_policy))
                     .collect::<Vec<_>>(),
             ),
+            Column::new(
+                "org_admin".into(),
+                self.accounts
+                    .iter()
+                    .map(|a| a.org_admin)
+                    .collect::<Vec<_>>(),
+            ),
             Column::new("has_access".into(), flag(|a| a.has_access)),
             Column::new("products".into(), products),
             Column::new("last_active".into(), last_active).cast(&DataType::Date)?,
@@ -287,6 +300,11 @@ impl Snapshot {
                 .map(|v| v.is_some())
                 .collect();
             let access = flag("has_access")?;
+            // Snapshots of earlier versions have no org_admin column.
+            let org_admin: Vec<Option<bool>> = match frame.column("org_admin") {
+                Ok(column) => column.bool()?.iter().collect(),
+                Err(_) => vec![None; frame.height()],
+            };
             let accounts = text("account_id")?
                 .into_iter()
                 .zip(text("email")?)
@@ -327,6 +345,7 @@ impl Snapshot {
                             sso: sso[i],
                             external_policy: policy[i].unwrap_or(false),
                             policy_recorded: policy[i].is_some(),
+                            org_admin: org_admin[i],
                             has_access: access[i],
                             products: products
                                 .split(',')

@@ -177,10 +177,10 @@ pub fn add_created(
             }
         })
         .collect();
-    changes.groups.push(ChangeGroup {
-        key: "api_tokens_created",
-        title: "New API tokens",
+    changes.groups.push(ChangeGroup::new(
+        "api_tokens_created",
+        "New API tokens",
         entries,
-    });
+    ));
     Ok(())
 }

@@ -190,6 +190,22 @@ fn every_change_group_against_the_previous_day() {
             "partner.com",
             "external_policy true → false",
         ],
+        // m6 got access; m8 became external. No product changed for an
+        // account that kept access, and nobody holds the admin role.
+        [
+            "managed_added",
+            "m6",
+            "m6@acme.com",
+            "acme.com",
+            "access granted",
+        ],
+        [
+            "managed_removed",
+            "m8",
+            "m8@acme.com",
+            "acme.com",
+            "now external",
+        ],
     ];
     let expected: Vec<Vec<String>> = expected
         .iter()
@@ -232,6 +248,7 @@ fn each_report_keeps_an_account_snapshot() {
             "two_step",
             "sso",
             "external_policy",
+            "org_admin",
             "has_access",
             "products",
             "last_active"
@@ -270,6 +287,7 @@ fn each_report_keeps_an_account_snapshot() {
             "\"on\"",
             "false",
             "false",
+            "false",
             "true",
             "\"confluence,jira\"",
             "2026-02-09"
@@ -285,6 +303,7 @@ fn each_report_keeps_an_account_snapshot() {
             "\"managed\"",
             "\"suspended\"",
             "\"off\"",
+            "false",
             "false",
             "false",
             "false",
@@ -330,4 +349,102 @@ fn api_tokens_created_since_the_previous_report_are_named() {
     );
     let page = fs::read_to_string(dir.path().join("out/2026-03-11/index.html")).unwrap();
     assert!(page.contains(r#"New API tokens: <span class="count">1</span>"#));
+}
+
+#[test]
+fn the_audit_log_says_who_made_a_change_and_an_unrecorded_group_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = dir.path().join("day1");
+    let day2 = dir.path().join("day2");
+    write_bundle(
+        &day1,
+        "account_id,email,account_type,two_step,org_admin\n\
+         a1,a1@acme.com,managed,on,false\n\
+         a2,a2@acme.com,managed,off,false\n\
+         a3,a3@acme.com,managed,off,false\n",
+        "account_id,product,site\na1,jira,s\na2,jira,s\na3,jira,s\n",
+    );
+    // Day two: a1 lost 2SV, a2 became an org admin, a3 got Confluence.
+    write_bundle(
+        &day2,
+        "account_id,email,account_type,two_step,org_admin\n\
+         a1,a1@acme.com,managed,off,false\n\
+         a2,a2@acme.com,managed,off,true\n\
+         a3,a3@acme.com,managed,off,false\n",
+        "account_id,product,site\na1,jira,s\na2,jira,s\na3,jira,s\na3,confluence,s\n",
+    );
+    // ev4 happened before the previous report: it explains nothing new.
+    fs::write(
+        day2.join("events.csv"),
+        "event_id,time,action,actor,subject_id\n\
+         ev1,2026-03-11T09:00:00Z,twosv_disabled_for_user,boss@acme.com,a1\n\
+         ev2,2026-03-11T10:00:00Z,added_org_admin,boss@acme.com,a2\n\
+         ev3,2026-03-11T11:00:00Z,user_granted_role,Boss Person,a3\n\
+         ev4,2026-03-05T09:00:00Z,twosv_disabled_for_user,old@acme.com,a3\n",
+    )
+    .unwrap();
+    fs::write(day2.join("bundle.toml"), "not_recorded = [\"sso\"]\n").unwrap();
+    for (data, as_of) in [("day1", "2026-03-10"), ("day2", "2026-03-11")] {
+        Cli::new(dir.path())
+            .report(data, "out")
+            .dated(as_of)
+            .run()
+            .ok();
+    }
+    let rows: Vec<Vec<String>> = csv_rows(&dir.path().join("out/2026-03-11/data/changes.csv"))
+        .into_iter()
+        .filter(|row| row[0] != "went_inactive")
+        .collect();
+    let expected = [
+        [
+            "two_step_lost",
+            "a1",
+            "a1@acme.com",
+            "acme.com",
+            "on → off: by boss@acme.com on 2026-03-11",
+        ],
+        [
+            "product_access_granted",
+            "a3",
+            "a3@acme.com",
+            "acme.com",
+            "confluence: by Boss Person on 2026-03-11",
+        ],
+        [
+            "org_admin_added",
+            "a2",
+            "a2@acme.com",
+            "acme.com",
+            "became an organization admin: by boss@acme.com on 2026-03-11",
+        ],
+    ];
+    assert_eq!(rows, expected);
+    let page = fs::read_to_string(dir.path().join("out/2026-03-11/index.html")).unwrap();
+    assert!(page.contains(r#"Lost single sign-on: <span class="count">not recorded</span>"#));
+    assert!(page.contains(r#"Lost two-step verification: <span class="count">1</span>"#));
+    assert!(
+        page.contains(r#"Managed accounts that gained access: <span class="count">none</span>"#)
+    );
+}
+
+#[test]
+fn a_snapshot_kept_before_org_admins_were_recorded_gives_not_recorded() {
+    let dir = two_days();
+    // The first day's snapshot as an earlier version wrote it.
+    let path = dir.path().join("out/2026-03-10/snapshot.parquet");
+    let frame = ParquetReader::new(fs::File::open(&path).unwrap())
+        .finish()
+        .unwrap();
+    let mut older = frame.drop("org_admin").unwrap();
+    ParquetWriter::new(fs::File::create(&path).unwrap())
+        .finish(&mut older)
+        .unwrap();
+    Cli::new(dir.path())
+        .report("day2", "out")
+        .dated("2026-03-11")
+        .run()
+        .ok();
+    let page = fs::read_to_string(dir.path().join("out/2026-03-11/index.html")).unwrap();
+    assert!(page.contains(r#"New organization admins: <span class="count">not recorded</span>"#));
+    assert!(page.contains(r#"Lost two-step verification: <span class="count">1</span>"#));
 }

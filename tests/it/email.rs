@@ -97,6 +97,29 @@ fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
         text.contains("Changes since the report of 2026-10-01."),
         "{text}"
     );
+    // What changed leads, and each group's count is its rows in changes.csv.
+    let csv = fs::read_to_string(dir.path().join("out/2026-11-10/data/changes.csv")).unwrap();
+    let mut per_key: std::collections::BTreeMap<String, usize> = Default::default();
+    for record in csv::Reader::from_reader(csv.as_bytes()).records() {
+        *per_key.entry(record.unwrap()[0].to_string()).or_default() += 1;
+    }
+    // Nobody was active on 2026-10-01; t10 was created on 2026-11-01.
+    let titles = [("api_tokens_created", "New API tokens")];
+    assert_eq!(
+        per_key.keys().collect::<Vec<_>>(),
+        titles.iter().map(|(k, _)| k).collect::<Vec<_>>()
+    );
+    let changed = text
+        .find("What changed since the report of 2026-10-01")
+        .expect("what changed");
+    assert!(
+        changed < text.find("Users with access:").unwrap(),
+        "the digest leads with change"
+    );
+    for (key, title) in titles {
+        let line = format!("- {title}: {}", per_key[key]);
+        assert!(text.contains(&line), "{line}: {text}");
+    }
     // The sample's audit log: four tracked events in the window, all after
     // the previous report (2026-10-01), newest first.
     let security = text
@@ -168,8 +191,8 @@ fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
     let page = fs::read_to_string(&report).unwrap();
     assert!(page.contains("names and email addresses are shown"));
     let mut masked = page.replace("are shown", "are masked");
-    // The accounts to fix, the API tokens to look at and the security
-    // changes name these.
+    // The accounts to fix, the API tokens to look at, the new API tokens
+    // and the security changes name these.
     for (email, shown) in [
         ("alice@acme.com", "a***@acme.com"),
         ("bob@acme.com", "b***@acme.com"),
@@ -178,6 +201,7 @@ fn digest_reaches_the_inbox_with_figures_changes_findings_and_report() {
         ("erin@acme.com", "e***@acme.com"),
         ("frank@corp.io", "f***@corp.io"),
         ("gone@acme.com", "g***@acme.com"),
+        ("xavier@partner.com", "x***@partner.com"),
         ("zed@gmail.com", "z***@gmail.com"),
     ] {
         assert!(page.contains(email), "{email} is named in the page");

@@ -93,3 +93,64 @@ fn always_mails_every_run() {
         );
     }
 }
+
+/// `[email] alert_on_actions`: an org admin added on 2026-03-12 mails the
+/// report of that day at once, though no line is crossed; the days before
+/// do not see it yet and the day after has seen it already.
+#[test]
+fn a_chosen_audit_log_action_mails_at_once_and_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), &[]);
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        format!(
+            "out_dir = \"out\"\n[email]\nsend = \"on_threshold\"\nalert_on_actions = [\"Added_Org_Admin\", \"user_logged_in_as_user\"]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nfrom = \"r@example.com\"\nto = [\"it@example.com\"]\ntimeout_seconds = 5\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    for (day, as_of) in DAYS.iter().enumerate() {
+        let data = dir.path().join(format!("day{day}"));
+        fs::create_dir_all(&data).unwrap();
+        fs::write(
+            data.join("accounts.csv"),
+            "account_id,email,account_type,two_step\nm1,m1@acme.com,managed,on\n",
+        )
+        .unwrap();
+        fs::write(
+            data.join("events.csv"),
+            "event_id,time,action,actor,subject_id\n\
+             ev1,2026-03-12T10:00:00Z,added_org_admin,boss@acme.com,m1\n\
+             ev2,2026-03-12T11:00:00Z,user_granted_role,boss@acme.com,m1\n",
+        )
+        .unwrap();
+        Cli::new(dir.path())
+            .args([
+                "run",
+                "--data",
+                &format!("day{day}"),
+                "--as-of",
+                as_of,
+                "--email",
+            ])
+            .run()
+            .ok();
+    }
+    let subjects: Vec<String> = server
+        .messages()
+        .iter()
+        .map(|raw| {
+            MessageParser::default()
+                .parse(raw)
+                .unwrap()
+                .subject()
+                .unwrap()
+                .to_string()
+        })
+        .filter(|s| s.contains("security changes"))
+        .collect();
+    assert_eq!(
+        subjects,
+        ["Organization insights 2026-03-12: security changes: added_org_admin (1)"]
+    );
+}

@@ -102,6 +102,8 @@ fn scenario() -> Value {
             {"method": "GET", "path": EVENTS, "responses": [
                 {"status": 429, "headers": {"Retry-After": "1"}, "json": {"message": "slow down"}},
                 page(json!([
+                    // Older than any report's window: kept, never shown.
+                    event("ev0", "2026-09-01T08:00:00Z", "added_org_admin", Some("u1")),
                     event("ev1", "2026-11-02T09:15:00Z", "added_org_admin", Some("u2")),
                     event("ev2", "2026-11-03T10:00:00Z", "user_suspended", Some("u2"))
                 ]), "e2"),
@@ -145,7 +147,7 @@ fn tokens_and_the_audit_log_are_pulled_page_by_page_and_each_event_kept_once() {
     );
     let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
     assert!(stdout.contains("API tokens: 3"), "{stdout}");
-    assert!(stdout.contains("audit log: 3 new events"), "{stdout}");
+    assert!(stdout.contains("audit log: 4 new events"), "{stdout}");
     let tokens = std::fs::read_to_string(dir.path().join("data/api_tokens.csv")).unwrap();
     // t1's last use at 23:30 UTC-2 is the 25th in UTC; t2 never used.
     assert_eq!(
@@ -169,6 +171,7 @@ fn tokens_and_the_audit_log_are_pulled_page_by_page_and_each_event_kept_once() {
             "expiring_30_days": 1, "owner_without_access": 1
         })
     );
+    assert_eq!(json["security_changes"]["events"].as_array().unwrap().len(), 2);
     let counts = &json["security_changes"]["counts"];
     assert_eq!(
         (
@@ -211,7 +214,7 @@ fn tokens_and_the_audit_log_are_pulled_page_by_page_and_each_event_kept_once() {
         .records()
         .map(|r| r.unwrap()[0].to_string())
         .collect();
-    assert_eq!(ids, ["ev1", "ev2", "ev3", "ev4"]);
+    assert_eq!(ids, ["ev0", "ev1", "ev2", "ev3", "ev4"]);
     // Each later read starts 15 minutes before the last event kept.
     let reads: Vec<Value> = server
         .requests()
