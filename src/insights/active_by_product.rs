@@ -124,7 +124,7 @@ impl Insight for ActiveByProduct {
         vec![(
             40,
             format!(
-                "{} had no use in the last {WINDOW_DAYS} days.",
+                "{} had no use in the last {WINDOW_DAYS} days (the inactive column of data/active_by_product.csv; data/seat-reclaim.csv lists each idle seat, leaving out accounts added recently).",
                 count_of(idle, "product seat")
             ),
         )]

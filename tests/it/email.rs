@@ -500,3 +500,55 @@ fn a_set_aside_row_is_the_digest_s_first_finding() {
         "{findings:?}"
     );
 }
+
+/// The digest's count of idle seats is the sum of the CSV behind it,
+/// data/active_by_product.csv's inactive column.
+#[test]
+fn the_digest_s_idle_seats_are_the_count_of_the_csv_behind_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), &[]);
+    let data = dir.path().join("data");
+    fs::create_dir(&data).unwrap();
+    // Everyone signs in well; a1 used Jira, nobody used Confluence.
+    fs::write(
+        data.join("accounts.csv"),
+        "account_id,email,account_type,two_step\na1,a1@acme.com,managed,on\na2,a2@acme.com,managed,on\n",
+    )
+    .unwrap();
+    fs::write(
+        data.join("product_access.csv"),
+        "account_id,product,site\na1,jira,s\na2,jira,s\na1,confluence,s\na2,confluence,s\n",
+    )
+    .unwrap();
+    fs::write(
+        data.join("activity.csv"),
+        "date,account_id,product\n2026-11-09,a1,jira\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        format!(
+            "data_dir = \"data\"\nout_dir = \"out\"\n[email]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nfrom = \"r@example.com\"\nto = [\"it@example.com\"]\nattach_report = false\ntimeout_seconds = 5\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    Cli::new(dir.path())
+        .args(["run", "--as-of", "2026-11-10", "--email"])
+        .run()
+        .ok();
+    let csv =
+        fs::read_to_string(dir.path().join("out/2026-11-10/data/active_by_product.csv")).unwrap();
+    let inactive: u64 = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[2].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(inactive, 3, "a2's Jira, a1's and a2's Confluence: {csv}");
+    let (_, text, _) = subject_and_text(&server.messages()[0]);
+    assert!(
+        text.contains(&format!(
+            "{inactive} product seats had no use in the last 30 days"
+        )),
+        "{text}"
+    );
+}

@@ -171,7 +171,10 @@ fn tokens_and_the_audit_log_are_pulled_page_by_page_and_each_event_kept_once() {
             "expiring_30_days": 1, "owner_without_access": 1
         })
     );
-    assert_eq!(json["security_changes"]["events"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        json["security_changes"]["events"].as_array().unwrap().len(),
+        2
+    );
     let counts = &json["security_changes"]["counts"];
     assert_eq!(
         (
