@@ -126,9 +126,9 @@ fn in_window(
             at,
         });
     }
-    // Newest first; events of the same instant by id, so that the same
-    // log gives the same list.
-    kept.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.event_id.cmp(&b.event_id)));
+    // Newest first; events of the same instant stay in the log's order
+    // (a stable sort), as the log gave them.
+    kept.sort_by(|a, b| b.at.cmp(&a.at));
     let mut counts: BTreeMap<String, u64> = TRACKED
         .iter()
         .map(|(key, _)| (key.to_string(), 0))

@@ -198,9 +198,16 @@ const EVENT_ACTIONS: &[&str] = &[
 /// and precisions, some actions untracked.
 fn events(rng: &mut Rng, accounts: usize, as_of: NaiveDate) -> Vec<Event> {
     let midnight = as_of.and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let mut last = midnight;
     (0..rng.usize(0..40))
         .map(|i| {
-            let at = midnight - Duration::seconds(rng.i64(-3 * 86_400..45 * 86_400));
+            // One in five at the same instant as the event before it.
+            let at = if i > 0 && rng.u8(..5) == 0 {
+                last
+            } else {
+                midnight - Duration::seconds(rng.i64(-3 * 86_400..45 * 86_400))
+            };
+            last = at;
             let offset = [0, 2 * 3600, -5 * 3600, 5 * 3600 + 1800][rng.usize(..4)];
             let zone = chrono::FixedOffset::east_opt(offset).unwrap();
             let local = at.with_timezone(&zone);

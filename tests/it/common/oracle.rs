@@ -540,7 +540,8 @@ pub fn security_changes(bundle: &Bundle, as_of: NaiveDate) -> Value {
         })
         .filter(|(at, _)| at.date_naive() >= start && at.date_naive() <= as_of)
         .collect();
-    kept.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.event_id.cmp(&b.1.event_id)));
+    // Stable: events of the same instant keep the order of the table.
+    kept.sort_by(|a, b| b.0.cmp(&a.0));
     let counts: serde_json::Map<String, Value> = TRACKED
         .iter()
         .map(|k| {
