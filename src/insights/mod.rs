@@ -64,7 +64,9 @@ pub use unit::{
 };
 
 pub use active_users::no_data_before;
-pub use security_changes::{action_words, SecurityChanges, SecurityEvent};
+pub use security_changes::{
+    action_words, SecurityChanges, SecurityEvent, TRACKED as TRACKED_ACTIONS,
+};
 
 /// From the registry (`insight_key.rs`): each insight's figures in
 /// [`Insights`], and what is done to every insight in turn.

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::files::csv_file;
-use crate::insights::{action_words, SecurityChanges};
+use crate::insights::{action_words, SecurityChanges, TRACKED_ACTIONS};
 use crate::review::privacy::Privacy;
 
 /// Where the events are written, relative to the report.
@@ -83,10 +83,13 @@ pub fn view(
     };
     SecurityView {
         missing: None,
-        counts: changes
-            .counts
+        // In the order the contract names them, not the JSON's.
+        counts: TRACKED_ACTIONS
             .iter()
-            .map(|(key, n)| (key.clone(), action_words(key).to_string(), *n))
+            .map(|(key, words)| {
+                let n = changes.counts.get(*key).copied().unwrap_or(0);
+                (key.to_string(), words.to_string(), n)
+            })
             .collect(),
         events: rows(changes, privacy),
         total: changes.events.len(),
