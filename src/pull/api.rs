@@ -31,8 +31,13 @@ pub const RESTORE: &str =
 
 /// `GET /admin/api-access/v1/orgs/{orgId}/api-tokens`: the user API
 /// tokens of the organization's managed accounts, scope
-/// `read:tokens:admin`; pages by `pageSize` and `cursor`, `links.next`
-/// (go-atlassian v2, `OrgTokenService.Gets` and `OrgTokenScheme`).
+/// `read:tokens:admin`. Atlassian's API Access REST API, "API Token" group
+/// ("Get all API tokens in an org"): `data[]` of `id`, `label`, `status`
+/// (`ALLOWED`), `createdAt`, `expiresAt`, `lastActiveAt`, `user` {`id`,
+/// `orgId`, `name`, `email`}, and `links.next`; the page size is
+/// `pageSize` (go-atlassian v2, `OrgTokenService.Gets`, `OrgTokenScheme`).
+/// The same group's `DELETE` on this path revokes every token of the
+/// organization: never called.
 pub const API_TOKENS: &str = "/admin/api-access/v1/orgs/{orgId}/api-tokens";
 /// `GET /admin/v1/orgs/{orgId}/events-stream`: the audit log, scope
 /// `read:events:admin` (Atlassian Guard Standard); `from`/`to` in epoch
@@ -43,10 +48,10 @@ pub const API_TOKENS: &str = "/admin/api-access/v1/orgs/{orgId}/api-tokens";
 pub const EVENTS_STREAM: &str = "/admin/v1/orgs/{orgId}/events-stream";
 
 /// `DELETE /users/{accountId}/manage/api-tokens/{tokenId}`: revokes one
-/// user API token, through the user management API (go-atlassian,
-/// `admin/internal/user_token_impl.go`, `UserTokenService.Delete`). Never
-/// `DELETE` on [`API_TOKENS`] itself: that revokes every token of the
-/// organization.
+/// user API token. Atlassian's User management REST API, "Api Tokens"
+/// group ("Delete API token"; go-atlassian, `admin/internal/
+/// user_token_impl.go`, `UserTokenService.Delete`). Never `DELETE` on
+/// [`API_TOKENS`] itself: that revokes every token of the organization.
 pub const REVOKE_TOKEN: &str = "/users/{accountId}/manage/api-tokens/{tokenId}";
 
 /// One page of a list: `{data: [...], links: {next}}`.
