@@ -5,6 +5,7 @@
 
 use crate::problems::{BadInput, ReadError};
 use crate::pull::PullError;
+use crate::reclaim::ActError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -38,6 +39,16 @@ impl Error {
             Error::Pull(pull) => pull.exit_code(),
             Error::Mail(_) | Error::TestMail(_) => 3,
             Error::Abandoned | Error::Failed(_) => 1,
+        }
+    }
+}
+
+impl From<ActError> for Error {
+    fn from(err: ActError) -> Self {
+        match err {
+            ActError::Refused(bad) => Error::BadInput(bad),
+            ActError::Api(pull) => Error::Pull(pull),
+            ActError::Failed(failed) => Error::Failed(failed),
         }
     }
 }

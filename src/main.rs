@@ -21,6 +21,9 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// freed by one step still held while the next allocated its own); with
 /// one, 1.8 to 2.2 GiB, for about 4 % more time on L and none measurable
 /// on M (BENCHMARKS.md).
+// SAFETY: the one symbol of this name in the program, the one jemalloc
+// reads at its start.
+#[allow(unsafe_code)]
 #[export_name = "_rjem_malloc_conf"]
 static JEMALLOC_OPTIONS: JemallocOptions =
     JemallocOptions(c"background_thread:true,dirty_decay_ms:1000".as_ptr());
@@ -30,6 +33,7 @@ static JEMALLOC_OPTIONS: JemallocOptions =
 struct JemallocOptions(*const std::ffi::c_char);
 
 // SAFETY: the pointer is to a static string that is never written.
+#[allow(unsafe_code)]
 unsafe impl Sync for JemallocOptions {}
 
 fn main() -> ExitCode {

@@ -246,58 +246,16 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
     let started = Instant::now();
     let context = read_context(request, &mut bundle, as_of)?;
     let (computed, snapshot, seats) = compute_side_by_side(request, &context)?;
-    let quality = timed("data quality", || {
-        data_quality::assess(&bundle, &context, &request.privacy)
-    })
-    .context("assessing data quality")?;
-    for bad in &quality.bad_rows {
-        tracing::warn!(problem = %bad.problem, "a row was set aside: the report leaves it out");
-    }
-    let review = exceptions::review(&request.exceptions, &snapshot);
-    for unknown in review.unknown() {
-        tracing::warn!(exception = %unknown.target, "an exception names no account of the bundle");
-    }
-    let mut presented = computed
-        .insights
-        .present(&request.thresholds, snapshot.idle_accounts());
-    if let Some(since) = bundle.manifest.recorded_since {
-        insights::no_data_before(&mut presented, since);
-    }
-    let reclaim_plan = request
-        .reclaim
-        .as_ref()
-        .map(|settings| reclaim::plan(&context, &snapshot, &review, settings))
-        .transpose()
-        .context("planning the reclaim")?;
-    let to_fix: Vec<ToFix> = insights::controls()
-        .into_iter()
-        .filter(|(key, _)| !computed.missing.contains_key(key.as_str()))
-        .map(|(key, rule)| controls::accounts_to_fix(key, rule, &snapshot, &review))
-        .collect();
-    let tokens = tokens::tokens_to_fix(&context, &snapshot, &review, &request.privacy)
-        .context("listing the API tokens to look at")?;
-    let past = report::past::load(&request.out_dir, as_of);
-    let mut changes = changes::since(&past.baseline, &snapshot);
-    if let (Some(changes), Baseline::Previous(previous)) = (changes.as_mut(), &past.baseline) {
-        tokens::add_created(
-            changes,
-            &context,
-            previous.as_of,
-            &snapshot,
-            &request.privacy,
-        )
-        .context("listing the API tokens created since the previous report")?;
-        let events = computed
-            .security_changes
-            .as_ref()
-            .map(|s| s.events.as_slice());
-        changes::attribute(
-            changes,
-            events.unwrap_or_default(),
-            previous.as_of,
-            &request.privacy,
-        );
-    }
+    let Reviewed {
+        quality,
+        review,
+        presented,
+        reclaim_plan,
+        to_fix,
+        tokens,
+        past,
+        changes,
+    } = review_figures(request, &bundle, &context, &computed, &snapshot)?;
     let compute = started.elapsed();
 
     progress.stage("drawing the charts and the page");
@@ -357,6 +315,86 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
             render,
             write,
         },
+    })
+}
+
+/// What a run adds to the figures: data quality, exceptions, each
+/// insight's words, the reclaim plan, the accounts and tokens to fix, and
+/// what changed since the previous report (who did it, where the audit
+/// log says).
+struct Reviewed {
+    quality: DataQuality,
+    review: Review,
+    presented: Vec<insights::Presented>,
+    reclaim_plan: Option<Plan>,
+    to_fix: Vec<ToFix>,
+    tokens: Option<TokensToFix>,
+    past: report::past::Past,
+    changes: Option<Changes>,
+}
+
+fn review_figures(
+    request: &RunRequest,
+    bundle: &bundle::Bundle,
+    context: &Context,
+    computed: &insights::Computed,
+    snapshot: &Snapshot,
+) -> Result<Reviewed, Error> {
+    let quality = timed("data quality", || {
+        data_quality::assess(bundle, context, &request.privacy)
+    })
+    .context("assessing data quality")?;
+    for bad in &quality.bad_rows {
+        tracing::warn!(problem = %bad.problem, "a row was set aside: the report leaves it out");
+    }
+    let review = exceptions::review(&request.exceptions, snapshot);
+    for unknown in review.unknown() {
+        tracing::warn!(exception = %unknown.target, "an exception names no account of the bundle");
+    }
+    let mut presented = computed
+        .insights
+        .present(&request.thresholds, snapshot.idle_accounts());
+    if let Some(since) = bundle.manifest.recorded_since {
+        insights::no_data_before(&mut presented, since);
+    }
+    let reclaim_plan = request
+        .reclaim
+        .as_ref()
+        .map(|settings| reclaim::plan(context, snapshot, &review, settings))
+        .transpose()
+        .context("planning the reclaim")?;
+    let to_fix: Vec<ToFix> = insights::controls()
+        .into_iter()
+        .filter(|(key, _)| !computed.missing.contains_key(key.as_str()))
+        .map(|(key, rule)| controls::accounts_to_fix(key, rule, snapshot, &review))
+        .collect();
+    let tokens = tokens::tokens_to_fix(context, snapshot, &review, &request.privacy)
+        .context("listing the API tokens to look at")?;
+    let past = report::past::load(&request.out_dir, context.as_of);
+    let mut changes = changes::since(&past.baseline, snapshot);
+    if let (Some(changes), Baseline::Previous(previous)) = (changes.as_mut(), &past.baseline) {
+        tokens::add_created(changes, context, previous.as_of, snapshot, &request.privacy)
+            .context("listing the API tokens created since the previous report")?;
+        let events = computed
+            .security_changes
+            .as_ref()
+            .map(|s| s.events.as_slice());
+        changes::attribute(
+            changes,
+            events.unwrap_or_default(),
+            previous.as_of,
+            &request.privacy,
+        );
+    }
+    Ok(Reviewed {
+        quality,
+        review,
+        presented,
+        reclaim_plan,
+        to_fix,
+        tokens,
+        past,
+        changes,
     })
 }
 

@@ -10,10 +10,13 @@ use serde::Deserialize;
 
 use crate::problems::{BadInput, Expected, Problem};
 
+mod atlassian;
 mod email;
 mod schedule;
 mod settings;
 
+pub use atlassian::AtlassianConfig;
+use atlassian::{atlassian_config, RawAtlassian};
 use email::{email_config, RawEmail};
 pub use email::{EmailConfig, OAuth2, SmtpAuth, TlsMode};
 pub use schedule::Schedule;
@@ -62,52 +65,6 @@ struct RawInput {
 /// Bad rows a table may set aside, as a percentage of its rows, before
 /// the run stops instead (`[input] max_bad_rows_percent`).
 pub const DEFAULT_MAX_BAD_ROWS_PERCENT: f64 = 1.0;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAtlassian {
-    org_id: Option<String>,
-    api_key_env: Option<String>,
-    base_url: Option<String>,
-    key_expires: Option<DateValue>,
-    events_days: Option<u32>,
-}
-
-/// The variable that holds the org API key when `api_key_env` is not set.
-pub const DEFAULT_API_KEY_ENV: &str = "ATLASSIAN_ADMIN_API_KEY";
-/// Atlassian's API gateway.
-pub const DEFAULT_BASE_URL: &str = "https://api.atlassian.com";
-
-/// `[atlassian]`: where `pull` reads the organization. The key itself is
-/// never stored here: it is read from the environment when a pull starts.
-#[derive(Debug, Clone)]
-pub struct AtlassianConfig {
-    /// `None`: the one organization the key sees.
-    pub org_id: Option<String>,
-    pub api_key_env: String,
-    pub base_url: reqwest::Url,
-    /// When the key expires: a finding from 30 days before.
-    pub key_expires: Option<chrono::NaiveDate>,
-    /// How far back the first pull reads the audit log (Atlassian keeps
-    /// 180 days); later pulls continue from the last event kept.
-    pub events_days: u32,
-}
-
-/// `[atlassian] events_days` when it is not set: all that Atlassian keeps.
-pub const DEFAULT_EVENTS_DAYS: u32 = 180;
-
-impl AtlassianConfig {
-    /// The org API key from the environment; a missing or empty variable
-    /// is an error at start (exit code 2).
-    pub fn api_key(&self) -> Result<String, BadInput> {
-        secret_from_env(
-            &self.api_key_env,
-            "the Atlassian org API key",
-            "[atlassian] api_key_env",
-        )
-        .map(|key| key.trim().to_string())
-    }
-}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -253,14 +210,20 @@ pub struct Config {
     pub tokens: Tokens,
 }
 
+/// The schedule of a configuration without `[schedule]`.
+// DEFAULT_CRON is a constant, not input: `default_schedule_parses` holds it.
+#[allow(clippy::expect_used)]
+fn default_schedule() -> Schedule {
+    Schedule::parse(DEFAULT_CRON, Tz::UTC).expect("the default cron expression parses")
+}
+
 /// Where and how the digest is sent. The password itself is never stored
 impl Default for Config {
     fn default() -> Self {
         Config {
             data_dir: PathBuf::from("data"),
             out_dir: PathBuf::from("reports"),
-            schedule: Schedule::parse(DEFAULT_CRON, Tz::UTC)
-                .expect("the default cron expression parses"),
+            schedule: default_schedule(),
             catch_up: true,
             email: None,
             access: Access::Private,
@@ -299,63 +262,72 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, BadInput> {
     parse(&text, &display, path.parent().unwrap_or(Path::new("")))
 }
 
-fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
-    let bad =
-        |expected: String| BadInput::about("the configuration", Problem::file(display, expected));
-    let raw: RawConfig = toml::from_str(text)
-        .map_err(|err| bad(format!("valid configuration: {}", err.to_string().trim())))?;
-    let defaults = Config::default();
-
-    let timezone = match raw.schedule.timezone {
+/// `[schedule]`'s cron expression in its time zone, or what was expected.
+fn schedule_of(raw: &RawSchedule) -> Result<Schedule, String> {
+    let timezone = match &raw.timezone {
         Some(name) => name.parse::<Tz>().map_err(|_| {
-            bad(format!(
+            format!(
                 "[schedule] timezone to be an IANA time zone such as Europe/Berlin, not '{name}'"
-            ))
+            )
         })?,
         None => Tz::UTC,
     };
-    let cron = raw.schedule.cron.as_deref().unwrap_or(DEFAULT_CRON);
-    let schedule = Schedule::parse(cron, timezone).map_err(|err| {
-        bad(format!(
-            "[schedule] cron to be six fields, seconds first, such as \"0 0 6 * * *\" ({err})"
-        ))
-    })?;
-    let exceptions = raw
-        .exceptions
-        .into_iter()
-        .enumerate()
-        .map(|(i, raw)| exception(i + 1, raw))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|expected| bad(expected.0))?;
+    let cron = raw.cron.as_deref().unwrap_or(DEFAULT_CRON);
+    Schedule::parse(cron, timezone).map_err(|err| {
+        format!("[schedule] cron to be six fields, seconds first, such as \"0 0 6 * * *\" ({err})")
+    })
+}
+
+/// The settings that must lie in a range, checked; returns `[input]
+/// max_bad_rows_percent`.
+fn checked_limits(raw: &RawConfig) -> Result<f64, String> {
     if raw.privacy.names == NameMode::Hash && raw.privacy.hash_key_env.is_none() {
-        return Err(bad(
+        return Err(
             "[privacy] hash_key_env, the environment variable holding the key, when names = \"hash\"".to_string(),
-        ));
+        );
     }
     if let Some(key) = raw.thresholds.out_of_range().first() {
-        return Err(bad(format!(
+        return Err(format!(
             "[thresholds] {key} to be a percentage from 0 to 100 (an increase may exceed 100)"
-        )));
+        ));
     }
     let max_bad_rows_percent = raw
         .input
         .max_bad_rows_percent
         .unwrap_or(DEFAULT_MAX_BAD_ROWS_PERCENT);
     if !(0.0..=100.0).contains(&max_bad_rows_percent) {
-        return Err(bad(format!(
+        return Err(format!(
             "[input] max_bad_rows_percent to be a percentage from 0 to 100, not {max_bad_rows_percent}"
-        )));
+        ));
     }
     if raw.tokens.is_some_and(|t| t.idle_days == 0) {
-        return Err(bad("[tokens] idle_days of at least 1".to_string()));
+        return Err("[tokens] idle_days of at least 1".to_string());
     }
     if let Some(reclaim) = &raw.reclaim {
         if reclaim.idle_days == 0 || !(0.0..=100.0).contains(&reclaim.max_percent) {
-            return Err(bad(
+            return Err(
                 "[reclaim] idle_days of at least 1 and max_percent from 0 to 100".to_string(),
-            ));
+            );
         }
     }
+    Ok(max_bad_rows_percent)
+}
+
+fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
+    let bad =
+        |expected: String| BadInput::about("the configuration", Problem::file(display, expected));
+    let mut raw: RawConfig = toml::from_str(text)
+        .map_err(|err| bad(format!("valid configuration: {}", err.to_string().trim())))?;
+    let defaults = Config::default();
+
+    let schedule = schedule_of(&raw.schedule).map_err(bad)?;
+    let exceptions = std::mem::take(&mut raw.exceptions)
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| exception(i + 1, raw))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|expected| bad(expected.0))?;
+    let max_bad_rows_percent = checked_limits(&raw).map_err(bad)?;
     let email = raw
         .email
         .map(|email| email_config(email, base))
@@ -400,38 +372,6 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
         max_bad_rows_percent,
         reclaim: raw.reclaim,
         tokens: raw.tokens.unwrap_or_default(),
-    })
-}
-
-fn atlassian_config(raw: RawAtlassian) -> Result<AtlassianConfig, Expected> {
-    // The key travels in a header: never in clear text over a network.
-    let base_url = https_or_loopback(
-        raw.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
-        "[atlassian] base_url",
-    )?;
-    let org_id = raw.org_id.map(|id| id.trim().to_string());
-    if org_id.as_deref() == Some("") {
-        return Err(Expected::from("[atlassian] org_id to be an organization id, or left out when the key sees one organization".to_string()));
-    }
-    let key_expires = raw
-        .key_expires
-        .map(|value| value.date("[atlassian] key_expires"))
-        .transpose()?;
-    Ok(AtlassianConfig {
-        org_id,
-        api_key_env: raw
-            .api_key_env
-            .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_string()),
-        base_url,
-        key_expires,
-        events_days: match raw.events_days {
-            Some(0) => {
-                return Err(Expected::from(
-                    "[atlassian] events_days to be a number of days of at least 1".to_string(),
-                ))
-            }
-            days => days.unwrap_or(DEFAULT_EVENTS_DAYS),
-        },
     })
 }
 
@@ -488,6 +428,7 @@ fn https_or_loopback(text: &str, key: &str) -> Result<reqwest::Url, Expected> {
 
 #[cfg(test)]
 mod tests {
+    use super::atlassian::DEFAULT_API_KEY_ENV;
     use super::*;
 
     fn parse_ok(text: &str) -> Config {
@@ -670,6 +611,12 @@ mod tests {
             parse_ok("").max_bad_rows_percent,
             DEFAULT_MAX_BAD_ROWS_PERCENT
         );
+    }
+
+    #[test]
+    fn default_schedule_parses() {
+        assert!(Schedule::parse(DEFAULT_CRON, Tz::UTC).is_ok());
+        let _ = Config::default();
     }
 
     #[test]

@@ -15,7 +15,7 @@ use polars::prelude::*;
 
 use crate::bundle::manifest::{self, Manifest};
 use crate::problems::ReadError;
-use crate::report::write::exchange;
+use crate::support::fs::exchange;
 
 /// What an update did, for the message to the person running it.
 #[derive(Debug, Clone, Default)]

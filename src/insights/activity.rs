@@ -21,9 +21,14 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::NaiveDate;
 use polars::prelude::*;
 
+use super::bits::{
+    month_starts, SiteFacts, AI_MONTHS_SHIFT, CLICKS, GENERATING, MONTHS, OLDER, ROVO_MONTHS_SHIFT,
+    TRELLO_PLAN_SHIFT, UNKNOWN, VIEW_MONTHS_SHIFT, WINDOW_AI_BIT, WINDOW_ANY_BIT,
+    WINDOW_MOBILE_BIT, WINDOW_ROVO_BIT,
+};
 use super::one_pass;
 use super::pair_table::PairTable;
 use super::WINDOW_DAYS;
@@ -86,44 +91,6 @@ fn pair_key(account: Expr, product: Expr) -> Expr {
     account.cast(DataType::UInt64) * word(1 << 32)
         + product.cast(products).to_physical().cast(DataType::UInt64)
 }
-
-/// What the Rovo, AI and Trello figures need to know of `sites`.
-pub struct SiteFacts {
-    /// Sites where Rovo is activated.
-    pub rovo_sites: Vec<String>,
-    /// For each product, the sites where Atlassian Intelligence is on for it.
-    pub ai_sites_by_product: Vec<(String, Vec<String>)>,
-    /// Trello sites of each plan above free, by plan index.
-    pub trello_sites_by_plan: Vec<(u32, Vec<String>)>,
-}
-
-/// Months a trend shows at most, as_of's month included; the bit after
-/// them stands for every earlier month.
-pub const MONTHS: u32 = 12;
-pub const OLDER: u32 = MONTHS;
-
-/// Rovo actions that count only when results were generated.
-pub(super) const GENERATING: [&str; 4] =
-    ["rovo_search", "rovo_definition", "rovo_chat", "rovo_agent"];
-/// Rovo actions that always count.
-pub(super) const CLICKS: [&str; 3] = [
-    "rovo_first_party_click",
-    "rovo_third_party_click",
-    "rovo_third_party_filter",
-];
-
-// Where each bit sits in the two words ORed together for each pair: two
-// words are two columns to compute and hand over per row, not fourteen.
-// Word `a`: the window's days, the window flags, the months of views.
-pub(super) const WINDOW_ANY_BIT: u32 = WINDOW_DAYS as u32;
-pub(super) const WINDOW_MOBILE_BIT: u32 = WINDOW_ANY_BIT + 1;
-pub(super) const WINDOW_ROVO_BIT: u32 = WINDOW_ANY_BIT + 2;
-pub(super) const WINDOW_AI_BIT: u32 = WINDOW_ANY_BIT + 3;
-pub(super) const VIEW_MONTHS_SHIFT: u32 = WINDOW_ANY_BIT + 4;
-// Word `b`: the months of Rovo and AI use, the Trello plans viewed.
-pub(super) const ROVO_MONTHS_SHIFT: u32 = 0;
-pub(super) const AI_MONTHS_SHIFT: u32 = OLDER + 1;
-pub(super) const TRELLO_PLAN_SHIFT: u32 = 2 * (OLDER + 1);
 
 /// Whether the row's action is one of `actions`.
 fn action_is(actions: &[&str]) -> Expr {
@@ -269,19 +236,6 @@ impl UseRules {
             site_bits,
         })
     }
-}
-
-/// The first day of as_of's month and of each of the [`MONTHS`] - 1
-/// months before it, as days since 1970-01-01: month `k` of a trend
-/// starts at element `k`.
-pub(super) fn month_starts(as_of: NaiveDate) -> [i32; MONTHS as usize] {
-    let first_of_month = as_of.with_day(1).unwrap_or(as_of);
-    std::array::from_fn(|k| {
-        let start = first_of_month
-            .checked_sub_months(Months::new(k as u32))
-            .unwrap_or(NaiveDate::MIN);
-        date_to_days(start)
-    })
 }
 
 /// The bit of a counted row's month: bit k for k months before as_of's
@@ -607,9 +561,6 @@ fn account_enum(accounts: &LazyFrame) -> PolarsResult<(DataType, usize)> {
     let frozen = FrozenCategories::new(ids.iter().map(Option::unwrap_or_default))?;
     Ok((DataType::from_frozen_categories(frozen), ids.len()))
 }
-
-/// The account number that stands for every account missing from `accounts`.
-pub(super) const UNKNOWN: u32 = u32::MAX;
 
 /// `by_pair` with its `pair` key taken apart too: `account` (its number,
 /// null for [`UNKNOWN`]) and `product` (its name, from the global category

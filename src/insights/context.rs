@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::activity::{self, ActivityFacts, SiteFacts};
+use super::activity::{self, ActivityFacts};
+use super::bits::SiteFacts;
 use super::window_start;
 use crate::bundle::spec::PLANS;
 use crate::bundle::{Bundle, Table};

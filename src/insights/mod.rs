@@ -4,6 +4,7 @@
 //! activity rows count, and the conversions from frames to plain values.
 
 mod activity;
+mod bits;
 mod context;
 mod figure;
 mod monthly;

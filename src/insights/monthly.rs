@@ -4,7 +4,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::activity::{MONTHS, OLDER};
+use super::bits::{MONTHS, OLDER};
 use super::{accounts_with_bits, Cell, Chart, DataTable};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -128,7 +128,7 @@ fn in_window(
     }
     // Newest first; events of the same instant stay in the log's order
     // (a stable sort), as the log gave them.
-    kept.sort_by(|a, b| b.at.cmp(&a.at));
+    kept.sort_by_key(|e| std::cmp::Reverse(e.at));
     let mut counts: BTreeMap<String, u64> = TRACKED
         .iter()
         .map(|(key, _)| (key.to_string(), 0))

@@ -8,11 +8,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
 use super::ledger::{self, Action, Entry, Ledger, Phase};
-use super::plan::{Plan, Planned};
 use crate::config::{AtlassianConfig, Reclaim};
 use crate::pull::api::{self, User};
 use crate::pull::client::Client;
 use crate::pull::{self, PullError};
+use crate::review::reclaim_plan::{Plan, Planned};
 use crate::support::blocking;
 
 /// What an apply or an undo did.

@@ -8,20 +8,44 @@
 
 mod apply;
 mod ledger;
-mod plan;
 
 use std::path::Path;
 
 use chrono::{NaiveDate, Utc};
 
+pub use crate::review::reclaim_plan::{plan, Plan};
 pub use apply::Done;
 pub use ledger::Ledger;
-pub use plan::{plan, Plan};
 
 use crate::config::{AtlassianConfig, Config, Reclaim};
-use crate::error::Error;
 use crate::problems::{BadInput, Problem};
-use crate::report::files::csv_file;
+use crate::pull::PullError;
+use crate::support::csv::csv_file;
+
+/// Why an apply or an undo of a change to the organization (`reclaim`,
+/// `tokens`) stopped: the admin's to fix (the settings, a damaged
+/// ledger), the API's refusal or failure, or the machine's.
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    #[error(transparent)]
+    Refused(#[from] BadInput),
+    #[error(transparent)]
+    Api(#[from] PullError),
+    #[error("{0:#}")]
+    Failed(#[from] anyhow::Error),
+}
+
+impl ActError {
+    /// As the binary's error says it: 2 for the admin to fix, the API's own
+    /// code, 1 for the rest.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ActError::Refused(_) => 2,
+            ActError::Api(pull) => pull.exit_code(),
+            ActError::Failed(_) => 1,
+        }
+    }
+}
 
 /// `[reclaim]` and `[atlassian]` as an apply or an undo needs them:
 /// refused, before any request, unless the admin switched it on.
@@ -48,7 +72,7 @@ pub fn switched_on(config: &Config) -> Result<(&Reclaim, &AtlassianConfig), BadI
 }
 
 /// Suspends `plan`'s accounts within the caps, then says how to undo it.
-pub fn apply(config: &Config, plan: &Plan) -> Result<Done, Error> {
+pub fn apply(config: &Config, plan: &Plan) -> Result<Done, ActError> {
     let (limits, atlassian) = switched_on(config)?;
     let key = atlassian.api_key()?;
     let ledger = Ledger::in_folder(&config.out_dir);
@@ -64,7 +88,7 @@ pub fn apply(config: &Config, plan: &Plan) -> Result<Done, Error> {
 }
 
 /// Restores what the ledger says was suspended on `day` and still is.
-pub fn undo(config: &Config, day: NaiveDate) -> Result<Done, Error> {
+pub fn undo(config: &Config, day: NaiveDate) -> Result<Done, ActError> {
     let (_, atlassian) = switched_on(config)?;
     let key = atlassian.api_key()?;
     let ledger = Ledger::in_folder(&config.out_dir);

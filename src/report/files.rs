@@ -12,15 +12,16 @@ use super::security;
 use super::tiles;
 use super::RunInfo;
 use crate::insights::{Computed, DataTable, Insights, Presented, SecurityChanges, WINDOW_DAYS};
-use crate::reclaim::Plan;
 use crate::review::changes::{Baseline, Changes};
 use crate::review::controls::ToFix;
 use crate::review::data_quality::{BadRow, DataQuality};
 use crate::review::exceptions::Review;
 use crate::review::privacy::Privacy;
+use crate::review::reclaim_plan::Plan;
 use crate::review::seat_reclaim::SeatReclaim;
 use crate::review::snapshot::{self, Snapshot};
 use crate::review::tokens::TokensToFix;
+use crate::support::csv::csv_file;
 use crate::support::words::{count_of, plural};
 
 /// What a report shows beyond the figures of its own bundle.
@@ -75,6 +76,62 @@ pub fn render(
     let mut files = BTreeMap::new();
     let presented = std::mem::take(&mut extras.presented);
     let sections = finished_sections(presented, &extras, computed, &mut files)?;
+    data_files(run, &extras, computed, quality, &mut files)?;
+    let security_view = |privacy: &Privacy| {
+        security::view(
+            computed.security_changes.as_ref(),
+            computed
+                .missing
+                .get(crate::bundle::manifest::SECURITY_CHANGES),
+            privacy,
+        )
+    };
+    let security = security_view(extras.privacy);
+
+    let headlines = computed.insights.headlines();
+    let tiles = tiles::build(&headlines, extras.history, run.as_of);
+    let warnings = warnings(quality, extras.exceptions);
+    let page = html::Page {
+        sections: &sections,
+        tiles: &tiles,
+        changes: extras.changes,
+        baseline: extras.baseline,
+        seats: extras.seats,
+        reclaim: extras.reclaim,
+        exceptions: extras.exceptions,
+        names: extras.privacy.describe(),
+        quality,
+        warnings: &warnings,
+        security: &security,
+    };
+    files.insert(
+        "index.html".to_string(),
+        html::page(run, &page)?.into_bytes(),
+    );
+    let masked_page = if extras.privacy.shows_names() {
+        let masked_security = security_view(&Privacy::mask());
+        Some(masked(run, &page, &extras, &masked_security)?)
+    } else {
+        None
+    };
+
+    Ok(RenderedReport {
+        files,
+        history: HistoryRow::new(run.as_of, &headlines),
+        masked_page,
+    })
+}
+
+/// Every file of the report but the page and the charts: the accounts
+/// and tokens to fix, the security changes, insights.json, the snapshot,
+/// the changes, the seats to reclaim and the rows set aside.
+fn data_files(
+    run: &RunInfo,
+    extras: &Extras,
+    computed: &Computed,
+    quality: &DataQuality,
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> anyhow::Result<()> {
     for to_fix in extras.to_fix {
         files.insert(to_fix.file.clone(), accounts_to_fix_csv(to_fix)?);
     }
@@ -87,17 +144,6 @@ pub fn render(
             security::csv(changes, extras.privacy)?,
         );
     }
-    let security_view = |privacy: &Privacy| {
-        security::view(
-            computed.security_changes.as_ref(),
-            computed
-                .missing
-                .get(crate::bundle::manifest::SECURITY_CHANGES),
-            privacy,
-        )
-    };
-    let security = security_view(extras.privacy);
-
     files.insert(
         "insights.json".to_string(),
         insights_json(run, computed, quality, extras.privacy)?,
@@ -120,62 +166,40 @@ pub fn render(
             bad_rows_csv(&quality.bad_rows)?,
         );
     }
+    Ok(())
+}
 
-    let headlines = computed.insights.headlines();
-    let tiles = tiles::build(&headlines, extras.history, run.as_of);
-    let warnings = warnings(quality, extras.exceptions);
-    let mut page = html::Page {
+/// The page with every name and email masked, for a digest that must not
+/// show them.
+fn masked(
+    run: &RunInfo,
+    page: &html::Page,
+    extras: &Extras,
+    security: &security::SecurityView,
+) -> anyhow::Result<Vec<u8>> {
+    let mask = Privacy::mask();
+    let changes = extras.changes.map(|c| c.concealed(&mask));
+    let sections: Vec<Section> = page
+        .sections
+        .iter()
+        .map(|section| Section {
+            to_fix: section.to_fix.as_ref().map(|t| t.concealed(&mask)),
+            tokens: section.tokens.as_ref().map(|t| t.concealed(&mask)),
+            ..section.clone()
+        })
+        .collect();
+    let quality = page.quality.concealed(&mask);
+    let reclaim = extras.reclaim.map(|plan| plan.concealed(&mask));
+    let masked = html::Page {
+        changes: changes.as_ref(),
         sections: &sections,
-        tiles: &tiles,
-        changes: extras.changes,
-        baseline: extras.baseline,
-        seats: extras.seats,
-        reclaim: extras.reclaim,
-        exceptions: extras.exceptions,
-        names: extras.privacy.describe(),
-        quality,
-        warnings: &warnings,
-        security: &security,
+        quality: &quality,
+        reclaim: reclaim.as_ref(),
+        security,
+        names: mask.describe(),
+        ..*page
     };
-    files.insert(
-        "index.html".to_string(),
-        html::page(run, &page)?.into_bytes(),
-    );
-    let masked_page = if extras.privacy.shows_names() {
-        let masked = extras.changes.map(|c| c.concealed(&Privacy::mask()));
-        page.changes = masked.as_ref();
-        let masked_sections: Vec<Section> = sections
-            .iter()
-            .map(|section| Section {
-                to_fix: section
-                    .to_fix
-                    .as_ref()
-                    .map(|t| t.concealed(&Privacy::mask())),
-                tokens: section
-                    .tokens
-                    .as_ref()
-                    .map(|t| t.concealed(&Privacy::mask())),
-                ..section.clone()
-            })
-            .collect();
-        page.sections = &masked_sections;
-        let masked_quality = quality.concealed(&Privacy::mask());
-        page.quality = &masked_quality;
-        let masked_reclaim = extras.reclaim.map(|plan| plan.concealed(&Privacy::mask()));
-        page.reclaim = masked_reclaim.as_ref();
-        let masked_security = security_view(&Privacy::mask());
-        page.security = &masked_security;
-        page.names = Privacy::mask().describe();
-        Some(html::page(run, &page)?.into_bytes())
-    } else {
-        None
-    };
-
-    Ok(RenderedReport {
-        files,
-        history: HistoryRow::new(run.as_of, &headlines),
-        masked_page,
-    })
+    Ok(html::page(run, &masked)?.into_bytes())
 }
 
 /// The sections with their accessible chart; each chart and its CSV go
@@ -445,39 +469,4 @@ fn data_csv(table: &DataTable) -> anyhow::Result<Vec<u8>> {
         .iter()
         .map(|row| row.iter().map(|cell| cell.raw.clone()).collect());
     csv_file(&header, rows)
-}
-
-/// A CSV file. Cells that a spreadsheet would run as a formula get a
-/// leading apostrophe (OWASP's advice for CSV injection).
-pub(crate) fn csv_file(
-    header: &[&str],
-    rows: impl Iterator<Item = Vec<String>>,
-) -> anyhow::Result<Vec<u8>> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(header)?;
-    for row in rows {
-        writer.write_record(row.iter().map(|cell| neutralize_formula(cell)))?;
-    }
-    writer.into_inner().context("writing a data CSV")
-}
-
-fn neutralize_formula(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formula_cells_are_neutralized() {
-        assert_eq!(neutralize_formula("=1+1"), "'=1+1");
-        assert_eq!(neutralize_formula("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(neutralize_formula("-2"), "'-2");
-        assert_eq!(neutralize_formula("acme.com"), "acme.com");
-        assert_eq!(neutralize_formula(""), "");
-    }
 }

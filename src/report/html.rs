@@ -13,11 +13,11 @@ use super::tiles::Tile;
 use super::RunInfo;
 use crate::insights::DataTable;
 use crate::insights::{window_start, WINDOW_DAYS};
-use crate::reclaim::Plan;
 use crate::report::templates::environment;
 use crate::review::changes::{Baseline, ChangeEntry, Changes};
 use crate::review::data_quality::DataQuality;
 use crate::review::exceptions::Review;
+use crate::review::reclaim_plan::Plan;
 use crate::review::seat_reclaim::{SeatReclaim, IDLE_DAYS};
 
 /// Rows of a figures table shown in the page; the CSV has them all.
@@ -30,6 +30,7 @@ const TO_FIX_CAP: usize = 50;
 const BAD_ROW_CAP: usize = 200;
 
 /// Everything the page shows.
+#[derive(Clone, Copy)]
 pub struct Page<'a> {
     pub sections: &'a [Section],
     pub tiles: &'a [Tile],

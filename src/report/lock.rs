@@ -8,12 +8,13 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
+
+use crate::support::fs::try_lock;
 
 const FILE: &str = ".org-insights.lock";
 
@@ -36,18 +37,12 @@ impl OutputLock {
         let started = Instant::now();
         let mut told = false;
         loop {
-            // SAFETY: flock on a file descriptor this function owns.
-            let locked =
-                unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+            let locked = try_lock(&file).with_context(|| format!("locking {}", path.display()))?;
             if locked {
                 file.set_len(0)?;
                 file.rewind()?;
                 write!(file, "{}", std::process::id())?;
                 return Ok(OutputLock { _file: file });
-            }
-            let err = std::io::Error::last_os_error();
-            if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
-                return Err(err).with_context(|| format!("locking {}", path.display()));
             }
             if !told {
                 tracing::warn!(out = %out.display(), "another run is writing to this folder: waiting");

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use super::files::csv_file;
 use crate::insights::{action_words, SecurityChanges, TRACKED_ACTIONS};
 use crate::review::privacy::Privacy;
+use crate::support::csv::csv_file;
 
 /// Where the events are written, relative to the report.
 pub const FILE: &str = "data/security_changes.csv";

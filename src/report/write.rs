@@ -5,21 +5,20 @@
 //! addresses: directories are created 0700 and files 0600 unless the
 //! configuration shares them.
 
-use std::ffi::CString;
 use std::fs;
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use chrono::NaiveDate;
 
 use super::lock::OutputLock;
 use super::RenderedReport;
 use super::{archive, history, past, retention};
 use crate::config::{Access, Retention};
+use crate::support::fs::exchange;
 
 /// How long a run waits for another run writing to the same folder.
 const LOCK_PATIENCE: Duration = Duration::from_secs(120);
@@ -122,41 +121,6 @@ fn replace_file(path: &Path, bytes: &[u8], nonce: &str, access: Access) -> anyho
     let temporary = path.with_file_name(format!(".{name}.tmp-{nonce}"));
     write_file(&temporary, bytes, access)?;
     fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))
-}
-
-/// Swaps two directories in one step (Linux `renameat2` with
-/// `RENAME_EXCHANGE`), so the dated path never goes missing.
-pub(crate) fn exchange(a: &Path, b: &Path) -> anyhow::Result<()> {
-    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).context("a path holds a NUL byte");
-    let (ca, cb) = (c(a)?, c(b)?);
-    // SAFETY: both pointers are valid NUL-terminated strings for the call.
-    let result = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            ca.as_ptr(),
-            libc::AT_FDCWD,
-            cb.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if result == 0 {
-        return Ok(());
-    }
-    let err = std::io::Error::last_os_error();
-    if !matches!(err.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) {
-        bail!("replacing {}: {err}", b.display());
-    }
-    // Filesystems without exchange: move the old report aside first.
-    let aside = b.with_file_name(format!(
-        ".{}.old-{}",
-        b.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    fs::rename(b, &aside).with_context(|| format!("moving aside {}", b.display()))?;
-    fs::rename(a, b).with_context(|| format!("moving the report into {}", b.display()))?;
-    fs::rename(&aside, a).with_context(|| format!("removing the old {}", b.display()))
 }
 
 /// Points `<out>/latest` at the newest dated report.

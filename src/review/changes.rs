@@ -66,13 +66,32 @@ impl Changes {
 pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
     let before = by_id(previous);
     let kept = kept_access(&before, current);
+    let mut groups = sign_in_groups(&kept);
+    groups.extend(account_groups(&before, previous, current, &kept));
+    groups.extend(access_groups(&before, previous, current, &kept));
+    mark_unrecorded(&mut groups, previous, current);
+    Changes { groups }
+}
+
+/// The entries of accounts that kept access for which `keep` holds, each
+/// with its `detail`.
+fn picked(
+    kept: &[(&AccountState, &AccountState)],
+    keep: &dyn Fn(&AccountState, &AccountState) -> bool,
+    detail: &dyn Fn(&AccountState, &AccountState) -> String,
+) -> Vec<ChangeEntry> {
+    kept.iter()
+        .filter(|(b, a)| keep(b, a))
+        .map(|(b, a)| entry(a, detail(b, a)))
+        .collect()
+}
+
+/// Two-step verification and single sign-on gained or lost by accounts
+/// that kept access.
+fn sign_in_groups(kept: &[(&AccountState, &AccountState)]) -> Vec<ChangeGroup> {
     let pick = |keep: &dyn Fn(&AccountState, &AccountState) -> bool,
-                detail: &dyn Fn(&AccountState, &AccountState) -> String|
-     -> Vec<ChangeEntry> {
-        kept.iter()
-            .filter(|(b, a)| keep(b, a))
-            .map(|(b, a)| entry(a, detail(b, a)))
-            .collect()
+                detail: &dyn Fn(&AccountState, &AccountState) -> String| {
+        picked(kept, keep, detail)
     };
     let two_step = |b: &AccountState, a: &AccountState| format!("{} → {}", b.two_step, a.two_step);
     // A change is only between two known values, never from or to a day
@@ -80,7 +99,7 @@ pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
     let both_known =
         |b: &AccountState, a: &AccountState| b.two_step_recorded && a.two_step_recorded;
     let group = ChangeGroup::new;
-    let groups = vec![
+    vec![
         group(
             "two_step_lost",
             "Lost two-step verification",
@@ -114,10 +133,27 @@ pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
                 &|_, _| "sso false → true".into(),
             ),
         ),
+    ]
+}
+
+/// External users added and removed, new domains, accounts gone
+/// inactive, and external users the policy no longer covers.
+fn account_groups(
+    before: &HashMap<&str, &AccountState>,
+    previous: &Snapshot,
+    current: &Snapshot,
+    kept: &[(&AccountState, &AccountState)],
+) -> Vec<ChangeGroup> {
+    let pick = |keep: &dyn Fn(&AccountState, &AccountState) -> bool,
+                detail: &dyn Fn(&AccountState, &AccountState) -> String| {
+        picked(kept, keep, detail)
+    };
+    let group = ChangeGroup::new;
+    vec![
         group(
             "external_added",
             "New external users",
-            external_added(&before, current),
+            external_added(before, current),
         ),
         group(
             "external_removed",
@@ -154,11 +190,7 @@ pub fn compare(previous: &Snapshot, current: &Snapshot) -> Changes {
                 &|_, _| "external_policy true → false".into(),
             ),
         ),
-    ];
-    let mut groups = groups;
-    groups.extend(access_groups(&before, previous, current, &kept));
-    mark_unrecorded(&mut groups, previous, current);
-    Changes { groups }
+    ]
 }
 
 /// Managed accounts that gained or lost access, products granted to or

@@ -10,6 +10,7 @@ pub mod exceptions;
 pub mod findings;
 pub mod freshness;
 pub mod privacy;
+pub mod reclaim_plan;
 pub mod seat_reclaim;
 pub mod snapshot;
 pub mod tokens;

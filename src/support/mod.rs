@@ -3,7 +3,9 @@
 //! people read them.
 
 pub mod blocking;
+pub mod csv;
 pub mod frame;
+pub mod fs;
 pub mod progress;
 pub mod time;
 pub mod words;

@@ -15,10 +15,10 @@ use chrono::Utc;
 use super::ledger::{last_phase, Entry, Ledger, Phase};
 use super::Planned;
 use crate::config::{AtlassianConfig, Tokens};
-use crate::error::Error;
 use crate::pull::api::{self, ApiToken};
 use crate::pull::client::{Client, Deleted};
 use crate::pull::{org_id, utc_day, PullError};
+use crate::reclaim::ActError;
 use crate::support::blocking;
 
 /// DELETEs of one token whose answers were lost, at most.
@@ -48,7 +48,7 @@ pub fn apply(
     atlassian: &AtlassianConfig,
     key: &str,
     folder: &Path,
-) -> Result<Done, Error> {
+) -> Result<Done, ActError> {
     let ledger = Ledger::lock(folder)?;
     let entries = ledger.entries()?;
     let plan = plan_file

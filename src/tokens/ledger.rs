@@ -6,7 +6,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -15,6 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::problems::{BadInput, Location, Problem};
+use crate::reclaim::ActError;
+use crate::support::fs::try_lock;
 
 /// Where a step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +59,7 @@ pub struct Ledger {
 impl Ledger {
     /// Takes the lock of `folder`'s ledger at once, or says which process
     /// holds it (exit 2): two applies never act side by side.
-    pub fn lock(folder: &Path) -> Result<Self, crate::error::Error> {
+    pub fn lock(folder: &Path) -> Result<Self, ActError> {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("creating {}", folder.display()))?;
         let lock_path = folder.join(".ledger.lock");
@@ -70,8 +71,7 @@ impl Ledger {
             .mode(0o600)
             .open(&lock_path)
             .with_context(|| format!("opening {}", lock_path.display()))?;
-        // SAFETY: flock on a file descriptor this function owns.
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        let locked = try_lock(&file).with_context(|| format!("locking {}", lock_path.display()))?;
         if !locked {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
@@ -130,7 +130,7 @@ impl Ledger {
 
     /// Every entry so far, oldest first. A torn last line is passed over
     /// (and logged); an unreadable line before it is an error naming it.
-    pub fn entries(&self) -> Result<Vec<Entry>, crate::error::Error> {
+    pub fn entries(&self) -> Result<Vec<Entry>, ActError> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

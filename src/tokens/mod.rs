@@ -17,14 +17,14 @@ use polars::prelude::PolarsResult;
 pub use apply::Done;
 
 use crate::config::{AtlassianConfig, Config, Tokens};
-use crate::error::Error;
 use crate::insights::{tokens_needing_attention, Context, TokenReason};
 use crate::problems::{BadInput, Location, Problem};
-use crate::report::files::csv_file;
+use crate::reclaim::ActError;
 use crate::review::exceptions::Review;
 use crate::review::privacy::Privacy;
 use crate::review::snapshot::Snapshot;
 use crate::review::tokens::listed;
+use crate::support::csv::csv_file;
 
 /// One token of a plan, as the plan file writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,7 +253,7 @@ pub fn switched_on(config: &Config) -> Result<(&Tokens, &AtlassianConfig), BadIn
 }
 
 /// Revokes the tokens of the plan file `plan_file`, within `max_per_run`.
-pub fn apply(config: &Config, plan_file: &Path) -> Result<Done, Error> {
+pub fn apply(config: &Config, plan_file: &Path) -> Result<Done, ActError> {
     let (settings, atlassian) = switched_on(config)?;
     let key = atlassian.api_key()?;
     let planned = read_plan(plan_file)?;

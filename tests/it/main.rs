@@ -3,6 +3,12 @@
 //! most of a cold build. One module per area, as the files were; shared
 //! helpers in `common`.
 
+// Test code: a failed unwrap is a failed test, a scenario may take more
+// than 80 lines to set up and check, and signals and umasks are sent and
+// set through the C library.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+#![allow(unsafe_code)]
+
 mod common;
 
 mod archive;
@@ -20,6 +26,7 @@ mod fuzz;
 mod generate;
 mod hostile;
 mod import;
+mod layers;
 mod limits;
 mod mail_triggers;
 mod one_pass;

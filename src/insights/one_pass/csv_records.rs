@@ -11,10 +11,8 @@
 
 use polars::prelude::*;
 
-use super::{
-    count_is_canonical, day_code, enum_code, flag_code, not_canonical, Filling, Product, RowRules,
-    DEFAULT, NO_SITE, VIEWED,
-};
+use super::cells::{count_is_canonical, day_code, enum_code, flag_code};
+use super::{not_canonical, Filling, Product, RowRules, DEFAULT, NO_SITE, VIEWED};
 use crate::bundle::csv_pieces::{for_each_record, Record, Stop};
 use crate::bundle::raw::CsvFields;
 use crate::bundle::spec::{ACTIONS, SURFACES};

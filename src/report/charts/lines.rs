@@ -2,6 +2,7 @@
 //! archive's long-term trends and the tiles' sparklines.
 
 use chrono::NaiveDate;
+use plotters::coord::types::{RangedCoordi32, RangedCoordu64};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -82,32 +83,43 @@ pub(super) fn line(
                 .iter()
                 .map(|&(x, y)| Circle::new((x, y), 3, PALETTE[0].filled())),
         )?;
-        let mut placed: Vec<Bounds> = Vec::new();
-        let offset = known_from as i32;
-        for (x, y, above) in labelled_points(&values[known_from..]) {
-            let x = x + offset;
-            let at = chart.backend_coord(&(x, y));
-            let text = words::thousands(y);
-            let Some((bounds, offset)) = free_spot(at, &text, above, &placed) else {
-                continue;
-            };
-            placed.push(bounds);
-            let vertical = if offset < 0 { VPos::Bottom } else { VPos::Top };
-            chart.draw_series(std::iter::once(
-                EmptyElement::at((x, y))
-                    + Text::new(
-                        text,
-                        (0, offset),
-                        (FONT, TEXT)
-                            .into_font()
-                            .color(&INK)
-                            .pos(Pos::new(HPos::Center, vertical)),
-                    ),
-            ))?;
-        }
+        label_points(&mut chart, values, known_from)?;
         root.present()?;
     }
     Ok(svg)
+}
+
+/// Writes the value of the points of a daily line that carry one (from
+/// `known_from` on), each where it touches no other.
+fn label_points(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordi32, RangedCoordu64>>,
+    values: &[u64],
+    known_from: usize,
+) -> DrawResult<()> {
+    let mut placed: Vec<Bounds> = Vec::new();
+    let offset = known_from as i32;
+    for (x, y, above) in labelled_points(&values[known_from..]) {
+        let x = x + offset;
+        let at = chart.backend_coord(&(x, y));
+        let text = words::thousands(y);
+        let Some((bounds, offset)) = free_spot(at, &text, above, &placed) else {
+            continue;
+        };
+        placed.push(bounds);
+        let vertical = if offset < 0 { VPos::Bottom } else { VPos::Top };
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((x, y))
+                + Text::new(
+                    text,
+                    (0, offset),
+                    (FONT, TEXT)
+                        .into_font()
+                        .color(&INK)
+                        .pos(Pos::new(HPos::Center, vertical)),
+                ),
+        ))?;
+    }
+    Ok(())
 }
 
 /// The points of a daily line that carry their value, most telling first:

@@ -541,7 +541,7 @@ pub fn security_changes(bundle: &Bundle, as_of: NaiveDate) -> Value {
         .filter(|(at, _)| at.date_naive() >= start && at.date_naive() <= as_of)
         .collect();
     // Stable: events of the same instant keep the order of the table.
-    kept.sort_by(|a, b| b.0.cmp(&a.0));
+    kept.sort_by_key(|e| std::cmp::Reverse(e.0));
     let counts: serde_json::Map<String, Value> = TRACKED
         .iter()
         .map(|k| {
