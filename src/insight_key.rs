@@ -57,7 +57,41 @@ macro_rules! define_keys {
 }
 each_insight!(define_keys);
 
+/// A source that writes bundles (`import`, `pull`), for what it cannot
+/// record: those insights show as "no data", not as zeros that look like
+/// facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Atlassian's CSV exports, a managed accounts export among them.
+    Exports,
+    /// The users export alone: no single sign-on or two-step verification.
+    UsersExport,
+    /// The Organizations REST API.
+    Api,
+}
+
 impl InsightKey {
+    /// The insights `source` has no figures for.
+    pub fn not_recorded_by(source: Source) -> &'static [InsightKey] {
+        use InsightKey::*;
+        match source {
+            Source::Exports => &[ExternalTwoStep, ExternalPolicy, MobileUsage],
+            Source::UsersExport => &[
+                ExternalTwoStep,
+                ExternalPolicy,
+                MobileUsage,
+                ManagedAuthentication,
+            ],
+            Source::Api => &[
+                ExternalTwoStep,
+                ExternalPolicy,
+                MobileUsage,
+                RovoActive,
+                AiActive,
+            ],
+        }
+    }
+
     /// The insight a key names, if any.
     pub fn parse(key: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|k| k.as_str() == key)

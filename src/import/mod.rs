@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 
 use crate::bundle::manifest::{self, Manifest};
-use crate::insight_key::InsightKey;
+use crate::insight_key::{InsightKey, Source};
 use crate::problems::{BadInput, Problem, Problems, ReadError};
 pub use drop_folder::Waiting;
 pub(crate) use exports::product_key;
@@ -106,14 +106,11 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
     }
     collected.domains = verified.into_iter().map(|d| (d, true)).collect();
     // What the exports do not record shows as "no data", not as zeros.
-    let mut not_recorded = vec![
-        InsightKey::ExternalTwoStep,
-        InsightKey::ExternalPolicy,
-        InsightKey::MobileUsage,
-    ];
-    if options.managed.is_none() && !carried {
-        not_recorded.push(InsightKey::ManagedAuthentication);
-    }
+    let not_recorded = InsightKey::not_recorded_by(if options.managed.is_none() && !carried {
+        Source::UsersExport
+    } else {
+        Source::Exports
+    });
     let manifest = Manifest {
         source: Some(SOURCE.to_string()),
         not_recorded: not_recorded

@@ -27,7 +27,7 @@ use crate::bundle::Table;
 use crate::config::AtlassianConfig;
 use crate::import::update::{self, Collected, Person, UpdateSummary, WholeTable};
 use crate::import::{add_managed_export, product_key};
-use crate::insight_key::InsightKey;
+use crate::insight_key::{InsightKey, Source};
 use crate::support::blocking;
 use crate::support::progress::Progress;
 use client::Client;
@@ -35,15 +35,6 @@ pub use client::PullError;
 
 /// Where a pulled bundle's figures come from, in the report's words.
 pub const SOURCE: &str = "Atlassian's Organizations REST API";
-
-/// Insights the API has no figures for.
-const NOT_RECORDED: [InsightKey; 5] = [
-    InsightKey::ExternalTwoStep,
-    InsightKey::ExternalPolicy,
-    InsightKey::MobileUsage,
-    InsightKey::RovoActive,
-    InsightKey::AiActive,
-];
 
 /// Users asked for per page (the API's largest page).
 const PAGE_SIZE: u32 = 100;
@@ -93,7 +84,7 @@ pub fn pull(request: &PullRequest) -> Result<PullSummary, PullError> {
 
     let mut collected = collect(&fetched.users, &fetched.domains);
     let without_id = fetched.users.len() - collected.people.len();
-    let mut not_recorded: Vec<String> = NOT_RECORDED
+    let mut not_recorded: Vec<String> = InsightKey::not_recorded_by(Source::Api)
         .iter()
         .map(|k| k.as_str().to_string())
         .collect();

@@ -16,11 +16,27 @@ use crate::problems::{BadInput, Problem, Problems};
 use crate::pull;
 use crate::review::privacy::Privacy;
 
-/// One line of the checklist.
+/// One line of the checklist: what was checked, and how it went.
 struct Check {
     what: &'static str,
-    /// What was found (`Ok`) or what is wrong (`Err`).
-    outcome: Result<String, String>,
+    outcome: Outcome,
+}
+
+/// How a check went, in words for the admin.
+enum Outcome {
+    /// What was found.
+    Passed(String),
+    /// What is wrong, and where.
+    Failed(String),
+}
+
+impl From<Result<String, String>> for Outcome {
+    fn from(result: Result<String, String>) -> Self {
+        match result {
+            Ok(found) => Outcome::Passed(found),
+            Err(wrong) => Outcome::Failed(wrong),
+        }
+    }
 }
 
 /// Runs every check, prints the checklist, and fails listing the checks
@@ -28,7 +44,7 @@ struct Check {
 pub fn run(config: &Config, config_file: &str, connect: bool) -> Result<(), BadInput> {
     let mut checks = vec![Check {
         what: "configuration",
-        outcome: Ok(config_file.to_string()),
+        outcome: Outcome::Passed(config_file.to_string()),
     }];
     checks.extend(secrets(config));
     checks.push(bundle_check(config));
@@ -37,13 +53,14 @@ pub fn run(config: &Config, config_file: &str, connect: bool) -> Result<(), BadI
             what: "drop folder",
             outcome: std::fs::read_dir(from)
                 .map(|_| format!("{} can be read", from.display()))
-                .map_err(|err| format!("{} cannot be read: {err}", from.display())),
+                .map_err(|err| format!("{} cannot be read: {err}", from.display()))
+                .into(),
         });
     }
     checks.push(output_check(&config.out_dir));
     checks.push(Check {
         what: "schedule",
-        outcome: Ok(match config.schedule.next_after(Utc::now()) {
+        outcome: Outcome::Passed(match config.schedule.next_after(Utc::now()) {
             Some(at) => format!(
                 "{} ({}): next run {}",
                 config.schedule.expression(),
@@ -60,8 +77,8 @@ pub fn run(config: &Config, config_file: &str, connect: bool) -> Result<(), BadI
     let mut problems = Problems::default();
     for check in &checks {
         match &check.outcome {
-            Ok(found) => println!("ok      {}: {found}", check.what),
-            Err(wrong) => {
+            Outcome::Passed(found) => println!("ok      {}: {found}", check.what),
+            Outcome::Failed(wrong) => {
                 println!("FAILED  {}: {wrong}", check.what);
                 problems.push(Problem::file(check.what, wrong.clone()));
             }
@@ -82,8 +99,8 @@ fn secrets(config: &Config) -> Vec<Check> {
     let check = |what, read: Result<Option<String>, BadInput>| Check {
         what,
         outcome: match read {
-            Ok(_) => Ok("set".to_string()),
-            Err(bad) => Err(first_problem(&bad)),
+            Ok(_) => Outcome::Passed("set".to_string()),
+            Err(bad) => Outcome::Failed(first_problem(&bad)),
         },
     };
     if let Some(settings) = &config.email {
@@ -135,7 +152,7 @@ fn bundle_check(config: &Config) -> Check {
     };
     Check {
         what: "bundle",
-        outcome,
+        outcome: outcome.into(),
     }
 }
 
@@ -161,7 +178,7 @@ fn output_check(out: &Path) -> Check {
     };
     Check {
         what: "output folder",
-        outcome,
+        outcome: outcome.into(),
     }
 }
 
@@ -175,7 +192,7 @@ fn connections(config: &Config) -> Vec<Check> {
             .and_then(|key| pull::try_key(atlassian, &key).map_err(|err| format!("{err:#}")));
         checks.push(Check {
             what: "Atlassian's API",
-            outcome,
+            outcome: outcome.into(),
         });
     }
     if let Some(settings) = &config.email {
@@ -188,7 +205,8 @@ fn connections(config: &Config) -> Vec<Check> {
                         settings.smtp_host, settings.smtp_port
                     )
                 })
-                .map_err(|err| format!("{err:#}")),
+                .map_err(|err| format!("{err:#}"))
+                .into(),
         });
     }
     checks
