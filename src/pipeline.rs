@@ -220,6 +220,13 @@ pub struct RunOutcome {
     pub freshness: Freshness,
 }
 
+impl RunOutcome {
+    /// The date of the previous report, from its row of history.csv.
+    pub fn previous_as_of(&self) -> Option<NaiveDate> {
+        self.previous.as_ref()?.get("as_of")?.parse().ok()
+    }
+}
+
 /// Time spent in each stage.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timings {
@@ -246,16 +253,7 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
     let started = Instant::now();
     let context = read_context(request, &mut bundle, as_of)?;
     let (computed, snapshot, seats) = compute_side_by_side(request, &context)?;
-    let Reviewed {
-        quality,
-        review,
-        presented,
-        reclaim_plan,
-        to_fix,
-        tokens,
-        past,
-        changes,
-    } = review_figures(request, &bundle, &context, &computed, &snapshot)?;
+    let r = review_figures(request, &bundle, &context, &computed, &snapshot)?;
     let compute = started.elapsed();
 
     progress.stage("drawing the charts and the page");
@@ -271,19 +269,19 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
         &run,
         report::Extras {
             snapshot: &snapshot,
-            changes: changes.as_ref(),
-            baseline: &past.baseline,
-            history: &past.history,
-            presented,
+            changes: r.changes.as_ref(),
+            baseline: &r.past.baseline,
+            history: &r.past.history,
+            presented: r.presented,
             seats: seats.as_ref(),
-            exceptions: &review,
+            exceptions: &r.review,
             privacy: &request.privacy,
-            to_fix: &to_fix,
-            reclaim: reclaim_plan.as_ref(),
-            tokens: tokens.as_ref(),
+            to_fix: &r.to_fix,
+            reclaim: r.reclaim_plan.as_ref(),
+            tokens: r.tokens.as_ref(),
         },
         &computed,
-        &quality,
+        &r.quality,
     )?;
     let render = started.elapsed();
 
@@ -298,16 +296,16 @@ pub fn run(request: &RunRequest, control: &RunControl) -> Result<RunOutcome, Err
         rows: bundle.row_counts(),
         insights: computed.insights,
         security_changes: computed.security_changes,
-        tokens,
-        quality,
-        changes: changes.as_ref().map(|c| c.total()),
-        change_groups: changes,
-        exceptions: review,
-        to_fix,
-        reclaim: reclaim_plan,
+        tokens: r.tokens,
+        quality: r.quality,
+        changes: r.changes.as_ref().map(|c| c.total()),
+        change_groups: r.changes,
+        exceptions: r.review,
+        to_fix: r.to_fix,
+        reclaim: r.reclaim_plan,
         reclaimed: None,
         masked_page: rendered.masked_page,
-        previous: past.history.last().cloned(),
+        previous: r.past.history.last().cloned(),
         freshness,
         timings: Timings {
             load,

@@ -209,11 +209,7 @@ fn alerts(settings: &EmailConfig, outcome: &RunOutcome) -> Vec<(String, usize)> 
     let Some(changes) = &outcome.security_changes else {
         return Vec::new();
     };
-    let since = outcome
-        .previous
-        .as_ref()
-        .and_then(|row| row.get("as_of"))
-        .and_then(|day| day.parse::<chrono::NaiveDate>().ok());
+    let since = outcome.previous_as_of();
     settings
         .alert_on_actions
         .iter()

@@ -208,11 +208,7 @@ fn security_lines(settings: &EmailConfig, outcome: &RunOutcome) -> Vec<String> {
     let Some(changes) = &outcome.security_changes else {
         return Vec::new();
     };
-    let since = outcome
-        .previous
-        .as_ref()
-        .and_then(|row| row.get("as_of"))
-        .and_then(|day| day.parse::<chrono::NaiveDate>().ok());
+    let since = outcome.previous_as_of();
     let privacy = if settings.include_names {
         Privacy::show()
     } else {

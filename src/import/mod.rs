@@ -61,16 +61,7 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
 
     let today = Utc::now().date_naive();
     let earlier = Earlier::read(&options.into);
-    let verified: BTreeSet<String> = if options.verified_domains.is_empty() {
-        earlier.verified_domains.clone()
-    } else {
-        options
-            .verified_domains
-            .iter()
-            .map(|d| d.trim().to_lowercase())
-            .filter(|d| !d.is_empty())
-            .collect()
-    };
+    let verified = verified_domains(options, &earlier);
     let managed_export_on = match &options.managed {
         Some(_) => Some(today),
         None => earlier.manifest.managed_export_on,
@@ -123,6 +114,20 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
         ..Manifest::default()
     };
     Ok(update::write_bundle(&options.into, collected, &manifest)?)
+}
+
+/// The verified domains given on the command line, else those an earlier
+/// import was given.
+fn verified_domains(options: &ImportOptions, earlier: &Earlier) -> BTreeSet<String> {
+    if options.verified_domains.is_empty() {
+        return earlier.verified_domains.clone();
+    }
+    options
+        .verified_domains
+        .iter()
+        .map(|d| d.trim().to_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect()
 }
 
 /// What an earlier import left in the bundle: its accounts, what it knew

@@ -408,6 +408,21 @@ impl Client {
             })
     }
 
+    /// The time left before the deadline; none left is an error.
+    fn remaining(&self, endpoint: &str) -> Result<Duration, PullError> {
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(PullError::failed(
+                endpoint,
+                format!(
+                    "the pull took longer than {} minutes",
+                    PULL_DEADLINE.as_secs() / 60
+                ),
+            ));
+        }
+        Ok(remaining)
+    }
+
     /// [`Client::send`], with a 404 answered as `None`.
     async fn send_or_not_found(
         &self,
@@ -418,16 +433,7 @@ impl Client {
     ) -> Result<Option<Vec<u8>>, PullError> {
         let (mut failures, mut rate_limited) = (0u32, 0u32);
         loop {
-            let remaining = self.deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return Err(PullError::failed(
-                    endpoint,
-                    format!(
-                        "the pull took longer than {} minutes",
-                        PULL_DEADLINE.as_secs() / 60
-                    ),
-                ));
-            }
+            let remaining = self.remaining(endpoint)?;
             let mut request = self
                 .http
                 .request(method.clone(), url.clone())

@@ -6,15 +6,14 @@
 //! it when its holder exits, however it exits, so a crashed run never leaves
 //! a stale lock behind.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 
-use crate::support::fs::try_lock;
+use crate::support::fs::{lock_file, try_lock};
 
 const FILE: &str = ".org-insights.lock";
 
@@ -26,14 +25,7 @@ pub struct OutputLock {
 impl OutputLock {
     pub fn acquire(out: &Path, patience: Duration) -> anyhow::Result<Self> {
         let path = out.join(FILE);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("opening the lock file {}", path.display()))?;
+        let mut file = lock_file(&path)?;
         let started = Instant::now();
         let mut told = false;
         loop {

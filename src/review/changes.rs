@@ -201,41 +201,7 @@ fn access_groups(
     current: &Snapshot,
     kept: &[(&AccountState, &AccountState)],
 ) -> Vec<ChangeGroup> {
-    let now = by_id(current);
-    let managed = |a: &AccountState| !a.is_external() && a.has_access;
-    let added = current
-        .accounts
-        .iter()
-        .filter(|a| managed(a))
-        .filter(|a| {
-            !before
-                .get(a.account_id.as_str())
-                .is_some_and(|b| managed(b))
-        })
-        .map(|a| {
-            let detail = match before.get(a.account_id.as_str()) {
-                None => "new account",
-                Some(b) if b.is_external() => "was external",
-                Some(_) => "access granted",
-            };
-            entry(a, detail.to_string())
-        })
-        .collect();
-    let removed = previous
-        .accounts
-        .iter()
-        .filter(|b| managed(b))
-        .filter(|b| !now.get(b.account_id.as_str()).is_some_and(|a| managed(a)))
-        .map(|b| {
-            let detail = match now.get(b.account_id.as_str()) {
-                None => "no longer in accounts".to_string(),
-                Some(a) if a.is_external() => "now external".to_string(),
-                Some(a) if a.status != Status::Active => format!("now {}", a.status),
-                Some(_) => "no product access".to_string(),
-            };
-            entry(b, detail)
-        })
-        .collect();
+    let (added, removed) = managed_changes(before, previous, current);
     let products = |pick: &dyn Fn(&AccountState, &AccountState) -> Vec<String>| {
         kept.iter()
             .flat_map(|(b, a)| pick(b, a).into_iter().map(|product| entry(a, product)))
@@ -283,8 +249,54 @@ fn access_groups(
     ]
 }
 
+/// Managed accounts with access now and not before, and with access
+/// before and not now, each with why.
+fn managed_changes(
+    before: &HashMap<&str, &AccountState>,
+    previous: &Snapshot,
+    current: &Snapshot,
+) -> (Vec<ChangeEntry>, Vec<ChangeEntry>) {
+    let now = by_id(current);
+    let managed = |a: &AccountState| !a.is_external() && a.has_access;
+    let added: Vec<ChangeEntry> = current
+        .accounts
+        .iter()
+        .filter(|a| managed(a))
+        .filter(|a| {
+            !before
+                .get(a.account_id.as_str())
+                .is_some_and(|b| managed(b))
+        })
+        .map(|a| {
+            let detail = match before.get(a.account_id.as_str()) {
+                None => "new account",
+                Some(b) if b.is_external() => "was external",
+                Some(_) => "access granted",
+            };
+            entry(a, detail.to_string())
+        })
+        .collect();
+    let removed: Vec<ChangeEntry> = previous
+        .accounts
+        .iter()
+        .filter(|b| managed(b))
+        .filter(|b| !now.get(b.account_id.as_str()).is_some_and(|a| managed(a)))
+        .map(|b| {
+            let detail = match now.get(b.account_id.as_str()) {
+                None => "no longer in accounts".to_string(),
+                Some(a) if a.is_external() => "now external".to_string(),
+                Some(a) if a.status != Status::Active => format!("now {}", a.status),
+                Some(_) => "no product access".to_string(),
+            };
+            entry(b, detail)
+        })
+        .collect();
+    (added, removed)
+}
+
 /// Groups whose facts either report's source did not record: two-step
-/// verification, single sign-on, the external user policy, org admins.
+/// verification, single sign-on, the external user policy, org admins,
+/// product access.
 fn mark_unrecorded(groups: &mut [ChangeGroup], previous: &Snapshot, current: &Snapshot) {
     let recorded = |fact: &dyn Fn(&AccountState) -> bool| {
         let holds = |s: &Snapshot| s.accounts.is_empty() || s.accounts.iter().any(fact);
@@ -296,6 +308,10 @@ fn mark_unrecorded(groups: &mut [ChangeGroup], previous: &Snapshot, current: &Sn
             "sso_lost" | "sso_gained" => recorded(&|a| a.sso.is_some()),
             "policy_lost" => recorded(&|a| a.policy_recorded),
             "org_admin_added" => recorded(&|a| a.org_admin.is_some()),
+            // Without product_access nobody's products are known.
+            "product_access_granted" | "product_access_removed" => {
+                recorded(&|a| !a.products.is_empty())
+            }
             _ => true,
         };
     }

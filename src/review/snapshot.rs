@@ -289,9 +289,10 @@ impl Snapshot {
                 .into_iter()
                 .map(|days| days.and_then(days_to_date))
                 .collect();
-            let sso: Vec<Option<bool>> = frame.column("sso")?.bool()?.iter().collect();
-            let policy: Vec<Option<bool>> =
-                frame.column("external_policy")?.bool()?.iter().collect();
+            let (sso, policy) = (
+                nullable(&frame, "sso")?,
+                nullable(&frame, "external_policy")?,
+            );
             // A null two_step was not recorded: kept apart from "off".
             let two_step_recorded: Vec<bool> = frame
                 .column("two_step")?
@@ -301,10 +302,7 @@ impl Snapshot {
                 .collect();
             let access = flag("has_access")?;
             // Snapshots of earlier versions have no org_admin column.
-            let org_admin: Vec<Option<bool>> = match frame.column("org_admin") {
-                Ok(column) => column.bool()?.iter().collect(),
-                Err(_) => vec![None; frame.height()],
-            };
+            let org_admin = nullable(&frame, "org_admin").unwrap_or(vec![None; frame.height()]);
             let accounts = text("account_id")?
                 .into_iter()
                 .zip(text("email")?)
@@ -361,6 +359,11 @@ impl Snapshot {
         };
         read().map_err(|err| anyhow::anyhow!("reading the snapshot {}: {err}", path.display()))
     }
+}
+
+/// A boolean column whose null means "not recorded".
+fn nullable(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<bool>>> {
+    Ok(frame.column(name)?.bool()?.iter().collect())
 }
 
 /// A column of the contract's words as their enumeration; an unknown word

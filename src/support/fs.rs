@@ -7,6 +7,7 @@ use std::ffi::CString;
 use std::fs::{self, File};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use anyhow::{bail, Context as _};
@@ -45,6 +46,19 @@ pub fn exchange(a: &Path, b: &Path) -> anyhow::Result<()> {
     fs::rename(b, &aside).with_context(|| format!("moving aside {}", b.display()))?;
     fs::rename(a, b).with_context(|| format!("moving the report into {}", b.display()))?;
     fs::rename(&aside, a).with_context(|| format!("removing the old {}", b.display()))
+}
+
+/// Opens (or makes, 0600) the file a lock is taken on; it keeps the
+/// holder's process id.
+pub fn lock_file(path: &Path) -> anyhow::Result<File> {
+    fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("opening the lock file {}", path.display()))
 }
 
 /// Takes `flock(2)`'s exclusive lock on `file` without waiting: `Ok(false)`

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::problems::{BadInput, Location, Problem};
 use crate::reclaim::ActError;
-use crate::support::fs::try_lock;
+use crate::support::fs::{lock_file, try_lock};
 
 /// Where a step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,14 +63,7 @@ impl Ledger {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("creating {}", folder.display()))?;
         let lock_path = folder.join(".ledger.lock");
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&lock_path)
-            .with_context(|| format!("opening {}", lock_path.display()))?;
+        let mut file = lock_file(&lock_path)?;
         let locked = try_lock(&file).with_context(|| format!("locking {}", lock_path.display()))?;
         if !locked {
             let mut holder = String::new();

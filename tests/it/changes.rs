@@ -448,3 +448,27 @@ fn a_snapshot_kept_before_org_admins_were_recorded_gives_not_recorded() {
     assert!(page.contains(r#"New organization admins: <span class="count">not recorded</span>"#));
     assert!(page.contains(r#"Lost two-step verification: <span class="count">1</span>"#));
 }
+
+#[test]
+fn without_product_access_its_changes_are_not_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    for (data, as_of) in [("day1", "2026-03-10"), ("day2", "2026-03-11")] {
+        let folder = dir.path().join(data);
+        fs::create_dir_all(&folder).unwrap();
+        fs::write(
+            folder.join("accounts.csv"),
+            "account_id,email,account_type\na1,a1@acme.com,managed\n",
+        )
+        .unwrap();
+        Cli::new(dir.path())
+            .report(data, "out")
+            .dated(as_of)
+            .run()
+            .ok();
+    }
+    let page = fs::read_to_string(dir.path().join("out/2026-03-11/index.html")).unwrap();
+    assert!(page.contains(r#"Product access granted: <span class="count">not recorded</span>"#));
+    assert!(
+        page.contains(r#"Managed accounts that gained access: <span class="count">none</span>"#)
+    );
+}
