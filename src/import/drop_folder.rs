@@ -48,17 +48,25 @@ pub struct Waiting {
     pub users: Vec<PathBuf>,
     pub managed: Option<PathBuf>,
     pub external: Option<PathBuf>,
+    /// Files that are no export `import` reads (a spreadsheet, a download
+    /// not finished): left where they are, and named.
+    pub unknown: Vec<PathBuf>,
 }
 
 impl Waiting {
     pub fn scan(from: &Path) -> anyhow::Result<Self> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(from)
+        let mut all: Vec<PathBuf> = std::fs::read_dir(from)
             .with_context(|| format!("reading the drop folder {}", from.display()))?
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+            .filter(|p| p.is_file())
             .collect();
-        files.sort();
+        all.sort();
+        let (files, mut unknown): (Vec<PathBuf>, Vec<PathBuf>) = all
+            .into_iter()
+            .partition(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")));
+        unknown.extend(files.iter().filter(|p| kind_of(p).is_none()).cloned());
+        unknown.sort();
         let of_kind = |kind: ExportKind| -> Vec<PathBuf> {
             files
                 .iter()
@@ -66,10 +74,14 @@ impl Waiting {
                 .cloned()
                 .collect()
         };
+        for file in &unknown {
+            tracing::warn!(file = %file.display(), "a file in the drop folder is no export of admin.atlassian.com: left there");
+        }
         Ok(Waiting {
             users: of_kind(ExportKind::Users),
             managed: of_kind(ExportKind::Managed).last().cloned(),
             external: of_kind(ExportKind::External).last().cloned(),
+            unknown,
         })
     }
 
@@ -94,17 +106,37 @@ impl Waiting {
         Ok(last)
     }
 
-    /// Moves every waiting export to `from/done/`.
+    /// Moves every waiting export to `from/done/<today, UTC>/`, never over
+    /// another: the raw export of a day is evidence an auditor may ask for.
     pub fn move_to_done(&self, from: &Path) -> anyhow::Result<()> {
-        let done = from.join("done");
+        let today = chrono::Utc::now().date_naive();
+        let done = from.join("done").join(today.to_string());
         std::fs::create_dir_all(&done).with_context(|| format!("creating {}", done.display()))?;
         let files = self.users.iter().chain(&self.managed).chain(&self.external);
         for path in files {
-            if let Some(name) = path.file_name() {
-                std::fs::rename(path, done.join(name))
-                    .with_context(|| format!("moving {} to {}", path.display(), done.display()))?;
-            }
+            let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+                continue;
+            };
+            let target = free_name(&done, &name);
+            std::fs::rename(path, &target)
+                .with_context(|| format!("moving {} to {}", path.display(), target.display()))?;
         }
         Ok(())
     }
+}
+
+/// `name` in `folder`, or `name` with `-2`, `-3`… before its extension
+/// when a file of that name is there already.
+fn free_name(folder: &Path, name: &str) -> PathBuf {
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, extension)) => (stem, format!(".{extension}")),
+        None => (name, String::new()),
+    };
+    let mut candidate = folder.join(name);
+    let mut n = 2;
+    while candidate.exists() {
+        candidate = folder.join(format!("{stem}-{n}{extension}"));
+        n += 1;
+    }
+    candidate
 }

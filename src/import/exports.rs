@@ -100,7 +100,7 @@ impl Export {
         if raw::semicolon_separated(header) {
             return Err(bad(raw::SEMICOLONS.to_string()));
         }
-        let header = header
+        let header: Vec<String> = header
             .iter()
             .map(crate::support::words::header_key)
             .collect();
@@ -108,7 +108,27 @@ impl Export {
         for record in reader.records() {
             let record = record.map_err(|err| bad(format!("a readable CSV record ({err})")))?;
             let line = record.position().map(|p| p.line()).unwrap_or(0);
+            // A download cut short leaves a record without its last fields:
+            // it is refused, not read as empty cells.
+            if record.len() != header.len() && !record.iter().all(|f| f.trim().is_empty()) {
+                return Err(BadInput::single(Problem {
+                    file: display.clone(),
+                    location: Location::Line(line),
+                    column: None,
+                    value: Some(format!("{} fields", record.len())),
+                    expected: format!(
+                        "{} fields, as the header has: the export is cut short or damaged; download it again",
+                        header.len()
+                    ),
+                }));
+            }
             rows.push((line, record));
+        }
+        if rows.is_empty() {
+            return Err(bad(
+                "data rows under the header: the export holds nobody; download it again"
+                    .to_string(),
+            ));
         }
         Ok(Export {
             display,

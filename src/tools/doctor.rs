@@ -11,6 +11,7 @@ use chrono::Utc;
 use crate::bundle;
 use crate::config::Config;
 use crate::email;
+use crate::import;
 use crate::pipeline;
 use crate::problems::{BadInput, Problem, Problems};
 use crate::pull;
@@ -51,10 +52,7 @@ pub fn run(config: &Config, config_file: &str, connect: bool) -> Result<(), BadI
     if let Some(from) = config.import.as_ref().and_then(|i| i.from.as_ref()) {
         checks.push(Check {
             what: "drop folder",
-            outcome: std::fs::read_dir(from)
-                .map(|_| format!("{} can be read", from.display()))
-                .map_err(|err| format!("{} cannot be read: {err}", from.display()))
-                .into(),
+            outcome: drop_folder(from),
         });
     }
     checks.push(output_check(&config.out_dir));
@@ -90,6 +88,28 @@ pub fn run(config: &Config, config_file: &str, connect: bool) -> Result<(), BadI
     match problems.into_result() {
         Ok(()) => Ok(()),
         Err(bad) => Err(bad.placed("the setup")),
+    }
+}
+
+/// The drop folder can be read; files in it that are no export are named.
+fn drop_folder(from: &Path) -> Outcome {
+    match import::Waiting::scan(from) {
+        Ok(waiting) if waiting.unknown.is_empty() => {
+            Outcome::Passed(format!("{} can be read", from.display()))
+        }
+        Ok(waiting) => {
+            let names: Vec<String> = waiting
+                .unknown
+                .iter()
+                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect();
+            Outcome::Passed(format!(
+                "{} can be read; these files are no export of admin.atlassian.com and stay there: {}",
+                from.display(),
+                names.join(", ")
+            ))
+        }
+        Err(err) => Outcome::Failed(format!("{} cannot be read: {err:#}", from.display())),
     }
 }
 

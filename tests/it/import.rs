@@ -363,7 +363,9 @@ fn run_now_imports_what_waits_in_the_drop_folder() {
         .ok()
         .stderr_has("a product name with no known key: kept as a slug")
         .stderr_has("product=moonbase");
-    let mut done: Vec<String> = fs::read_dir(exports.join("done"))
+    // Kept as evidence under the day of the import (UTC).
+    let today = chrono::Utc::now().date_naive().to_string();
+    let mut done: Vec<String> = fs::read_dir(exports.join("done").join(&today))
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -603,4 +605,109 @@ fn a_report_on_old_exports_says_how_old_and_the_days_before_the_first_are_no_dat
         30
     );
     assert_eq!(json["insights"]["active_users"]["daily"][0]["active"], 0);
+}
+
+/// A download cut in the middle of a record, and an export that holds only
+/// its header: refused with the line and what to do; the bundle as it was.
+#[test]
+fn a_cut_or_empty_export_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = [
+        "--users",
+        &export("users-2026-03-01.csv"),
+        "--verified-domains",
+        "acme.com",
+    ];
+    assert_eq!(import(dir.path(), &day).0, Some(0));
+    let before = common::snapshot(&dir.path().join("bundle"));
+
+    let whole = fs::read_to_string(export("users-2026-03-02.csv")).unwrap();
+    let cut_at = whole.rfind(",User").unwrap();
+    let cut = dir.path().join("users-cut.csv");
+    fs::write(&cut, &whole[..cut_at]).unwrap();
+    let lines = whole[..cut_at].lines().count();
+    // The last line is cut before its last two cells (no quoted commas).
+    let fields = whole[..cut_at].lines().last().unwrap().split(',').count();
+    assert_eq!(fields, 9);
+    let (code, stderr) = import(dir.path(), &["--users", cut.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("users-cut.csv: line {lines}, value \"9 fields\"")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("11 fields, as the header has: the export is cut short"),
+        "{stderr}"
+    );
+
+    let empty = dir.path().join("users-empty.csv");
+    fs::write(&empty, whole.lines().next().unwrap()).unwrap();
+    let (code, stderr) = import(dir.path(), &["--users", empty.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("the export holds nobody"), "{stderr}");
+    assert_eq!(common::snapshot(&dir.path().join("bundle")), before);
+}
+
+/// Two days' exports of the same name both stay in done/, each under the
+/// day it was imported: the raw export of a day is evidence.
+#[test]
+fn done_keeps_every_export_and_overwrites_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    fs::create_dir(&exports).unwrap();
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        "data_dir = \"data\"\nout_dir = \"out\"\n[import]\nfrom = \"exports\"\nverified_domains = [\"acme.com\"]\n",
+    )
+    .unwrap();
+    for name in ["users-2026-03-01.csv", "users-2026-03-02.csv"] {
+        fs::copy(export(name), exports.join("export-users.csv")).unwrap();
+        Cli::new(dir.path()).args(["--run-now"]).run().ok();
+    }
+    let today = chrono::Utc::now().date_naive().to_string();
+    let done = exports.join("done").join(today);
+    assert_eq!(
+        fs::read(done.join("export-users.csv")).unwrap(),
+        fs::read(export("users-2026-03-01.csv")).unwrap()
+    );
+    assert_eq!(
+        fs::read(done.join("export-users-2.csv")).unwrap(),
+        fs::read(export("users-2026-03-02.csv")).unwrap()
+    );
+}
+
+/// A spreadsheet or an unfinished download in the drop folder is named in
+/// the log and by doctor, and left where it is.
+#[test]
+fn files_the_drop_folder_does_not_know_are_named_and_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    fs::create_dir(&exports).unwrap();
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        "data_dir = \"data\"\nout_dir = \"out\"\n[import]\nfrom = \"exports\"\nverified_domains = [\"acme.com\"]\n",
+    )
+    .unwrap();
+    fs::copy(export("users-2026-03-01.csv"), exports.join("users.csv")).unwrap();
+    fs::write(exports.join("users (1).xlsx"), b"PK\x03\x04").unwrap();
+    fs::write(exports.join("export.csv.crdownload"), b"User id,").unwrap();
+    fs::write(exports.join("notes.csv"), "a,b\n1,2\n").unwrap();
+    let doctor = Cli::new(dir.path()).args(["doctor"]).run();
+    let stdout = doctor.stdout_text();
+    assert!(
+        stdout.contains(
+            "no export of admin.atlassian.com and stay there: export.csv.crdownload, notes.csv, users (1).xlsx"
+        ),
+        "{stdout}"
+    );
+    let run = Cli::new(dir.path()).args(["--run-now"]).run().ok();
+    let stderr = run.stderr_text();
+    for name in ["users (1).xlsx", "export.csv.crdownload", "notes.csv"] {
+        assert!(stderr.contains(name), "{name}: {stderr}");
+        assert!(exports.join(name).exists(), "{name} stays");
+    }
+    assert!(
+        !exports.join("users.csv").exists(),
+        "the export moved to done/"
+    );
 }

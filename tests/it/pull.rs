@@ -572,7 +572,12 @@ fn a_managed_accounts_export_in_the_drop_folder_fills_in_single_sign_on() {
     assert_eq!(json["insights"]["users_with_access"]["total"], 3);
     let access = std::fs::read_to_string(dir.path().join("data/product_access.csv")).unwrap();
     assert!(!access.contains("acme.atlassian.net"), "{access}");
-    assert!(exports.join("done/managed.csv").exists());
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert!(exports
+        .join("done")
+        .join(today)
+        .join("managed.csv")
+        .exists());
 }
 
 #[test]
