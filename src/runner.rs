@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use std::path::Path;
 
 use crate::bundle;
-use crate::config::{Config, EmailConfig, Thresholds};
+use crate::config::{Config, DailySource, EmailConfig, Thresholds};
 use crate::email::{self, Decision, Evidence};
 use crate::error::Error;
 use crate::import;
@@ -17,7 +17,8 @@ use crate::reclaim;
 
 /// Brings the bundle up to date before a scheduled run or `--run-now`:
 /// the users exports waiting in `[import] from` first (earlier days'
-/// history), then, with `[atlassian]`, a pull from the API (today), which
+/// history), then, with `[input] source = "api"`, a pull from the API
+/// (today), which
 /// takes SSO from a managed accounts export waiting there. A failed import
 /// fails the run before anything is written; a failed pull is logged and
 /// the run goes on with the bundle as it was, its report saying how old
@@ -39,7 +40,7 @@ pub fn prepare_bundle(config: &Config, data_dir: &Path) -> Result<(), Error> {
             read_exports = true;
         }
     }
-    if let Some(atlassian) = &config.atlassian {
+    if let (DailySource::Api, Some(atlassian)) = (config.source, &config.atlassian) {
         let managed_export = waiting.as_ref().and_then(|(_, _, w)| w.managed.clone());
         let request = pull::PullRequest {
             settings: atlassian,

@@ -21,7 +21,8 @@ use email::{email_config, RawEmail};
 pub use email::{EmailConfig, OAuth2, SmtpAuth, TlsMode};
 pub use schedule::Schedule;
 pub use settings::{
-    Access, Exception, NameMode, Reclaim, Retention, SendWhen, Target, Thresholds, Tokens,
+    Access, DailySource, Exception, NameMode, Reclaim, Retention, SendWhen, Target, Thresholds,
+    Tokens,
 };
 
 /// The file read when `--config` is not given, if it exists.
@@ -60,6 +61,8 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawInput {
     max_bad_rows_percent: Option<f64>,
+    #[serde(default)]
+    source: DailySource,
 }
 
 /// Bad rows a table may set aside, as a percentage of its rows, before
@@ -204,6 +207,8 @@ pub struct Config {
     pub atlassian: Option<AtlassianConfig>,
     /// `[input] max_bad_rows_percent`.
     pub max_bad_rows_percent: f64,
+    /// `[input] source`.
+    pub source: DailySource,
     /// `None` when the file has no `[reclaim]` table.
     pub reclaim: Option<Reclaim>,
     /// `[tokens]`, its defaults when the file has none.
@@ -236,6 +241,7 @@ impl Default for Config {
             exceptions: Vec::new(),
             atlassian: None,
             max_bad_rows_percent: DEFAULT_MAX_BAD_ROWS_PERCENT,
+            source: DailySource::default(),
             reclaim: None,
             tokens: Tokens::default(),
         }
@@ -328,6 +334,12 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|expected| bad(expected.0))?;
     let max_bad_rows_percent = checked_limits(&raw).map_err(bad)?;
+    if raw.input.source == DailySource::Api && raw.atlassian.is_none() {
+        return Err(bad(
+            "an [atlassian] table (base_url, api_key_env) with [input] source = \"api\""
+                .to_string(),
+        ));
+    }
     let email = raw
         .email
         .map(|email| email_config(email, base))
@@ -370,6 +382,7 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
         exceptions,
         atlassian,
         max_bad_rows_percent,
+        source: raw.input.source,
         reclaim: raw.reclaim,
         tokens: raw.tokens.unwrap_or_default(),
     })

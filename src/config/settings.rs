@@ -211,3 +211,16 @@ impl Default for Tokens {
         }
     }
 }
+
+/// `[input] source`: where the scheduled job and `--run-now` bring the
+/// bundle up to date from. `[atlassian]` alone (for `reclaim` or `tokens`)
+/// never switches on a pull.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DailySource {
+    /// The exports waiting in `[import] from`, if any (the default).
+    #[default]
+    Exports,
+    /// A pull from Atlassian's Organizations REST API (`[atlassian]`).
+    Api,
+}

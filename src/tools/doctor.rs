@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::Utc;
 
 use crate::bundle;
-use crate::config::Config;
+use crate::config::{Config, DailySource};
 use crate::email;
 use crate::import;
 use crate::pipeline;
@@ -147,8 +147,8 @@ fn secrets(config: &Config) -> Vec<Check> {
 /// write it.
 fn bundle_check(config: &Config) -> Check {
     let dir = &config.data_dir;
-    let source =
-        config.atlassian.is_some() || config.import.as_ref().is_some_and(|i| i.from.is_some());
+    let source = config.source == DailySource::Api
+        || config.import.as_ref().is_some_and(|i| i.from.is_some());
     let outcome = if bundle::exists(dir) {
         pipeline::check(dir)
             .map(|rows| {

@@ -41,7 +41,7 @@ fn write_config(dir: &Path, server: &ApiServer, extra: &str) {
     std::fs::write(
         dir.join("org-insights.toml"),
         format!(
-            "data_dir = \"data\"\nout_dir = \"out\"\n[atlassian]\napi_key_env = \"{KEY_ENV}\"\nbase_url = \"{}\"\n{extra}",
+            "data_dir = \"data\"\nout_dir = \"out\"\n[input]\nsource = \"api\"\n[atlassian]\napi_key_env = \"{KEY_ENV}\"\nbase_url = \"{}\"\n{extra}",
             server.base_url()
         ),
     )
@@ -640,4 +640,40 @@ fn the_schedule_pulls_computes_writes_and_mails_every_run_and_says_what_the_api_
     );
     let json = read_json(&dir.path().join("out/latest/insights.json"));
     assert_eq!(json["insights"]["users_with_access"]["total"], 3);
+}
+
+/// `[atlassian]` set for reclaim or tokens does not pull: only `[input]
+/// source = "api"` does, and it needs `[atlassian]`.
+#[test]
+fn only_source_api_pulls_before_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_api(dir.path(), day_one_users());
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(
+        data.join("accounts.csv"),
+        "account_id,email,account_type\na1,a1@acme.com,managed\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("org-insights.toml"),
+        format!(
+            "data_dir = \"data\"\nout_dir = \"out\"\n[atlassian]\napi_key_env = \"{KEY_ENV}\"\nbase_url = \"{}\"\n",
+            server.base_url()
+        ),
+    )
+    .unwrap();
+    assert_ok(&org_insights(dir.path(), &["--run-now"]));
+    assert!(
+        server.requests().is_empty(),
+        "no pull without source = \"api\""
+    );
+    std::fs::write(
+        dir.path().join("org-insights.toml"),
+        "data_dir = \"data\"\n[input]\nsource = \"api\"\n",
+    )
+    .unwrap();
+    org_insights(dir.path(), &["--run-now"])
+        .code(2)
+        .stderr_has("an [atlassian] table (base_url, api_key_env) with [input] source = \"api\"");
 }

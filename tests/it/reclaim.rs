@@ -295,8 +295,9 @@ fn on_schedule_the_job_suspends_after_the_report_and_the_digest_says_how_to_undo
         ),
     )
     .unwrap();
-    // The pull before the run finds nothing to read here and falls back
-    // to the bundle as it was; the report, the apply and the digest follow.
+    // [atlassian] is there for reclaim: no pull runs before the report
+    // ([input] source is the exports); the report, the apply and the
+    // digest follow.
     Cli::new(dir.path())
         .args(["--run-now"])
         .env(KEY_ENV, KEY)
