@@ -255,6 +255,8 @@ pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut P
                 name: cell(record, name).to_string(),
                 status,
                 added_on,
+                // The users export has no SSO or 2SV: a managed export does.
+                auth_unknown: true,
                 ..Person::default()
             });
         for (column, product, site) in &last_seen {
@@ -324,6 +326,7 @@ pub(super) fn read_managed(export: &Export, into: &mut Collected, problems: &mut
         }
         let person = into.people.entry(account.clone()).or_default();
         person.managed = Some(true);
+        person.auth_unknown = false;
         if person.email.is_empty() {
             person.email = cell(record, email).to_string();
         }

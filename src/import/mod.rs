@@ -61,7 +61,20 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
 
     let today = Utc::now().date_naive();
     let earlier = Earlier::read(&options.into);
-    let verified = verified_domains(options, &earlier);
+    let mut verified = verified_domains(options, &earlier);
+    // The domains of a managed accounts export's accounts are verified and
+    // claimed: that is what makes them managed.
+    if options.managed.is_some() {
+        verified.extend(
+            collected
+                .people
+                .values()
+                .filter(|p| p.managed == Some(true))
+                .filter_map(|p| p.email.rsplit_once('@'))
+                .map(|(_, domain)| domain.trim().to_lowercase())
+                .filter(|domain| !domain.is_empty()),
+        );
+    }
     let managed_export_on = match &options.managed {
         Some(_) => Some(today),
         None => earlier.manifest.managed_export_on,
@@ -90,6 +103,7 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
         if let (true, Some(before)) = (carried, before) {
             person.sso = before.sso;
             person.two_step = before.two_step;
+            person.auth_unknown = before.auth_unknown;
         }
         if person.status.is_empty() {
             person.status = "active";
@@ -185,6 +199,7 @@ pub(crate) fn add_managed_export(path: &Path, collected: &mut Collected) -> Resu
             person.managed = Some(true);
             person.sso = from_export.sso;
             person.two_step = from_export.two_step;
+            person.auth_unknown = false;
         }
     }
     Ok(())

@@ -39,6 +39,9 @@ pub(crate) struct Person {
     pub sso: Option<bool>,
     /// "Added to org", as `YYYY-MM-DD` (empty when unknown).
     pub added_on: String,
+    /// A managed account whose single sign-on and two-step verification no
+    /// managed accounts export has given yet (`auth_recorded = false`).
+    pub auth_unknown: bool,
 }
 
 /// Everything one day's source says, before it is written.
@@ -228,6 +231,8 @@ pub(crate) fn earlier_accounts(into: &Path) -> BTreeMap<String, Person> {
                 },
                 sso: Some(record.get(6) == Some("true")),
                 added_on: record.get(7).unwrap_or("").to_string(),
+                // Bundles of earlier versions have no such column: recorded.
+                auth_unknown: record.get(8) == Some("false"),
             });
         }
     }
@@ -246,6 +251,7 @@ fn write_accounts(staging: &Path, people: &BTreeMap<String, Person>) -> anyhow::
         "two_step",
         "sso",
         "added_on",
+        "auth_recorded",
     ])?;
     let mut without_address = 0usize;
     for (id, p) in people {
@@ -264,6 +270,11 @@ fn write_accounts(staging: &Path, people: &BTreeMap<String, Person>) -> anyhow::
             p.two_step.unwrap_or("off"),
             if p.sso == Some(true) { "true" } else { "false" },
             contract_date(&p.added_on),
+            if p.auth_unknown && p.managed == Some(true) {
+                "false"
+            } else {
+                "true"
+            },
         ])?;
     }
     accounts.flush()?;

@@ -373,6 +373,8 @@ fn person(user: &api::User) -> Person {
             .and_then(utc_day)
             .map(|d| d.to_string())
             .unwrap_or_default(),
+        // The API gives every account's two-step verification.
+        auth_unknown: false,
     }
 }
 

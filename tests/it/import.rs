@@ -101,7 +101,8 @@ fn the_three_exports_make_a_bundle() {
                 "active",
                 "off",
                 "true",
-                "2024-01-03"
+                "2024-01-03",
+                "true"
             ],
             vec![
                 "u2",
@@ -111,7 +112,8 @@ fn the_three_exports_make_a_bundle() {
                 "active",
                 "on",
                 "false",
-                "2024-02-05"
+                "2024-02-05",
+                "true"
             ],
             vec![
                 "u3",
@@ -121,7 +123,8 @@ fn the_three_exports_make_a_bundle() {
                 "active",
                 "off",
                 "false",
-                "2025-12-01"
+                "2025-12-01",
+                "true"
             ],
             vec![
                 "u4",
@@ -131,7 +134,8 @@ fn the_three_exports_make_a_bundle() {
                 "suspended",
                 "enforced",
                 "false",
-                "2020-01-02"
+                "2020-01-02",
+                "true"
             ],
         ]
     );
@@ -203,7 +207,10 @@ fn the_older_users_export_and_verified_domains() {
                 "active",
                 "off",
                 "false",
-                ""
+                "",
+                // Managed by its verified domain; no managed accounts
+                // export has given its sign-in.
+                "false"
             ],
             vec![
                 "o2",
@@ -213,7 +220,8 @@ fn the_older_users_export_and_verified_domains() {
                 "deactivated",
                 "off",
                 "false",
-                ""
+                "",
+                "false"
             ],
         ]
     );
@@ -710,4 +718,55 @@ fn files_the_drop_folder_does_not_know_are_named_and_left() {
         !exports.join("users.csv").exists(),
         "the export moved to done/"
     );
+}
+
+/// Day 1 with the managed accounts export, day 2 with the users export
+/// alone and a new hire: the managed export's domain is verified, so the
+/// new hire is managed; no managed export has given the hire's sign-in, so
+/// it is in no authentication group and not to fix, and counted apart.
+#[test]
+fn a_new_hire_on_a_users_only_day_is_managed_with_sign_in_not_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = import(
+        dir.path(),
+        &[
+            "--users",
+            &export("users-2026-03-01.csv"),
+            "--managed",
+            &export("managed-accounts.csv"),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut day_two = fs::read_to_string(export("users-2026-03-02.csv")).unwrap();
+    day_two.push_str(
+        "u9,Nia New,nia@acme.com,Active,1 Mar 2026,Member,2 Mar 2026,Never accessed,Never accessed,User,\n",
+    );
+    let users = dir.path().join("users-day-two.csv");
+    fs::write(&users, day_two).unwrap();
+    let (code, stderr) = import(dir.path(), &["--users", users.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (json, page) = report_of(dir.path(), "2026-03-02");
+    let i = &json["insights"];
+    // u1, u2 and now u9 are managed with access; u3 is external.
+    assert_eq!(
+        i["users_with_access"],
+        serde_json::json!({"managed": 3, "external": 1, "total": 4})
+    );
+    // u1 single sign-on, u2 2SV: u9 is in neither group nor the third.
+    assert_eq!(
+        i["managed_authentication"],
+        serde_json::json!({"sso": 1, "two_step_enabled": 1, "two_step_disabled": 0})
+    );
+    assert_eq!(json["data_quality"]["auth_not_recorded"], 1);
+    let acme = i["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["domain"] == "acme.com")
+        .unwrap();
+    assert_eq!(
+        acme["verified"], true,
+        "the managed export's domain is verified"
+    );
+    assert!(page.contains("1 managed account with access is not yet in a managed accounts export"));
 }
