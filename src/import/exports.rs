@@ -90,8 +90,12 @@ impl Export {
         if let Some(problem) = raw::not_utf8_csv(path, &display) {
             return Err(BadInput::single(problem));
         }
+        // Records end at `\n` alone: with a CRLF the `csv` crate places a
+        // record on the line before (Excel writes CRLF); the `\r` left at
+        // a line's end is trimmed with the cell.
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
+            .terminator(csv::Terminator::Any(b'\n'))
             .from_path(path)
             .map_err(|err| bad(format!("a readable export ({err})")))?;
         let header = reader
@@ -108,9 +112,12 @@ impl Export {
         for record in reader.records() {
             let record = record.map_err(|err| bad(format!("a readable CSV record ({err})")))?;
             let line = record.position().map(|p| p.line()).unwrap_or(0);
+            if record.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
             // A download cut short leaves a record without its last fields:
             // it is refused, not read as empty cells.
-            if record.len() != header.len() && !record.iter().all(|f| f.trim().is_empty()) {
+            if record.len() != header.len() {
                 return Err(BadInput::single(Problem {
                     file: display.clone(),
                     location: Location::Line(line),

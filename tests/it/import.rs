@@ -770,3 +770,35 @@ fn a_new_hire_on_a_users_only_day_is_managed_with_sign_in_not_recorded() {
     );
     assert!(page.contains("1 managed account with access is not yet in a managed accounts export"));
 }
+
+/// Excel writes CRLF: a problem is on the line an editor shows, blank
+/// lines counted, and a cell does not keep the line end.
+#[test]
+fn crlf_exports_name_the_right_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.csv");
+    fs::write(
+        &users,
+        "User id,User name,email,User status,Last seen in Jira - acme\r\n\
+         u1,Ana,ana@acme.com,Active,1 Mar 2026\r\n\
+         \r\n\
+         u2,Bo,bo@acme.com,Active,31 Feb 2026\r\n",
+    )
+    .unwrap();
+    let (code, stderr) = import(
+        dir.path(),
+        &[
+            "--users",
+            users.to_str().unwrap(),
+            "--verified-domains",
+            "acme.com",
+        ],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "users.csv: line 4, column 'last seen in jira - acme', value \"31 Feb 2026\""
+        ),
+        "{stderr}"
+    );
+}
