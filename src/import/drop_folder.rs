@@ -20,6 +20,39 @@ enum ExportKind {
     External,
 }
 
+/// The option of `import` that takes an export of this kind, and its name.
+fn option_of(kind: ExportKind) -> (&'static str, &'static str) {
+    match kind {
+        ExportKind::Users => (
+            "--users",
+            "the users export (Directory > Users > Export users)",
+        ),
+        ExportKind::Managed => (
+            "--managed",
+            "the managed accounts export (Directory > Managed accounts > Export accounts)",
+        ),
+        ExportKind::External => (
+            "--external",
+            "the external users export (Security > External users > Export)",
+        ),
+    }
+}
+
+/// When `path`, given with `option`, looks like another export: what it
+/// looks like and the option that takes it, in one sentence.
+pub(super) fn wrong_export(path: &Path, option: &str) -> Option<String> {
+    let kind = kind_of(path)?;
+    let (takes_it, name) = option_of(kind);
+    (takes_it != option).then(|| {
+        let wanted = [ExportKind::Users, ExportKind::Managed, ExportKind::External]
+            .into_iter()
+            .map(option_of)
+            .find(|(o, _)| *o == option)
+            .map_or("another export", |(_, name)| name);
+        format!("{wanted}; this file looks like {name}: give it with {takes_it}")
+    })
+}
+
 /// Which export a file of the drop folder is, by its header.
 fn kind_of(path: &Path) -> Option<ExportKind> {
     let mut reader = csv::Reader::from_path(path).ok()?;

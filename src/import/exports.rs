@@ -98,9 +98,7 @@ impl Export {
             .terminator(csv::Terminator::Any(b'\n'))
             .from_path(path)
             .map_err(|err| bad(format!("a readable export ({err})")))?;
-        let header = reader
-            .headers()
-            .map_err(|err| bad(format!("a header row ({err})")))?;
+        let header = reader.headers().map_err(|err| unreadable(&display, &err))?;
         if raw::semicolon_separated(header) {
             return Err(bad(raw::SEMICOLONS.to_string()));
         }
@@ -110,7 +108,7 @@ impl Export {
             .collect();
         let mut rows = Vec::new();
         for record in reader.records() {
-            let record = record.map_err(|err| bad(format!("a readable CSV record ({err})")))?;
+            let record = record.map_err(|err| unreadable(&display, &err))?;
             let line = record.position().map(|p| p.line()).unwrap_or(0);
             if record.iter().all(|f| f.trim().is_empty()) {
                 continue;
@@ -175,6 +173,25 @@ impl Export {
     }
 }
 
+/// A record the `csv` crate cannot read, in one sentence: a file that is
+/// not UTF-8 was most likely saved by Excel as "CSV (Comma delimited)",
+/// which is Windows-1252.
+fn unreadable(display: &str, err: &csv::Error) -> BadInput {
+    let expected = match err.kind() {
+        csv::ErrorKind::Utf8 { .. } => "UTF-8 text; this line is not, as a file Excel saved as \"CSV (Comma delimited)\" \
+             (Windows-1252) is not: download the export again, or save it as \"CSV UTF-8 (Comma delimited)\""
+            .to_string(),
+        _ => format!("a readable CSV record ({err})"),
+    };
+    BadInput::single(Problem {
+        file: display.to_string(),
+        location: Location::Line(err.position().map(|p| p.line()).unwrap_or(1)),
+        column: None,
+        value: None,
+        expected,
+    })
+}
+
 fn cell(record: &csv::StringRecord, column: Option<usize>) -> &str {
     column.and_then(|c| record.get(c)).unwrap_or("").trim()
 }
@@ -224,6 +241,7 @@ pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut P
     let active = export.column(&["active"]);
     let added = export.column(&["added to org"]);
     let (last_seen, roles) = product_columns(export, &mut into.unknown_products);
+    let mut dates = BadDates::default();
 
     for (line, record) in &export.rows {
         let account = cell(record, Some(id)).to_string();
@@ -244,12 +262,8 @@ pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut P
             Ok(day) => day.map(|d| d.to_string()).unwrap_or_default(),
             Err(_) => {
                 if let Some(column) = added {
-                    problems.push(export.problem(
-                        *line,
-                        column,
-                        cell(record, added),
-                        "a date such as 3 Jan 2024",
-                    ));
+                    let value = cell(record, added);
+                    dates.bad(export, *line, column, value, "a date such as 3 Jan 2024");
                 }
                 String::new()
             }
@@ -278,12 +292,13 @@ pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut P
                     }
                 }
                 Ok(None) => {}
-                Err(_) => problems.push(export.problem(
+                Err(_) => dates.bad(
+                    export,
                     *line,
                     *column,
                     value,
                     "a date such as 3 Jan 2024, or Never accessed",
-                )),
+                ),
             }
         }
         for (column, product, site) in &roles {
@@ -291,6 +306,39 @@ pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut P
                 into.access
                     .insert((account.clone(), product.clone(), site.clone()));
             }
+        }
+    }
+    dates.report(problems);
+}
+
+/// The dates of an export that are not as Atlassian writes them. A
+/// spreadsheet that opened and saved the export rewrites every date
+/// (`28/06/2024`): that is said once, with one example, rather than once
+/// a cell.
+#[derive(Default)]
+struct BadDates {
+    problems: Vec<Problem>,
+    resaved: Option<Problem>,
+}
+
+impl BadDates {
+    fn bad(&mut self, export: &Export, line: u64, column: usize, value: &str, expected: &str) {
+        let resaved =
+            value.split('/').count() == 3 && value.chars().all(|c| c.is_ascii_digit() || c == '/');
+        let mut problem = export.problem(line, column, value, expected);
+        if resaved {
+            problem.expected = format!(
+                "{expected}: the export was re-saved by a spreadsheet, which rewrote its dates; download it again and import it without opening it"
+            );
+            self.resaved.get_or_insert(problem);
+        } else {
+            self.problems.push(problem);
+        }
+    }
+
+    fn report(self, problems: &mut Problems) {
+        for problem in self.problems.into_iter().chain(self.resaved) {
+            problems.push(problem);
         }
     }
 }

@@ -44,6 +44,7 @@ pub use update::UpdateSummary as ImportSummary;
 const SOURCE: &str = "Atlassian's user exports";
 
 pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
+    given_as_its_kind(options)?;
     let mut problems = Problems::default();
     let mut collected = Collected::default();
     read_users(
@@ -128,6 +129,28 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
         ..Manifest::default()
     };
     Ok(update::write_bundle(&options.into, collected, &manifest)?)
+}
+
+/// Each export given with the option of its kind: one given with another
+/// option is refused naming the export it looks like.
+fn given_as_its_kind(options: &ImportOptions) -> Result<(), BadInput> {
+    let given = [
+        ("--users", Some(&options.users)),
+        ("--managed", options.managed.as_ref()),
+        ("--external", options.external.as_ref()),
+    ];
+    for (option, path) in given {
+        let Some(path) = path else {
+            continue;
+        };
+        if let Some(expected) = drop_folder::wrong_export(path, option) {
+            return Err(BadInput::about(
+                "the command line",
+                Problem::file(path.display().to_string(), expected),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The verified domains given on the command line, else those an earlier

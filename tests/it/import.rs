@@ -802,3 +802,63 @@ fn crlf_exports_name_the_right_line() {
         "{stderr}"
     );
 }
+
+/// Excel's marks on an export, each said once in words: dates rewritten
+/// by a re-save, a Windows-1252 file, the wrong export for the option.
+#[test]
+fn an_export_excel_touched_is_explained_in_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "User id,User name,email,User status,Added to org,Last seen in Jira - acme\n";
+    let resaved = dir.path().join("users-resaved.csv");
+    let mut rows = String::from(header);
+    for i in 0..50 {
+        rows.push_str(&format!(
+            "u{i},N,n{i}@acme.com,Active,28/06/2024,01/03/2026\n"
+        ));
+    }
+    fs::write(&resaved, rows).unwrap();
+    let args = |path: &Path| {
+        vec![
+            "--users".to_string(),
+            path.display().to_string(),
+            "--verified-domains".to_string(),
+            "acme.com".to_string(),
+        ]
+    };
+    let run = |path: &Path| {
+        let args = args(path);
+        import(
+            dir.path(),
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    let (code, stderr) = run(&resaved);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(
+        stderr.matches("re-saved by a spreadsheet").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 2, column 'added to org', value \"28/06/2024\""),
+        "{stderr}"
+    );
+
+    let ansi = dir.path().join("users-ansi.csv");
+    let mut bytes = header.as_bytes().to_vec();
+    bytes.extend_from_slice(b"u1,Ren\xe9e,renee@acme.com,Active,3 Jan 2024,1 Mar 2026\n");
+    fs::write(&ansi, bytes).unwrap();
+    let (code, stderr) = run(&ansi);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("users-ansi.csv: line 2"), "{stderr}");
+    assert!(stderr.contains("(Windows-1252)"), "{stderr}");
+    assert!(stderr.contains("CSV UTF-8 (Comma delimited)"), "{stderr}");
+
+    let (code, stderr) = run(Path::new(&export("managed-accounts.csv")));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("this file looks like the managed accounts export (Directory > Managed accounts > Export accounts): give it with --managed"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("bundle").exists(), "nothing was written");
+}
