@@ -240,6 +240,7 @@ pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut P
     let status = export.column(&["user status", "status"]);
     let active = export.column(&["active"]);
     let added = export.column(&["added to org"]);
+    let org_role = export.column(&["org role"]);
     let (last_seen, roles) = product_columns(export, &mut into.unknown_products);
     let mut dates = BadDates::default();
 
@@ -278,6 +279,7 @@ pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut P
                 added_on,
                 // The users export has no SSO or 2SV: a managed export does.
                 auth_unknown: true,
+                org_admin: org_role.map(|c| holds_org_admin(cell(record, Some(c)))),
                 ..Person::default()
             });
         for (column, product, site) in &last_seen {
@@ -286,7 +288,9 @@ pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut P
                 Ok(Some(day)) => {
                     into.seen
                         .insert((day, account.clone(), product.clone(), site.clone()));
-                    if !site.is_empty() {
+                    // Only the pre-2021 layout, which has no role cells,
+                    // leaves access to be inferred from the last-seen date.
+                    if roles.is_empty() && !site.is_empty() {
                         into.access
                             .insert((account.clone(), product.clone(), site.clone()));
                     }
@@ -301,14 +305,36 @@ pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut P
                 ),
             }
         }
-        for (column, product, site) in &roles {
-            if !cell(record, Some(*column)).is_empty() {
-                into.access
-                    .insert((account.clone(), product.clone(), site.clone()));
-            }
-        }
+        add_roles(record, &account, &roles, into);
     }
     dates.report(problems);
+}
+
+/// The access the role cells of one users export record give: a cell that
+/// names a role is access to that product on that site, kept with its
+/// role; an empty cell or "No access" is none, whatever the last-seen
+/// date says.
+fn add_roles(
+    record: &csv::StringRecord,
+    account: &str,
+    roles: &ProductColumns,
+    into: &mut Collected,
+) {
+    for (column, product, site) in roles {
+        let role = cell(record, Some(*column));
+        if role.is_empty() || role.eq_ignore_ascii_case("no access") {
+            continue;
+        }
+        let key = (account.to_string(), product.clone(), site.clone());
+        into.access.insert(key.clone());
+        into.roles.entry(key).or_insert_with(|| role.to_string());
+    }
+}
+
+/// Whether an `Org role` cell names the organization admin role
+/// ("Organization admin", "Org admin"); "Member" and the like are not.
+fn holds_org_admin(org_role: &str) -> bool {
+    org_role.to_lowercase().contains("admin")
 }
 
 /// The dates of an export that are not as Atlassian writes them. A

@@ -254,6 +254,10 @@ fn reconcile_sites(collected: &mut Collected) {
         .iter()
         .map(|(id, product, site)| (id.clone(), product.clone(), full(site)))
         .collect();
+    collected.roles = std::mem::take(&mut collected.roles)
+        .into_iter()
+        .map(|((id, product, site), role)| ((id, product, full(&site)), role))
+        .collect();
     collected.seen = collected
         .seen
         .iter()

@@ -42,6 +42,9 @@ pub(crate) struct Person {
     /// A managed account whose single sign-on and two-step verification no
     /// managed accounts export has given yet (`auth_recorded = false`).
     pub auth_unknown: bool,
+    /// Whether the account holds the organization admin role, where the
+    /// source says (the users export's `Org role`).
+    pub org_admin: Option<bool>,
 }
 
 /// Everything one day's source says, before it is written.
@@ -50,6 +53,9 @@ pub(crate) struct Collected {
     pub people: BTreeMap<String, Person>,
     /// (account, product, site) of each product access.
     pub access: BTreeSet<(String, String, String)>,
+    /// The role behind an access, by (account, product, site), where the
+    /// source names one (the users export's `<Product> - <site>` cells).
+    pub roles: BTreeMap<(String, String, String), String>,
     /// (day, account, product, site) of each last-active date.
     pub seen: BTreeSet<(NaiveDate, String, String, String)>,
     /// Email domains the source knows, and whether each is verified.
@@ -172,12 +178,7 @@ fn stage(
     let people = with_earlier_accounts(&collected.people, into);
     write_accounts(staging, &people)?;
 
-    let mut access = csv::Writer::from_path(staging.join("product_access.csv"))?;
-    access.write_record(["account_id", "product", "site"])?;
-    for (id, product, site) in &collected.access {
-        access.write_record([id, product, site])?;
-    }
-    access.flush()?;
+    write_access(staging, collected)?;
 
     let mut domains = csv::Writer::from_path(staging.join("domains.csv"))?;
     domains.write_record(["domain", "verified"])?;
@@ -196,6 +197,26 @@ fn stage(
         activity_rows: total,
         unknown_products: BTreeSet::new(),
     })
+}
+
+/// product_access.csv, with a `role` column when the source names roles
+/// (a source that names none writes the table as it always has).
+fn write_access(staging: &Path, collected: &Collected) -> anyhow::Result<()> {
+    let mut access = csv::Writer::from_path(staging.join("product_access.csv"))?;
+    let with_roles = !collected.roles.is_empty();
+    let mut header = vec!["account_id", "product", "site"];
+    header.extend(with_roles.then_some("role"));
+    access.write_record(&header)?;
+    for key in &collected.access {
+        let (id, product, site) = key;
+        let mut record = vec![id.as_str(), product.as_str(), site.as_str()];
+        if with_roles {
+            record.push(collected.roles.get(key).map_or("", String::as_str));
+        }
+        access.write_record(&record)?;
+    }
+    access.flush()?;
+    Ok(())
 }
 
 /// Today's accounts, and those of earlier days that today's source no
@@ -233,6 +254,11 @@ pub(crate) fn earlier_accounts(into: &Path) -> BTreeMap<String, Person> {
                 added_on: record.get(7).unwrap_or("").to_string(),
                 // Bundles of earlier versions have no such column: recorded.
                 auth_unknown: record.get(8) == Some("false"),
+                org_admin: match record.get(9) {
+                    Some("true") => Some(true),
+                    Some("false") => Some(false),
+                    _ => None,
+                },
             });
         }
     }
@@ -242,7 +268,7 @@ pub(crate) fn earlier_accounts(into: &Path) -> BTreeMap<String, Person> {
 /// accounts.csv of `people`.
 fn write_accounts(staging: &Path, people: &BTreeMap<String, Person>) -> anyhow::Result<()> {
     let mut accounts = csv::Writer::from_path(staging.join("accounts.csv"))?;
-    accounts.write_record([
+    let mut header = vec![
         "account_id",
         "email",
         "name",
@@ -252,12 +278,17 @@ fn write_accounts(staging: &Path, people: &BTreeMap<String, Person>) -> anyhow::
         "sso",
         "added_on",
         "auth_recorded",
-    ])?;
+    ];
+    // Written only when the source says who the org admins are: a source
+    // that cannot tell must not claim that nobody is one.
+    let with_org_admin = people.values().any(|p| p.org_admin.is_some());
+    header.extend(with_org_admin.then_some("org_admin"));
+    accounts.write_record(&header)?;
     let mut without_address = 0usize;
     for (id, p) in people {
         let email = contract_email(&p.email);
         without_address += usize::from(email.is_empty() && !p.email.is_empty());
-        accounts.write_record([
+        let mut record = vec![
             id.as_str(),
             email,
             &p.name,
@@ -275,7 +306,15 @@ fn write_accounts(staging: &Path, people: &BTreeMap<String, Person>) -> anyhow::
             } else {
                 "true"
             },
-        ])?;
+        ];
+        if with_org_admin {
+            record.push(if p.org_admin == Some(true) {
+                "true"
+            } else {
+                "false"
+            });
+        }
+        accounts.write_record(&record)?;
     }
     accounts.flush()?;
     if without_address > 0 {

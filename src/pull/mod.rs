@@ -375,6 +375,8 @@ fn person(user: &api::User) -> Person {
             .unwrap_or_default(),
         // The API gives every account's two-step verification.
         auth_unknown: false,
+        // The users API does not say who holds the org admin role.
+        org_admin: None,
     }
 }
 

@@ -102,7 +102,8 @@ fn the_three_exports_make_a_bundle() {
                 "off",
                 "true",
                 "2024-01-03",
-                "true"
+                "true",
+                "false"
             ],
             vec![
                 "u2",
@@ -113,7 +114,8 @@ fn the_three_exports_make_a_bundle() {
                 "on",
                 "false",
                 "2024-02-05",
-                "true"
+                "true",
+                "false"
             ],
             vec![
                 "u3",
@@ -124,7 +126,8 @@ fn the_three_exports_make_a_bundle() {
                 "off",
                 "false",
                 "2025-12-01",
-                "true"
+                "true",
+                "false"
             ],
             vec![
                 "u4",
@@ -135,22 +138,23 @@ fn the_three_exports_make_a_bundle() {
                 "enforced",
                 "false",
                 "2020-01-02",
-                "true"
+                "true",
+                "false"
             ],
         ]
     );
-    // Access from role columns, last-seen columns and the managed export's
-    // site lists; the users export's short site name "acme" is the managed
-    // export's acme.atlassian.net.
+    // Access from role cells, kept with their role, and from the managed
+    // export's site lists, which name no role; the users export's short
+    // site name "acme" is the managed export's acme.atlassian.net.
     assert_eq!(
         rows(dir.path().join("bundle/product_access.csv")),
         vec![
-            vec!["u1", "confluence", "acme.atlassian.net"],
-            vec!["u1", "jira", "acme.atlassian.net"],
-            vec!["u2", "jira", "acme.atlassian.net"],
-            vec!["u2", "jira", "beta.atlassian.net"],
-            vec!["u3", "confluence", "acme.atlassian.net"],
-            vec!["u4", "jira", "acme.atlassian.net"],
+            vec!["u1", "confluence", "acme.atlassian.net", "User"],
+            vec!["u1", "jira", "acme.atlassian.net", "User"],
+            vec!["u2", "jira", "acme.atlassian.net", "User"],
+            vec!["u2", "jira", "beta.atlassian.net", ""],
+            vec!["u3", "confluence", "acme.atlassian.net", "User"],
+            vec!["u4", "jira", "acme.atlassian.net", "User"],
         ]
     );
     // One view per account, product and site on each last-seen date;
@@ -241,6 +245,63 @@ fn the_older_users_export_and_verified_domains() {
     assert!(
         manifest.contains("\"managed_authentication\""),
         "{manifest}"
+    );
+}
+
+#[test]
+fn access_comes_from_role_cells_and_org_role_names_the_org_admins() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.csv");
+    fs::write(
+        &users,
+        "User id,User name,email,User status,Added to org,Org role,Last seen in Jira - acme,Last seen in Confluence - acme,Jira - acme,Confluence - acme\r\n\
+         a1,Ada Admin,a1@acme.com,Active,3 Jan 2024,Organization admin,1 Mar 2026,1 Mar 2026,Product admin,No access\r\n\
+         a2,Ben Member,a2@acme.com,Active,3 Jan 2024,Member,Never accessed,2 Mar 2026,User,\r\n\
+         a3,Cy Gone,a3@acme.com,Active,3 Jan 2024,Member,1 Mar 2026,Never accessed,,\r\n",
+    )
+    .unwrap();
+    let (code, stderr) = import(
+        dir.path(),
+        &[
+            "--users",
+            users.to_str().unwrap(),
+            "--verified-domains",
+            "acme.com",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    // a1's Confluence cell says "No access", a2's is empty and a3 has no
+    // role at all: their last-seen dates are activity, not access.
+    assert_eq!(
+        rows(dir.path().join("bundle/product_access.csv")),
+        vec![
+            vec!["a1", "jira", "acme", "Product admin"],
+            vec!["a2", "jira", "acme", "User"],
+        ]
+    );
+    assert_eq!(
+        activity(&dir.path().join("bundle")),
+        vec![
+            row("2026-03-01", "a1", "confluence", "acme"),
+            row("2026-03-01", "a1", "jira", "acme"),
+            row("2026-03-01", "a3", "jira", "acme"),
+            row("2026-03-02", "a2", "confluence", "acme"),
+        ]
+    );
+    let org_admins: Vec<(String, String)> = rows(dir.path().join("bundle/accounts.csv"))
+        .into_iter()
+        .map(|r| (r[0].clone(), r[9].clone()))
+        .collect();
+    assert_eq!(
+        org_admins,
+        [("a1", "true"), ("a2", "false"), ("a3", "false")].map(|(a, b)| (a.into(), b.into()))
+    );
+    // Two accounts hold a role; a3, seen on Jira but without one, has no
+    // access.
+    let (json, _) = report_of(dir.path(), "2026-03-02");
+    assert_eq!(
+        json["insights"]["users_with_access"],
+        serde_json::json!({"managed": 2, "external": 0, "total": 2})
     );
 }
 
