@@ -250,13 +250,16 @@ pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut P
             problems.push(export.problem(*line, id, "", "a user id"));
             continue;
         }
-        let status_text = cell(record, status).to_lowercase();
-        let status = match (
-            status_text.as_str(),
-            active.map(|c| yes(cell(record, Some(c)))),
-        ) {
-            ("suspended", _) => "suspended",
-            ("deactivated" | "inactive", _) | (_, Some(false)) => "deactivated",
+        let status = match (status, active) {
+            (Some(column), _) => match known_status(cell(record, Some(column))) {
+                Some(status) => status,
+                None => {
+                    let value = cell(record, Some(column));
+                    problems.push(export.problem(*line, column, value, STATUS_EXPECTED));
+                    continue;
+                }
+            },
+            (None, Some(column)) if !yes(cell(record, Some(column))) => "deactivated",
             _ => "active",
         };
         let added_on = match export_date(cell(record, added)) {
@@ -331,6 +334,25 @@ fn add_roles(
     }
 }
 
+/// What a status cell of the users or managed accounts export must hold.
+const STATUS_EXPECTED: &str =
+    "a status as Atlassian writes it: Active, Suspended or Deactivated (a value it does not write is refused rather than guessed)";
+
+/// The contract's status of a status cell, or none for a value Atlassian
+/// does not write (a typo such as `Actve` must not pass as active). The
+/// users export writes Active, Suspended or Deactivated
+/// (support.atlassian.com/security-and-access-policies/docs/export-users-from-a-site),
+/// the managed accounts export active or deactivated
+/// (support.atlassian.com/organization-administration/docs/export-managed-accounts).
+fn known_status(cell: &str) -> Option<&'static str> {
+    match cell.to_lowercase().as_str() {
+        "active" => Some("active"),
+        "suspended" => Some("suspended"),
+        "deactivated" => Some("deactivated"),
+        _ => None,
+    }
+}
+
 /// Whether an `Org role` cell names the organization admin role
 /// ("Organization admin", "Org admin"); "Member" and the like are not.
 fn holds_org_admin(org_role: &str) -> bool {
@@ -400,9 +422,15 @@ pub(super) fn read_managed(export: &Export, into: &mut Collected, problems: &mut
         .filter(|(_, h)| !known.contains(&h.as_str()))
         .map(|(i, h)| (i, product_key(h, &mut into.unknown_products)))
         .collect();
-    for (_, record) in &export.rows {
+    for (line, record) in &export.rows {
         let account = cell(record, Some(id)).to_string();
         if account.is_empty() {
+            continue;
+        }
+        let known = status.map(|column| (column, known_status(cell(record, Some(column)))));
+        if let Some((column, None)) = known {
+            let value = cell(record, Some(column));
+            problems.push(export.problem(*line, column, value, STATUS_EXPECTED));
             continue;
         }
         let person = into.people.entry(account.clone()).or_default();
@@ -415,11 +443,7 @@ pub(super) fn read_managed(export: &Export, into: &mut Collected, problems: &mut
             person.name = cell(record, name).to_string();
         }
         if person.status.is_empty() {
-            person.status = match cell(record, status).to_lowercase().as_str() {
-                "suspended" => "suspended",
-                "deactivated" | "inactive" => "deactivated",
-                _ => "active",
-            };
+            person.status = known.and_then(|(_, status)| status).unwrap_or("active");
         }
         person.sso = Some(yes(cell(record, sso)));
         let two_step_text = cell(record, two_step).to_lowercase();

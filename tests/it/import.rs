@@ -393,6 +393,67 @@ fn a_bad_export_names_file_line_and_column_and_changes_nothing() {
 }
 
 #[test]
+fn a_status_atlassian_does_not_write_is_refused_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = import(
+        dir.path(),
+        &[
+            "--users",
+            &export("users-2026-03-01.csv"),
+            "--verified-domains",
+            "acme.com",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let before = common::snapshot(&dir.path().join("bundle"));
+    // A typo in the users export's status, on its third line.
+    let users = fs::read_to_string(export("users-2026-03-02.csv"))
+        .unwrap()
+        .replacen(
+            "Björn Ek,bjorn@acme.com,Active",
+            "Björn Ek,bjorn@acme.com,Actve",
+            1,
+        );
+    let typo = dir.path().join("users-typo.csv");
+    fs::write(&typo, users).unwrap();
+    let (code, stderr) = import(dir.path(), &["--users", typo.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("users-typo.csv: line 3, column 'user status', value \"Actve\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Active, Suspended or Deactivated"),
+        "{stderr}"
+    );
+    // The managed accounts export's status is held to the same list.
+    let managed = fs::read_to_string(export("managed-accounts.csv"))
+        .unwrap()
+        .replacen(
+            "Old Timer,old@acme.com,Suspended",
+            "Old Timer,old@acme.com,Locked",
+            1,
+        );
+    let odd = dir.path().join("managed-odd.csv");
+    fs::write(&odd, managed).unwrap();
+    let (code, stderr) = import(
+        dir.path(),
+        &[
+            "--users",
+            &export("users-2026-03-02.csv"),
+            "--managed",
+            odd.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("managed-odd.csv: line 4, column 'status', value \"Locked\""),
+        "{stderr}"
+    );
+    assert_eq!(common::snapshot(&dir.path().join("bundle")), before);
+}
+
+#[test]
 fn run_now_imports_what_waits_in_the_drop_folder() {
     let dir = tempfile::tempdir().unwrap();
     let exports = dir.path().join("exports");
