@@ -423,6 +423,7 @@ fn import(args: ImportArgs, config: &Config) -> Result<(), Error> {
             .map_or(config::DEFAULT_MANAGED_MAX_AGE_DAYS, |i| {
                 i.managed_max_age_days
             }),
+        strict_columns: config.import.as_ref().is_none_or(|i| i.strict_columns),
     })?;
     runner::log_unknown_products(&summary.unknown_products);
     print_update(&args.into, &summary);

@@ -125,6 +125,7 @@ struct RawImport {
     #[serde(default)]
     verified_domains: Vec<String>,
     managed_max_age_days: Option<u64>,
+    strict_columns: Option<bool>,
 }
 
 /// Days the SSO and 2SV of a managed accounts export hold for the
@@ -142,6 +143,9 @@ pub struct ImportConfig {
     /// How long an import without the managed accounts export keeps the
     /// SSO and 2SV of the last one.
     pub managed_max_age_days: u64,
+    /// Refuse a managed accounts export column that looks like a product
+    /// but names none (default true).
+    pub strict_columns: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -372,6 +376,7 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
             managed_max_age_days: import
                 .managed_max_age_days
                 .unwrap_or(DEFAULT_MANAGED_MAX_AGE_DAYS),
+            strict_columns: import.strict_columns.unwrap_or(true),
         }),
         thresholds: raw.thresholds,
         privacy: raw.privacy,

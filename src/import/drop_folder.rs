@@ -134,6 +134,7 @@ impl Waiting {
                 verified_domains: settings.verified_domains.clone(),
                 into: into.to_path_buf(),
                 managed_max_age_days: settings.managed_max_age_days,
+                strict_columns: settings.strict_columns,
             })?);
         }
         Ok(last)

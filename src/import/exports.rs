@@ -16,9 +16,29 @@ use crate::problems::{BadInput, Location, Problem, Problems};
 /// The API's keys (`jira-software`, `jira-servicedesk`) are the same names
 /// with hyphens: `pull` maps them here too.
 pub(crate) fn product_key(name: &str, unknown: &mut BTreeSet<String>) -> String {
+    if let Some(key) = known_product_key(name) {
+        return key.to_string();
+    }
+    unknown.insert(name.trim().to_string());
     let lower = name.trim().to_lowercase();
-    let words = lower.replace(['-', '_'], " ");
-    let key = match words.as_str() {
+    let slug = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    // A name of punctuation alone keeps its own spelling: a key may be
+    // anything but empty.
+    if slug.is_empty() {
+        lower
+    } else {
+        slug
+    }
+}
+
+/// The contract's key of a product name the exports are known to write.
+pub(super) fn known_product_key(name: &str) -> Option<&'static str> {
+    let words = name.trim().to_lowercase().replace(['-', '_'], " ");
+    Some(match words.as_str() {
         "jira" | "jira software" | "jira work management" | "jira core" | "jira business" => "jira",
         "jira service management" | "jira service desk" | "jira servicedesk" => {
             "jira-service-management"
@@ -32,23 +52,8 @@ pub(crate) fn product_key(name: &str, unknown: &mut BTreeSet<String>) -> String 
         "jira product discovery" => "jira-product-discovery",
         "compass" => "compass",
         "atlas" => "atlas",
-        _ => {
-            unknown.insert(name.trim().to_string());
-            let slug = lower
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|part| !part.is_empty())
-                .collect::<Vec<_>>()
-                .join("-");
-            // A name of punctuation alone keeps its own spelling: a key
-            // may be anything but empty.
-            return if slug.is_empty() {
-                lower.trim().to_string()
-            } else {
-                slug
-            };
-        }
-    };
-    key.to_string()
+        _ => return None,
+    })
 }
 
 /// A date as the exports write it: `3 Jan 2024`, `2024-01-03`, or an ISO
@@ -66,7 +71,7 @@ fn export_date(text: &str) -> Result<Option<NaiveDate>, chrono::ParseError> {
         .map(Some)
 }
 
-fn yes(text: &str) -> bool {
+pub(super) fn yes(text: &str) -> bool {
     matches!(
         text.trim().to_lowercase().as_str(),
         "yes" | "true" | "enabled" | "on" | "1"
@@ -75,9 +80,9 @@ fn yes(text: &str) -> bool {
 
 /// An export read with its header normalized (trimmed, lower-cased).
 pub(super) struct Export {
-    display: String,
-    header: Vec<String>,
-    rows: Vec<(u64, csv::StringRecord)>,
+    pub(super) display: String,
+    pub(super) header: Vec<String>,
+    pub(super) rows: Vec<(u64, csv::StringRecord)>,
 }
 
 impl Export {
@@ -142,13 +147,13 @@ impl Export {
         })
     }
 
-    fn column(&self, names: &[&str]) -> Option<usize> {
+    pub(super) fn column(&self, names: &[&str]) -> Option<usize> {
         names
             .iter()
             .find_map(|name| self.header.iter().position(|h| h == name))
     }
 
-    fn required(&self, names: &[&str], problems: &mut Problems) -> Option<usize> {
+    pub(super) fn required(&self, names: &[&str], problems: &mut Problems) -> Option<usize> {
         let found = self.column(names);
         if found.is_none() {
             problems.push(Problem {
@@ -162,7 +167,7 @@ impl Export {
         found
     }
 
-    fn problem(&self, line: u64, column: usize, value: &str, expected: &str) -> Problem {
+    pub(super) fn problem(&self, line: u64, column: usize, value: &str, expected: &str) -> Problem {
         Problem {
             file: self.display.clone(),
             location: Location::Line(line),
@@ -192,7 +197,7 @@ fn unreadable(display: &str, err: &csv::Error) -> BadInput {
     })
 }
 
-fn cell(record: &csv::StringRecord, column: Option<usize>) -> &str {
+pub(super) fn cell(record: &csv::StringRecord, column: Option<usize>) -> &str {
     column.and_then(|c| record.get(c)).unwrap_or("").trim()
 }
 
@@ -335,7 +340,7 @@ fn add_roles(
 }
 
 /// What a status cell of the users or managed accounts export must hold.
-const STATUS_EXPECTED: &str =
+pub(super) const STATUS_EXPECTED: &str =
     "a status as Atlassian writes it: Active, Suspended or Deactivated (a value it does not write is refused rather than guessed)";
 
 /// The contract's status of a status cell, or none for a value Atlassian
@@ -344,7 +349,7 @@ const STATUS_EXPECTED: &str =
 /// (support.atlassian.com/security-and-access-policies/docs/export-users-from-a-site),
 /// the managed accounts export active or deactivated
 /// (support.atlassian.com/organization-administration/docs/export-managed-accounts).
-fn known_status(cell: &str) -> Option<&'static str> {
+pub(super) fn known_status(cell: &str) -> Option<&'static str> {
     match cell.to_lowercase().as_str() {
         "active" => Some("active"),
         "suspended" => Some("suspended"),
@@ -387,83 +392,6 @@ impl BadDates {
     fn report(self, problems: &mut Problems) {
         for problem in self.problems.into_iter().chain(self.resaved) {
             problems.push(problem);
-        }
-    }
-}
-
-/// Managed accounts export: who is managed, their 2SV and SSO, and one
-/// column per product listing the sites of access.
-pub(super) fn read_managed(export: &Export, into: &mut Collected, problems: &mut Problems) {
-    let Some(id) = export.required(&["atlassian id"], problems) else {
-        return;
-    };
-    let email = export.column(&["email"]);
-    let name = export.column(&["name"]);
-    let sso = export.column(&["saml single sign-on"]);
-    let two_step = export.column(&["two-step verification"]);
-    let status = export.column(&["status"]);
-    let known = [
-        "atlassian id",
-        "name",
-        "email",
-        "status",
-        "last active date [utc]",
-        "claimed",
-        "billable",
-        "policy type",
-        "saml single sign-on",
-        "two-step verification",
-        "verified email",
-    ];
-    let products: Vec<(usize, String)> = export
-        .header
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| !known.contains(&h.as_str()))
-        .map(|(i, h)| (i, product_key(h, &mut into.unknown_products)))
-        .collect();
-    for (line, record) in &export.rows {
-        let account = cell(record, Some(id)).to_string();
-        if account.is_empty() {
-            continue;
-        }
-        let known = status.map(|column| (column, known_status(cell(record, Some(column)))));
-        if let Some((column, None)) = known {
-            let value = cell(record, Some(column));
-            problems.push(export.problem(*line, column, value, STATUS_EXPECTED));
-            continue;
-        }
-        let person = into.people.entry(account.clone()).or_default();
-        person.managed = Some(true);
-        person.auth_unknown = false;
-        if person.email.is_empty() {
-            person.email = cell(record, email).to_string();
-        }
-        if person.name.is_empty() {
-            person.name = cell(record, name).to_string();
-        }
-        if person.status.is_empty() {
-            person.status = known.and_then(|(_, status)| status).unwrap_or("active");
-        }
-        person.sso = Some(yes(cell(record, sso)));
-        let two_step_text = cell(record, two_step).to_lowercase();
-        person.two_step = Some(
-            if two_step_text.contains("enforced") || two_step_text.contains("required") {
-                "enforced"
-            } else if yes(&two_step_text) {
-                "on"
-            } else {
-                "off"
-            },
-        );
-        for (column, product) in &products {
-            for site in cell(record, Some(*column)).split(',') {
-                let site = site.trim();
-                if !site.is_empty() {
-                    into.access
-                        .insert((account.clone(), product.clone(), site.to_string()));
-                }
-            }
         }
     }
 }

@@ -10,6 +10,7 @@
 
 mod drop_folder;
 mod exports;
+mod managed_export;
 pub(crate) mod update;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,7 +23,8 @@ use crate::insight_key::{InsightKey, Source};
 use crate::problems::{BadInput, Problem, Problems, ReadError};
 pub use drop_folder::Waiting;
 pub(crate) use exports::product_key;
-use exports::{read_external, read_managed, read_users, Export};
+use exports::{read_external, read_users, Export};
+use managed_export::read_managed;
 use update::{Collected, Person};
 
 #[derive(Debug, Clone)]
@@ -35,6 +37,9 @@ pub struct ImportOptions {
     /// SSO and 2SV of an earlier managed accounts export hold this many
     /// days (`[import] managed_max_age_days`).
     pub managed_max_age_days: u64,
+    /// A managed accounts export column that names no known product but
+    /// holds site addresses stops the import (`[import] strict_columns`).
+    pub strict_columns: bool,
 }
 
 /// What an import did (the same summary a pull gives).
@@ -45,20 +50,7 @@ const SOURCE: &str = "Atlassian's user exports";
 
 pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
     given_as_its_kind(options)?;
-    let mut problems = Problems::default();
-    let mut collected = Collected::default();
-    read_users(
-        &Export::read(&options.users)?,
-        &mut collected,
-        &mut problems,
-    );
-    if let Some(path) = &options.managed {
-        read_managed(&Export::read(path)?, &mut collected, &mut problems);
-    }
-    if let Some(path) = &options.external {
-        read_external(&Export::read(path)?, &mut collected, &mut problems);
-    }
-    problems.into_result()?;
+    let mut collected = read_exports(options)?;
 
     let today = Utc::now().date_naive();
     let earlier = Earlier::read(&options.into);
@@ -193,6 +185,30 @@ impl Earlier {
     }
 }
 
+/// What the day's exports say, or every problem they have.
+fn read_exports(options: &ImportOptions) -> Result<Collected, ReadError> {
+    let mut problems = Problems::default();
+    let mut collected = Collected::default();
+    read_users(
+        &Export::read(&options.users)?,
+        &mut collected,
+        &mut problems,
+    );
+    if let Some(path) = &options.managed {
+        read_managed(
+            &Export::read(path)?,
+            &mut collected,
+            &mut problems,
+            options.strict_columns,
+        );
+    }
+    if let Some(path) = &options.external {
+        read_external(&Export::read(path)?, &mut collected, &mut problems);
+    }
+    problems.into_result()?;
+    Ok(collected)
+}
+
 /// The refusal of an import that cannot tell managed accounts from
 /// external users, with what to do.
 fn cannot_tell_managed_from_external(users: &Path) -> BadInput {
@@ -215,7 +231,8 @@ fn cannot_tell_managed_from_external(users: &Path) -> BadInput {
 pub(crate) fn add_managed_export(path: &Path, collected: &mut Collected) -> Result<(), BadInput> {
     let mut problems = Problems::default();
     let mut export = Collected::default();
-    read_managed(&Export::read(path)?, &mut export, &mut problems);
+    // Only sign-in is read: the export's product columns do not matter.
+    read_managed(&Export::read(path)?, &mut export, &mut problems, false);
     problems.into_result()?;
     for (id, from_export) in export.people {
         if let Some(person) = collected.people.get_mut(&id) {

@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -451,6 +452,90 @@ fn a_status_atlassian_does_not_write_is_refused_not_guessed() {
         "{stderr}"
     );
     assert_eq!(common::snapshot(&dir.path().join("bundle")), before);
+}
+
+/// The fixture's managed accounts export with one more column, `header`,
+/// whose cell is `value` on every row.
+fn managed_with_column(dir: &Path, header: &str, value: &str) -> PathBuf {
+    let text = fs::read_to_string(export("managed-accounts.csv")).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => format!("{line},{header}"),
+            _ => format!("{line},\"{value}\""),
+        })
+        .collect();
+    let path = dir.join("managed-extra.csv");
+    fs::write(&path, lines.join("\n")).unwrap();
+    path
+}
+
+#[test]
+fn a_managed_export_column_that_names_no_product_is_no_product() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = export("users-2026-03-01.csv");
+    // A renamed field is named and left out, not a product with seats.
+    let renamed = managed_with_column(dir.path(), "Authentication policy", "Default policy");
+    let (code, stderr) = import(
+        dir.path(),
+        &["--users", &users, "--managed", renamed.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("authentication policy"), "{stderr}");
+    assert!(
+        stderr.contains("neither a documented field nor a product"),
+        "{stderr}"
+    );
+    let products: BTreeSet<String> = rows(dir.path().join("bundle/product_access.csv"))
+        .into_iter()
+        .map(|r| r[1].clone())
+        .collect();
+    assert_eq!(
+        products,
+        BTreeSet::from(["confluence".to_string(), "jira".to_string()])
+    );
+
+    // A column that holds sites as a product does, under a name no product
+    // has, stops the import and leaves the bundle as it was.
+    let before = common::snapshot(&dir.path().join("bundle"));
+    let product_like = managed_with_column(dir.path(), "Studio X", "acme.atlassian.net");
+    let (code, stderr) = import(
+        dir.path(),
+        &[
+            "--users",
+            &users,
+            "--managed",
+            product_like.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("managed-extra.csv: line 1, column 'studio x'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("strict_columns = false"), "{stderr}");
+    assert_eq!(common::snapshot(&dir.path().join("bundle")), before);
+
+    // Without strict_columns it is named and left out.
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        "[import]\nstrict_columns = false\n",
+    )
+    .unwrap();
+    let (code, stderr) = import(
+        dir.path(),
+        &[
+            "--users",
+            &users,
+            "--managed",
+            product_like.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("studio x"), "{stderr}");
+    let access = rows(dir.path().join("bundle/product_access.csv"));
+    assert!(access.iter().all(|r| r[1] != "studio-x"), "{access:?}");
 }
 
 #[test]
