@@ -148,6 +148,10 @@ pub struct ImportArgs {
     /// The bundle directory to write or update.
     #[arg(long, value_name = "DIR")]
     pub into: PathBuf,
+    /// Import even when the export holds far fewer accounts with access
+    /// than the bundle (more than [import] max_drop_percent fewer).
+    #[arg(long)]
+    pub accept_drop: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -424,6 +428,11 @@ fn import(args: ImportArgs, config: &Config) -> Result<(), Error> {
                 i.managed_max_age_days
             }),
         strict_columns: config.import.as_ref().is_none_or(|i| i.strict_columns),
+        max_drop_percent: config
+            .import
+            .as_ref()
+            .map_or(config::DEFAULT_MAX_DROP_PERCENT, |i| i.max_drop_percent),
+        accept_drop: args.accept_drop,
     })?;
     runner::log_unknown_products(&summary.unknown_products);
     print_update(&args.into, &summary);

@@ -126,11 +126,16 @@ struct RawImport {
     verified_domains: Vec<String>,
     managed_max_age_days: Option<u64>,
     strict_columns: Option<bool>,
+    max_drop_percent: Option<u64>,
 }
 
 /// Days the SSO and 2SV of a managed accounts export hold for the
 /// imports without one (`[import] managed_max_age_days`).
 pub const DEFAULT_MANAGED_MAX_AGE_DAYS: u64 = 30;
+
+/// Percent fewer accounts with access an import takes without
+/// `--accept-drop` (`[import] max_drop_percent`).
+pub const DEFAULT_MAX_DROP_PERCENT: u64 = 20;
 
 /// `[import]`: a drop folder of Atlassian's exports, imported into
 /// `data_dir` before each scheduled run and each `--run-now`, and the
@@ -146,6 +151,8 @@ pub struct ImportConfig {
     /// Refuse a managed accounts export column that looks like a product
     /// but names none (default true).
     pub strict_columns: bool,
+    /// The largest drop in accounts with access an import takes unasked.
+    pub max_drop_percent: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -377,6 +384,7 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
                 .managed_max_age_days
                 .unwrap_or(DEFAULT_MANAGED_MAX_AGE_DAYS),
             strict_columns: import.strict_columns.unwrap_or(true),
+            max_drop_percent: import.max_drop_percent.unwrap_or(DEFAULT_MAX_DROP_PERCENT),
         }),
         thresholds: raw.thresholds,
         privacy: raw.privacy,

@@ -84,7 +84,14 @@ pub struct Waiting {
     /// Files that are no export `import` reads (a spreadsheet, a download
     /// not finished): left where they are, and named.
     pub unknown: Vec<PathBuf>,
+    /// The admin's `ACCEPT-DROP` file, when present: the next import may
+    /// shrink the bundle beyond `max_drop_percent`, once.
+    pub accept_drop: Option<PathBuf>,
 }
+
+/// The file an admin creates in the drop folder to let the next import
+/// take a large drop in accounts with access; removed once used.
+pub const ACCEPT_DROP: &str = "ACCEPT-DROP";
 
 impl Waiting {
     pub fn scan(from: &Path) -> anyhow::Result<Self> {
@@ -95,6 +102,9 @@ impl Waiting {
             .filter(|p| p.is_file())
             .collect();
         all.sort();
+        let marker = from.join(ACCEPT_DROP);
+        let accept_drop = all.contains(&marker).then_some(marker);
+        all.retain(|p| Some(p) != accept_drop.as_ref());
         let (files, mut unknown): (Vec<PathBuf>, Vec<PathBuf>) = all
             .into_iter()
             .partition(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")));
@@ -115,6 +125,7 @@ impl Waiting {
             managed: of_kind(ExportKind::Managed).last().cloned(),
             external: of_kind(ExportKind::External).last().cloned(),
             unknown,
+            accept_drop,
         })
     }
 
@@ -135,6 +146,8 @@ impl Waiting {
                 into: into.to_path_buf(),
                 managed_max_age_days: settings.managed_max_age_days,
                 strict_columns: settings.strict_columns,
+                max_drop_percent: settings.max_drop_percent,
+                accept_drop: self.accept_drop.is_some(),
             })?);
         }
         Ok(last)
@@ -142,11 +155,18 @@ impl Waiting {
 
     /// Moves every waiting export to `from/done/<today, UTC>/`, never over
     /// another: the raw export of a day is evidence an auditor may ask for.
+    /// An `ACCEPT-DROP` file goes with them: it is used once, and kept as
+    /// the record that the drop was accepted.
     pub fn move_to_done(&self, from: &Path) -> anyhow::Result<()> {
         let today = chrono::Utc::now().date_naive();
         let done = from.join("done").join(today.to_string());
         std::fs::create_dir_all(&done).with_context(|| format!("creating {}", done.display()))?;
-        let files = self.users.iter().chain(&self.managed).chain(&self.external);
+        let files = self
+            .users
+            .iter()
+            .chain(&self.managed)
+            .chain(&self.external)
+            .chain(&self.accept_drop);
         for path in files {
             let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
                 continue;

@@ -40,6 +40,12 @@ pub struct ImportOptions {
     /// A managed accounts export column that names no known product but
     /// holds site addresses stops the import (`[import] strict_columns`).
     pub strict_columns: bool,
+    /// An import that would leave this many percent fewer accounts with
+    /// access, or access rows, than the bundle holds is refused
+    /// (`[import] max_drop_percent`)...
+    pub max_drop_percent: u64,
+    /// ...unless the admin said the drop is real (`--accept-drop`).
+    pub accept_drop: bool,
 }
 
 /// What an import did (the same summary a pull gives).
@@ -103,6 +109,9 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
         }
     }
     collected.domains = verified.into_iter().map(|d| (d, true)).collect();
+    if !options.accept_drop {
+        refuse_a_drop(options, &earlier, &collected)?;
+    }
     // What the exports do not record shows as "no data", not as zeros.
     let not_recorded = InsightKey::not_recorded_by(if options.managed.is_none() && !carried {
         Source::UsersExport
@@ -163,6 +172,8 @@ fn verified_domains(options: &ImportOptions, earlier: &Earlier) -> BTreeSet<Stri
 /// and the verified domains.
 struct Earlier {
     people: BTreeMap<String, Person>,
+    /// The accounts of each `product_access` row, once a row.
+    access: Vec<String>,
     manifest: Manifest,
     verified_domains: BTreeSet<String>,
 }
@@ -177,12 +188,74 @@ impl Earlier {
                 }
             }
         }
+        let access = csv::Reader::from_path(into.join("product_access.csv"))
+            .map(|mut reader| {
+                let records = reader.records().flatten();
+                records
+                    .map(|r| r.get(0).unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
         Earlier {
+            access,
             people: update::earlier_accounts(into),
             manifest: manifest::read(into).unwrap_or_default(),
             verified_domains,
         }
     }
+}
+
+/// Refuses an import that would take access from more than
+/// `max_drop_percent` of the accounts with access in the bundle, or shrink
+/// its access rows by as much: a half-downloaded or partial export looks
+/// complete, and would take away everyone it lacks. An account the export
+/// lists as suspended or deactivated is a change the export states, not a
+/// gap, so it does not count: in a small organization one person leaving
+/// is more than a fifth.
+fn refuse_a_drop(
+    options: &ImportOptions,
+    earlier: &Earlier,
+    collected: &Collected,
+) -> Result<(), BadInput> {
+    let before_ids: BTreeSet<&str> = earlier.access.iter().map(String::as_str).collect();
+    let after_ids: BTreeSet<&str> = collected.access.iter().map(|a| a.0.as_str()).collect();
+    let had_access: Vec<&str> = earlier
+        .people
+        .iter()
+        .filter(|(id, p)| p.status == "active" && before_ids.contains(id.as_str()))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let lost = had_access
+        .iter()
+        .filter(|id| match collected.people.get(**id) {
+            Some(person) => person.status == "active" && !after_ids.contains(**id),
+            None => true,
+        })
+        .count();
+    let too_much = |part: usize, whole: usize| {
+        whole > 0 && (part as u128) * 100 > u128::from(options.max_drop_percent) * whole as u128
+    };
+    let rows = (earlier.access.len(), collected.access.len());
+    if !too_much(lost, had_access.len()) && !too_much(rows.0.saturating_sub(rows.1), rows.0) {
+        return Ok(());
+    }
+    Err(BadInput::about(
+        "the command line",
+        Problem::file(
+            options.users.display().to_string(),
+            format!(
+                "an export that takes access from at most {}% of the bundle: it leaves out, or lists without access, \
+                 {lost} of the {} accounts with access, and gives {} access rows against {}, which is what a cut or \
+                 partial export looks like; download it again, or, if the people really left, import it with \
+                 --accept-drop (in the drop folder: create the file {} beside the exports, used once); nothing was written",
+                options.max_drop_percent,
+                had_access.len(),
+                rows.1,
+                rows.0,
+                drop_folder::ACCEPT_DROP,
+            ),
+        ),
+    ))
 }
 
 /// What the day's exports say, or every problem they have.

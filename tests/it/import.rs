@@ -538,6 +538,86 @@ fn a_managed_export_column_that_names_no_product_is_no_product() {
     assert!(access.iter().all(|r| r[1] != "studio-x"), "{access:?}");
 }
 
+/// The users export of 1 March cut after its first account (u1, listed
+/// once per group): u2 and u3, who have access, are missing.
+fn shrunken_users_export(dir: &Path) -> PathBuf {
+    let whole = fs::read_to_string(export("users-2026-03-01.csv")).unwrap();
+    let kept: Vec<&str> = whole.lines().take(3).collect();
+    let path = dir.join("users-partial.csv");
+    fs::write(&path, kept.join("\n")).unwrap();
+    path
+}
+
+#[test]
+fn an_export_that_takes_access_from_many_is_refused_unless_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let day_one = ["--verified-domains", "acme.com"];
+    let (code, stderr) = import(
+        dir.path(),
+        &[&["--users", &export("users-2026-03-01.csv")][..], &day_one].concat(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let before = common::snapshot(&dir.path().join("bundle"));
+    // u1, u2 and u3 had access (u4 is suspended), by 5 role cells; the
+    // partial export keeps u1 and its 2: 2 of 3 accounts lost, 67 % > 20 %.
+    let partial = shrunken_users_export(dir.path());
+    let (code, stderr) = import(dir.path(), &["--users", partial.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("2 of the 3 accounts with access, and gives 2 access rows against 5"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--accept-drop"), "{stderr}");
+    assert_eq!(common::snapshot(&dir.path().join("bundle")), before);
+
+    let (code, stderr) = import(
+        dir.path(),
+        &["--users", partial.to_str().unwrap(), "--accept-drop"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let access: Vec<String> = rows(dir.path().join("bundle/product_access.csv"))
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(access, ["u1", "u1"]);
+}
+
+#[test]
+fn the_drop_folder_takes_a_large_drop_once_through_its_marker_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    fs::create_dir(&exports).unwrap();
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        "data_dir = \"data\"\nout_dir = \"out\"\n\n[import]\nfrom = \"exports\"\nverified_domains = [\"acme.com\"]\n",
+    )
+    .unwrap();
+    fs::copy(export("users-2026-03-01.csv"), exports.join("users-a.csv")).unwrap();
+    Cli::new(dir.path()).args(["--run-now"]).run().ok();
+    let partial = shrunken_users_export(dir.path());
+    fs::copy(&partial, exports.join("users-b.csv")).unwrap();
+    let before = common::snapshot(&dir.path().join("data"));
+    let refused = Cli::new(dir.path()).args(["--run-now"]).run();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("create the file ACCEPT-DROP"), "{stderr}");
+    assert_eq!(common::snapshot(&dir.path().join("data")), before);
+    assert!(exports.join("users-b.csv").exists(), "the export waits");
+
+    fs::write(exports.join("ACCEPT-DROP"), "").unwrap();
+    Cli::new(dir.path()).args(["--run-now"]).run().ok();
+    let access = rows(dir.path().join("data/product_access.csv"));
+    assert_eq!(access.len(), 2, "{access:?}");
+    // Used once: kept beside the day's exports, as the record of it.
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert!(!exports.join("ACCEPT-DROP").exists());
+    assert!(exports
+        .join("done")
+        .join(&today)
+        .join("ACCEPT-DROP")
+        .exists());
+}
+
 #[test]
 fn run_now_imports_what_waits_in_the_drop_folder() {
     let dir = tempfile::tempdir().unwrap();
