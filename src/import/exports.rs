@@ -167,6 +167,23 @@ impl Export {
         found
     }
 
+    /// The contract's status of a status cell, or none after naming the
+    /// cell in `problems`.
+    pub(super) fn status(
+        &self,
+        line: u64,
+        record: &csv::StringRecord,
+        column: usize,
+        problems: &mut Problems,
+    ) -> Option<&'static str> {
+        let value = cell(record, Some(column));
+        let status = known_status(value);
+        if status.is_none() {
+            problems.push(self.problem(line, column, value, STATUS_EXPECTED));
+        }
+        status
+    }
+
     pub(super) fn problem(&self, line: u64, column: usize, value: &str, expected: &str) -> Problem {
         Problem {
             file: self.display.clone(),
@@ -256,26 +273,21 @@ pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut P
             continue;
         }
         let status = match (status, active) {
-            (Some(column), _) => match known_status(cell(record, Some(column))) {
+            (Some(column), _) => match export.status(*line, record, column, problems) {
                 Some(status) => status,
-                None => {
-                    let value = cell(record, Some(column));
-                    problems.push(export.problem(*line, column, value, STATUS_EXPECTED));
-                    continue;
-                }
+                None => continue,
             },
             (None, Some(column)) if !yes(cell(record, Some(column))) => "deactivated",
             _ => "active",
         };
-        let added_on = match export_date(cell(record, added)) {
-            Ok(day) => day.map(|d| d.to_string()).unwrap_or_default(),
-            Err(_) => {
-                if let Some(column) = added {
-                    let value = cell(record, added);
-                    dates.bad(export, *line, column, value, "a date such as 3 Jan 2024");
-                }
+        let added_on = match (added, export_date(cell(record, added))) {
+            (_, Ok(day)) => day.map(|d| d.to_string()).unwrap_or_default(),
+            (Some(column), Err(_)) => {
+                let value = cell(record, added);
+                dates.bad(export, *line, column, value, "a date such as 3 Jan 2024");
                 String::new()
             }
+            (None, Err(_)) => String::new(),
         };
         // A user in several groups appears once per group: the first row wins.
         into.people
@@ -340,7 +352,7 @@ fn add_roles(
 }
 
 /// What a status cell of the users or managed accounts export must hold.
-pub(super) const STATUS_EXPECTED: &str =
+const STATUS_EXPECTED: &str =
     "a status as Atlassian writes it: Active, Suspended or Deactivated (a value it does not write is refused rather than guessed)";
 
 /// The contract's status of a status cell, or none for a value Atlassian
@@ -349,7 +361,7 @@ pub(super) const STATUS_EXPECTED: &str =
 /// (support.atlassian.com/security-and-access-policies/docs/export-users-from-a-site),
 /// the managed accounts export active or deactivated
 /// (support.atlassian.com/organization-administration/docs/export-managed-accounts).
-pub(super) fn known_status(cell: &str) -> Option<&'static str> {
+fn known_status(cell: &str) -> Option<&'static str> {
     match cell.to_lowercase().as_str() {
         "active" => Some("active"),
         "suspended" => Some("suspended"),

@@ -5,9 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::exports::{
-    cell, known_product_key, known_status, product_key, yes, Export, STATUS_EXPECTED,
-};
+use super::exports::{cell, known_product_key, product_key, yes, Export};
 use super::update::Collected;
 use crate::problems::{Location, Problem, Problems};
 
@@ -57,12 +55,13 @@ pub(super) fn read_managed(
         if account.is_empty() {
             continue;
         }
-        let known = status.map(|column| (column, known_status(cell(record, Some(column)))));
-        if let Some((column, None)) = known {
-            let value = cell(record, Some(column));
-            problems.push(export.problem(*line, column, value, STATUS_EXPECTED));
-            continue;
-        }
+        let known = match status {
+            Some(column) => match export.status(*line, record, column, problems) {
+                Some(status) => Some(status),
+                None => continue,
+            },
+            None => None,
+        };
         let person = into.people.entry(account.clone()).or_default();
         person.managed = Some(true);
         person.auth_unknown = false;
@@ -73,7 +72,7 @@ pub(super) fn read_managed(
             person.name = cell(record, name).to_string();
         }
         if person.status.is_empty() {
-            person.status = known.and_then(|(_, status)| status).unwrap_or("active");
+            person.status = known.unwrap_or("active");
         }
         person.sso = Some(yes(cell(record, sso)));
         person.two_step = Some(two_step_of(cell(record, two_step)));
