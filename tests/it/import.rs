@@ -29,6 +29,11 @@ fn import(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
     )
 }
 
+/// An import of the users export `users` alone, acme.com being verified.
+fn import_on_acme(dir: &Path, users: &str) -> (Option<i32>, String) {
+    import(dir, &["--users", users, "--verified-domains", "acme.com"])
+}
+
 fn rows(path: PathBuf) -> Vec<Vec<String>> {
     let mut reader = csv::Reader::from_path(path).unwrap();
     reader
@@ -261,15 +266,7 @@ fn access_comes_from_role_cells_and_org_role_names_the_org_admins() {
          a3,Cy Gone,a3@acme.com,Active,3 Jan 2024,Member,1 Mar 2026,Never accessed,,\r\n",
     )
     .unwrap();
-    let (code, stderr) = import(
-        dir.path(),
-        &[
-            "--users",
-            users.to_str().unwrap(),
-            "--verified-domains",
-            "acme.com",
-        ],
-    );
+    let (code, stderr) = import_on_acme(dir.path(), users.to_str().unwrap());
     assert_eq!(code, Some(0), "{stderr}");
     // a1's Confluence cell says "No access", a2's is empty and a3 has no
     // role at all: their last-seen dates are activity, not access.
@@ -312,15 +309,8 @@ fn daily_imports_build_the_history_idempotently() {
     // A staging folder left by an import that was killed is cleared.
     fs::create_dir(dir.path().join(".bundle.import-99999")).unwrap();
     for day in ["01", "02", "03", "03"] {
-        let (code, stderr) = import(
-            dir.path(),
-            &[
-                "--users",
-                &export(&format!("users-2026-03-{day}.csv")),
-                "--verified-domains",
-                "acme.com",
-            ],
-        );
+        let (code, stderr) =
+            import_on_acme(dir.path(), &export(&format!("users-2026-03-{day}.csv")));
         assert_eq!(code, Some(0), "{stderr}");
     }
     assert!(!dir.path().join(".bundle.import-99999").exists());
@@ -365,16 +355,7 @@ fn daily_imports_build_the_history_idempotently() {
 fn a_bad_export_names_file_line_and_column_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(
-        import(
-            dir.path(),
-            &[
-                "--users",
-                &export("users-2026-03-01.csv"),
-                "--verified-domains",
-                "acme.com"
-            ]
-        )
-        .0,
+        import_on_acme(dir.path(), &export("users-2026-03-01.csv")).0,
         Some(0)
     );
     let before = common::snapshot(&dir.path().join("bundle"));
@@ -396,15 +377,7 @@ fn a_bad_export_names_file_line_and_column_and_changes_nothing() {
 #[test]
 fn a_status_atlassian_does_not_write_is_refused_not_guessed() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, stderr) = import(
-        dir.path(),
-        &[
-            "--users",
-            &export("users-2026-03-01.csv"),
-            "--verified-domains",
-            "acme.com",
-        ],
-    );
+    let (code, stderr) = import_on_acme(dir.path(), &export("users-2026-03-01.csv"));
     assert_eq!(code, Some(0), "{stderr}");
     let before = common::snapshot(&dir.path().join("bundle"));
     // A typo in the users export's status, on its third line.
@@ -551,11 +524,7 @@ fn shrunken_users_export(dir: &Path) -> PathBuf {
 #[test]
 fn an_export_that_takes_access_from_many_is_refused_unless_accepted() {
     let dir = tempfile::tempdir().unwrap();
-    let day_one = ["--verified-domains", "acme.com"];
-    let (code, stderr) = import(
-        dir.path(),
-        &[&["--users", &export("users-2026-03-01.csv")][..], &day_one].concat(),
-    );
+    let (code, stderr) = import_on_acme(dir.path(), &export("users-2026-03-01.csv"));
     assert_eq!(code, Some(0), "{stderr}");
     let before = common::snapshot(&dir.path().join("bundle"));
     // u1, u2 and u3 had access (u4 is suspended), by 5 role cells; the
@@ -846,15 +815,7 @@ fn an_import_that_cannot_tell_managed_from_external_writes_nothing() {
 #[test]
 fn a_report_on_old_exports_says_how_old_and_the_days_before_the_first_are_no_data() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, stderr) = import(
-        dir.path(),
-        &[
-            "--users",
-            &export("users-2026-03-01.csv"),
-            "--verified-domains",
-            "acme.com",
-        ],
-    );
+    let (code, stderr) = import_on_acme(dir.path(), &export("users-2026-03-01.csv"));
     assert_eq!(code, Some(0), "{stderr}");
     let imported = backdate(&dir.path().join("bundle"), "imported_on", 3);
     backdate(&dir.path().join("bundle"), "recorded_since", 3);
@@ -907,13 +868,10 @@ fn a_report_on_old_exports_says_how_old_and_the_days_before_the_first_are_no_dat
 #[test]
 fn a_cut_or_empty_export_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let day = [
-        "--users",
-        &export("users-2026-03-01.csv"),
-        "--verified-domains",
-        "acme.com",
-    ];
-    assert_eq!(import(dir.path(), &day).0, Some(0));
+    assert_eq!(
+        import_on_acme(dir.path(), &export("users-2026-03-01.csv")).0,
+        Some(0)
+    );
     let before = common::snapshot(&dir.path().join("bundle"));
 
     let whole = fs::read_to_string(export("users-2026-03-02.csv")).unwrap();
@@ -1072,15 +1030,7 @@ fn crlf_exports_name_the_right_line() {
          u2,Bo,bo@acme.com,Active,31 Feb 2026\r\n",
     )
     .unwrap();
-    let (code, stderr) = import(
-        dir.path(),
-        &[
-            "--users",
-            users.to_str().unwrap(),
-            "--verified-domains",
-            "acme.com",
-        ],
-    );
+    let (code, stderr) = import_on_acme(dir.path(), users.to_str().unwrap());
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains(
