@@ -219,6 +219,19 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
+/// Fails naming the file when any file below `folders` holds `secret`.
+pub fn assert_no_file_holds(folders: &[&Path], secret: &str) {
+    for folder in folders {
+        for (file, bytes) in snapshot(folder) {
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(secret),
+                "{} holds the secret",
+                file.display()
+            );
+        }
+    }
+}
+
 /// The raw messages in the `new` folder of a Maildir.
 pub fn maildir_messages(maildir: &Path) -> Vec<Vec<u8>> {
     let Ok(entries) = std::fs::read_dir(maildir.join("new")) else {
