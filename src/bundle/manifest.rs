@@ -6,6 +6,7 @@
 //! Organizations REST API also says when it was last pulled, so that a
 //! report on stale data says so, and that single sign-on is not recorded.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -40,6 +41,16 @@ pub struct Manifest {
     /// gave, so a daily chart shows them as "no data".
     #[serde(default, deserialize_with = "toml_date")]
     pub recorded_since: Option<NaiveDate>,
+    /// What the source found worth a look, in words without names, for
+    /// the report's data-quality section: a role Atlassian does not
+    /// document, exports that disagree, access inferred from dates.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// The full address of each site that an export named by its short
+    /// name (`acme` = `acme.atlassian.net`), learned from the exports that
+    /// give both, so that a site keeps one name from day to day.
+    #[serde(default)]
+    pub sites: BTreeMap<String, String>,
 }
 
 /// A TOML date (`2026-11-30`) or the same date quoted.
@@ -85,6 +96,18 @@ pub fn render(manifest: &Manifest) -> String {
     for (key, day) in days {
         if let Some(day) = day {
             text.push_str(&format!("{key} = {day}\n"));
+        }
+    }
+    if !manifest.notes.is_empty() {
+        let notes: Vec<String> = manifest.notes.iter().map(|n| quoted(n)).collect();
+        text.push_str(&format!("notes = [\n  {},\n]\n", notes.join(",\n  ")));
+    }
+    // A table comes after every plain key, or TOML would read the keys
+    // that follow as the table's.
+    if !manifest.sites.is_empty() {
+        text.push_str("\n[sites]\n");
+        for (short, full) in &manifest.sites {
+            text.push_str(&format!("{} = {}\n", quoted(short), quoted(full)));
         }
     }
     text
@@ -138,5 +161,24 @@ mod tests {
         assert_eq!(read.pulled_on, day);
         assert_eq!(read.recorded_since, NaiveDate::from_ymd_opt(2026, 11, 1));
         assert_eq!(read.imported_on, None);
+    }
+
+    #[test]
+    fn notes_and_sites_read_back_as_written() {
+        let sites = BTreeMap::from([
+            ("acme".to_string(), "acme.atlassian.net".to_string()),
+            ("acme-eu".to_string(), "acme-eu.atlassian.net".to_string()),
+        ]);
+        let notes = vec!["A role \"Approver\", with a quote".to_string()];
+        let written = render(&Manifest {
+            imported_on: NaiveDate::from_ymd_opt(2026, 12, 1),
+            notes: notes.clone(),
+            sites: sites.clone(),
+            ..Manifest::default()
+        });
+        let read: Manifest = toml::from_str(&written).unwrap();
+        assert_eq!(read.sites, sites);
+        assert_eq!(read.notes, notes);
+        assert_eq!(read.imported_on, NaiveDate::from_ymd_opt(2026, 12, 1));
     }
 }

@@ -129,6 +129,21 @@ impl Waiting {
         })
     }
 
+    /// The file names of the exports waiting, in import order.
+    pub fn names(&self) -> Vec<String> {
+        self.users
+            .iter()
+            .chain(&self.managed)
+            .chain(&self.external)
+            .map(|p| {
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    }
+
     /// Imports each users export, with the managed and external exports,
     /// into `into`; the last import's summary (`None`: no users export).
     pub fn import_users(

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
+use super::roles::{holds_org_admin, role_cell, RoleCell};
 use super::update::{Collected, Person};
 use crate::bundle::raw;
 use crate::problems::{BadInput, Location, Problem, Problems};
@@ -264,6 +265,8 @@ pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut P
     let added = export.column(&["added to org"]);
     let org_role = export.column(&["org role"]);
     let (last_seen, roles) = product_columns(export, &mut into.unknown_products);
+    into.role_columns = !roles.is_empty();
+    into.access_inferred = roles.is_empty() && !last_seen.is_empty();
     let mut dates = BadDates::default();
 
     for (line, record) in &export.rows {
@@ -332,8 +335,8 @@ pub(super) fn read_users(export: &Export, into: &mut Collected, problems: &mut P
 
 /// The access the role cells of one users export record give: a cell that
 /// names a role is access to that product on that site, kept with its
-/// role; an empty cell or "No access" is none, whatever the last-seen
-/// date says.
+/// role; an empty cell, "No access" or a role without product access is
+/// none, whatever the last-seen date says (see [`role_cell`]).
 fn add_roles(
     record: &csv::StringRecord,
     account: &str,
@@ -342,12 +345,18 @@ fn add_roles(
 ) {
     for (column, product, site) in roles {
         let role = cell(record, Some(*column));
-        if role.is_empty() || role.eq_ignore_ascii_case("no access") {
+        let kind = role_cell(role);
+        if kind == RoleCell::NoAccess {
             continue;
         }
         let key = (account.to_string(), product.clone(), site.clone());
-        into.access.insert(key.clone());
-        into.roles.entry(key).or_insert_with(|| role.to_string());
+        if !into.access.insert(key.clone()) {
+            continue;
+        }
+        if kind == RoleCell::Unfamiliar {
+            *into.unfamiliar_roles.entry(role.to_string()).or_default() += 1;
+        }
+        into.roles.insert(key, role.to_string());
     }
 }
 
@@ -368,12 +377,6 @@ fn known_status(cell: &str) -> Option<&'static str> {
         "deactivated" => Some("deactivated"),
         _ => None,
     }
-}
-
-/// Whether an `Org role` cell names the organization admin role
-/// ("Organization admin", "Org admin"); "Member" and the like are not.
-fn holds_org_admin(org_role: &str) -> bool {
-    org_role.to_lowercase().contains("admin")
 }
 
 /// The dates of an export that are not as Atlassian writes them. A

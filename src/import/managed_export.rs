@@ -80,8 +80,11 @@ pub(super) fn read_managed(
             for site in cell(record, Some(*column)).split(',') {
                 let site = site.trim();
                 if !site.is_empty() {
-                    into.access
-                        .insert((account.clone(), product.clone(), site.to_string()));
+                    into.managed_access.insert((
+                        account.clone(),
+                        product.clone(),
+                        site.to_string(),
+                    ));
                 }
             }
         }

@@ -11,6 +11,8 @@
 mod drop_folder;
 mod exports;
 mod managed_export;
+mod reconcile;
+mod roles;
 pub(crate) mod update;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -88,7 +90,8 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
     let carried = options.managed.is_none()
         && managed_export_on
             .is_some_and(|day| (today - day).num_days() <= options.managed_max_age_days as i64);
-    reconcile_sites(&mut collected);
+    let sites = reconcile::one_name_per_site(&mut collected, &earlier.manifest.sites);
+    let notes = notes(options, &mut collected, &earlier);
     for (id, person) in collected.people.iter_mut() {
         let before = earlier.people.get(id);
         if person.managed.is_none() {
@@ -127,9 +130,23 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary, ReadError> {
         imported_on: Some(today),
         managed_export_on,
         recorded_since: Some(earlier.manifest.recorded_since.unwrap_or(today)),
+        notes,
+        sites,
         ..Manifest::default()
     };
     Ok(update::write_bundle(&options.into, collected, &manifest)?)
+}
+
+/// What the report's data-quality section should say of this import: the
+/// exports' disagreements, new roles, access inferred from dates. Settles
+/// the managed accounts export's product columns on the way.
+fn notes(options: &ImportOptions, collected: &mut Collected, earlier: &Earlier) -> Vec<String> {
+    let names = reconcile::ExportNames::of(&options.users, options.managed.as_deref());
+    let mut notes = Vec::new();
+    reconcile::settle_managed_access(collected, &names, &mut notes);
+    reconcile::new_role_notes(collected, &earlier.roles, &mut notes);
+    reconcile::inferred_access_note(collected, &names, &mut notes);
+    notes
 }
 
 /// Each export given with the option of its kind: one given with another
@@ -174,6 +191,8 @@ struct Earlier {
     people: BTreeMap<String, Person>,
     /// The accounts of each `product_access` row, once a row.
     access: Vec<String>,
+    /// The roles of `product_access`.
+    roles: BTreeSet<String>,
     manifest: Manifest,
     verified_domains: BTreeSet<String>,
 }
@@ -188,16 +207,23 @@ impl Earlier {
                 }
             }
         }
-        let access = csv::Reader::from_path(into.join("product_access.csv"))
-            .map(|mut reader| {
-                let records = reader.records().flatten();
-                records
-                    .map(|r| r.get(0).unwrap_or("").to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut access = Vec::new();
+        let mut roles = BTreeSet::new();
+        if let Ok(mut reader) = csv::Reader::from_path(into.join("product_access.csv")) {
+            let role = reader
+                .headers()
+                .ok()
+                .and_then(|h| h.iter().position(|name| name == "role"));
+            for record in reader.records().flatten() {
+                access.push(record.get(0).unwrap_or("").to_string());
+                if let Some(role) = role.and_then(|c| record.get(c)).filter(|r| !r.is_empty()) {
+                    roles.insert(role.to_string());
+                }
+            }
+        }
         Earlier {
             access,
+            roles,
             people: update::earlier_accounts(into),
             manifest: manifest::read(into).unwrap_or_default(),
             verified_domains,
@@ -316,41 +342,4 @@ pub(crate) fn add_managed_export(path: &Path, collected: &mut Collected) -> Resu
         }
     }
     Ok(())
-}
-
-/// The users export names a site by its short name (`acme`), the managed
-/// accounts export by its address (`acme.atlassian.net`): a short name that
-/// begins exactly one known address is taken as that site.
-fn reconcile_sites(collected: &mut Collected) {
-    let addresses: BTreeSet<String> = collected
-        .access
-        .iter()
-        .map(|(_, _, site)| site.clone())
-        .filter(|site| site.contains('.'))
-        .collect();
-    let full = |site: &str| -> String {
-        if site.is_empty() || site.contains('.') {
-            return site.to_string();
-        }
-        let prefix = format!("{site}.");
-        let mut matches = addresses.iter().filter(|a| a.starts_with(&prefix));
-        match (matches.next(), matches.next()) {
-            (Some(address), None) => address.clone(),
-            _ => site.to_string(),
-        }
-    };
-    collected.access = collected
-        .access
-        .iter()
-        .map(|(id, product, site)| (id.clone(), product.clone(), full(site)))
-        .collect();
-    collected.roles = std::mem::take(&mut collected.roles)
-        .into_iter()
-        .map(|((id, product, site), role)| ((id, product, full(&site)), role))
-        .collect();
-    collected.seen = collected
-        .seen
-        .iter()
-        .map(|(day, id, product, site)| (*day, id.clone(), product.clone(), full(site)))
-        .collect();
 }

@@ -61,6 +61,18 @@ pub(crate) struct Collected {
     /// Email domains the source knows, and whether each is verified.
     pub domains: BTreeMap<String, bool>,
     pub unknown_products: BTreeSet<String>,
+    /// Role values Atlassian does not document, with the accesses that
+    /// hold each (counted as access all the same).
+    pub unfamiliar_roles: BTreeMap<String, usize>,
+    /// The users export has role cells (`<Product> - <site>` columns).
+    pub role_columns: bool,
+    /// The users export had no role cells (its layout before September
+    /// 2021), so access was inferred from the last-seen dates.
+    pub access_inferred: bool,
+    /// (account, product, site) of each access the managed accounts
+    /// export's product columns list, kept apart to be held against the
+    /// users export's roles.
+    pub managed_access: BTreeSet<(String, String, String)>,
     /// Tables the source writes whole, or removes, by table name; every
     /// other table of the bundle is carried over as it is.
     pub whole_tables: BTreeMap<&'static str, WholeTable>,
@@ -189,7 +201,7 @@ fn stage(
 
     std::fs::write(staging.join(manifest::FILE), manifest::render(manifest))?;
 
-    let (new_rows, total) = merge_activity(into, staging, &collected.seen)?;
+    let (new_rows, total) = merge_activity(into, staging, &collected.seen, &manifest.sites)?;
     Ok(UpdateSummary {
         accounts: people.len(),
         access_rows: collected.access.len(),
@@ -347,11 +359,14 @@ fn contract_date(day: &str) -> &str {
     }
 }
 
-/// The history so far plus today's last-seen days, each once.
+/// The history so far plus today's last-seen days, each once. Earlier
+/// rows that name a site by a short name of `sites` take its address, so
+/// that a site keeps one name across days.
 fn merge_activity(
     into: &Path,
     staging: &Path,
     seen: &BTreeSet<(NaiveDate, String, String, String)>,
+    sites: &BTreeMap<String, String>,
 ) -> anyhow::Result<(usize, usize)> {
     let days: Vec<NaiveDate> = seen.iter().map(|s| s.0).collect();
     let today = df!(
@@ -368,7 +383,8 @@ fn merge_activity(
         let earlier =
             LazyFrame::scan_parquet(PlRefPath::new(path), Default::default())?.collect()?;
         let before = earlier.height();
-        let merged = concat([earlier.lazy(), today], UnionArgs::default())?;
+        let earlier = earlier.lazy().with_column(full_site_names(sites));
+        let merged = concat([earlier, today], UnionArgs::default())?;
         (merged, before)
     } else {
         (today, 0)
@@ -379,5 +395,17 @@ fn merge_activity(
         .collect()?;
     let total = merged.height();
     ParquetWriter::new(File::create(staging.join("activity.parquet"))?).finish(&mut merged)?;
-    Ok((total - before, total))
+    Ok((total.saturating_sub(before), total))
+}
+
+/// The `site` column with each short name of `sites` as its address.
+fn full_site_names(sites: &BTreeMap<String, String>) -> Expr {
+    sites
+        .iter()
+        .fold(col("site"), |site, (short, address)| {
+            when(col("site").eq(lit(short.as_str())))
+                .then(lit(address.as_str()))
+                .otherwise(site)
+        })
+        .alias("site")
 }

@@ -321,6 +321,7 @@ fn warnings(quality: &DataQuality, exceptions: &Review) -> Vec<String> {
             plural(rows, "is", "are")
         ));
     }
+    lines.extend(quality.source_notes.iter().cloned());
     lines.extend(exceptions.unknown().map(|r| {
         format!(
             "The exception for {} (owner {}) names no account of the bundle: remove it from the configuration.",

@@ -37,6 +37,10 @@ pub struct DataQuality {
     pub unknown_products: Vec<UnknownProduct>,
     /// Activity rows dated after the as-of date (not counted).
     pub activity_after_as_of: u64,
+    /// What the source of the bundle noted (`notes` of bundle.toml), for
+    /// the page only.
+    #[serde(skip)]
+    pub source_notes: Vec<String>,
 }
 
 impl DataQuality {
@@ -94,6 +98,7 @@ pub fn assess(bundle: &Bundle, ctx: &Context, privacy: &Privacy) -> PolarsResult
             .collect(),
         set_aside_rows,
         bad_rows,
+        source_notes: bundle.manifest.notes.clone(),
         ..Default::default()
     };
     quality.accounts_without_email =

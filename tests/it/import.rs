@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use common::{read_json, Cli};
 use polars::prelude::*;
 
-fn export(name: &str) -> String {
+pub(crate) fn export(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/exports")
         .join(name)
@@ -19,7 +19,7 @@ fn export(name: &str) -> String {
         .to_string()
 }
 
-fn import(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+pub(crate) fn import(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
     let mut all = vec!["import", "--into", "bundle"];
     all.extend_from_slice(args);
     let output = Cli::new(dir).args(&all).run();
@@ -30,11 +30,11 @@ fn import(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
 }
 
 /// An import of the users export `users` alone, acme.com being verified.
-fn import_on_acme(dir: &Path, users: &str) -> (Option<i32>, String) {
+pub(crate) fn import_on_acme(dir: &Path, users: &str) -> (Option<i32>, String) {
     import(dir, &["--users", users, "--verified-domains", "acme.com"])
 }
 
-fn rows(path: PathBuf) -> Vec<Vec<String>> {
+pub(crate) fn rows(path: PathBuf) -> Vec<Vec<String>> {
     let mut reader = csv::Reader::from_path(path).unwrap();
     reader
         .records()
@@ -42,7 +42,7 @@ fn rows(path: PathBuf) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn activity(bundle: &Path) -> Vec<(String, String, String, String)> {
+pub(crate) fn activity(bundle: &Path) -> Vec<(String, String, String, String)> {
     let path = bundle.join("activity.parquet");
     let frame = LazyFrame::scan_parquet(PlRefPath::new(path.to_str().unwrap()), Default::default())
         .unwrap()
@@ -75,7 +75,7 @@ fn activity(bundle: &Path) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
-fn row(d: &str, a: &str, p: &str, s: &str) -> (String, String, String, String) {
+pub(crate) fn row(d: &str, a: &str, p: &str, s: &str) -> (String, String, String, String) {
     (d.into(), a.into(), p.into(), s.into())
 }
 
@@ -149,20 +149,37 @@ fn the_three_exports_make_a_bundle() {
             ],
         ]
     );
-    // Access from role cells, kept with their role, and from the managed
-    // export's site lists, which name no role; the users export's short
-    // site name "acme" is the managed export's acme.atlassian.net.
+    // Access from role cells, kept with their role; the users export's
+    // short site name "acme" is the managed export's acme.atlassian.net.
+    // u2's Jira on beta.atlassian.net is in the managed export only: no
+    // role stands behind it, so it is no seat but a note naming both.
     assert_eq!(
         rows(dir.path().join("bundle/product_access.csv")),
         vec![
             vec!["u1", "confluence", "acme.atlassian.net", "User"],
             vec!["u1", "jira", "acme.atlassian.net", "User"],
             vec!["u2", "jira", "acme.atlassian.net", "User"],
-            vec!["u2", "jira", "beta.atlassian.net", ""],
             vec!["u3", "confluence", "acme.atlassian.net", "User"],
             vec!["u4", "jira", "acme.atlassian.net", "User"],
         ]
     );
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(dir.path().join("bundle/bundle.toml")).unwrap())
+            .unwrap();
+    assert_eq!(
+        manifest["sites"]["acme"].as_str(),
+        Some("acme.atlassian.net")
+    );
+    let notes = manifest["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let note = notes[0].as_str().unwrap();
+    for part in [
+        "managed accounts export (managed-accounts.csv)",
+        "users export (users-2026-03-01.csv)",
+        "Jira on beta.atlassian.net: 1 account with access in the managed accounts export only, 0 accounts in the users export only",
+    ] {
+        assert!(note.contains(part), "{part} in {note}");
+    }
     // One view per account, product and site on each last-seen date;
     // "Never accessed" adds nothing.
     assert_eq!(
@@ -191,6 +208,10 @@ fn the_three_exports_make_a_bundle() {
         json["insights"]["managed_authentication"],
         serde_json::json!({"sso": 1, "two_step_enabled": 1, "two_step_disabled": 0})
     );
+    // The note is in the page's data-quality section.
+    let page = std::fs::read_to_string(dir.path().join("out/latest/index.html")).unwrap();
+    let quality = &page[page.find("id=\"data_quality\"").unwrap()..];
+    assert!(quality.contains("Jira on beta.atlassian.net"), "{quality}");
 }
 
 #[test]
@@ -685,7 +706,7 @@ fn backdate(bundle: &Path, key: &str, days_ago: u64) -> String {
     day
 }
 
-fn report_of(dir: &Path, as_of: &str) -> (serde_json::Value, String) {
+pub(crate) fn report_of(dir: &Path, as_of: &str) -> (serde_json::Value, String) {
     Cli::new(dir)
         .report("bundle", "out")
         .dated(as_of)

@@ -26,6 +26,7 @@ mod fuzz;
 mod generate;
 mod hostile;
 mod import;
+mod import_roles;
 mod layers;
 mod limits;
 mod mail_triggers;
