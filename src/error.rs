@@ -12,6 +12,14 @@ pub enum Error {
     /// The data, the configuration or the command line is wrong.
     #[error(transparent)]
     BadInput(#[from] BadInput),
+    /// The exports waiting in the drop folder were refused; the report
+    /// was made on the bundle as it was.
+    #[error("the exports waiting in the drop folder ({exports}) were refused, so the report shows the bundle as it was: {problems}")]
+    ExportRefused {
+        /// The refused files, by name.
+        exports: String,
+        problems: BadInput,
+    },
     /// The pull from Atlassian's API failed.
     #[error(transparent)]
     Pull(#[from] PullError),
@@ -35,7 +43,7 @@ impl Error {
     /// failing): 1.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::BadInput(_) => 2,
+            Error::BadInput(_) | Error::ExportRefused { .. } => 2,
             Error::Pull(pull) => pull.exit_code(),
             Error::Mail(_) | Error::TestMail(_) => 3,
             Error::Abandoned | Error::Failed(_) => 1,

@@ -94,6 +94,10 @@ pub struct RunRequest {
     pub tolerance: Tolerance,
     /// `[reclaim]`: the report shows its plan.
     pub reclaim: Option<Reclaim>,
+    /// What bringing the bundle up to date could not do (an export
+    /// refused, files of the drop folder that are no export): said at the
+    /// top of the page and in the digest.
+    pub source_notices: Vec<String>,
 }
 
 impl RunRequest {
@@ -120,6 +124,7 @@ impl RunRequest {
             }),
             tolerance: tolerance(config.max_bad_rows_percent),
             reclaim: config.reclaim,
+            source_notices: Vec::new(),
         })
     }
 
@@ -141,6 +146,7 @@ impl RunRequest {
             key_expiry: None,
             tolerance: tolerance(DEFAULT_MAX_BAD_ROWS_PERCENT),
             reclaim: None,
+            source_notices: Vec::new(),
         }
     }
 }
@@ -178,11 +184,15 @@ impl RunRequest {
 
     /// How old the bundle's data is, and when the API key expires.
     fn freshness(&self, bundle: &bundle::Bundle) -> Freshness {
-        freshness::assess(
+        let mut freshness = freshness::assess(
             &bundle.manifest,
             self.key_expiry.as_ref(),
             Utc::now().date_naive(),
-        )
+        );
+        freshness
+            .notices
+            .splice(0..0, self.source_notices.iter().cloned());
+        freshness
     }
 }
 

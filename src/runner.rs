@@ -12,32 +12,58 @@ use crate::email::{self, Decision, Evidence};
 use crate::error::Error;
 use crate::import;
 use crate::pipeline::{self, RunControl, RunOutcome, RunRequest};
+use crate::problems::{BadInput, ReadError};
 use crate::pull;
 use crate::reclaim;
+
+/// What bringing the bundle up to date left to say.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// For the top of the page and the digest: an export refused, files of
+    /// the drop folder that are no export.
+    pub notices: Vec<String>,
+    /// The refusal of the waiting exports, returned once the report on
+    /// the bundle as it was is made and mailed.
+    pub refused: Option<Error>,
+}
 
 /// Brings the bundle up to date before a scheduled run or `--run-now`:
 /// the users exports waiting in `[import] from` first (earlier days'
 /// history), then, with `[input] source = "api"`, a pull from the API
-/// (today), which
-/// takes SSO from a managed accounts export waiting there. A failed import
-/// fails the run before anything is written; a failed pull is logged and
-/// the run goes on with the bundle as it was, its report saying how old
-/// the data is (the one exception: there is no bundle yet).
-pub fn prepare_bundle(config: &Config, data_dir: &Path) -> Result<(), Error> {
+/// (today), which takes SSO from a managed accounts export waiting there.
+/// An export the import refuses stays in the drop folder and the run goes
+/// on with the bundle as it was, its report and digest saying why the data
+/// is stale; a failed pull is logged and the run goes on the same way.
+/// The one exception to both: there is no bundle yet.
+pub fn prepare_bundle(config: &Config, data_dir: &Path) -> Result<Prepared, Error> {
     let waiting = match config.import.as_ref().map(|i| (i, i.from.as_ref())) {
         Some((import, Some(from))) => Some((import, from, import::Waiting::scan(from)?)),
         _ => None,
     };
+    let mut prepared = Prepared::default();
     let mut read_exports = false;
     if let Some((import, _, waiting)) = &waiting {
-        if let Some(summary) = waiting.import_users(import, data_dir)? {
-            tracing::info!(
-                accounts = summary.accounts,
-                new_activity_rows = summary.new_activity_rows,
-                "exports imported"
-            );
-            log_unknown_products(&summary.unknown_products);
-            read_exports = true;
+        prepared.notices.extend(unknown_files_notice(waiting));
+        match waiting.import_users(import, data_dir) {
+            Ok(Some(summary)) => {
+                tracing::info!(
+                    accounts = summary.accounts,
+                    new_activity_rows = summary.new_activity_rows,
+                    "exports imported"
+                );
+                log_unknown_products(&summary.unknown_products);
+                read_exports = true;
+            }
+            Ok(None) => {}
+            Err(ReadError::Bad(bad)) if bundle::exists(data_dir) => {
+                tracing::error!(error = %bad, "the waiting exports were refused: the report uses the bundle as it was");
+                prepared.notices.insert(0, refused_notice(waiting, &bad));
+                prepared.refused = Some(Error::ExportRefused {
+                    exports: waiting.names().join(", "),
+                    problems: bad,
+                });
+            }
+            Err(err) => return Err(err.into()),
         }
     }
     if let (DailySource::Api, Some(atlassian)) = (config.source, &config.atlassian) {
@@ -64,7 +90,46 @@ pub fn prepare_bundle(config: &Config, data_dir: &Path) -> Result<(), Error> {
     if let (Some((_, from, waiting)), true) = (&waiting, read_exports) {
         waiting.move_to_done(from)?;
     }
-    Ok(())
+    Ok(prepared)
+}
+
+/// The notice of exports the import refused: which files, the first
+/// problem, and that the report shows the data as it was.
+fn refused_notice(waiting: &import::Waiting, bad: &BadInput) -> String {
+    let first = bad
+        .0
+        .listed()
+        .first()
+        .map_or_else(|| bad.to_string(), ToString::to_string);
+    format!(
+        "Stale data: the exports waiting in the drop folder ({}) were refused, so this report shows the bundle as it was. \
+         The reason: {}. They stay in the drop folder: export them again from admin.atlassian.com and save them there \
+         (the failure mail lists every problem).",
+        waiting.names().join(", "),
+        first.trim_end()
+    )
+}
+
+/// The notice of the files in the drop folder that are no export.
+fn unknown_files_notice(waiting: &import::Waiting) -> Option<String> {
+    if waiting.unknown.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = waiting
+        .unknown
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    Some(format!(
+        "The drop folder holds files that are no export of admin.atlassian.com, left there unread: {}. \
+         Save the users export as CSV (not .xlsx), let downloads finish, and remove what does not belong.",
+        names.join(", ")
+    ))
 }
 
 /// One log line for a pull, without names or the key.
@@ -127,11 +192,21 @@ fn unattended(config: &Config, progress: bool, control: &RunControl) -> Result<R
     if let Some(atlassian) = &config.atlassian {
         atlassian.api_key()?;
     }
-    let request = RunRequest::from_config(config, progress)?;
-    prepare_bundle(config, &request.data_dir)?;
+    let mut request = RunRequest::from_config(config, progress)?;
+    let prepared = prepare_bundle(config, &request.data_dir)?;
+    request.source_notices = prepared.notices;
     let mut outcome = pipeline::run(&request, control)?;
-    reclaim_on_schedule(config, &mut outcome)?;
-    mail_and_log(&request, email.as_ref(), control, outcome)
+    // Nothing is done to the organization on data known to be stale.
+    if prepared.refused.is_none() {
+        reclaim_on_schedule(config, &mut outcome)?;
+    }
+    let outcome = mail_and_log(&request, email.as_ref(), control, outcome)?;
+    // The report on the bundle as it was is out; the refusal still fails
+    // the job, so that the failure mail and the exit code tell of it.
+    match prepared.refused {
+        Some(refused) => Err(refused),
+        None => Ok(outcome),
+    }
 }
 
 /// Runs the report and, with `email`, sends the digest.

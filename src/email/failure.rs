@@ -33,7 +33,10 @@ pub fn notify(config: &Config, err: &Error) {
         tracing::info!("no failure mail: one was already sent today");
         return;
     }
-    let subject = format!("org-insights: the report of {today} failed");
+    let subject = match err {
+        Error::ExportRefused { .. } => format!("org-insights: the exports of {today} were refused"),
+        _ => format!("org-insights: the report of {today} failed"),
+    };
     let text = body(config, err, today);
     match send::send_text(settings, settings.failure_recipients(), &subject, text) {
         Ok(()) => {
@@ -100,8 +103,15 @@ fn body(config: &Config, err: &Error, today: NaiveDate) -> String {
             config.out_dir.display()
         ),
     };
+    let lead = match err {
+        Error::ExportRefused { exports, .. } => format!(
+            "The exports waiting in the drop folder ({exports}) were refused, and nothing was imported. \
+             The report of {today} was made on the bundle as it was, marked as stale data."
+        ),
+        _ => format!("The report of {today} could not be made."),
+    };
     format!(
-        "The report of {today} could not be made.\n\n\
+        "{lead}\n\n\
          What went wrong:\n{}\n\n\
          {last_good}\n\n\
          What to do:\n{}\n\n\
@@ -119,6 +129,17 @@ fn what_to_do(config: &Config, err: &Error) -> String {
              `org-insights check --data {}` lists every problem of the bundle. {again}",
             config.data_dir.display(),
             config.data_dir.display()
+        ),
+        Error::ExportRefused { .. } => format!(
+            "The problem is in the export files, not in the bundle, which is unchanged: `org-insights check` \
+             would pass. Do what the problem above says; in most cases, download the exports again from \
+             admin.atlassian.com and save them in the drop folder ({}) as they come, without opening them in a \
+             spreadsheet. The refused files stay there and are tried again at each run. {again}",
+            config
+                .import
+                .as_ref()
+                .and_then(|i| i.from.as_ref())
+                .map_or_else(|| "[import] from".to_string(), |f| f.display().to_string()),
         ),
         Error::Pull(_) => format!(
             "The pull from Atlassian's API failed as said above, and there was no earlier bundle \

@@ -552,3 +552,95 @@ fn the_digest_s_idle_seats_are_the_count_of_the_csv_behind_them() {
         "{text}"
     );
 }
+
+/// The drop folder's refused exports: the run still makes the day's report
+/// on the bundle as it was, marked as stale data at the top of the page
+/// and in the digest, both naming the export and the reason; the failure
+/// mail says the bundle is not at fault, and the job exits 2.
+#[test]
+fn a_refused_export_makes_a_stale_report_and_both_mails_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), &[]);
+    let exports = dir.path().join("exports");
+    fs::create_dir(&exports).unwrap();
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        format!(
+            "data_dir = \"data\"\nout_dir = \"out\"\n\n[import]\nfrom = \"exports\"\nverified_domains = [\"acme.com\"]\n\n\
+             [email]\nenabled = true\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nfrom = \"reports@example.com\"\n\
+             to = [\"team@example.com\"]\nfailures_to = [\"oncall@example.com\"]\nattach_report = false\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    let fixture = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/exports")
+            .join(name)
+    };
+    fs::copy(fixture("users-2026-03-01.csv"), exports.join("users-a.csv")).unwrap();
+    run_now(dir.path()).ok();
+    assert_eq!(server.messages().len(), 1, "the first day's digest");
+    let bundle = common::snapshot(&dir.path().join("data"));
+
+    // The next export is cut in the middle of its third record, and a
+    // spreadsheet waits beside it.
+    let whole = fs::read_to_string(fixture("users-2026-03-02.csv")).unwrap();
+    fs::write(exports.join("users-b.csv"), &whole[..whole.len() - 30]).unwrap();
+    fs::write(exports.join("users.xlsx"), "PK").unwrap();
+    run_now(dir.path()).code(2);
+    assert_eq!(
+        common::snapshot(&dir.path().join("data")),
+        bundle,
+        "the bundle is unchanged"
+    );
+    assert!(
+        exports.join("users-b.csv").exists(),
+        "the refused export waits"
+    );
+
+    let page = fs::read_to_string(dir.path().join("out/latest/index.html")).unwrap();
+    assert!(
+        page.contains(
+            "Stale data: the exports waiting in the drop folder (users-b.csv) were refused"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("users.xlsx"),
+        "the unknown file is named on the page"
+    );
+    let messages: Vec<(String, String, Vec<String>)> = server
+        .messages()
+        .iter()
+        .map(|m| subject_and_text(m))
+        .collect();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    let today = chrono::Utc::now().date_naive();
+    let digest = messages[1..]
+        .iter()
+        .find(|(_, _, to)| to == &["team@example.com".to_string()])
+        .map(|(_, text, _)| text)
+        .unwrap();
+    assert!(
+        digest.contains("users-b.csv") && digest.contains("Stale data"),
+        "{digest}"
+    );
+    assert!(digest.contains("users.xlsx"), "{digest}");
+    let (subject, failure, _) = messages
+        .iter()
+        .find(|(_, _, to)| to == &["oncall@example.com".to_string()])
+        .unwrap();
+    assert_eq!(
+        subject,
+        &format!("org-insights: the exports of {today} were refused")
+    );
+    assert!(failure.contains("(users-b.csv) were refused"), "{failure}");
+    assert!(
+        failure.contains("users-b.csv: line"),
+        "the problem names file and line: {failure}"
+    );
+    assert!(failure.contains("marked as stale data"), "{failure}");
+    assert!(failure.contains("not in the bundle"), "{failure}");
+    assert!(!failure.contains("org-insights check --data"), "{failure}");
+}
