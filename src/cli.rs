@@ -434,7 +434,7 @@ fn import(args: ImportArgs, config: &Config) -> Result<(), Error> {
             .map_or(config::DEFAULT_MAX_DROP_PERCENT, |i| i.max_drop_percent),
         accept_drop: args.accept_drop,
     })?;
-    runner::log_unknown_products(&summary.unknown_products);
+    runner::log_update(&summary);
     print_update(&args.into, &summary);
     Ok(())
 }

@@ -51,7 +51,7 @@ pub fn prepare_bundle(config: &Config, data_dir: &Path) -> Result<Prepared, Erro
                     new_activity_rows = summary.new_activity_rows,
                     "exports imported"
                 );
-                log_unknown_products(&summary.unknown_products);
+                log_update(&summary);
                 read_exports = true;
             }
             Ok(None) => {}
@@ -151,14 +151,17 @@ pub fn log_pull(summary: &pull::PullSummary) {
         Ok(new_events) => tracing::info!(new_events, "audit log events added"),
         Err(reason) => tracing::warn!(%reason, "the audit log was not read"),
     }
-    log_unknown_products(&summary.update.unknown_products);
+    log_update(&summary.update);
 }
 
 /// One warning per product name of an import or a pull that maps to no
-/// product key of the contract.
-pub fn log_unknown_products<'a>(names: impl IntoIterator<Item = &'a String>) {
-    for name in names {
+/// product key of the contract, and one per note it left for the page.
+pub fn log_update(summary: &import::ImportSummary) {
+    for name in &summary.unknown_products {
         tracing::warn!(product = %name, "a product name with no known key: kept as a slug");
+    }
+    for note in &summary.notes {
+        tracing::warn!(%note, "noted in the report's data quality");
     }
 }
 

@@ -26,6 +26,9 @@ pub struct UpdateSummary {
     pub activity_rows: usize,
     /// Product names that map to no known product key (kept as a slug).
     pub unknown_products: BTreeSet<String>,
+    /// The notes of bundle.toml the update wrote, for the person running
+    /// it as well as for the page.
+    pub notes: Vec<String>,
 }
 
 /// One account as the source describes it.
@@ -145,6 +148,7 @@ pub(crate) fn write_bundle(
     std::fs::remove_dir_all(&staging).ok();
     Ok(UpdateSummary {
         unknown_products: collected.unknown_products,
+        notes: manifest.notes.clone(),
         ..summary
     })
 }
@@ -208,6 +212,7 @@ fn stage(
         new_activity_rows: new_rows,
         activity_rows: total,
         unknown_products: BTreeSet::new(),
+        notes: Vec::new(),
     })
 }
 

@@ -47,6 +47,8 @@ fn a_role_atlassian_does_not_document_is_access_and_named_once() {
     let users = users.to_str().unwrap();
     let (code, stderr) = import_on_acme(dir.path(), users);
     assert_eq!(code, Some(0), "{stderr}");
+    // The person running the import reads the note too.
+    assert!(stderr.contains("'Approver'"), "{stderr}");
     assert_eq!(
         rows(dir.path().join("bundle/product_access.csv")),
         vec![
