@@ -119,6 +119,10 @@ pub struct ReclaimArgs {
     /// The plan's report date. Default: the latest activity date.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+    /// With --apply: suspend the accounts of this plan file (one reclaim
+    /// wrote, read by the admin) instead of a plan made now.
+    #[arg(long, value_name = "FILE", requires = "apply")]
+    pub plan: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -275,6 +279,9 @@ fn reclaim(args: ReclaimArgs, config: &Config) -> Result<(), Error> {
             done.accounts.len(),
             done.accounts.join(", ")
         );
+        for (account, why) in &done.skipped {
+            println!("left out {account}: {why}");
+        }
         return Ok(());
     }
     // Refused before anything is read when it could not be carried out.
@@ -287,14 +294,21 @@ fn reclaim(args: ReclaimArgs, config: &Config) -> Result<(), Error> {
         ..RunRequest::from_config(config, false)?
     };
     let plan = pipeline::reclaim_plan(&request, &settings)?;
-    let file = reclaim::write_plan(&config.out_dir, &plan)?;
-    print!("{}", reclaim::printed(&plan, &settings));
-    println!("The plan is in {}.", file.display());
+    let file = match args.plan {
+        Some(file) => file,
+        None => {
+            let file = reclaim::write_plan(&config.out_dir, &plan)?;
+            print!("{}", reclaim::printed(&plan, &settings));
+            println!("The plan is in {}.", file.display());
+            file
+        }
+    };
     if args.apply {
-        let done = reclaim::apply(config, &plan)?;
+        let done = reclaim::apply(config, &plan, &file)?;
         println!(
-            "suspended {} account(s): {}; to undo: org-insights reclaim --undo {}",
+            "suspended {} account(s) of {}: {}; to undo: org-insights reclaim --undo {}",
             done.accounts.len(),
+            file.display(),
             done.accounts.join(", "),
             chrono::Utc::now().date_naive()
         );

@@ -219,7 +219,7 @@ pub struct RunOutcome {
     pub tokens: Option<TokensToFix>,
     /// With `[reclaim]`: the accounts a reclaim would suspend.
     pub reclaim: Option<Plan>,
-    /// What a scheduled reclaim suspended after the report.
+    /// What a scheduled reclaim suspended before the report.
     pub reclaimed: Option<reclaim::Done>,
     /// The page with names masked, for a digest that must not show them
     /// (only when the report itself shows names).
@@ -370,7 +370,8 @@ fn review_figures(
         .as_ref()
         .map(|settings| reclaim::plan(context, snapshot, &review, settings))
         .transpose()
-        .context("planning the reclaim")?;
+        .context("planning the reclaim")?
+        .map(|plan| reclaim::with_what_was_done(plan, &request.out_dir));
     let to_fix: Vec<ToFix> = insights::controls()
         .into_iter()
         .filter(|(key, _)| !computed.missing.contains_key(key.as_str()))

@@ -198,16 +198,18 @@ fn unattended(config: &Config, progress: bool, control: &RunControl) -> Result<R
     let mut request = RunRequest::from_config(config, progress)?;
     let prepared = prepare_bundle(config, &request.data_dir)?;
     request.source_notices = prepared.notices;
-    let mut outcome = pipeline::run(&request, control)?;
     // Nothing is done to the organization on data known to be stale.
-    if prepared.refused.is_none() {
-        reclaim_on_schedule(config, &mut outcome)?;
-    }
+    let (reclaimed, reclaim_failed) = match prepared.refused {
+        None => reclaim_on_schedule(config, &request),
+        Some(_) => (None, None),
+    };
+    let mut outcome = pipeline::run(&request, control)?;
+    outcome.reclaimed = reclaimed;
     let outcome = mail_and_log(&request, email.as_ref(), control, outcome)?;
-    // The report on the bundle as it was is out; the refusal still fails
+    // The report is out; a refused export or a failed apply still fails
     // the job, so that the failure mail and the exit code tell of it.
-    match prepared.refused {
-        Some(refused) => Err(refused),
+    match prepared.refused.or(reclaim_failed) {
+        Some(err) => Err(err),
         None => Ok(outcome),
     }
 }
@@ -223,14 +225,27 @@ pub fn run(
 }
 
 /// With `[reclaim] on_schedule = true` (and `enabled`), the scheduled job
-/// suspends the plan's accounts after the report, before the digest,
-/// which then says what was suspended and how to undo it.
-fn reclaim_on_schedule(config: &Config, outcome: &mut RunOutcome) -> Result<(), Error> {
-    let wanted = config.reclaim.is_some_and(|r| r.enabled && r.on_schedule);
-    if let (true, Some(plan)) = (wanted, &outcome.reclaim) {
-        outcome.reclaimed = Some(reclaim::apply(config, plan)?);
+/// suspends the plan's accounts before the report, whose Reclaim section
+/// and digest then say what was suspended and how to undo it. A failed
+/// apply is returned beside, not instead of, the day's report.
+fn reclaim_on_schedule(
+    config: &Config,
+    request: &RunRequest,
+) -> (Option<reclaim::Done>, Option<Error>) {
+    let Some(settings) = config.reclaim.filter(|r| r.enabled && r.on_schedule) else {
+        return (None, None);
+    };
+    let applied = pipeline::reclaim_plan(request, &settings).and_then(|plan| {
+        let file = reclaim::write_plan(&config.out_dir, &plan)?;
+        Ok(reclaim::apply(config, &plan, &file)?)
+    });
+    match applied {
+        Ok(done) => (Some(done), None),
+        Err(err) => {
+            tracing::error!(error = %err, "the scheduled reclaim failed: the report goes on");
+            (None, Some(err))
+        }
     }
-    Ok(())
 }
 
 fn mail_and_log(

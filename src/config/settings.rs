@@ -168,13 +168,17 @@ pub struct Reclaim {
     /// An account is idle with no view in this many days before the
     /// report date (and added to the organization longer ago).
     pub idle_days: u32,
-    /// Suspensions of one apply, at most.
+    /// Suspensions of one UTC day, every apply counted, at most.
     pub max_per_run: u32,
-    /// Suspensions of one apply, at most this percentage of the accounts
+    /// Suspensions of one UTC day, at most this percentage of the accounts
     /// with access.
     pub max_percent: f64,
     /// Apply after each scheduled report.
     pub on_schedule: bool,
+    /// Org admins (`accounts.org_admin`) are planned like anyone else.
+    pub include_admins: bool,
+    /// A plan file older than this many days is refused by `--apply`.
+    pub plan_max_age_days: u32,
 }
 
 impl Default for Reclaim {
@@ -185,6 +189,8 @@ impl Default for Reclaim {
             max_per_run: 20,
             max_percent: 2.0,
             on_schedule: false,
+            include_admins: false,
+            plan_max_age_days: 7,
         }
     }
 }

@@ -54,6 +54,22 @@ pub const EVENTS_STREAM: &str = "/admin/v1/orgs/{orgId}/events-stream";
 /// [`API_TOKENS`] itself: that revokes every token of the organization.
 pub const REVOKE_TOKEN: &str = "/users/{accountId}/manage/api-tokens/{tokenId}";
 
+/// `GET …/directories/{directoryId}/users/{accountId}`: one account as
+/// one directory sees it, `{data: {accountStatus, membershipStatus, …}}`
+/// (jira.js `src/admin/api/users.ts`, `getDirectoryUserDetails`;
+/// `multiDirectoryUserDetails.ts`, `multiDirectoryUserDetailsData.ts`).
+/// Its `membershipStatus` is `active`, `suspended` or `no_membership`
+/// (`membershipStatus.ts`): what settles a suspend or restore whose answer
+/// was lost.
+pub const DIRECTORY_USER: &str =
+    "/admin/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}";
+
+/// One object: `{data: {...}}`.
+#[derive(Debug, Deserialize)]
+pub struct One<T> {
+    pub data: Option<T>,
+}
+
 /// One page of a list: `{data: [...], links: {next}}`.
 #[derive(Debug, Deserialize)]
 pub struct Page<T> {

@@ -96,15 +96,22 @@ pub struct Client {
     authorization: HeaderValue,
     key_env: String,
     deadline: Instant,
+    /// What the deadline bounds, for its error ("the pull").
+    bounded: &'static str,
+    /// The deadline's length, for the same error.
+    allowed: Duration,
 }
 
-/// What one DELETE did, as far as its answer tells.
+/// What one change (a DELETE, a suspend) did, as far as its answer tells.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Deleted {
+pub enum Changed {
     /// A 2xx: done.
     Done,
-    /// A 404: there is nothing to delete (any more).
+    /// A 404: there is nothing to change (any more).
     NotFound,
+    /// A 409: the API says the thing is already so, or otherwise in the
+    /// way; only a read of the state can tell which.
+    Conflict,
     /// No answer, or a 5xx: it may or may not have been carried out, and
     /// only a read of the state can tell.
     Lost(String),
@@ -143,7 +150,19 @@ impl Client {
             authorization,
             key_env: key_env.to_string(),
             deadline: Instant::now() + PULL_DEADLINE,
+            bounded: "the pull",
+            allowed: PULL_DEADLINE,
         })
+    }
+
+    /// The same client with a deadline of its own from now: changes to
+    /// the organization (`bounded`, "the reclaim") are not held to the
+    /// pull's.
+    pub fn with_deadline(mut self, allowed: Duration, bounded: &'static str) -> Self {
+        self.deadline = Instant::now() + allowed;
+        self.bounded = bounded;
+        self.allowed = allowed;
+        self
     }
 
     /// Every item of a list read with GET `path`, page after page.
@@ -244,25 +263,27 @@ impl Client {
         }
     }
 
-    /// One DELETE, never sent again on its own: a lost answer is returned
-    /// as such, for the caller to settle by reading the state. A rate
-    /// limit (429, not carried out) is waited out; a refusal is an error.
-    pub async fn delete_once(&self, path: &str) -> Result<Deleted, PullError> {
+    /// One change (`method` on `path`, without a body), never sent again
+    /// on its own: a lost answer or a 409 is returned as such, for the
+    /// caller to settle by reading the state. A rate limit (429, not
+    /// carried out) is waited out; a refusal is an error.
+    pub async fn change_once(&self, method: Method, path: &str) -> Result<Changed, PullError> {
         let mut rate_limited = 0u32;
         loop {
-            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            let remaining = self.remaining(path)?;
             let request = self
                 .http
-                .request(Method::DELETE, self.url(path))
+                .request(method.clone(), self.url(path))
                 .header(AUTHORIZATION, self.authorization.clone())
                 .timeout(REQUEST_TIMEOUT.min(remaining));
             let response = match request.send().await {
                 Ok(response) => response,
-                Err(err) => return Ok(Deleted::Lost(err.without_url().to_string())),
+                Err(err) => return Ok(Changed::Lost(err.without_url().to_string())),
             };
             match response.status() {
-                status if status.is_success() => return Ok(Deleted::Done),
-                StatusCode::NOT_FOUND => return Ok(Deleted::NotFound),
+                status if status.is_success() => return Ok(Changed::Done),
+                StatusCode::NOT_FOUND => return Ok(Changed::NotFound),
+                StatusCode::CONFLICT => return Ok(Changed::Conflict),
                 StatusCode::TOO_MANY_REQUESTS if rate_limited < RATE_LIMITED_TRIES => {
                     rate_limited += 1;
                     let wait = rate_limit_wait(response.headers(), Utc::now());
@@ -280,7 +301,7 @@ impl Client {
                     })
                 }
                 status if status.is_server_error() => {
-                    return Ok(Deleted::Lost(format!("the API answered {status}")))
+                    return Ok(Changed::Lost(format!("the API answered {status}")))
                 }
                 status => {
                     return Err(PullError::failed(
@@ -292,17 +313,19 @@ impl Client {
         }
     }
 
-    /// A POST without a body that changes something (`…/suspend`,
-    /// `…/restore`): `Ok(false)` when the API answers 404, the thing is
-    /// gone; a refusal is an error, as for every request.
-    pub async fn post_action(&self, path: &str) -> Result<bool, PullError> {
-        match self
-            .send_or_not_found(path, Method::POST, self.url(path), None)
+    /// One object read with GET `path` (its `data`), or `None` on a 404:
+    /// retried as every read is.
+    pub async fn get_one<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, PullError> {
+        let Some(bytes) = self
+            .send_or_not_found(path, Method::GET, self.url(path), None)
             .await?
-        {
-            Some(_) => Ok(true),
-            None => Ok(false),
-        }
+        else {
+            return Ok(None);
+        };
+        let one: super::api::One<T> = serde_json::from_slice(&bytes).map_err(|err| {
+            PullError::failed(path, format!("the answer is not the JSON expected ({err})"))
+        })?;
+        Ok(one.data)
     }
 
     /// Every item of a search POSTed to `path` with `body`, page after page
@@ -415,8 +438,9 @@ impl Client {
             return Err(PullError::failed(
                 endpoint,
                 format!(
-                    "the pull took longer than {} minutes",
-                    PULL_DEADLINE.as_secs() / 60
+                    "{} took longer than {} minutes",
+                    self.bounded,
+                    self.allowed.as_secs() / 60
                 ),
             ));
         }

@@ -1,16 +1,18 @@
 //! `<out_dir>/reclaim/ledger.jsonl`: every step of every apply and undo,
-//! one JSON line each. The intent is written and fsync'd before its
-//! request, the outcome after it, so that a crash or SIGKILL in the middle
-//! never loses what was done and a rerun does not do it twice.
+//! one JSON line each, kept as every change to the organization is
+//! ([`Journal`]: locked for the whole apply or undo, the intent on disk
+//! before its request and the outcome after it, a torn last line set
+//! aside, any other bad line refused before anything is sent). Each
+//! suspension names the plan file it carries out, with its SHA-256, the
+//! reason and the email, so that the ledger alone answers an auditor.
 
 use std::collections::BTreeSet;
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+
+use super::{ActError, Journal};
 
 /// What a step does to an account in one directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,16 +28,21 @@ pub enum Action {
 pub enum Phase {
     /// About to send the request.
     Intent,
-    /// The API did it (or a rerun found it done).
+    /// The API did it, or a read found it done.
     Done,
-    /// The API answered 404: the account or directory is gone.
+    /// The API answered 404, or a read found the account gone from the
+    /// directory.
     Gone,
-    /// The API refused; the apply stopped there.
+    /// The API refused, or a step could not be settled; the apply stopped
+    /// there.
     Refused,
-    /// Not sent: the account changed since the plan (`detail` says how).
+    /// Not sent, or sent without effect: the account changed since the
+    /// plan, or a read found an interrupted request never took effect
+    /// (`detail` says which).
     Skipped,
 }
 
+/// One step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub at: DateTime<Utc>,
@@ -46,53 +53,26 @@ pub struct Entry {
     pub directory_id: Option<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
+    /// The plan file a suspension carries out (its name), and the SHA-256
+    /// of its bytes.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub plan: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub plan_sha256: String,
+    /// Why the plan names the account.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// As `[privacy] names` showed it in the plan.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub email: String,
 }
 
-pub struct Ledger {
-    path: PathBuf,
-}
+/// The reclaim ledger, locked for one apply or undo.
+pub type Ledger = Journal<Entry>;
 
-impl Ledger {
-    pub fn in_folder(out_dir: &Path) -> Self {
-        Ledger {
-            path: out_dir.join("reclaim").join("ledger.jsonl"),
-        }
-    }
-
-    /// Appends `entry` and waits until it is on disk.
-    pub fn append(&self, entry: &Entry) -> anyhow::Result<()> {
-        if let Some(folder) = self.path.parent() {
-            std::fs::create_dir_all(folder)
-                .with_context(|| format!("creating {}", folder.display()))?;
-        }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .with_context(|| format!("opening {}", self.path.display()))?;
-        let mut line = serde_json::to_vec(entry).context("writing a ledger entry")?;
-        line.push(b'\n');
-        file.write_all(&line)
-            .and_then(|()| file.sync_all())
-            .with_context(|| format!("writing {}", self.path.display()))
-    }
-
-    /// Every entry so far, oldest first. A line cut short by a crash is
-    /// passed over: its step is not on record, and the next run reads the
-    /// account's state from the API instead.
-    pub fn entries(&self) -> anyhow::Result<Vec<Entry>> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(err) => {
-                return Err(err).with_context(|| format!("reading {}", self.path.display()))
-            }
-        };
-        Ok(text
-            .lines()
-            .filter_map(|line| serde_json::from_str(line).ok())
-            .collect())
-    }
+/// Locks `out_dir`'s reclaim ledger for one apply or undo.
+pub fn lock(out_dir: &Path) -> Result<Ledger, ActError> {
+    Journal::lock(&out_dir.join("reclaim"), "reclaim --apply or --undo")
 }
 
 /// (account, directory) pairs the entries leave suspended by a reclaim:
@@ -121,6 +101,17 @@ pub fn suspended_on(entries: &[Entry], day: NaiveDate) -> BTreeSet<(String, Stri
         .filter(|e| e.at.date_naive() == day)
         .filter_map(|e| Some((e.account_id.clone(), e.directory_id.clone()?)))
         .filter(|pair| still.contains(pair))
+        .collect()
+}
+
+/// The accounts a reclaim suspended (in any directory) on `day` (UTC):
+/// what the day's caps count.
+pub fn accounts_suspended_on(entries: &[Entry], day: NaiveDate) -> BTreeSet<String> {
+    entries
+        .iter()
+        .filter(|e| e.action == Action::Suspend && e.phase == Phase::Done)
+        .filter(|e| e.at.date_naive() == day)
+        .map(|e| e.account_id.clone())
         .collect()
 }
 
@@ -155,6 +146,10 @@ mod tests {
             account_id: account.into(),
             directory_id: Some("d1".into()),
             detail: String::new(),
+            plan: String::new(),
+            plan_sha256: String::new(),
+            reason: String::new(),
+            email: String::new(),
         }
     }
 
@@ -182,5 +177,12 @@ mod tests {
         let open = dangling(&entries);
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].account_id, "c");
+        // b was suspended on the 1st and restored on the 2nd: it still
+        // counts against the 1st's cap; c's intent has no outcome.
+        assert_eq!(
+            accounts_suspended_on(&entries, day("2026-12-01")),
+            BTreeSet::from(["a".to_string(), "b".to_string()])
+        );
+        assert!(accounts_suspended_on(&entries, day("2026-12-02")).is_empty());
     }
 }

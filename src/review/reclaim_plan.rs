@@ -41,6 +41,19 @@ pub struct Plan {
     pub with_access: u64,
     /// Why nothing can be judged idle, when that is so.
     pub not_judged: Option<&'static str>,
+    /// What earlier applies did and no undo has restored, by the day of
+    /// the suspensions (filled from the ledger by `reclaim`); those
+    /// accounts are not in `accounts`.
+    pub suspended: Vec<SuspendedOn>,
+    /// Why the ledger could not be read for `suspended`, when that is so.
+    pub ledger_problem: Option<String>,
+}
+
+/// The accounts a day's applies suspended that are still suspended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuspendedOn {
+    pub day: NaiveDate,
+    pub accounts: usize,
 }
 
 impl Plan {
@@ -53,10 +66,31 @@ impl Plan {
         concealed
     }
 
-    /// How many accounts one apply may suspend under `settings`' caps.
+    /// How many accounts one UTC day's applies may suspend under
+    /// `settings`' caps.
     pub fn cap(&self, settings: &Reclaim) -> usize {
-        let by_percent = (self.with_access as f64 * settings.max_percent / 100.0).floor() as usize;
-        by_percent.min(settings.max_per_run as usize)
+        self.by_percent(settings).min(settings.max_per_run as usize)
+    }
+
+    fn by_percent(&self, settings: &Reclaim) -> usize {
+        (self.with_access as f64 * settings.max_percent / 100.0).floor() as usize
+    }
+
+    /// The day's cap and what sets it, in words.
+    pub fn cap_in_words(&self, settings: &Reclaim) -> String {
+        let by_percent = self.by_percent(settings);
+        let limit = if by_percent <= settings.max_per_run as usize {
+            "max_percent"
+        } else {
+            "max_per_run"
+        };
+        format!(
+            "at most {} a day (UTC), set by [reclaim] {limit}: max_percent = {} of {} accounts with access allows {by_percent}, max_per_run = {}",
+            self.cap(settings),
+            settings.max_percent,
+            self.with_access,
+            settings.max_per_run
+        )
     }
 }
 
@@ -77,6 +111,8 @@ pub fn plan(
         accounts: Vec::new(),
         with_access,
         not_judged: None,
+        suspended: Vec::new(),
+        ledger_problem: None,
     };
     let (Some(activity), Some(access)) = (ctx.activity(), ctx.access_of_accounts_with_access())
     else {
@@ -101,7 +137,10 @@ pub fn plan(
         let new = added
             .get(&account.account_id)
             .is_some_and(|day| *day > limit);
-        if !idle || new || exceptions::active_for(review, account).is_some() {
+        // An org admin is never suspended by a plan unless the admin asks:
+        // locking out the people who can undo it is the worst mistake.
+        let spared_admin = account.org_admin == Some(true) && !settings.include_admins;
+        if !idle || new || spared_admin || exceptions::active_for(review, account).is_some() {
             continue;
         }
         let days_idle = last_active.map(|day| (as_of - day).num_days());

@@ -11,12 +11,13 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use chrono::Utc;
+use reqwest::Method;
 
-use super::ledger::{last_phase, Entry, Ledger, Phase};
+use super::ledger::{self, last_phase, Entry, Ledger, Phase};
 use super::Planned;
 use crate::config::{AtlassianConfig, Tokens};
 use crate::pull::api::{self, ApiToken};
-use crate::pull::client::{Client, Deleted};
+use crate::pull::client::{Changed, Client};
 use crate::pull::{org_id, utc_day, PullError};
 use crate::reclaim::ActError;
 use crate::support::blocking;
@@ -49,7 +50,7 @@ pub fn apply(
     key: &str,
     folder: &Path,
 ) -> Result<Done, ActError> {
-    let ledger = Ledger::lock(folder)?;
+    let ledger = ledger::lock(folder)?;
     let entries = ledger.entries()?;
     let plan = plan_file
         .file_name()
@@ -176,12 +177,13 @@ impl Session<'_> {
             .replace("{tokenId}", &token.token_id);
         self.record(token, Phase::Intent, String::new())?;
         for attempt in 1..=ATTEMPTS {
-            let lost = match self.client.delete_once(&path).await {
-                Ok(Deleted::Done) => return self.record(token, Phase::Done, String::new()),
-                Ok(Deleted::NotFound) => {
+            let lost = match self.client.change_once(Method::DELETE, &path).await {
+                Ok(Changed::Done) => return self.record(token, Phase::Done, String::new()),
+                Ok(Changed::NotFound) => {
                     return self.record(token, Phase::Done, "404: no such token any more".into())
                 }
-                Ok(Deleted::Lost(why)) => why,
+                Ok(Changed::Conflict) => "the API answered 409 Conflict".to_string(),
+                Ok(Changed::Lost(why)) => why,
                 Err(err) => {
                     self.record(token, Phase::Refused, err.to_string())?;
                     return Err(err);

@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 use crate::common::atlassian::ApiServer;
 use crate::common::Cli;
 
-const KEY: &str = "reclaim-key-5e1f";
-const KEY_ENV: &str = "TEST_RECLAIM_KEY";
+pub(crate) const KEY: &str = "reclaim-key-5e1f";
+pub(crate) const KEY_ENV: &str = "TEST_RECLAIM_KEY";
 
 /// The plan's cases, as of 2026-11-30 with idle_days = 90 (the cut-off is
 /// 2026-09-01): who is in the plan and who is not, and why.
@@ -45,7 +45,7 @@ fn cases_bundle(data: &Path) {
     .unwrap();
 }
 
-fn config(dir: &Path, reclaim: &str, api: Option<&ApiServer>) {
+pub(crate) fn config(dir: &Path, reclaim: &str, api: Option<&ApiServer>) {
     let atlassian = api
         .map(|s| {
             format!(
@@ -64,7 +64,7 @@ fn config(dir: &Path, reclaim: &str, api: Option<&ApiServer>) {
     .unwrap();
 }
 
-fn reclaim(dir: &Path, args: &[&str]) -> crate::common::Ran {
+pub(crate) fn reclaim(dir: &Path, args: &[&str]) -> crate::common::Ran {
     Cli::new(dir)
         .args(["reclaim", "--as-of", "2026-11-30"])
         .args(args)
@@ -110,7 +110,7 @@ fn the_plan_holds_exactly_the_idle_accounts_and_changes_nothing() {
     assert!(page.contains("2 of 7 accounts with access would be suspended."));
 }
 
-fn users(ids: &[&str]) -> Value {
+pub(crate) fn users(ids: &[&str]) -> Value {
     let mut users = serde_json::Map::new();
     for id in ids {
         users.insert(
@@ -122,7 +122,7 @@ fn users(ids: &[&str]) -> Value {
 }
 
 /// Ten accounts with access: i1 to i5 never active, a1 to a5 active.
-fn ten_accounts(data: &Path) {
+pub(crate) fn ten_accounts(data: &Path) {
     fs::create_dir_all(data).unwrap();
     let mut accounts = String::from("account_id,email,account_type\n");
     let mut access = String::from("account_id,product,site\n");
@@ -139,7 +139,24 @@ fn ten_accounts(data: &Path) {
     fs::write(data.join("activity.csv"), activity).unwrap();
 }
 
-fn idle_five() -> Value {
+/// Moves every entry of the reclaim ledger one day earlier: what a day
+/// passing does to the day's caps and to `--undo DATE`.
+pub(crate) fn shift_ledger_a_day_back(dir: &Path) {
+    let path = dir.join("out/reclaim/ledger.jsonl");
+    let text = fs::read_to_string(&path).unwrap_or_default();
+    let shifted: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let mut entry: Value = serde_json::from_str(line).unwrap();
+            let at = chrono::DateTime::parse_from_rfc3339(entry["at"].as_str().unwrap()).unwrap();
+            entry["at"] = json!((at - chrono::Duration::days(1)).to_rfc3339());
+            entry.to_string()
+        })
+        .collect();
+    fs::write(&path, shifted.join("\n") + "\n").unwrap();
+}
+
+pub(crate) fn idle_five() -> Value {
     users(&["i1", "i2", "i3", "i4", "i5"])
 }
 
@@ -158,24 +175,30 @@ fn apply_is_refused_without_enabled_and_stays_within_the_caps() {
         .stderr_has("nothing was sent");
     assert!(api.requests().is_empty(), "no request before the refusal");
 
-    // Two per run: three applies suspend 2, 2 and 1, each in both
-    // directories, each account once.
+    // Two a day: the first apply suspends i1 and i2, each in both
+    // directories; a second the same day (UTC) finds the day's cap used.
     config(
         dir.path(),
         "enabled = true\nmax_per_run = 2\nmax_percent = 100",
         Some(&api),
     );
-    for _ in 0..3 {
+    reclaim(dir.path(), &["--apply"]).ok();
+    assert_eq!(api.actions("suspend"), ["i1", "i1", "i2", "i2"]);
+    reclaim(dir.path(), &["--apply"])
+        .ok()
+        .stdout_has("skipped i3: over the day's cap of 2 (suspended today: 2)");
+    assert_eq!(api.actions("suspend").len(), 4);
+    // The next day (the ledger's entries moved back a day, as a clock
+    // would), two more; then one, each account once.
+    for expected in [8, 10, 10] {
+        shift_ledger_a_day_back(dir.path());
         reclaim(dir.path(), &["--apply"]).ok();
+        assert_eq!(api.actions("suspend").len(), expected);
     }
-    let suspended = api.actions("suspend");
     assert_eq!(
-        suspended,
+        api.actions("suspend"),
         ["i1", "i1", "i2", "i2", "i3", "i3", "i4", "i4", "i5", "i5"]
     );
-    // A fourth finds nothing left to do.
-    reclaim(dir.path(), &["--apply"]).ok();
-    assert_eq!(api.actions("suspend").len(), 10);
 
     // 20 % of the ten accounts with access is two, whatever max_per_run.
     let dir = tempfile::tempdir().unwrap();
@@ -227,24 +250,29 @@ fn a_killed_apply_is_never_done_twice_and_undo_restores_the_day() {
 
     reclaim(dir.path(), &["--apply"]).ok();
     let suspended = api.actions("suspend");
-    // i2 in d1 was asked once, before the kill; the rerun finishes i2 in
-    // d2 (the account was still active), then i3: nothing twice.
+    // i2 in d1 was asked once, before the kill: the rerun reads it (found
+    // suspended, so done) and finishes i2 in d2 (the account was still
+    // active); i3 waits for another day, the day's cap of 2 being used.
     let count = |id: &str| suspended.iter().filter(|s| *s == id).count();
     assert_eq!(
         (count("i1"), count("i2"), count("i3")),
-        (2, 2, 2),
+        (2, 2, 0),
         "{suspended:?}"
     );
-    assert_eq!(count("i4"), 0);
+    let ledger = fs::read_to_string(dir.path().join("out/reclaim/ledger.jsonl")).unwrap();
+    assert!(
+        ledger.contains("interrupted after the intent: a read found it suspended"),
+        "{ledger}"
+    );
 
     // Undo restores exactly today's suspensions; again, nothing more.
     let today = chrono::Utc::now().date_naive().to_string();
     reclaim(dir.path(), &["--undo", &today]).ok();
     let mut restored = api.actions("restore");
     restored.sort();
-    assert_eq!(restored, ["i1", "i1", "i2", "i2", "i3", "i3"]);
+    assert_eq!(restored, ["i1", "i1", "i2", "i2"]);
     reclaim(dir.path(), &["--undo", &today]).ok();
-    assert_eq!(api.actions("restore").len(), 6);
+    assert_eq!(api.actions("restore").len(), 4);
 }
 
 #[test]
@@ -273,7 +301,7 @@ fn a_refusal_stops_the_apply_and_a_rate_limit_is_waited_out() {
 }
 
 #[test]
-fn on_schedule_the_job_suspends_after_the_report_and_the_digest_says_how_to_undo() {
+fn on_schedule_the_job_suspends_before_the_report_which_with_the_digest_says_what_was_done() {
     let dir = tempfile::tempdir().unwrap();
     ten_accounts(&dir.path().join("data"));
     let api = ApiServer::admin(
@@ -309,10 +337,17 @@ fn on_schedule_the_job_suspends_after_the_report_and_the_digest_says_how_to_undo
     assert_eq!(messages.len(), 1);
     let text = String::from_utf8_lossy(&messages[0]).replace("=\r\n", "");
     let today = chrono::Utc::now().date_naive();
+    // Suspended before the report: the plan holds the three left.
     assert!(
-        text.contains("Reclaim plan: 5 of 10 accounts with access had no view in 90 days."),
+        text.contains("Reclaim plan: 3 of 10 accounts with access had no view in 90 days."),
         "{text}"
     );
+    let page = fs::read_to_string(dir.path().join("out/latest/index.html")).unwrap();
+    assert!(
+        page.contains(&format!("on {today} and not restored: 2 accounts")),
+        "the page says what was done"
+    );
+    assert!(page.contains("3 of 10 accounts with access would be suspended."));
     assert!(
         text.contains(&format!(
             "Suspended 2 accounts. To undo: org-insights reclaim --undo {today}."

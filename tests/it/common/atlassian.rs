@@ -63,6 +63,26 @@ impl ApiServer {
 }
 
 impl ApiServer {
+    /// A change to the stateful admin stand-in made by someone else (another
+    /// admin, a login): `deactivate`, `remove`, `restore`, `suspend` or
+    /// `activate` `account`, in every directory or in `directory`.
+    pub fn someone_else(&self, change: &str, account: &str, directory: Option<&str>) {
+        use std::io::{Read, Write};
+        let path = match directory {
+            Some(d) => format!("/__stand-in/{change}/{account}/{d}"),
+            None => format!("/__stand-in/{change}/{account}"),
+        };
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    }
+
     /// The accounts of the `action` ("suspend", "restore") requests so
     /// far, in order, one per request.
     pub fn actions(&self, action: &str) -> Vec<String> {

@@ -159,6 +159,13 @@ impl Ran {
         self
     }
 
+    /// Asserts that standard output holds `needle`.
+    pub fn stdout_has(self, needle: &str) -> Self {
+        let out = self.stdout_text();
+        assert!(out.contains(needle), "stdout lacks {needle:?}:\n{out}");
+        self
+    }
+
     pub fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }
