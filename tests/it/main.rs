@@ -37,6 +37,7 @@ mod pull;
 mod pull_security;
 mod readable;
 mod reclaim;
+mod reclaim_safety;
 mod recommendations;
 mod report_size;
 mod sample;

@@ -348,6 +348,14 @@ fn on_schedule_the_job_suspends_before_the_report_which_with_the_digest_says_wha
         "the page says what was done"
     );
     assert!(page.contains("3 of 10 accounts with access would be suspended."));
+    // The key is in no file of the report folder, the bundle or the state
+    // (a failure mail's day, written only after a failure).
+    let state = dir.path().join("state");
+    fs::create_dir_all(&state).unwrap();
+    crate::common::assert_no_file_holds(
+        &[&dir.path().join("out"), &dir.path().join("data"), &state],
+        KEY,
+    );
     assert!(
         text.contains(&format!(
             "Suspended 2 accounts. To undo: org-insights reclaim --undo {today}."
