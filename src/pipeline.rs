@@ -530,7 +530,9 @@ pub fn reclaim_plan(request: &RunRequest, settings: &Reclaim) -> Result<Plan, Er
     let snapshot =
         Snapshot::build(&context, &request.privacy).context("taking the account snapshot")?;
     let review = exceptions::review(&request.exceptions, &snapshot);
-    Ok(reclaim::plan(&context, &snapshot, &review, settings).context("planning the reclaim")?)
+    let plan =
+        reclaim::plan(&context, &snapshot, &review, settings).context("planning the reclaim")?;
+    Ok(reclaim::with_what_was_done(plan, &request.out_dir))
 }
 
 /// The plan of `org-insights tokens`: the bundle read as a run reads it.

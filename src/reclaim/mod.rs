@@ -211,6 +211,15 @@ pub fn printed(plan: &Plan, limits: &Reclaim) -> String {
     if let Some(why) = plan.not_judged {
         text.push_str(&format!("Nothing planned: {why}.\n"));
     }
+    for s in &plan.suspended {
+        text.push_str(&format!(
+            "Suspended by reclaim on {} and not restored: {} account(s), left out of the plan (undo: org-insights reclaim --undo {}).\n",
+            s.day, s.accounts, s.day
+        ));
+    }
+    if let Some(problem) = &plan.ledger_problem {
+        text.push_str(&format!("The ledger could not be read: {problem}\n"));
+    }
     for a in &plan.accounts {
         let last = a
             .last_active

@@ -184,6 +184,13 @@ fn apply_is_refused_without_enabled_and_stays_within_the_caps() {
     );
     reclaim(dir.path(), &["--apply"]).ok();
     assert_eq!(api.actions("suspend"), ["i1", "i1", "i2", "i2"]);
+    // The next plan says what was done and lists only who is left.
+    let today = chrono::Utc::now().date_naive();
+    reclaim(dir.path(), &[]).ok().stdout_has(&format!(
+        "Suspended by reclaim on {today} and not restored: 2 account(s)"
+    ));
+    let plan = fs::read_to_string(dir.path().join("out/reclaim/plan-2026-11-30.csv")).unwrap();
+    assert!(!plan.contains("\ni1,") && plan.contains("\ni3,"), "{plan}");
     reclaim(dir.path(), &["--apply"])
         .ok()
         .stdout_has("skipped i3: over the day's cap of 2 (suspended today: 2)");
