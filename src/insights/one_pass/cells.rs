@@ -34,15 +34,19 @@ pub(super) const VIEW_CACHE: usize = 4096;
 /// most cells are found by their 16-byte view (a short string inline, or
 /// where a longer one sits), without hashing or comparing their text.
 /// An empty cell or empty text gets `empty`.
+///
+/// A view longer than 12 bytes names its text by buffer and offset, which
+/// only one array tells apart: the view cache is per array, the text
+/// cache per column.
 pub(super) fn repeated_text<'a, T: Copy>(
     cells: &'a StringChunked,
     codes: &mut Vec<T>,
     empty: T,
     mut code: impl FnMut(&'a str) -> PolarsResult<T>,
 ) -> PolarsResult<()> {
-    let mut by_view: PlHashMap<u128, T> = PlHashMap::new();
     let mut by_text: PlHashMap<&'a str, T> = PlHashMap::new();
     for array in cells.downcast_iter() {
+        let mut by_view: PlHashMap<u128, T> = PlHashMap::new();
         for (cell, view) in array.iter().zip(array.views().iter()) {
             let Some(text) = cell else {
                 codes.push(empty);
@@ -219,4 +223,32 @@ pub(super) fn check_counts(cells: &Column, native: bool) -> PolarsResult<()> {
 /// Whether a count written as text is empty or canonical.
 pub(super) fn count_is_canonical(cell: &str) -> bool {
     cell.is_empty() || canonical::count(cell, MIN_COUNT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_of_equal_length_and_prefix_in_two_chunks_keep_their_own_codes() {
+        // Longer than 12 bytes, same length, same first four bytes, each
+        // at offset 0 of buffer 0 of its own chunk: equal views.
+        let first = StringChunked::from_slice("site".into(), &["acme-east.atlassian.net"]);
+        let second = StringChunked::from_slice("site".into(), &["acme-west.atlassian.net"]);
+        let mut both = first.clone();
+        both.append(&second).unwrap();
+        assert_eq!(both.chunks().len(), 2);
+        let mut codes: Vec<u32> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        repeated_text(&both, &mut codes, u32::MAX, |text| {
+            names.push(text.to_string());
+            Ok(names.len() as u32 - 1)
+        })
+        .unwrap();
+        assert_eq!(codes, [0, 1]);
+        assert_eq!(
+            names,
+            ["acme-east.atlassian.net", "acme-west.atlassian.net"]
+        );
+    }
 }
