@@ -468,16 +468,23 @@ fn read_context(
     if let Some((rows, latest)) = context.activity_checked_in_one_pass() {
         bundle.activity_checked_in_one_pass(rows, latest);
     }
-    if !context.activity_to_check_in_full() {
-        return Ok(context);
+    if let Some(why) = context.slower_read() {
+        tracing::warn!(reason = %why, "activity was read the slower way");
     }
+    let Some(why) = context.activity_to_check_in_full().map(str::to_string) else {
+        return Ok(context);
+    };
+    // Never silent: a regression here shows only as a doubled run time.
+    tracing::warn!(reason = %why, "activity is checked in full and read again");
     bundle
         .check_activity_in_full()
         .map_err(|bad| Error::BadInput(request.privacy.conceal_problems(bad)))?;
-    Ok(timed("tables and activity checked in full and read", || {
+    let mut context = timed("tables and activity checked in full and read", || {
         Context::new(bundle, as_of)
     })
-    .context("reading the bundle")?)
+    .context("reading the bundle")?;
+    context.read_slowly_because(why);
+    Ok(context)
 }
 
 /// The insights, and the account snapshot with the seats to reclaim. They

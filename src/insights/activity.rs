@@ -71,6 +71,9 @@ pub struct ActivityFacts {
     /// When activity was checked in the same scan ([`gather_in_one_pass`]):
     /// its rows and latest date, which the bundle did not know.
     pub checked_in_one_pass: Option<(u64, Option<NaiveDate>)>,
+    /// Why activity was read a slower way than the one pass at its best
+    /// (set by the reader, or by the run that checked it in full).
+    pub slower_read: Option<String>,
     /// The names of the product codes in `pair`: polars keeps its global
     /// categories only while something refers to them.
     _product_names: Arc<CategoricalMapping>,
@@ -146,8 +149,8 @@ pub fn gather(
     facts_of_pairs(by_pair, accounts, product_names)
 }
 
-/// Checks and folds activity's raw cells in one scan; `None` when a cell
-/// is not canonical and activity is to be checked in full (see
+/// Checks and folds activity's raw cells in one scan; `Err` with why when
+/// a cell is not canonical and activity is to be checked in full (see
 /// [`super::one_pass`]).
 pub fn gather_in_one_pass(
     activity: &UncheckedActivity,
@@ -155,16 +158,18 @@ pub fn gather_in_one_pass(
     sites: Option<&SiteFacts>,
     as_of: NaiveDate,
     window_start: NaiveDate,
-) -> PolarsResult<Option<ActivityFacts>> {
+) -> PolarsResult<Result<ActivityFacts, String>> {
     let ids = accounts.clone().select([col("account_id")]).collect()?;
     let ids: Vec<Option<&str>> = ids.column("account_id")?.str()?.iter().collect();
     let product_names = Categories::global().mapping();
-    let Some(folded) = one_pass::fold(activity, &ids, sites, as_of, window_start)? else {
-        return Ok(None);
+    let folded = match one_pass::fold(activity, &ids, sites, as_of, window_start)? {
+        Ok(folded) => folded,
+        Err(why) => return Ok(Err(why)),
     };
     let mut facts = facts_of_pairs(folded.by_pair, accounts, product_names)?;
     facts.checked_in_one_pass = Some((folded.rows, folded.latest));
-    Ok(Some(facts))
+    facts.slower_read = folded.slower;
+    Ok(Ok(facts))
 }
 
 /// The facts of activity folded by pair ([`fold_pairs`]).
@@ -192,6 +197,7 @@ fn facts_of_pairs(
         per_account,
         last_views,
         checked_in_one_pass: None,
+        slower_read: None,
         _product_names: product_names,
     })
 }

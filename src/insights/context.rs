@@ -31,9 +31,9 @@ pub struct Context {
     api_tokens: Option<LazyFrame>,
     events: Option<LazyFrame>,
     activity: Option<ActivityFacts>,
-    /// Activity was left to the computing pass, which found a cell that is
-    /// not canonical.
-    activity_to_check: bool,
+    /// Activity was left to the computing pass, which could not read it in
+    /// one pass, for this reason.
+    activity_to_check: Option<String>,
     /// Insights the bundle's source does not record, and the source.
     pub(super) not_recorded: Vec<String>,
     pub(super) source: Option<String>,
@@ -69,7 +69,7 @@ impl Context {
             api_tokens: in_memory(Table::ApiTokens)?,
             events: in_memory(Table::Events)?,
             activity: None,
-            activity_to_check: false,
+            activity_to_check: None,
             not_recorded: bundle.manifest.not_recorded.clone(),
             source: bundle.manifest.source.clone(),
             // Single sign-on is part of the managed accounts' figures.
@@ -82,14 +82,16 @@ impl Context {
         };
         if let Some(raw) = bundle.unchecked_activity() {
             let site_facts = ctx.site_facts()?;
-            ctx.activity = activity::gather_in_one_pass(
+            match activity::gather_in_one_pass(
                 raw,
                 ctx.accounts.clone(),
                 site_facts.as_ref(),
                 as_of,
                 ctx.window_start,
-            )?;
-            ctx.activity_to_check = ctx.activity.is_none();
+            )? {
+                Ok(facts) => ctx.activity = Some(facts),
+                Err(why) => ctx.activity_to_check = Some(why),
+            }
         } else if let Some(activity) = bundle.frame(Table::Activity) {
             let site_facts = ctx.site_facts()?;
             ctx.activity = Some(activity::gather(
@@ -103,11 +105,25 @@ impl Context {
         Ok(ctx)
     }
 
-    /// Whether activity, left to the computing pass, has a cell that is
-    /// not canonical: it is to be checked in full, and the context made
-    /// again ([`crate::bundle::Bundle::check_activity_in_full`]).
-    pub fn activity_to_check_in_full(&self) -> bool {
-        self.activity_to_check
+    /// Why activity, left to the computing pass, is to be checked in full
+    /// (a cell that is not canonical, a column type it does not read), and
+    /// the context made again
+    /// ([`crate::bundle::Bundle::check_activity_in_full`]).
+    pub fn activity_to_check_in_full(&self) -> Option<&str> {
+        self.activity_to_check.as_deref()
+    }
+
+    /// Why activity was read a slower way than the one pass at its best,
+    /// when it was.
+    pub fn slower_read(&self) -> Option<&str> {
+        self.activity.as_ref()?.slower_read.as_deref()
+    }
+
+    /// Records that activity was read the slow way, and why.
+    pub fn read_slowly_because(&mut self, why: String) {
+        if let Some(activity) = self.activity.as_mut() {
+            activity.slower_read = Some(why);
+        }
     }
 
     /// Activity's rows and latest date, when the computing pass checked it.

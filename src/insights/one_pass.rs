@@ -48,6 +48,8 @@ pub struct Folded {
     pub by_pair: DataFrame,
     pub rows: u64,
     pub latest: Option<NaiveDate>,
+    /// Why the pass read the file a slower way than it could, if it did.
+    pub slower: Option<String>,
 }
 
 /// Why the pass stopped at a cell that is not canonical (the log names
@@ -57,9 +59,10 @@ fn not_canonical(column: &str) -> PolarsError {
     polars_err!(ComputeError: "a cell of activity's {column} is not in canonical form")
 }
 
-/// Reads `activity` once, checking and folding every row. `None` when a
-/// cell is not canonical or a column is of a type this pass does not read:
-/// activity is then to be checked in full and read as before.
+/// Reads `activity` once, checking and folding every row. `Err` with
+/// why, when a cell is not canonical or a column is of a type this pass
+/// does not read: activity is then to be checked in full and read again,
+/// the slow path, which the run says.
 ///
 /// A CSV file without quotes is read record by record on every core
 /// ([`csv_records`]); one with quotes, and Parquet, by polars, which hands
@@ -70,9 +73,11 @@ pub fn fold(
     sites: Option<&SiteFacts>,
     as_of: NaiveDate,
     window_start: NaiveDate,
-) -> PolarsResult<Option<Folded>> {
+) -> PolarsResult<Result<Folded, String>> {
     let Some(layout) = activity.columns().as_ref().and_then(Layout::new) else {
-        return Ok(None);
+        return Ok(Err(
+            "activity has a column of a type the one pass does not read (see the data contract's types)".to_string(),
+        ));
     };
     let started = std::time::Instant::now();
     let rules = RowRules::new(layout, account_ids, sites, as_of, window_start);
@@ -89,6 +94,7 @@ pub fn fold(
             .map_err(|_| polars_err!(ComputeError: "activity could not be opened"))?;
         scan_cells(raw, rules, &table)
     };
+    let mut slower = None;
     let read = match activity
         .csv()
         .map(|csv| csv_records::fold(csv, &rules, &table))
@@ -96,6 +102,10 @@ pub fn fold(
         Some(Ok(())) => Ok(()),
         Some(Err(CsvStop::NotCanonical(err))) => Err(err),
         Some(Err(CsvStop::Quoted)) => {
+            slower = Some(
+                "activity's CSV quotes some fields, so it was read by polars' CSV reader rather than record by record on every core"
+                    .to_string(),
+            );
             // Rows read before the quote was met are folded again.
             *table
                 .lock()
@@ -105,8 +115,10 @@ pub fn fold(
         None => by_polars(rules),
     };
     if let Err(err) = read {
-        tracing::debug!(%err, "activity is read again after a full check");
-        return Ok(None);
+        return Ok(Err(format!(
+            "{}, so activity was checked in full and read a second time",
+            err.to_string().trim_start_matches("ComputeError: ").trim()
+        )));
     }
     let (pairs, latest) = {
         let mut table = table
@@ -121,10 +133,11 @@ pub fn fold(
         ms = started.elapsed().as_millis() as u64,
         "activity checked and folded in one pass"
     );
-    Ok(Some(Folded {
+    Ok(Ok(Folded {
         by_pair,
         rows,
         latest: latest.0.and_then(days_to_date),
+        slower,
     }))
 }
 

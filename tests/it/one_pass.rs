@@ -270,7 +270,21 @@ fn a_padded_account_id_in_a_csv_without_quotes_is_read_by_the_full_check() {
     let env = [("ORG_INSIGHTS_CSV_PIECE_BYTES", "64")];
     let (log, _) = assert_the_sample_s_figures(dir.path(), &data, Some("2026-11-10"), &env);
     assert!(!log.contains(ONE_PASS), "{log}");
-    assert!(log.contains("read again after a full check"), "{log}");
+    // Never silent: a warning with the reason, and the run's log line.
+    let warning = log
+        .lines()
+        .find(|l| l.contains("activity is checked in full and read again"))
+        .unwrap_or_else(|| panic!("no warning in {log}"));
+    assert!(warning.contains("WARN"), "{warning}");
+    assert!(
+        warning.contains("account_id is not in canonical form"),
+        "{warning}"
+    );
+    let line = log.lines().find(|l| l.contains("report written")).unwrap();
+    assert!(
+        line.contains("activity_read=") && line.contains("checked in full"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -290,6 +304,12 @@ fn a_quote_late_in_a_csv_sends_it_to_polars_and_counts_every_row_once() {
     let (log, _) = assert_the_sample_s_figures(dir.path(), &data, Some("2026-11-10"), &env);
     assert!(log.contains(ONE_PASS), "{log}");
     assert!(!log.contains(RECORD_BY_RECORD), "{log}");
+    // The slower reader is said, at warn level.
+    assert!(
+        log.lines()
+            .any(|l| l.contains("WARN") && l.contains("activity's CSV quotes some fields")),
+        "{log}"
+    );
 }
 
 #[test]
@@ -356,4 +376,29 @@ fn a_bundle_written_by_import_takes_one_scan() {
     }
     let (_, log) = report(dir.path(), &data, "out", None);
     assert!(log.contains(ONE_PASS), "{log}");
+}
+
+#[test]
+fn the_page_says_when_activity_was_read_the_slower_way_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let canonical = dir.path().join("canonical");
+    unquoted_canonical_sample(&canonical);
+    let sample = Path::new(&common::sample()).to_path_buf();
+    let quality = |report: &Path| {
+        let page = fs::read_to_string(report.join("index.html")).unwrap();
+        page[page.find("id=\"data_quality\"").unwrap()..].to_string()
+    };
+    let (one, _) = report(dir.path(), &canonical, "one", Some("2026-11-10"));
+    assert!(!quality(&one).contains("read the slower way"));
+    // The sample spells products in capitals: the full check reads it.
+    let (two, _) = report(dir.path(), &sample, "two", Some("2026-11-10"));
+    let said = quality(&two);
+    assert!(
+        said.contains("Activity was read the slower way: a cell of activity&#x27;s"),
+        "{said}"
+    );
+    assert!(
+        said.contains("checked in full and read a second time"),
+        "{said}"
+    );
 }
