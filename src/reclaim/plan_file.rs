@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use crate::problems::{BadInput, Location, Problem};
+use crate::support::csv::without_bom;
 
 /// The columns of a plan file, as `write_plan` writes them.
 pub const PLAN_COLUMNS: [&str; 7] = [
@@ -94,8 +95,7 @@ fn rows(
     bytes: &[u8],
     bad: &dyn Fn(Location, String) -> BadInput,
 ) -> Result<Vec<PlanRow>, BadInput> {
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::Reader::from_reader(text);
+    let mut reader = csv::Reader::from_reader(without_bom(bytes));
     let header = reader
         .headers()
         .map_err(|err| bad(Location::File, format!("a header row ({err})")))?

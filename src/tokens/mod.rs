@@ -24,7 +24,7 @@ use crate::review::exceptions::Review;
 use crate::review::privacy::Privacy;
 use crate::review::snapshot::Snapshot;
 use crate::review::tokens::listed;
-use crate::support::csv::csv_file;
+use crate::support::csv::{csv_file, without_bom};
 
 /// One token of a plan, as the plan file writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,8 +149,9 @@ pub fn read_plan(path: &Path) -> Result<Vec<Planned>, BadInput> {
             expected,
         })
     };
-    let mut reader = csv::Reader::from_path(path)
+    let bytes = std::fs::read(path)
         .map_err(|err| bad(Location::File, format!("a readable token plan ({err})")))?;
+    let mut reader = csv::Reader::from_reader(without_bom(&bytes));
     let header = reader
         .headers()
         .map_err(|err| bad(Location::File, format!("a header row ({err})")))?

@@ -60,7 +60,13 @@ fn assert_rejected(case: &Case, needles: &[&str]) {
     assert!(!case.out().exists(), "nothing is written on bad input");
     let (code, check_stderr) = case.check();
     assert_eq!(code, 2);
-    assert_eq!(check_stderr, stderr, "check reports the same problems");
+    // The run also warns when it reads activity the slower way.
+    let problems: String = stderr
+        .lines()
+        .filter(|line| !line.contains(" WARN "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(check_stderr, problems, "check reports the same problems");
 }
 
 #[test]
@@ -645,7 +651,7 @@ fn one_bad_row_in_400_is_set_aside_and_named_everywhere() {
     );
     assert_eq!(json["data_quality"]["rows"]["accounts"], 400);
     assert_eq!(
-        fs::read_to_string(report.join("data/bad_rows.csv")).unwrap(),
+        common::csv_text(&report.join("data/bad_rows.csv")),
         "table,line,column,value,expected\naccounts,150,status,actve,\"one of active, suspended, deactivated\"\n"
     );
     let page = fs::read_to_string(report.join("index.html")).unwrap();
@@ -719,7 +725,7 @@ fn a_repeated_account_id_sets_aside_the_repeat_and_keeps_the_first() {
         json["insights"]["users_with_access"],
         serde_json::json!({"managed": 0, "external": 199, "total": 199})
     );
-    let bad_rows = fs::read_to_string(case.out().join("latest/data/bad_rows.csv")).unwrap();
+    let bad_rows = common::csv_text(&case.out().join("latest/data/bad_rows.csv"));
     assert_eq!(
         bad_rows,
         "table,line,column,value,expected\naccounts,102,account_id,a7,a unique account_id (already used on line 9)\n"
@@ -758,7 +764,7 @@ fn set_aside_activity_rows_leave_the_figures_and_parquet_names_the_row() {
         json["data_quality"]["set_aside_rows"],
         serde_json::json!({"activity": 2})
     );
-    let bad_rows = fs::read_to_string(case.out().join("latest/data/bad_rows.csv")).unwrap();
+    let bad_rows = common::csv_text(&case.out().join("latest/data/bad_rows.csv"));
     assert_eq!(
         bad_rows,
         "table,line,column,value,expected\nactivity,52,action,jump,\"one of view, rovo_search, rovo_definition, rovo_chat, rovo_agent, rovo_first_party_click, rovo_third_party_click, rovo_third_party_filter, ai\"\nactivity,122,account_id, ,a non-empty value\n"

@@ -161,7 +161,7 @@ fn each_control_names_its_accounts_to_fix_with_their_exceptions() {
         .run()
         .ok();
     let day = dir.path().join("out/2026-11-10");
-    let csv = |key: &str| fs::read_to_string(day.join(format!("data/{key}-accounts.csv"))).unwrap();
+    let csv = |key: &str| common::csv_text(&day.join(format!("data/{key}-accounts.csv")));
     let header = "account_id,email,domain,state,last_active,exception_reason,exception_expires\n";
     // m4 is suspended (no access); m5 has no email.
     assert_eq!(

@@ -47,7 +47,7 @@ fn counts_have_separators_on_the_page_and_stay_plain_in_the_files() {
     assert!(page.contains("<span class=\"value\">1,235</span>"), "tile");
     assert!(!page.contains(">1234<"), "no count without its separator");
 
-    let csv = fs::read_to_string(dir.path().join("out/latest/data/users_with_access.csv")).unwrap();
+    let csv = common::csv_text(&dir.path().join("out/latest/data/users_with_access.csv"));
     assert_eq!(csv, "account_type,accounts\nmanaged,1234\nexternal,1\n");
     let json: serde_json::Value = common::read_json(&dir.path().join("out/latest/insights.json"));
     assert_eq!(json["insights"]["users_with_access"]["total"], 1235);
@@ -84,7 +84,7 @@ fn tables_are_in_words_and_csvs_keep_the_keys() {
             "{key} shown as a key on the page"
         );
     }
-    let csv = fs::read_to_string(dir.path().join("out/latest/data/external_two_step.csv")).unwrap();
+    let csv = common::csv_text(&dir.path().join("out/latest/data/external_two_step.csv"));
     assert_eq!(
         csv,
         "state,accounts\nenabled_self,0\nenabled_by_other_org,0\nnot_enabled,1\n"

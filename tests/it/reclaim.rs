@@ -81,7 +81,7 @@ fn the_plan_holds_exactly_the_idle_accounts_and_changes_nothing() {
     // act and one viewed a product lately (one only jira: "any of its
     // products"); new was added 29 days ago; susp has no access; exc is
     // excepted; ext's external Trello use counts.
-    let plan = fs::read_to_string(dir.path().join("out/reclaim/plan-2026-11-30.csv")).unwrap();
+    let plan = crate::common::csv_text(&dir.path().join("out/reclaim/plan-2026-11-30.csv"));
     assert_eq!(
         plan,
         "account_id,email,products,last_active_per_product,last_active,days_idle,why\n\

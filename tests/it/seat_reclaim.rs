@@ -65,7 +65,7 @@ fn report(config: Option<&str>) -> (tempfile::TempDir, String, Vec<String>) {
     Cli::new(dir.path()).args(&args).run().ok();
     let report = dir.path().join("out/2026-06-30");
     let page = fs::read_to_string(report.join("index.html")).unwrap();
-    let csv = fs::read_to_string(report.join("data/seat-reclaim.csv")).unwrap();
+    let csv = common::csv_text(&report.join("data/seat-reclaim.csv"));
     (dir, page, csv.lines().map(str::to_string).collect())
 }
 
@@ -157,7 +157,7 @@ fn an_external_user_s_trello_views_keep_their_seat() {
         .run()
         .ok();
     let report = dir.path().join("out/2026-06-30");
-    let csv = fs::read_to_string(report.join("data/seat-reclaim.csv")).unwrap();
+    let csv = common::csv_text(&report.join("data/seat-reclaim.csv"));
     // m1 viewed Trello 90 days before; x1 a week before: only m1 is idle.
     assert_eq!(
         csv,

@@ -239,6 +239,16 @@ pub fn assert_no_file_holds(folders: &[&Path], secret: &str) {
     }
 }
 
+/// A CSV the program wrote for people, without the UTF-8 BOM it must
+/// start with (so that Excel reads it as UTF-8).
+pub fn csv_text(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    let text = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or_else(|| panic!("{} starts with a UTF-8 BOM", path.display()));
+    String::from_utf8(text.to_vec()).unwrap()
+}
+
 /// The raw messages in the `new` folder of a Maildir.
 pub fn maildir_messages(maildir: &Path) -> Vec<Vec<u8>> {
     let Ok(entries) = std::fs::read_dir(maildir.join("new")) else {
