@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::access_review;
 use crate::config::{self, Config};
 use crate::email;
 use crate::error::Error;
@@ -89,6 +90,35 @@ pub enum Command {
     /// default: nothing changes), or revoke the plan's tokens with --apply.
     /// A revoked token cannot be restored.
     Tokens(TokensArgs),
+    /// The periodic user access review: start one (review.csv for the
+    /// reviewers to decide), see where it stands, or close it signed by the
+    /// reviewer (the evidence an auditor tests).
+    AccessReview(AccessReviewArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AccessReviewArgs {
+    #[command(subcommand)]
+    pub step: ReviewStep,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ReviewStep {
+    /// Write <out_dir>/access-reviews/<as_of>/: review.csv, manifest.json
+    /// and index.html. Refused while a review is open.
+    Start {
+        /// The review's date. Default: the latest activity date.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+    },
+    /// The open review's decided and undecided rows per product.
+    Status,
+    /// Check every decision of the open review and write its evidence.
+    Close {
+        /// Who reviewed it, as the evidence names them.
+        #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+        reviewer: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -259,6 +289,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Some(Command::TestMail) => test_mail(&config),
         Some(Command::Reclaim(args)) => reclaim(args, &config),
         Some(Command::Tokens(args)) => tokens(args, &config),
+        Some(Command::AccessReview(args)) => access_review(args.step, &config),
         None if cli.run_now => run_now(config),
         None => Err(BadInput::about(
             "the command line",
@@ -314,6 +345,49 @@ fn reclaim(args: ReclaimArgs, config: &Config) -> Result<(), Error> {
         );
         for (account, why) in &done.skipped {
             println!("skipped {account}: {why}");
+        }
+    }
+    Ok(())
+}
+
+fn access_review(step: ReviewStep, config: &Config) -> Result<(), Error> {
+    match step {
+        ReviewStep::Start { as_of } => {
+            let request = RunRequest {
+                as_of,
+                ..RunRequest::from_config(config, false)?
+            };
+            let (as_of, rows, manifest) =
+                pipeline::access_review_population(&request, &config.access_review)?;
+            let drop_folder = config.import.as_ref().and_then(|i| i.from.as_deref());
+            let source = access_review::source_of(&manifest, drop_folder);
+            let folder = access_review::start(&config.out_dir, as_of, &rows, source)?;
+            println!(
+                "Access review of {as_of}: {} accesses to decide in {}; then org-insights access-review close --reviewer NAME.",
+                rows.len(),
+                folder.join("review.csv").display()
+            );
+        }
+        ReviewStep::Status => {
+            let today = chrono::Utc::now().date_naive();
+            let every_days = config.access_review.every_days;
+            print!(
+                "{}",
+                access_review::status(&config.out_dir, every_days, today)?
+            );
+        }
+        ReviewStep::Close { reviewer } => {
+            let closed = access_review::close(&config.out_dir, &reviewer)?;
+            let counts: Vec<String> = closed
+                .decisions
+                .iter()
+                .map(|(d, n)| format!("{n} {d}"))
+                .collect();
+            println!(
+                "Closed, signed by {reviewer}: {}. The evidence is in {} (check it with sha256sum -c SHA256SUMS).",
+                counts.join(", "),
+                closed.folder.display()
+            );
         }
     }
     Ok(())

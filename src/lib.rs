@@ -5,6 +5,7 @@
 //! load bundles (`bundle`) and run the pipeline (`pipeline`). Everything
 //! else is private to the crate, so the compiler reports what nothing uses.
 
+pub(crate) mod access_review;
 pub mod bundle;
 pub mod cli;
 pub(crate) mod config;

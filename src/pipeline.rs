@@ -12,9 +12,11 @@ use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use crate::access_review;
+use crate::bundle::manifest::Manifest;
 use crate::bundle::Tolerance;
 use crate::bundle::{self, Table};
-use crate::config::{Access, Exception, Retention, Thresholds, Tokens};
+use crate::config::{Access, AccessReview, Exception, Retention, Thresholds, Tokens};
 use crate::config::{
     Config, Reclaim, DEFAULT_MAX_BAD_ROWS_PERCENT, DEFAULT_SKIP_ADDED_WITHIN_DAYS,
 };
@@ -540,6 +542,32 @@ pub fn reclaim_plan(request: &RunRequest, settings: &Reclaim) -> Result<Plan, Er
     let plan =
         reclaim::plan(&context, &snapshot, &review, settings).context("planning the reclaim")?;
     Ok(reclaim::with_what_was_done(plan, &request.out_dir))
+}
+
+/// The population of an access review as of the request's date, read as
+/// a run reads the bundle, with the last closed review's decisions; and
+/// the bundle's manifest, which says where it came from.
+pub fn access_review_population(
+    request: &RunRequest,
+    settings: &AccessReview,
+) -> Result<(NaiveDate, Vec<access_review::Access>, Manifest), Error> {
+    let mut bundle = load(request)?;
+    let as_of = request.report_date(&mut bundle)?;
+    let context = read_context(request, &mut bundle, as_of)?;
+    let snapshot =
+        Snapshot::build(&context, &request.privacy).context("taking the account snapshot")?;
+    let review = exceptions::review(&request.exceptions, &snapshot);
+    let previous = access_review::previous_decisions(&request.out_dir, as_of);
+    let rows = access_review::population(
+        &context,
+        &snapshot,
+        &review,
+        &request.privacy,
+        &settings.products,
+        &previous,
+    )
+    .context("listing who has access")?;
+    Ok((as_of, rows, bundle.manifest.clone()))
 }
 
 /// The plan of `org-insights tokens`: the bundle read as a run reads it.

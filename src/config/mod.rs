@@ -21,8 +21,8 @@ use email::{email_config, RawEmail};
 pub use email::{EmailConfig, OAuth2, SmtpAuth, TlsMode};
 pub use schedule::Schedule;
 pub use settings::{
-    Access, DailySource, Exception, NameMode, Reclaim, Retention, SendWhen, Target, Thresholds,
-    Tokens,
+    Access, AccessReview, DailySource, Exception, NameMode, Reclaim, Retention, SendWhen, Target,
+    Thresholds, Tokens,
 };
 
 /// The file read when `--config` is not given, if it exists.
@@ -54,6 +54,8 @@ struct RawConfig {
     input: RawInput,
     reclaim: Option<Reclaim>,
     tokens: Option<Tokens>,
+    #[serde(default)]
+    access_review: AccessReview,
 }
 
 /// `[input]`: how much of a table may be set aside.
@@ -224,6 +226,7 @@ pub struct Config {
     pub reclaim: Option<Reclaim>,
     /// `[tokens]`, its defaults when the file has none.
     pub tokens: Tokens,
+    pub access_review: AccessReview,
 }
 
 /// The schedule of a configuration without `[schedule]`.
@@ -255,6 +258,7 @@ impl Default for Config {
             source: DailySource::default(),
             reclaim: None,
             tokens: Tokens::default(),
+            access_review: AccessReview::default(),
         }
     }
 }
@@ -316,6 +320,9 @@ fn checked_limits(raw: &RawConfig) -> Result<f64, String> {
         return Err(format!(
             "[input] max_bad_rows_percent to be a percentage from 0 to 100, not {max_bad_rows_percent}"
         ));
+    }
+    if raw.access_review.every_days == 0 {
+        return Err("[access_review] every_days of at least 1".to_string());
     }
     if raw.tokens.is_some_and(|t| t.idle_days == 0) {
         return Err("[tokens] idle_days of at least 1".to_string());
@@ -398,6 +405,7 @@ fn parse(text: &str, display: &str, base: &Path) -> Result<Config, BadInput> {
         source: raw.input.source,
         reclaim: raw.reclaim,
         tokens: raw.tokens.unwrap_or_default(),
+        access_review: raw.access_review,
     })
 }
 

@@ -230,3 +230,22 @@ pub enum DailySource {
     /// A pull from Atlassian's Organizations REST API (`[atlassian]`).
     Api,
 }
+
+/// `[access_review]`: the periodic review of who has access.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessReview {
+    /// Days between two reviews: `status` says when the next is due.
+    pub every_days: u32,
+    /// The product keys under review; empty for every product.
+    pub products: Vec<String>,
+}
+
+impl Default for AccessReview {
+    fn default() -> Self {
+        AccessReview {
+            every_days: 91,
+            products: Vec::new(),
+        }
+    }
+}

@@ -18,7 +18,7 @@ use chrono::{NaiveDate, Utc};
 pub use crate::review::reclaim_plan::{plan, Plan, SuspendedOn};
 pub use apply::Done;
 pub use journal::Journal;
-pub use plan_file::PlanFile;
+pub use plan_file::{PlanFile, PLAN_COLUMNS};
 
 use crate::config::{AtlassianConfig, Config, Reclaim};
 use crate::problems::{BadInput, Problem};

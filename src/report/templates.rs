@@ -14,13 +14,21 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use crate::problems::{BadInput, Location, Problem, Problems};
 use crate::support::words;
 
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 8] = [
     ("style.css", include_str!("../../templates/style.css")),
     ("report.html", include_str!("../../templates/report.html")),
     ("archive.html", include_str!("../../templates/archive.html")),
     ("chart.svg", include_str!("../../templates/chart.svg")),
     ("digest.html", include_str!("../../templates/digest.html")),
     ("digest.txt", include_str!("../../templates/digest.txt")),
+    (
+        "access-review.html",
+        include_str!("../../templates/access-review.html"),
+    ),
+    (
+        "evidence.html",
+        include_str!("../../templates/evidence.html"),
+    ),
 ];
 
 /// The admin's templates, by name, once [`use_overrides`] has read them.

@@ -166,6 +166,15 @@ pub fn plan(
     Ok(plan)
 }
 
+/// The last view of each (account, product) with access, by account id
+/// and product key; none without activity or product_access.
+pub fn last_views_of_holders(ctx: &Context) -> PolarsResult<HashMap<(String, String), NaiveDate>> {
+    match (ctx.activity(), ctx.access_of_accounts_with_access()) {
+        (Some(activity), Some(access)) => last_views(ctx, activity, access),
+        _ => Ok(HashMap::new()),
+    }
+}
+
 /// The last view of each (account, product) with access.
 fn last_views(
     ctx: &Context,
@@ -197,7 +206,7 @@ fn last_views(
 }
 
 /// Each account's `added_on`, when the bundle gives one.
-fn added_on(ctx: &Context) -> PolarsResult<HashMap<String, NaiveDate>> {
+pub fn added_on(ctx: &Context) -> PolarsResult<HashMap<String, NaiveDate>> {
     let frame = ctx
         .accounts()
         .select([col("account_id"), col("added_on")])

@@ -11,6 +11,7 @@
 
 mod common;
 
+mod access_review;
 mod archive;
 mod bad_input;
 mod browser;
