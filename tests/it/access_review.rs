@@ -8,7 +8,11 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
+use crate::common::atlassian::ApiServer;
 use crate::common::{self, Cli};
+
+const KEY: &str = "review-key-9c2d";
+const KEY_ENV: &str = "TEST_REVIEW_KEY";
 
 /// Four accounts: a1 an org admin with Jira and Confluence (product admin
 /// there), a2 on Jira on two sites, x1 external on Confluence with an
@@ -253,6 +257,28 @@ fn a_review_from_start_to_evidence_and_the_next_one_finds_what_was_not_revoked()
     review(dir.path(), &["status"])
         .ok()
         .stdout_has("The next is due on 2027-04-01");
+
+    // The first review's revoke-plan.csv is a plan reclaim carries out.
+    let api = ApiServer::admin(
+        dir.path(),
+        &json!({"key": KEY, "org": "o1", "users": {"a2": {"accountStatus": "active", "lastActive": null, "directories": ["d1"]}}}),
+    );
+    let config = fs::read_to_string(dir.path().join("org-insights.toml")).unwrap();
+    fs::write(
+        dir.path().join("org-insights.toml"),
+        format!(
+            "{config}[reclaim]\nenabled = true\nmax_percent = 100\n[atlassian]\napi_key_env = \"{KEY_ENV}\"\nbase_url = \"{}\"\n",
+            api.base_url()
+        ),
+    )
+    .unwrap();
+    let plan = folder.join("revoke-plan.csv");
+    Cli::new(dir.path())
+        .args(["reclaim", "--apply", "--plan", plan.to_str().unwrap()])
+        .env(KEY_ENV, KEY)
+        .run()
+        .ok();
+    assert_eq!(api.actions("suspend"), ["a2"]);
 }
 
 #[test]
