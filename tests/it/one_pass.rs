@@ -402,3 +402,113 @@ fn the_page_says_when_activity_was_read_the_slower_way_and_why() {
         "{said}"
     );
 }
+
+/// A bundle of five accounts on Jira and 400 activity rows, canonical but
+/// for the rows of `bad` (by line, the header being line 1), and without
+/// the rows of `dropped`; every field quoted when `quoted`.
+fn four_hundred_views(to: &Path, bad: &[(usize, &str)], dropped: &[usize], quoted: bool) {
+    fs::create_dir_all(to).unwrap();
+    fs::write(
+        to.join("accounts.csv"),
+        "account_id,email,account_type\na1,a1@acme.com,managed\na2,a2@acme.com,managed\na3,a3@acme.com,managed\na4,a4@acme.com,managed\nx1,x1@partner.io,external\n",
+    )
+    .unwrap();
+    fs::write(
+        to.join("product_access.csv"),
+        "account_id,product,site\na1,jira,s1\na2,jira,s1\na3,jira,s1\na4,jira,s1\nx1,jira,s1\n",
+    )
+    .unwrap();
+    let ids = ["a1", "a2", "a3", "a4", "x1"];
+    let mut text = String::from("date,account_id,product,site,surface,action,success,count\n");
+    for line in 2..=401 {
+        if dropped.contains(&line) {
+            continue;
+        }
+        let day = 1 + line % 28;
+        let mut cells = vec![
+            format!("2026-11-{day:02}"),
+            ids[line % 5].to_string(),
+            "jira".into(),
+            "s1".into(),
+            if line % 3 == 0 { "mobile" } else { "web" }.to_string(),
+            "view".into(),
+            "true".into(),
+            (1 + line % 4).to_string(),
+        ];
+        if let Some((_, edit)) = bad.iter().find(|(at, _)| *at == line) {
+            let (column, value) = edit.split_once('=').unwrap();
+            let k = [
+                "date",
+                "account_id",
+                "product",
+                "site",
+                "surface",
+                "action",
+                "success",
+                "count",
+            ]
+            .iter()
+            .position(|c| *c == column)
+            .unwrap();
+            cells[k] = value.to_string();
+        }
+        let cells: Vec<String> = if quoted {
+            cells.iter().map(|c| format!("\"{c}\"")).collect()
+        } else {
+            cells
+        };
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    fs::write(to.join("activity.csv"), text).unwrap();
+}
+
+#[test]
+fn bad_cells_on_the_first_a_middle_and_the_last_line_are_set_aside_as_check_names_them() {
+    let bad = [
+        (2, "count=-3"),
+        (200, "action=jump"),
+        (401, "date=2026-13-01"),
+    ];
+    for quoted in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        four_hundred_views(&data, &bad, &[], quoted);
+        // The same rows without the three: what setting them aside must give.
+        let without = dir.path().join("without");
+        four_hundred_views(&without, &[], &[2, 200, 401], quoted);
+        let (expected, _) = report(dir.path(), &without, "expected", Some("2026-11-30"));
+        let (made, log) = report(dir.path(), &data, "out", Some("2026-11-30"));
+        assert_eq!(
+            figures(&made)["insights"],
+            figures(&expected)["insights"],
+            "quoted: {quoted}"
+        );
+        let set_aside = common::csv_text(&made.join("data/bad_rows.csv"));
+        let lines: Vec<&str> = set_aside
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap())
+            .collect();
+        assert_eq!(lines, ["2", "200", "401"], "{set_aside}");
+        // check names the same three problems in the same words as the run's log.
+        let checked = Cli::new(dir.path())
+            .args(["check", "--data"])
+            .args([&data])
+            .run()
+            .code(2);
+        let problems: Vec<String> = checked
+            .stderr_text()
+            .lines()
+            .filter(|l| l.starts_with("activity.csv: line"))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        for problem in &problems {
+            assert!(
+                log.contains(problem.as_str()),
+                "the run names {problem:?}:\n{log}"
+            );
+        }
+    }
+}
