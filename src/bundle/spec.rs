@@ -160,6 +160,13 @@ pub const ACTIONS: &[&str] = &[
     "ai",
 ];
 
+/// `activity.action` of an empty cell.
+pub const DEFAULT_ACTION: &str = "view";
+/// `activity.success` of an empty cell.
+pub const DEFAULT_SUCCESS: bool = true;
+/// The least `activity.count`, and the count of an empty cell.
+pub const MIN_COUNT: i64 = 1;
+
 pub const TRUE_WORDS: &[&str] = &["true", "1", "yes"];
 pub const FALSE_WORDS: &[&str] = &["false", "0", "no"];
 
@@ -257,15 +264,20 @@ const ACTIVITY: &[ColumnSpec] = &[
         "action",
         Kind::Enum {
             values: ACTIONS,
-            default: Some("view"),
+            default: Some(DEFAULT_ACTION),
         },
     ),
-    optional("success", Kind::Bool { default: true }),
+    optional(
+        "success",
+        Kind::Bool {
+            default: DEFAULT_SUCCESS,
+        },
+    ),
     optional(
         "count",
         Kind::Int {
-            min: 1,
-            default: Some(1),
+            min: MIN_COUNT,
+            default: Some(MIN_COUNT),
         },
     ),
 ];

@@ -38,7 +38,7 @@ use super::bits::{
 };
 use super::pair_table::PairTable;
 use crate::bundle::raw::RawTable;
-use crate::bundle::spec::{ACTIONS, SURFACES};
+use crate::bundle::spec::{ACTIONS, DEFAULT_ACTION, DEFAULT_SUCCESS, MIN_COUNT, SURFACES};
 use crate::bundle::{canonical, slice_rows, Format, UncheckedActivity};
 use crate::support::frame::{count_rows, date_to_days, days_to_date};
 
@@ -421,8 +421,8 @@ impl RowRules {
             .collect();
         let default_action = ACTIONS
             .iter()
-            .position(|a| *a == "view")
-            .map(|view| actions[view])
+            .position(|a| *a == DEFAULT_ACTION)
+            .map(|default| actions[default])
             .unwrap_or_default();
         let (sites, site_facts) = match sites.map(site_facts) {
             Some((index, facts)) => (Some(index), facts),
@@ -515,8 +515,10 @@ impl RowRules {
                 DEFAULT => self.default_action,
                 code => self.actions[usize::from(code)],
             };
-            // An empty success is true, the contract's default.
-            let succeeded = codes.success[row] != 0;
+            let succeeded = match codes.success[row] {
+                DEFAULT => DEFAULT_SUCCESS,
+                flag => flag != 0,
+            };
             let on_mobile = codes.surfaces[row] == self.mobile;
             let (a, b) = self.words(day, product, codes.sites[row], action, succeeded, on_mobile);
             pairs.push((u64::from(account) << 32) | u64::from(product.code));

@@ -196,17 +196,13 @@ pub(super) fn flag_code(cell: &str) -> PolarsResult<u8> {
         .ok_or_else(|| not_canonical("success"))
 }
 
-/// The contract's minimum for `activity.count` (the spec's
-/// `Kind::Int { min: 1 }`).
-pub(super) const MIN_COUNT: u64 = 1;
-
 /// Counts are not part of any figure, but each must be a whole number of
 /// at least [`MIN_COUNT`].
 pub(super) fn check_counts(cells: &Column, native: bool) -> PolarsResult<()> {
     let canonical = if native {
         let counts = cells.cast(&DataType::Int64)?;
         let mut numbers = counts.i64()?.iter();
-        numbers.all(|n| n.is_none_or(|n| n >= MIN_COUNT as i64))
+        numbers.all(|n| n.is_none_or(|n| n >= MIN_COUNT))
     } else {
         cells
             .str()?
@@ -222,7 +218,7 @@ pub(super) fn check_counts(cells: &Column, native: bool) -> PolarsResult<()> {
 
 /// Whether a count written as text is empty or canonical.
 pub(super) fn count_is_canonical(cell: &str) -> bool {
-    cell.is_empty() || canonical::count(cell, MIN_COUNT)
+    cell.is_empty() || canonical::count(cell, MIN_COUNT.unsigned_abs())
 }
 
 #[cfg(test)]

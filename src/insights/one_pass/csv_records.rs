@@ -15,7 +15,7 @@ use super::cells::{count_is_canonical, day_code, enum_code, flag_code};
 use super::{not_canonical, Filling, Product, RowRules, DEFAULT, NO_SITE, VIEWED};
 use crate::bundle::csv_pieces::{for_each_record, Record, Stop};
 use crate::bundle::raw::CsvFields;
-use crate::bundle::spec::{ACTIONS, SURFACES};
+use crate::bundle::spec::{ACTIONS, DEFAULT_SUCCESS, SURFACES};
 use crate::bundle::CsvSource;
 use crate::insights::pair_table::PackedRows;
 
@@ -183,7 +183,7 @@ impl<'r> RowCoder<'r> {
             }
         };
         let succeeded = match optional(columns.success) {
-            "" => true,
+            "" => DEFAULT_SUCCESS,
             flag => self.success.code(flag, flag_code)? != 0,
         };
         if !count_is_canonical(optional(columns.count)) {
