@@ -11,8 +11,13 @@ form (`M` and `Mcsv`), each with its DuckDB run.
 With --baseline BINARY, another build of org-insights (say, the one
 before a change) takes turns too, and its ratio is printed beside.
 
-Usage: python3 bench/run.py [--tiers S,Scsv,M,Mcsv,L,Lcsv] [--repeat N]
-                            [--baseline BINARY]
+A CSV tier also has derived forms, named `<tier>+<form>` (say
+`Mcsv+quoted`): the same rows with activity rewritten as FORMS says, to
+measure what a spelling the contract allows costs against the canonical
+file (`Mcsv`) in the same run.
+
+Usage: python3 bench/run.py [--tiers S,Scsv,M,Mcsv,L,Lcsv,Mcsv+quoted,...]
+                            [--repeat N] [--baseline BINARY]
 Run through bench/run.sh, which builds the release binary and installs
 DuckDB first.
 """
@@ -46,7 +51,70 @@ TIERS = {
 }
 
 
+# Derived forms of a CSV tier's activity.csv, line by line (the header is
+# line 0; `last` is whether the line is the file's last):
+# - quoted: every field in double quotes, as Excel, pandas or a BI export write it;
+# - awkward: upper-case products, surfaces and actions, every cell padded,
+#   booleans as Yes/1/TRUE and No/0/FALSE;
+# - oddend: canonical, but the last line's product in capitals (valid);
+# - badend: canonical, but the last line's account_id blank, a row the
+#   contract sets aside (and DuckDB joins to no account, so the figures agree).
+FORMS = ("quoted", "awkward", "oddend", "badend")
+TRUE_SPELLINGS = ("Yes", "1", "TRUE")
+FALSE_SPELLINGS = ("No", "0", "FALSE")
+
+
+def rewrite(form, header, cells, n, last):
+    if form == "quoted":
+        return ['"' + c.replace('"', '""') + '"' for c in cells]
+    if form == "awkward":
+        out = []
+        for name, cell in zip(header, cells):
+            if name in ("product", "surface", "action"):
+                cell = cell.upper()
+            elif name == "success" and cell:
+                cell = (TRUE_SPELLINGS if cell == "true" else FALSE_SPELLINGS)[n % 3]
+            out.append(f" {cell} ")
+        return out
+    if last and form == "oddend":
+        return [c.upper() if name == "product" else c for name, c in zip(header, cells)]
+    if last and form == "badend":
+        return ["" if name == "account_id" else c for name, c in zip(header, cells)]
+    return cells
+
+
+def derived(tier):
+    """A copy of a CSV tier with its activity in one of FORMS."""
+    base, form = tier.split("+")
+    source = bundle(base)
+    path = os.path.join(CACHE, tier)
+    marker = os.path.join(path, ".complete")
+    if os.path.exists(marker):
+        return path
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    print(f"deriving {tier}", file=sys.stderr)
+    for name in os.listdir(source):
+        if name not in ("activity.csv", ".complete"):
+            shutil.copy(os.path.join(source, name), os.path.join(path, name))
+    with open(os.path.join(source, "activity.csv")) as lines, \
+            open(os.path.join(path, "activity.csv"), "w") as out:
+        header = lines.readline().rstrip("\n").split(",")
+        out.write(",".join(rewrite(form, header, header, 0, False) if form == "quoted" else header) + "\n")
+        previous = None
+        for n, line in enumerate(lines, 1):
+            if previous is not None:
+                out.write(",".join(rewrite(form, header, previous[1], previous[0], False)) + "\n")
+            previous = (n, line.rstrip("\n").split(","))
+        if previous is not None:
+            out.write(",".join(rewrite(form, header, previous[1], previous[0], True)) + "\n")
+    open(marker, "w").close()
+    return path
+
+
 def bundle(tier):
+    if "+" in tier:
+        return derived(tier)
     accounts, events, fmt = TIERS[tier]
     path = os.path.join(CACHE, tier)
     marker = os.path.join(path, ".complete")
@@ -128,7 +196,8 @@ def main():
     print(f"| tier | accounts | events | format | org-insights | peak | DuckDB | peak | time ratio | memory ratio{baseline} |")
     print("|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if args.baseline else ""))
     for tier, ours, peer, base in rows:
-        accounts, events, fmt = TIERS[tier]
+        accounts, events, fmt = TIERS[tier.split("+")[0]]
+        fmt = fmt + (f", {tier.split('+')[1]}" if "+" in tier else "")
         extra = f" | {base[0]:.2f} s | {base[0] / peer[0]:.2f}" if base else ""
         print(f"| {tier} | {accounts:,} | {events:,} | {fmt} | {ours[0]:.2f} s | {ours[1]:.0f} MiB | "
               f"{peer[0]:.2f} s | {peer[1]:.0f} MiB | {ours[0] / peer[0]:.2f} | {ours[1] / peer[1]:.2f}{extra} |")

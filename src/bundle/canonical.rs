@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::csv_pieces::{for_each_record, Stop};
+use super::csv_pieces::{for_each_quoted_record, for_each_record, Record, Stop};
 use super::spec::{FALSE_WORDS, TRUE_WORDS};
 use super::unchecked::{CsvSource, UncheckedActivity};
 use crate::support::frame::{date_to_days, days_to_date};
@@ -69,11 +69,11 @@ pub fn count(cell: &str, min: u64) -> bool {
 /// by polars.
 pub fn latest_date(activity: &UncheckedActivity) -> PolarsResult<Option<Option<NaiveDate>>> {
     if let Some(csv) = activity.csv() {
-        match latest_csv_date(csv) {
-            Ok(latest) => return Ok(Some(latest.and_then(days_to_date))),
-            Err(Stop::Quoted) => {}
-            Err(Stop::Unreadable(_) | Stop::Refused(())) => return Ok(None),
-        }
+        let latest = match latest_csv_date(csv, false) {
+            Err(Stop::Quoted) => latest_csv_date(csv, true),
+            read => read,
+        };
+        return Ok(latest.ok().map(|latest| latest.and_then(days_to_date)));
     }
     let Ok(raw) = activity.opened() else {
         return Ok(None);
@@ -118,15 +118,21 @@ pub fn latest_date(activity: &UncheckedActivity) -> PolarsResult<Option<Option<N
 }
 
 /// The latest date of a CSV activity as days since 1970-01-01, read
-/// record by record; refused at the first date that is not canonical.
-fn latest_csv_date(csv: &CsvSource) -> Result<Option<i32>, Stop<()>> {
+/// record by record (following quotes with `quoted`); refused at the
+/// first date that is not canonical.
+fn latest_csv_date(csv: &CsvSource, quoted: bool) -> Result<Option<i32>, Stop<()>> {
     let Some(date) = csv.fields.position("date") else {
         return Err(Stop::Refused(()));
     };
-    let latest = for_each_record(
+    let read = if quoted {
+        for_each_quoted_record
+    } else {
+        for_each_record
+    };
+    let latest = read(
         &csv.file,
         || None,
-        |latest, record| {
+        |latest: &mut Option<i32>, record: &Record| {
             if record.len() == csv.fields.width {
                 if let Some(day) = record.get(date).and_then(day) {
                     *latest = (*latest).max(Some(day));

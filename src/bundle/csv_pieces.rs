@@ -9,7 +9,11 @@
 //! Pieces are cut at line ends, which is exact only when no field is
 //! quoted: a quoted field may hold a line end. So the first quote
 //! character met stops the read ([`Stop::Quoted`]), and the caller reads
-//! the file with a reader that follows quotes across lines.
+//! the file again with [`for_each_quoted_record`]: a first pass counts the
+//! quote characters up to each piece's cut, and since RFC 4180 doubles a
+//! quote inside a quoted field, the parity of that count says whether the
+//! cut falls inside a quoted field; each piece then starts and ends at the
+//! first line end outside quotes, and the `csv` crate reads its fields.
 
 use std::fs::File;
 use std::ops::Range;
@@ -64,15 +68,51 @@ where
     E: Send,
 {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for_each_record_in(file, piece_bytes(), threads, new_state, on_record)
+    for_each_record_in(file, piece_bytes(), threads, false, new_state, on_record)
+}
+
+/// [`for_each_record`] for a file whose fields may be quoted, line ends
+/// inside them included.
+pub(crate) fn for_each_quoted_record<S, E>(
+    file: &File,
+    new_state: impl Fn() -> S + Sync,
+    on_record: impl Fn(&mut S, &Record) -> Result<(), E> + Sync,
+) -> Result<Vec<S>, Stop<E>>
+where
+    S: Send,
+    E: Send,
+{
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for_each_record_in(file, piece_bytes(), threads, true, new_state, on_record)
+}
+
+/// Whether each piece's cut (byte k × `size` − 1, and 0) falls inside a
+/// quoted field: the parity of the quote characters before it, one entry
+/// per piece and one for the file's end.
+fn quote_parity(file: &File, len: u64, size: u64, pieces: u64) -> std::io::Result<Vec<bool>> {
+    let mut parity = Vec::with_capacity(pieces as usize + 1);
+    let mut buffer = vec![0u8; 1 << 20];
+    let (mut quotes, mut at) = (0u64, 0u64);
+    for piece in 0..=pieces {
+        let cut = (piece * size).saturating_sub(1).min(len);
+        while at < cut {
+            let n = (cut - at).min(buffer.len() as u64) as usize;
+            file.read_exact_at(&mut buffer[..n], at)?;
+            quotes += buffer[..n].iter().filter(|&&b| b == b'"').count() as u64;
+            at += n as u64;
+        }
+        parity.push(quotes % 2 == 1);
+    }
+    Ok(parity)
 }
 
 /// [`for_each_record`] in pieces of about `piece_bytes` taken in turn by
-/// up to `threads` threads.
+/// up to `threads` threads; with `quoted`, cut outside quoted fields.
 fn for_each_record_in<S, E>(
     file: &File,
     piece_bytes: u64,
     threads: usize,
+    quoted: bool,
     new_state: impl Fn() -> S + Sync,
     on_record: impl Fn(&mut S, &Record) -> Result<(), E> + Sync,
 ) -> Result<Vec<S>, Stop<E>>
@@ -85,6 +125,14 @@ where
         .map_err(|err| Stop::Unreadable(err.to_string()))?
         .len();
     let pieces = len.div_ceil(piece_bytes);
+    let parity = if quoted {
+        Some(
+            quote_parity(file, len, piece_bytes, pieces)
+                .map_err(|err| Stop::Unreadable(err.to_string()))?,
+        )
+    } else {
+        None
+    };
     let next = AtomicU64::new(0);
     let stopped = AtomicBool::new(false);
     let worker = || -> Result<S, Stop<E>> {
@@ -96,12 +144,16 @@ where
             if piece >= pieces || stopped.load(Ordering::Relaxed) {
                 return Ok(state);
             }
-            let read = read_piece(file, len, piece, piece_bytes, &mut buffer)
+            let quotes = parity
+                .as_ref()
+                .map(|p| (p[piece as usize], p[piece as usize + 1]));
+            let read = read_piece(file, len, piece, piece_bytes, quotes, &mut buffer)
                 .map_err(|err| Stop::Unreadable(err.to_string()))
                 .and_then(|lines| {
                     records(
                         &buffer[lines],
                         piece == 0,
+                        quoted,
                         &mut record,
                         &mut state,
                         &on_record,
@@ -150,22 +202,26 @@ where
 /// line end (or at the file's start), so piece k runs from the first line
 /// end at or after byte k × `size` − 1 to the first one at or after the
 /// next piece's such byte; both ends are found by the same rule, so every
-/// line belongs to exactly one piece.
+/// line belongs to exactly one piece. With `quotes` (whether each of the
+/// two bytes falls inside a quoted field), only a line end outside quotes
+/// counts.
 fn read_piece(
     file: &File,
     len: u64,
     piece: u64,
     size: u64,
+    quotes: Option<(bool, bool)>,
     buffer: &mut Vec<u8>,
 ) -> std::io::Result<Range<usize>> {
     let from = (piece * size).saturating_sub(1);
     let to = ((piece + 1) * size).min(len);
     buffer.resize((to - from) as usize, 0);
     file.read_exact_at(buffer, from)?;
+    let (quoted_at_start, quoted_at_end) = quotes.unwrap_or_default();
     let start = if piece == 0 {
         0
     } else {
-        match buffer.iter().position(|&b| b == b'\n') {
+        match line_end(buffer, 0, &mut (quoted_at_start, quotes.is_some())) {
             Some(end) => end + 1,
             // The line that holds the whole piece started before it.
             None => return Ok(0..0),
@@ -177,9 +233,10 @@ fn read_piece(
     // The piece's last line ends at the first line end from its last byte.
     let mut searched = buffer.len() - 1;
     let mut at = to;
+    let mut state = (quoted_at_end, quotes.is_some());
     loop {
-        if let Some(end) = buffer[searched..].iter().position(|&b| b == b'\n') {
-            return Ok(start..searched + end + 1);
+        if let Some(end) = line_end(buffer, searched, &mut state) {
+            return Ok(start..end + 1);
         }
         if at == len {
             return Ok(start..buffer.len());
@@ -192,16 +249,38 @@ fn read_piece(
     }
 }
 
+/// The first line end of `buffer` from `from` on that is outside quotes;
+/// `state` is (inside a quoted field, quotes followed), carried across
+/// calls. Without following quotes, any line end.
+fn line_end(buffer: &[u8], from: usize, state: &mut (bool, bool)) -> Option<usize> {
+    let (inside, follow) = state;
+    if !*follow {
+        return buffer[from..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|i| from + i);
+    }
+    for (i, &b) in buffer[from..].iter().enumerate() {
+        match b {
+            b'"' => *inside = !*inside,
+            b'\n' if !*inside => return Some(from + i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Calls `on_record` for each record of `lines`, after the first if
 /// `has_header`.
 fn records<S, E>(
     lines: &[u8],
     has_header: bool,
+    quoted: bool,
     record: &mut StringRecord,
     state: &mut S,
     on_record: &impl Fn(&mut S, &Record) -> Result<(), E>,
 ) -> Result<(), Stop<E>> {
-    if lines.contains(&b'"') {
+    if !quoted && lines.contains(&b'"') {
         return Err(Stop::Quoted);
     }
     // Line ends are `\n` alone, as polars reads them (see [`Record`]).
@@ -255,15 +334,31 @@ mod tests {
     /// Every record of `text` (header skipped), as each thread read them,
     /// put in file order by their first field (a line number).
     fn read(text: &[u8], piece_bytes: u64, threads: usize) -> Result<Vec<Vec<String>>, Stop<()>> {
+        read_with(text, piece_bytes, threads, false)
+    }
+
+    fn read_with(
+        text: &[u8],
+        piece_bytes: u64,
+        threads: usize,
+        quoted: bool,
+    ) -> Result<Vec<Vec<String>>, Stop<()>> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("activity.csv");
         std::fs::write(&path, text).unwrap();
         let file = File::open(&path).unwrap();
-        let states = for_each_record_in(&file, piece_bytes, threads, Vec::new, |seen, record| {
-            let fields = (0..record.len()).map(|i| record.get(i).unwrap().to_string());
-            seen.push(fields.collect::<Vec<_>>());
-            Ok(())
-        })?;
+        let states = for_each_record_in(
+            &file,
+            piece_bytes,
+            threads,
+            quoted,
+            Vec::new,
+            |seen, record| {
+                let fields = (0..record.len()).map(|i| record.get(i).unwrap().to_string());
+                seen.push(fields.collect::<Vec<_>>());
+                Ok(())
+            },
+        )?;
         let mut records: Vec<Vec<String>> = states.into_iter().flatten().collect();
         records.sort_by_key(|fields| fields[0].parse::<u64>().unwrap_or(u64::MAX));
         Ok(records)
@@ -336,6 +431,40 @@ mod tests {
         }
     }
 
+    /// A random CSV text whose fields may be quoted, holding commas, doubled
+    /// quotes and line ends (LF and CRLF) inside.
+    fn random_quoted_text(rng: &mut fastrand::Rng) -> Vec<u8> {
+        let mut text = String::from("n,word,other\n");
+        let pieces = ["a", ",", "\"\"", "\n", "\r\n", "é", "x y"];
+        for n in 0..rng.usize(0..60) {
+            let word: String = (0..rng.usize(0..6))
+                .map(|_| pieces[rng.usize(..pieces.len())])
+                .collect();
+            text.push_str(&format!("{n},\"{word}\",{}", rng.u8(..)));
+            text.push_str(if rng.bool() { "\r\n" } else { "\n" });
+        }
+        text.into_bytes()
+    }
+
+    #[test]
+    fn quoted_fields_that_hold_line_ends_are_read_once_whatever_the_piece_size() {
+        let mut rng = fastrand::Rng::with_seed(17);
+        for _ in 0..200 {
+            let text = random_quoted_text(&mut rng);
+            let expected = read_whole(&text);
+            for piece_bytes in [1, 2, 3, 5, 8, 13, 40, 1 << 20] {
+                let threads = rng.usize(1..4);
+                let records = read_with(&text, piece_bytes, threads, true).unwrap();
+                assert_eq!(
+                    records,
+                    expected,
+                    "{piece_bytes}-byte pieces on {threads} threads:\n{}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_quote_anywhere_stops_the_read() {
         let mut text = b"n,word\n".to_vec();
@@ -359,6 +488,7 @@ mod tests {
             &file,
             2,
             2,
+            false,
             || (),
             |_, record| match record.get(0) {
                 Some("2") => Err("two"),

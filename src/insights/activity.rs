@@ -168,7 +168,6 @@ pub fn gather_in_one_pass(
     };
     let mut facts = facts_of_pairs(folded.by_pair, accounts, product_names)?;
     facts.checked_in_one_pass = Some((folded.rows, folded.latest));
-    facts.slower_read = folded.slower;
     Ok(Ok(facts))
 }
 

@@ -48,8 +48,6 @@ pub struct Folded {
     pub by_pair: DataFrame,
     pub rows: u64,
     pub latest: Option<NaiveDate>,
-    /// Why the pass read the file a slower way than it could, if it did.
-    pub slower: Option<String>,
 }
 
 /// Why the pass stopped at a cell that is not canonical (the log names
@@ -64,9 +62,9 @@ fn not_canonical(column: &str) -> PolarsError {
 /// does not read: activity is then to be checked in full and read again,
 /// the slow path, which the run says.
 ///
-/// A CSV file without quotes is read record by record on every core
-/// ([`csv_records`]); one with quotes, and Parquet, by polars, which hands
-/// each morsel's cells to [`RowRules::pack`].
+/// A CSV file is read record by record on every core ([`csv_records`]),
+/// with its pieces cut outside quoted fields once a quote is met; Parquet
+/// by polars, which hands each morsel's cells to [`RowRules::pack`].
 pub fn fold(
     activity: &UncheckedActivity,
     account_ids: &[Option<&str>],
@@ -94,24 +92,26 @@ pub fn fold(
             .map_err(|_| polars_err!(ComputeError: "activity could not be opened"))?;
         scan_cells(raw, rules, &table)
     };
-    let mut slower = None;
-    let read = match activity
-        .csv()
-        .map(|csv| csv_records::fold(csv, &rules, &table))
-    {
-        Some(Ok(())) => Ok(()),
-        Some(Err(CsvStop::NotCanonical(err))) => Err(err),
-        Some(Err(CsvStop::Quoted)) => {
-            slower = Some(
-                "activity's CSV quotes some fields, so it was read by polars' CSV reader rather than record by record on every core"
-                    .to_string(),
-            );
-            // Rows read before the quote was met are folded again.
-            *table
-                .lock()
-                .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))? = empty();
-            by_polars(rules)
-        }
+    let read = match activity.csv() {
+        Some(csv) => match csv_records::fold(csv, &rules, &table) {
+            Ok(()) => Ok(()),
+            Err(CsvStop::NotCanonical(err)) => Err(err),
+            Err(CsvStop::Quoted) => {
+                // Rows read before the quote was met are folded again,
+                // with the pieces cut outside quoted fields.
+                *table
+                    .lock()
+                    .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))? =
+                    empty();
+                match csv_records::fold_quoted(csv, &rules, &table) {
+                    Ok(()) => Ok(()),
+                    Err(CsvStop::NotCanonical(err)) => Err(err),
+                    Err(CsvStop::Quoted) => {
+                        Err(polars_err!(ComputeError: "activity's quotes could not be followed"))
+                    }
+                }
+            }
+        },
         None => by_polars(rules),
     };
     if let Err(err) = read {
@@ -137,7 +137,6 @@ pub fn fold(
         by_pair,
         rows,
         latest: latest.0.and_then(days_to_date),
-        slower,
     }))
 }
 

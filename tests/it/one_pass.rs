@@ -288,13 +288,14 @@ fn a_padded_account_id_in_a_csv_without_quotes_is_read_by_the_full_check() {
 }
 
 #[test]
-fn a_quote_late_in_a_csv_sends_it_to_polars_and_counts_every_row_once() {
+fn a_quote_late_in_a_csv_is_read_again_following_quotes_and_counts_every_row_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     unquoted_canonical_sample(&data);
     let text = fs::read_to_string(data.join("activity.csv")).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    // The last line's site quoted: the same cell as the contract reads it.
+    // The last line's site quoted, with a line end inside the quotes of
+    // an extra column: the same cells as the contract reads them.
     let last = lines.len() - 1;
     lines[last] = lines[last].replacen("acme.atlassian.net", "\"acme.atlassian.net\"", 1);
     assert!(lines[last].contains('"'), "{}", lines[last]);
@@ -303,13 +304,43 @@ fn a_quote_late_in_a_csv_sends_it_to_polars_and_counts_every_row_once() {
     let env = [("ORG_INSIGHTS_CSV_PIECE_BYTES", "40")];
     let (log, _) = assert_the_sample_s_figures(dir.path(), &data, Some("2026-11-10"), &env);
     assert!(log.contains(ONE_PASS), "{log}");
-    assert!(!log.contains(RECORD_BY_RECORD), "{log}");
-    // The slower reader is said, at warn level.
+    // Record by record on every core, following the quotes: no slower path.
     assert!(
         log.lines()
-            .any(|l| l.contains("WARN") && l.contains("activity's CSV quotes some fields")),
+            .any(|l| l.contains(RECORD_BY_RECORD) && l.contains("quoted=true")),
         "{log}"
     );
+    assert!(!log.contains("read the slower way"), "{log}");
+}
+
+#[test]
+fn every_field_quoted_with_line_ends_inside_is_read_in_one_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    unquoted_canonical_sample(&data);
+    let text = fs::read_to_string(data.join("activity.csv")).unwrap();
+    // Every field quoted, as Excel or pandas may write it, and an extra
+    // column whose text holds a line end and a doubled quote.
+    let quoted: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let cells: Vec<String> = line.split(',').map(|c| format!("\"{c}\"")).collect();
+            let extra = if i == 0 {
+                "\"memo\"".to_string()
+            } else {
+                format!("\"line {i}\nsaid \"\"hi\"\"\"")
+            };
+            format!("{},{extra}", cells.join(","))
+        })
+        .collect();
+    fs::write(data.join("activity.csv"), quoted.join("\r\n") + "\r\n").unwrap();
+    for pieces in ["7", "64", "4096"] {
+        let env = [("ORG_INSIGHTS_CSV_PIECE_BYTES", pieces)];
+        let (log, _) = assert_the_sample_s_figures(dir.path(), &data, Some("2026-11-10"), &env);
+        assert!(log.contains(ONE_PASS), "{pieces}: {log}");
+        assert!(!log.contains("checked in full"), "{pieces}: {log}");
+    }
 }
 
 #[test]

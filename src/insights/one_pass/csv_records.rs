@@ -13,7 +13,7 @@ use polars::prelude::*;
 
 use super::cells::{count_is_canonical, day_code, enum_code, flag_code};
 use super::{not_canonical, Filling, Product, RowRules, DEFAULT, NO_SITE, VIEWED};
-use crate::bundle::csv_pieces::{for_each_record, Record, Stop};
+use crate::bundle::csv_pieces::{for_each_quoted_record, for_each_record, Record, Stop};
 use crate::bundle::raw::CsvFields;
 use crate::bundle::spec::{ACTIONS, DEFAULT_SUCCESS, SURFACES};
 use crate::bundle::CsvSource;
@@ -21,7 +21,8 @@ use crate::insights::pair_table::PackedRows;
 
 /// Why the records were not all folded.
 pub(super) enum CsvStop {
-    /// The file has a quote character: polars is to read it.
+    /// The file has a quote character: it is to be read again by
+    /// [`fold_quoted`].
     Quoted,
     /// A cell is not canonical, or the file cannot be read as this
     /// reader reads it: activity is to be checked in full.
@@ -31,17 +32,39 @@ pub(super) enum CsvStop {
 /// Rows a thread packs before it folds them into the shared table.
 const BATCH_ROWS: usize = 1 << 16;
 
-/// Folds every record of the CSV file `csv` into `table`.
+/// Folds every record of the CSV file `csv` into `table`; stops at the
+/// first quote character.
 pub(super) fn fold(csv: &CsvSource, rules: &RowRules, table: &Filling) -> Result<(), CsvStop> {
+    fold_with(csv, rules, table, false)
+}
+
+/// [`fold`] for a file whose fields may be quoted: the pieces are cut
+/// outside quoted fields (see [`crate::bundle::csv_pieces`]).
+pub(super) fn fold_quoted(
+    csv: &CsvSource,
+    rules: &RowRules,
+    table: &Filling,
+) -> Result<(), CsvStop> {
+    fold_with(csv, rules, table, true)
+}
+
+fn fold_with(
+    csv: &CsvSource,
+    rules: &RowRules,
+    table: &Filling,
+    quoted: bool,
+) -> Result<(), CsvStop> {
     let Some(columns) = Columns::new(rules, &csv.fields) else {
         let disagree = polars_err!(ComputeError: "activity's header and columns disagree");
         return Err(CsvStop::NotCanonical(disagree));
     };
-    let coders = for_each_record(
-        &csv.file,
-        || RowCoder::new(rules, &columns),
-        |coder, record| coder.add(record, table),
-    );
+    let new_coder = || RowCoder::new(rules, &columns);
+    let add = |coder: &mut RowCoder, record: &Record| coder.add(record, table);
+    let coders = if quoted {
+        for_each_quoted_record(&csv.file, new_coder, add)
+    } else {
+        for_each_record(&csv.file, new_coder, add)
+    };
     let flushed = coders.and_then(|coders| {
         coders
             .into_iter()
@@ -49,7 +72,7 @@ pub(super) fn fold(csv: &CsvSource, rules: &RowRules, table: &Filling) -> Result
             .map_err(Stop::Refused)
     });
     if flushed.is_ok() {
-        tracing::debug!("activity's CSV read record by record");
+        tracing::debug!(quoted, "activity's CSV read record by record");
     }
     flushed.map_err(|stop| match stop {
         Stop::Quoted => CsvStop::Quoted,
