@@ -530,17 +530,39 @@ fn timed<T>(step: &str, run: impl FnOnce() -> T) -> T {
     result
 }
 
-/// The reclaim plan of the bundle as of the report date, computed as a
-/// run computes it, writing nothing.
-pub fn reclaim_plan(request: &RunRequest, settings: &Reclaim) -> Result<Plan, Error> {
+/// The bundle read as a run reads it for a command that looks at the
+/// accounts (reclaim, the access review): the manifest, the report date,
+/// the context, the account snapshot and the exceptions' review.
+struct Accounts {
+    manifest: Manifest,
+    as_of: NaiveDate,
+    context: Context,
+    snapshot: Snapshot,
+    review: exceptions::Review,
+}
+
+fn read_accounts(request: &RunRequest) -> Result<Accounts, Error> {
     let mut bundle = load(request)?;
     let as_of = request.report_date(&mut bundle)?;
     let context = read_context(request, &mut bundle, as_of)?;
     let snapshot =
         Snapshot::build(&context, &request.privacy).context("taking the account snapshot")?;
     let review = exceptions::review(&request.exceptions, &snapshot);
-    let plan =
-        reclaim::plan(&context, &snapshot, &review, settings).context("planning the reclaim")?;
+    Ok(Accounts {
+        manifest: bundle.manifest.clone(),
+        as_of,
+        context,
+        snapshot,
+        review,
+    })
+}
+
+/// The reclaim plan of the bundle as of the report date, computed as a
+/// run computes it, writing nothing.
+pub fn reclaim_plan(request: &RunRequest, settings: &Reclaim) -> Result<Plan, Error> {
+    let read = read_accounts(request)?;
+    let plan = reclaim::plan(&read.context, &read.snapshot, &read.review, settings)
+        .context("planning the reclaim")?;
     Ok(reclaim::with_what_was_done(plan, &request.out_dir))
 }
 
@@ -551,23 +573,18 @@ pub fn access_review_population(
     request: &RunRequest,
     settings: &AccessReview,
 ) -> Result<(NaiveDate, Vec<access_review::Access>, Manifest), Error> {
-    let mut bundle = load(request)?;
-    let as_of = request.report_date(&mut bundle)?;
-    let context = read_context(request, &mut bundle, as_of)?;
-    let snapshot =
-        Snapshot::build(&context, &request.privacy).context("taking the account snapshot")?;
-    let review = exceptions::review(&request.exceptions, &snapshot);
-    let previous = access_review::previous_decisions(&request.out_dir, as_of);
+    let read = read_accounts(request)?;
+    let previous = access_review::previous_decisions(&request.out_dir, read.as_of);
     let rows = access_review::population(
-        &context,
-        &snapshot,
-        &review,
+        &read.context,
+        &read.snapshot,
+        &read.review,
         &request.privacy,
         &settings.products,
         &previous,
     )
     .context("listing who has access")?;
-    Ok((as_of, rows, bundle.manifest.clone()))
+    Ok((read.as_of, rows, read.manifest))
 }
 
 /// The plan of `org-insights tokens`: the bundle read as a run reads it.

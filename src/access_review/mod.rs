@@ -19,13 +19,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 pub use evidence::close;
 pub use population::{population, Access};
 
 use crate::bundle::manifest::Manifest;
 use crate::problems::{BadInput, Problem, ReadError};
+use crate::support::checksum::sha256_hex as sha256;
 use crate::support::csv::{csv_file, without_bom};
 
 /// The folder of every review below the output folder.
@@ -34,33 +34,25 @@ const REVIEW: &str = "review.csv";
 const MANIFEST: &str = "manifest.json";
 const EVIDENCE: &str = "evidence.json";
 
-/// Lower-case hex, as `sha256sum` prints a digest.
-fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// The digest of an access's facts: what `close` holds the edited file to.
+/// The digest of an access's facts: what `close` holds the edited file
+/// to. A spreadsheet that opens and saves review.csv rewrites dates
+/// (`2024-01-01` as `1/1/2024`) and flags (`true` as `TRUE`): the dates
+/// (`last_active`, `added`) are left out and the rest compared in any case,
+/// so that saving from Excel is not taken for a changed population.
 fn facts_digest(facts: &[String]) -> String {
-    sha256(facts.join("\u{1f}").as_bytes())
+    const DATES: [usize; 2] = [9, 12];
+    let kept: Vec<String> = facts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !DATES.contains(i))
+        .map(|(_, fact)| fact.to_lowercase())
+        .collect();
+    sha256(kept.join("\u{1f}").as_bytes())
 }
 
 /// Each review folder, by its date, oldest first.
 fn reviews(out_dir: &Path) -> Vec<(NaiveDate, PathBuf)> {
-    let mut found: Vec<(NaiveDate, PathBuf)> = std::fs::read_dir(out_dir.join(FOLDER))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let day =
-                NaiveDate::parse_from_str(&e.file_name().to_string_lossy(), "%Y-%m-%d").ok()?;
-            Some((day, e.path()))
-        })
-        .collect();
-    found.sort();
-    found
+    dated_folders(&out_dir.join(FOLDER))
 }
 
 /// The review started and not closed, if any.
@@ -185,6 +177,7 @@ pub fn source_of(manifest: &Manifest, drop_folder: Option<&Path>) -> Value {
     })
 }
 
+/// The entries of `folder` named by a date (`2026-11-30`), oldest first.
 fn dated_folders(folder: &Path) -> Vec<(NaiveDate, PathBuf)> {
     let mut found: Vec<(NaiveDate, PathBuf)> = std::fs::read_dir(folder)
         .into_iter()

@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::csv_pieces::{for_each_quoted_record, for_each_record, Record, Stop};
+use super::csv_pieces::{for_each_record, Record, Stop};
 use super::spec::{FALSE_WORDS, TRUE_WORDS};
 use super::unchecked::{CsvSource, UncheckedActivity};
 use crate::support::frame::{date_to_days, days_to_date};
@@ -124,13 +124,9 @@ fn latest_csv_date(csv: &CsvSource, quoted: bool) -> Result<Option<i32>, Stop<()
     let Some(date) = csv.fields.position("date") else {
         return Err(Stop::Refused(()));
     };
-    let read = if quoted {
-        for_each_quoted_record
-    } else {
-        for_each_record
-    };
-    let latest = read(
+    let latest = for_each_record(
         &csv.file,
+        quoted,
         || None,
         |latest: &mut Option<i32>, record: &Record| {
             if record.len() == csv.fields.width {

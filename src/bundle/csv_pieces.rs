@@ -9,7 +9,7 @@
 //! Pieces are cut at line ends, which is exact only when no field is
 //! quoted: a quoted field may hold a line end. So the first quote
 //! character met stops the read ([`Stop::Quoted`]), and the caller reads
-//! the file again with [`for_each_quoted_record`]: a first pass counts the
+//! the file again with `quoted` set: a first pass counts the
 //! quote characters up to each piece's cut, and since RFC 4180 doubles a
 //! quote inside a quoted field, the parity of that count says whether the
 //! cut falls inside a quoted field; each piece then starts and ends at the
@@ -57,9 +57,12 @@ pub(crate) enum Stop<E> {
 /// the first line, skipped), on a thread per core, each with its own
 /// state from `new_state`; returns those states. Records come in file
 /// order within a piece; fields are as the file has them ([`Record`]).
-/// Empty lines are skipped. The first `Err` stops every thread.
+/// Empty lines are skipped. The first `Err` stops every thread. Without
+/// `quoted`, a quote character stops the read ([`Stop::Quoted`]); with
+/// it, the pieces are cut outside quoted fields.
 pub(crate) fn for_each_record<S, E>(
     file: &File,
+    quoted: bool,
     new_state: impl Fn() -> S + Sync,
     on_record: impl Fn(&mut S, &Record) -> Result<(), E> + Sync,
 ) -> Result<Vec<S>, Stop<E>>
@@ -68,22 +71,7 @@ where
     E: Send,
 {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for_each_record_in(file, piece_bytes(), threads, false, new_state, on_record)
-}
-
-/// [`for_each_record`] for a file whose fields may be quoted, line ends
-/// inside them included.
-pub(crate) fn for_each_quoted_record<S, E>(
-    file: &File,
-    new_state: impl Fn() -> S + Sync,
-    on_record: impl Fn(&mut S, &Record) -> Result<(), E> + Sync,
-) -> Result<Vec<S>, Stop<E>>
-where
-    S: Send,
-    E: Send,
-{
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for_each_record_in(file, piece_bytes(), threads, true, new_state, on_record)
+    for_each_record_in(file, piece_bytes(), threads, quoted, new_state, on_record)
 }
 
 /// Whether each piece's cut (byte k × `size` − 1, and 0) falls inside a

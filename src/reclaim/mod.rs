@@ -18,7 +18,7 @@ use chrono::{NaiveDate, Utc};
 pub use crate::review::reclaim_plan::{plan, Plan, SuspendedOn};
 pub use apply::Done;
 pub use journal::Journal;
-pub use plan_file::{PlanFile, PLAN_COLUMNS};
+pub use plan_file::{plan_day, plan_problem, plan_records, PlanFile, PLAN_COLUMNS};
 
 use crate::config::{AtlassianConfig, Config, Reclaim};
 use crate::problems::{BadInput, Problem};

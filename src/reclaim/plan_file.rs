@@ -7,9 +7,10 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use chrono::NaiveDate;
-use sha2::{Digest, Sha256};
+use csv::StringRecord;
 
 use crate::problems::{BadInput, Location, Problem};
+use crate::support::checksum::sha256_hex;
 use crate::support::csv::without_bom;
 
 /// The columns of a plan file, as `write_plan` writes them.
@@ -46,25 +47,21 @@ impl PlanFile {
     /// Reads `path`, refused when it is older than `max_age_days` (by the
     /// time it was written) or is not a plan `reclaim` wrote.
     pub fn read(path: &Path, max_age_days: u32) -> Result<Self, BadInput> {
-        let display = path.display().to_string();
-        let bad = |location: Location, expected: String| {
-            BadInput::single(Problem {
-                file: display.clone(),
-                location,
-                column: None,
-                value: None,
-                expected,
-            })
-        };
-        let bytes = std::fs::read(path)
-            .map_err(|err| bad(Location::File, format!("a readable reclaim plan ({err})")))?;
+        let bytes = std::fs::read(path).map_err(|err| {
+            plan_problem(
+                path,
+                Location::File,
+                format!("a readable reclaim plan ({err})"),
+            )
+        })?;
         let age = std::fs::metadata(path)
             .and_then(|m| m.modified())
             .ok()
             .and_then(|written| SystemTime::now().duration_since(written).ok())
             .unwrap_or_default();
         if age > Duration::from_secs(u64::from(max_age_days) * 86_400) {
-            return Err(bad(
+            return Err(plan_problem(
+                path,
                 Location::File,
                 format!(
                     "a plan written in the last {max_age_days} days ([reclaim] plan_max_age_days): this one is {} days old; \
@@ -73,68 +70,101 @@ impl PlanFile {
                 ),
             ));
         }
-        let accounts = rows(&bytes, &bad)?;
+        let mut accounts = Vec::new();
+        for (line, record) in plan_records(path, &bytes, &PLAN_COLUMNS, "reclaim")? {
+            let cell = |i: usize| record.get(i).unwrap_or("").to_string();
+            if cell(0).is_empty() {
+                return Err(plan_problem(
+                    path,
+                    Location::Line(line),
+                    "an account_id".into(),
+                ));
+            }
+            accounts.push(PlanRow {
+                account_id: cell(0),
+                email: cell(1),
+                last_active: plan_day(path, line, &record, 4, &PLAN_COLUMNS)?,
+                why: cell(6),
+            });
+        }
         Ok(PlanFile {
             name: path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            sha256: hex(&Sha256::digest(&bytes)),
+            sha256: sha256_hex(&bytes),
             accounts,
         })
     }
 }
 
-/// Lower-case hex, as `sha256sum` prints a digest.
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+/// A problem of the plan file at `path`.
+pub fn plan_problem(path: &Path, location: Location, expected: String) -> BadInput {
+    BadInput::single(Problem {
+        file: path.display().to_string(),
+        location,
+        column: None,
+        value: None,
+        expected,
+    })
 }
 
-/// The accounts of a plan file's bytes (a UTF-8 BOM allowed).
-fn rows(
+/// The records of a plan file that `org-insights <command>` wrote with
+/// `columns` (a UTF-8 BOM allowed, as Excel keeps it), each with its line.
+pub fn plan_records(
+    path: &Path,
     bytes: &[u8],
-    bad: &dyn Fn(Location, String) -> BadInput,
-) -> Result<Vec<PlanRow>, BadInput> {
+    columns: &[&str],
+    command: &str,
+) -> Result<Vec<(u64, StringRecord)>, BadInput> {
     let mut reader = csv::Reader::from_reader(without_bom(bytes));
     let header = reader
         .headers()
-        .map_err(|err| bad(Location::File, format!("a header row ({err})")))?
+        .map_err(|err| plan_problem(path, Location::File, format!("a header row ({err})")))?
         .clone();
-    if header.iter().collect::<Vec<_>>() != PLAN_COLUMNS {
-        return Err(bad(
+    if header.iter().collect::<Vec<_>>() != columns {
+        return Err(plan_problem(
+            path,
             Location::Line(1),
             format!(
-                "a plan written by org-insights reclaim ({})",
-                PLAN_COLUMNS.join(",")
+                "a plan written by org-insights {command} ({})",
+                columns.join(",")
             ),
         ));
     }
-    let mut accounts = Vec::new();
+    let mut records = Vec::new();
     for record in reader.records() {
-        let record =
-            record.map_err(|err| bad(Location::File, format!("a readable record ({err})")))?;
-        let line = record.position().map_or(0, |p| p.line());
-        let cell = |i: usize| record.get(i).unwrap_or("").to_string();
-        if cell(0).is_empty() {
-            return Err(bad(Location::Line(line), "an account_id".into()));
-        }
-        let last_active = match record.get(4).unwrap_or("") {
-            "" => None,
-            text => Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-                bad(
-                    Location::Line(line),
-                    format!("a date as YYYY-MM-DD in column last_active, not '{text}'"),
-                )
-            })?),
-        };
-        accounts.push(PlanRow {
-            account_id: cell(0),
-            email: cell(1),
-            last_active,
-            why: cell(6),
-        });
+        let record = record.map_err(|err| {
+            plan_problem(path, Location::File, format!("a readable record ({err})"))
+        })?;
+        records.push((record.position().map_or(0, |p| p.line()), record));
     }
-    Ok(accounts)
+    Ok(records)
+}
+
+/// Cell `i` of a plan record as a date (`YYYY-MM-DD`), or none when empty.
+pub fn plan_day(
+    path: &Path,
+    line: u64,
+    record: &StringRecord,
+    i: usize,
+    columns: &[&str],
+) -> Result<Option<NaiveDate>, BadInput> {
+    match record.get(i).unwrap_or("") {
+        "" => Ok(None),
+        text => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                plan_problem(
+                    path,
+                    Location::Line(line),
+                    format!(
+                        "a date as YYYY-MM-DD in column {}, not '{text}'",
+                        columns[i]
+                    ),
+                )
+            }),
+    }
 }
 
 #[cfg(test)]

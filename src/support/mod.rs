@@ -3,6 +3,7 @@
 //! people read them.
 
 pub mod blocking;
+pub mod checksum;
 pub mod csv;
 pub mod frame;
 pub mod fs;

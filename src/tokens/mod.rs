@@ -19,12 +19,12 @@ pub use apply::Done;
 use crate::config::{AtlassianConfig, Config, Tokens};
 use crate::insights::{tokens_needing_attention, Context, TokenReason};
 use crate::problems::{BadInput, Location, Problem};
-use crate::reclaim::ActError;
+use crate::reclaim::{plan_day, plan_problem, plan_records, ActError};
 use crate::review::exceptions::Review;
 use crate::review::privacy::Privacy;
 use crate::review::snapshot::Snapshot;
 use crate::review::tokens::listed;
-use crate::support::csv::{csv_file, without_bom};
+use crate::support::csv::csv_file;
 
 /// One token of a plan, as the plan file writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,56 +139,20 @@ pub fn write_plan(out_dir: &Path, plan: &TokenPlan) -> anyhow::Result<PathBuf> {
 
 /// The tokens of a plan file, as `write_plan` wrote them.
 pub fn read_plan(path: &Path) -> Result<Vec<Planned>, BadInput> {
-    let display = path.display().to_string();
-    let bad = |location: Location, expected: String| {
-        BadInput::single(Problem {
-            file: display.clone(),
-            location,
-            column: None,
-            value: None,
-            expected,
-        })
-    };
-    let bytes = std::fs::read(path)
-        .map_err(|err| bad(Location::File, format!("a readable token plan ({err})")))?;
-    let mut reader = csv::Reader::from_reader(without_bom(&bytes));
-    let header = reader
-        .headers()
-        .map_err(|err| bad(Location::File, format!("a header row ({err})")))?
-        .clone();
-    if header.iter().collect::<Vec<_>>() != PLAN_COLUMNS {
-        return Err(bad(
-            Location::Line(1),
-            format!(
-                "a plan written by org-insights tokens ({})",
-                PLAN_COLUMNS.join(",")
-            ),
-        ));
-    }
+    let bytes = std::fs::read(path).map_err(|err| {
+        plan_problem(
+            path,
+            Location::File,
+            format!("a readable token plan ({err})"),
+        )
+    })?;
     let mut planned = Vec::new();
-    for record in reader.records() {
-        let record =
-            record.map_err(|err| bad(Location::File, format!("a readable record ({err})")))?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+    for (line, record) in plan_records(path, &bytes, &PLAN_COLUMNS, "tokens")? {
         let cell = |i: usize| record.get(i).unwrap_or("").to_string();
-        let day = |i: usize| -> Result<Option<NaiveDate>, BadInput> {
-            match record.get(i).unwrap_or("") {
-                "" => Ok(None),
-                text => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                    .map(Some)
-                    .map_err(|_| {
-                        bad(
-                            Location::Line(line),
-                            format!(
-                                "a date as YYYY-MM-DD in column {}, not '{text}'",
-                                PLAN_COLUMNS[i]
-                            ),
-                        )
-                    }),
-            }
-        };
+        let day = |i: usize| plan_day(path, line, &record, i, &PLAN_COLUMNS);
         if cell(0).is_empty() || cell(2).is_empty() {
-            return Err(bad(
+            return Err(plan_problem(
+                path,
                 Location::Line(line),
                 "a token_id and an account_id".into(),
             ));

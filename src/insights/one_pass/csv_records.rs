@@ -13,7 +13,7 @@ use polars::prelude::*;
 
 use super::cells::{count_is_canonical, day_code, enum_code, flag_code};
 use super::{not_canonical, Filling, Product, RowRules, DEFAULT, NO_SITE, VIEWED};
-use crate::bundle::csv_pieces::{for_each_quoted_record, for_each_record, Record, Stop};
+use crate::bundle::csv_pieces::{for_each_record, Record, Stop};
 use crate::bundle::raw::CsvFields;
 use crate::bundle::spec::{ACTIONS, DEFAULT_SUCCESS, SURFACES};
 use crate::bundle::CsvSource;
@@ -60,11 +60,7 @@ fn fold_with(
     };
     let new_coder = || RowCoder::new(rules, &columns);
     let add = |coder: &mut RowCoder, record: &Record| coder.add(record, table);
-    let coders = if quoted {
-        for_each_quoted_record(&csv.file, new_coder, add)
-    } else {
-        for_each_record(&csv.file, new_coder, add)
-    };
+    let coders = for_each_record(&csv.file, quoted, new_coder, add);
     let flushed = coders.and_then(|coders| {
         coders
             .into_iter()
