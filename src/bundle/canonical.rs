@@ -86,7 +86,7 @@ pub fn latest_date(activity: &UncheckedActivity) -> PolarsResult<Option<Option<N
                     let days: Option<Vec<Option<i32>>> = cells
                         .str()?
                         .iter()
-                        .map(|cell| cell.map_or(Some(None), |cell| day(cell).map(Some)))
+                        .map(|cell| cell.map_or(Some(None), |cell| day(cell.trim()).map(Some)))
                         .collect();
                     match days {
                         Some(days) => Ok(Column::new(cells.name().clone(), days)),
@@ -130,7 +130,7 @@ fn latest_csv_date(csv: &CsvSource, quoted: bool) -> Result<Option<i32>, Stop<()
         || None,
         |latest: &mut Option<i32>, record: &Record| {
             if record.len() == csv.fields.width {
-                if let Some(day) = record.get(date).and_then(day) {
+                if let Some(day) = record.get(date).map(str::trim).and_then(day) {
                     *latest = (*latest).max(Some(day));
                     return Ok(());
                 }

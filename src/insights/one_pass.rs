@@ -330,15 +330,17 @@ struct Product {
 }
 
 impl Product {
-    /// The product named `name`; refused unless the name is canonical.
+    /// The product named `name`, read as the contract reads a key: trimmed
+    /// and lower-cased (`JIRA` is `jira`); refused when that leaves nothing.
     fn new(name: &str) -> PolarsResult<Self> {
-        if !canonical::key(name) {
+        let name = name.trim().to_lowercase();
+        if !canonical::key(&name) {
             return Err(not_canonical("product"));
         }
         Ok(Product {
-            name: name.into(),
-            code: Categories::global().mapping().insert_cat(name)?,
+            code: Categories::global().mapping().insert_cat(&name)?,
             trello: name == "trello",
+            name: name.into(),
         })
     }
 }
@@ -603,20 +605,26 @@ impl RowRules {
         Ok(())
     }
 
-    /// An account id's number, [`UNKNOWN`] for one missing from `accounts`;
-    /// refused when the id is not written as the contract reads it.
+    /// An account id's number, surrounding spaces aside, [`UNKNOWN`] for
+    /// one missing from `accounts`; refused for an id of spaces, a bad
+    /// row the full check names.
     fn account_number(&self, id: &str) -> PolarsResult<u32> {
-        match self.accounts.get(id) {
-            Some(&number) => Ok(number),
-            None if !canonical::text(id) => Err(not_canonical("account_id")),
-            None => Ok(UNKNOWN),
+        if let Some(&number) = self.accounts.get(id) {
+            return Ok(number);
         }
+        let id = id.trim();
+        if id.is_empty() {
+            return Err(not_canonical("account_id"));
+        }
+        Ok(self.accounts.get(id).copied().unwrap_or(UNKNOWN))
     }
 
-    /// A site's code: its index in `site_facts`, or [`PLAIN_SITE`].
+    /// A site's code, surrounding spaces aside: its index in `site_facts`,
+    /// or [`PLAIN_SITE`]; [`NO_SITE`] for a cell of spaces.
     fn site_code(&self, site: &str) -> PolarsResult<u32> {
-        if !canonical::text(site) {
-            return Err(not_canonical("site"));
+        let site = site.trim();
+        if site.is_empty() {
+            return Ok(NO_SITE);
         }
         let known = self.sites.as_ref().and_then(|sites| sites.get(site));
         Ok(known.copied().unwrap_or(PLAIN_SITE))

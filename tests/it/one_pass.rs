@@ -110,10 +110,12 @@ fn the_canonical_sample_takes_one_scan_and_gives_the_sample_s_figures() {
     canonical_sample(&canonical);
     for as_of in [Some("2026-11-10"), None] {
         let (log_one, log_two) = assert_the_sample_s_figures(dir.path(), &canonical, as_of, &[]);
-        // The sample spells some products and actions in capitals: it is
-        // checked in full; the canonical copy in the computing scan.
+        // The sample spells some products and actions in capitals: the
+        // computing scan reads them as the contract does, as it reads the
+        // canonical copy.
         assert!(log_one.contains(ONE_PASS), "{log_one}");
-        assert!(!log_two.contains(ONE_PASS), "{log_two}");
+        assert!(log_two.contains(ONE_PASS), "{log_two}");
+        assert!(!log_two.contains("checked in full"), "{log_two}");
     }
 }
 
@@ -257,34 +259,19 @@ fn a_csv_without_quotes_is_read_record_by_record_in_pieces_of_any_size() {
 }
 
 #[test]
-fn a_padded_account_id_in_a_csv_without_quotes_is_read_by_the_full_check() {
+fn a_padded_account_id_in_a_csv_without_quotes_is_read_in_the_one_pass() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     unquoted_canonical_sample(&data);
     let text = fs::read_to_string(data.join("activity.csv")).unwrap();
-    // The contract reads " a2" as "a2": the same figures, through the full
-    // check, since the id is not written as `accounts` has it.
+    // The contract reads " a2" as "a2": the same figures, in the one pass.
     let padded = text.replacen("\na2,", "\n a2,", 1);
     assert_ne!(padded, text);
     fs::write(data.join("activity.csv"), padded).unwrap();
     let env = [("ORG_INSIGHTS_CSV_PIECE_BYTES", "64")];
     let (log, _) = assert_the_sample_s_figures(dir.path(), &data, Some("2026-11-10"), &env);
-    assert!(!log.contains(ONE_PASS), "{log}");
-    // Never silent: a warning with the reason, and the run's log line.
-    let warning = log
-        .lines()
-        .find(|l| l.contains("activity is checked in full and read again"))
-        .unwrap_or_else(|| panic!("no warning in {log}"));
-    assert!(warning.contains("WARN"), "{warning}");
-    assert!(
-        warning.contains("account_id is not in canonical form"),
-        "{warning}"
-    );
-    let line = log.lines().find(|l| l.contains("report written")).unwrap();
-    assert!(
-        line.contains("activity_read=") && line.contains("checked in full"),
-        "{line}"
-    );
+    assert!(log.contains(ONE_PASS), "{log}");
+    assert!(!log.contains("checked in full"), "{log}");
 }
 
 #[test]
@@ -410,27 +397,42 @@ fn a_bundle_written_by_import_takes_one_scan() {
 }
 
 #[test]
-fn the_page_says_when_activity_was_read_the_slower_way_and_why() {
+fn the_page_and_the_log_say_when_activity_was_read_the_slower_way_and_why() {
     let dir = tempfile::tempdir().unwrap();
-    let canonical = dir.path().join("canonical");
-    unquoted_canonical_sample(&canonical);
-    let sample = Path::new(&common::sample()).to_path_buf();
     let quality = |report: &Path| {
         let page = fs::read_to_string(report.join("index.html")).unwrap();
         page[page.find("id=\"data_quality\"").unwrap()..].to_string()
     };
-    let (one, _) = report(dir.path(), &canonical, "one", Some("2026-11-10"));
+    // Every spelling read in the one pass: nothing to say.
+    let sample = Path::new(&common::sample()).to_path_buf();
+    let (one, _) = report(dir.path(), &sample, "one", Some("2026-11-10"));
     assert!(!quality(&one).contains("read the slower way"));
-    // The sample spells products in capitals: the full check reads it.
-    let (two, _) = report(dir.path(), &sample, "two", Some("2026-11-10"));
+    // A bad cell sends activity to the full check and a second read.
+    let data = dir.path().join("data");
+    four_hundred_views(&data, &[(200, "count=-3")], &[], false);
+    let (two, log) = report(dir.path(), &data, "two", Some("2026-11-30"));
     let said = quality(&two);
     assert!(
-        said.contains("Activity was read the slower way: a cell of activity&#x27;s"),
+        said.contains("Activity was read the slower way: a cell of activity&#x27;s count"),
         "{said}"
     );
     assert!(
         said.contains("checked in full and read a second time"),
         "{said}"
+    );
+    // Never silent: a warning with the reason, and the run's log line.
+    let warning = log
+        .lines()
+        .find(|l| l.contains("activity is checked in full and read again"))
+        .unwrap_or_else(|| panic!("no warning in {log}"));
+    assert!(
+        warning.contains("WARN") && warning.contains("count is not in canonical form"),
+        "{warning}"
+    );
+    let line = log.lines().find(|l| l.contains("report written")).unwrap();
+    assert!(
+        line.contains("activity_read=") && line.contains("checked in full"),
+        "{line}"
     );
 }
 

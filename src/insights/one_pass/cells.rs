@@ -129,9 +129,10 @@ pub(super) fn days(cells: &Column, native: bool, days: &mut Vec<i32>) -> PolarsR
     repeated_text(cells.str()?, days, NO_DAY, day_code)
 }
 
-/// A date as days since 1970-01-01; refused unless written YYYY-MM-DD.
+/// A date as days since 1970-01-01, surrounding spaces aside; refused
+/// unless written YYYY-MM-DD.
 pub(super) fn day_code(cell: &str) -> PolarsResult<i32> {
-    canonical::day(cell).ok_or_else(|| not_canonical("date"))
+    canonical::day(cell.trim()).ok_or_else(|| not_canonical("date"))
 }
 
 /// The products met in a morsel, and each row's index among them
@@ -160,9 +161,15 @@ pub(super) fn enum_codes(
     })
 }
 
-/// A value's position in `values` (those of `column`); refused if absent.
+/// A value's position in `values` (those of `column`), in any case and
+/// surrounding spaces aside, as the contract reads an enum; [`DEFAULT`]
+/// for a cell of spaces; refused if absent.
 pub(super) fn enum_code(cell: &str, values: &[&str], column: &str) -> PolarsResult<u8> {
-    match values.iter().position(|v| *v == cell) {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return Ok(DEFAULT);
+    }
+    match values.iter().position(|v| v.eq_ignore_ascii_case(cell)) {
         Some(code) => Ok(code as u8),
         None => Err(not_canonical(column)),
     }
@@ -189,9 +196,15 @@ pub(super) fn flags(
     Ok(())
 }
 
-/// A flag as 0 or 1; refused unless spelled as the contract's words are.
+/// A flag as 0 or 1, in any of the contract's spellings and any case,
+/// surrounding spaces aside; [`DEFAULT`] for a cell of spaces; refused
+/// otherwise.
 pub(super) fn flag_code(cell: &str) -> PolarsResult<u8> {
-    canonical::flag(cell)
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return Ok(DEFAULT);
+    }
+    canonical::flag(&cell.to_ascii_lowercase())
         .map(u8::from)
         .ok_or_else(|| not_canonical("success"))
 }
@@ -218,6 +231,7 @@ pub(super) fn check_counts(cells: &Column, native: bool) -> PolarsResult<()> {
 
 /// Whether a count written as text is empty or canonical.
 pub(super) fn count_is_canonical(cell: &str) -> bool {
+    let cell = cell.trim();
     cell.is_empty() || canonical::count(cell, MIN_COUNT.unsigned_abs())
 }
 

@@ -165,7 +165,8 @@ impl<'r> RowCoder<'r> {
     /// Checks and packs one record, folding the batch when it is full.
     fn add(&mut self, record: &Record, table: &Filling) -> PolarsResult<()> {
         let columns = self.columns;
-        let cell = |index: usize| record.get(index).unwrap_or("");
+        // Every cell is read trimmed, as the contract reads it.
+        let cell = |index: usize| record.get(index).unwrap_or("").trim();
         let account = cell(columns.account);
         if record.len() != columns.fields.width || account.is_empty() {
             return if record.blank(&columns.fields) {
