@@ -2,22 +2,21 @@
 //! same scan of the file.
 //!
 //! Checking `activity` and folding it each read the whole table, and it is
-//! the one large table. Most exports are already canonical: every cell
-//! trimmed, lower-cased where the contract says so, dates as YYYY-MM-DD,
-//! flags and counts spelled plainly, every account id as `accounts` has
-//! it. For them one scan does both: polars reads the file and hands each
-//! morsel's raw cells, on its own threads, to [`RowRules::pack`], which
-//! tests each cell against its canonical form and packs the row with the
-//! bit layout of [`super::activity`] (its pair, its day and the two
-//! words); the pair table folds the packed rows. A CSV file without a
-//! quote is read without polars, record by record on every core, with the
-//! same rules ([`csv_records`]).
+//! the one large table. One scan does both: polars reads the file and
+//! hands each morsel's raw cells, on its own threads, to
+//! [`RowRules::pack`], which reads each cell as the contract does
+//! (trimmed; product keys, enums and flags in any case and every boolean
+//! spelling; dates as YYYY-MM-DD), working each rule out once per distinct
+//! value, and packs the row with the bit layout of [`super::activity`]
+//! (its pair, its day and the two words); the pair table folds the packed
+//! rows. A CSV file is read without polars, record by record on every
+//! core, with the same rules ([`csv_records`]).
 //!
-//! The first cell that is not canonical (a bad one, or a good one that the
-//! contract reads only after trimming or lower-casing, or an account id
-//! that is missing or padded) stops the scan, and activity is then checked
-//! in full and read as before: every problem is reported as the check
-//! reports it, and an awkward export costs a scan cut short.
+//! A bad cell (one the contract sets aside: a bad date, enum, flag or
+//! count, or a row without an account id) stops the scan, and activity is
+//! then checked in full and read as before: every problem is reported as
+//! the check reports it, and the run says, at warn level and on the page,
+//! that it took that slower way.
 
 mod cells;
 mod csv_records;
