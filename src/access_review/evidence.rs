@@ -9,7 +9,9 @@ use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
 use serde_json::{json, Value};
 
-use super::population::{COLUMNS, FILLED_IN};
+use super::population::at::{
+    ACCOUNT_ID, DECISION, EMAIL, LAST_ACTIVE, NAME, NOTE, PRODUCT, REVIEWER, ROLE, SITES,
+};
 use super::{
     facts_digest, last_closed, open_review, read_review, sha256, ReadRow, EVIDENCE, REVIEW,
 };
@@ -19,8 +21,6 @@ use crate::support::csv::csv_file;
 
 /// The decisions a reviewer may write, in any case.
 const DECISIONS: [&str; 3] = ["keep", "revoke", "exception"];
-/// Where the reviewers' columns start.
-const DECISION: usize = COLUMNS.len() - FILLED_IN;
 
 /// What `close` did.
 #[derive(Debug)]
@@ -78,7 +78,7 @@ fn check_decisions(rows: &[ReadRow], file: &str, problems: &mut Problems) {
         let decision = row.cells[DECISION].to_lowercase();
         let expected = if !DECISIONS.contains(&decision.as_str()) {
             Some("a decision: keep, revoke or exception")
-        } else if decision == "exception" && row.cells[DECISION + 2].is_empty() {
+        } else if decision == "exception" && row.cells[NOTE].is_empty() {
             Some("a note saying why, for an exception")
         } else {
             None
@@ -112,7 +112,7 @@ fn check_population(rows: &[ReadRow], manifest: &Value, file: &str, problems: &m
     }
     let mut seen = BTreeSet::new();
     for row in rows {
-        let key = (row.cells[0].clone(), row.cells[6].clone());
+        let key = (row.cells[ACCOUNT_ID].clone(), row.cells[PRODUCT].clone());
         let expected = match written.get(&key) {
             None => Some("a row that start wrote: this access was added since"),
             Some(digest) if *digest != facts_digest(&row.cells[..DECISION]) => {
@@ -146,9 +146,9 @@ fn check_population(rows: &[ReadRow], manifest: &Value, file: &str, problems: &m
 /// An access as evidence names it.
 fn access_json(row: &ReadRow) -> Value {
     json!({
-        "account_id": row.cells[0], "email": row.cells[1], "product": row.cells[6],
-        "sites": row.cells[7], "role": row.cells[8], "reviewer": row.cells[DECISION + 1],
-        "note": row.cells[DECISION + 2],
+        "account_id": row.cells[ACCOUNT_ID], "email": row.cells[EMAIL], "product": row.cells[PRODUCT],
+        "sites": row.cells[SITES], "role": row.cells[ROLE], "reviewer": row.cells[REVIEWER],
+        "note": row.cells[NOTE],
     })
 }
 
@@ -171,7 +171,7 @@ fn evidence_of(
         }
     }
     let decided = |row: &ReadRow, d: &str| row.cells[DECISION].eq_ignore_ascii_case(d);
-    let key = |row: &ReadRow| (row.cells[0].clone(), row.cells[6].clone());
+    let key = |row: &ReadRow| (row.cells[ACCOUNT_ID].clone(), row.cells[PRODUCT].clone());
     let now: BTreeSet<Key> = rows.iter().map(key).collect();
     let (before, revoked_before): (BTreeSet<Key>, BTreeSet<Key>) = match previous {
         Some((_, rows)) => (
@@ -226,10 +226,12 @@ fn write_closing_files(
     let revoke = csv_file(
         &header,
         revoked.iter().map(|r| {
-            [0, 1, 2, 6, 7, 8, DECISION + 1, DECISION + 2]
-                .iter()
-                .map(|&i| r.cells[i].clone())
-                .collect()
+            [
+                ACCOUNT_ID, EMAIL, NAME, PRODUCT, SITES, ROLE, REVIEWER, NOTE,
+            ]
+            .iter()
+            .map(|&i| r.cells[i].clone())
+            .collect()
         }),
     )?;
     std::fs::write(folder.join("revoke.csv"), revoke)?;
@@ -256,7 +258,7 @@ fn revoke_plan(day: NaiveDate, reviewer: &str, rows: &[ReadRow]) -> anyhow::Resu
     let mut by_account: BTreeMap<&str, Vec<&ReadRow>> = BTreeMap::new();
     for row in rows {
         by_account
-            .entry(row.cells[0].as_str())
+            .entry(row.cells[ACCOUNT_ID].as_str())
             .or_default()
             .push(row);
     }
@@ -268,29 +270,29 @@ fn revoke_plan(day: NaiveDate, reviewer: &str, rows: &[ReadRow]) -> anyhow::Resu
                 .all(|r| r.cells[DECISION].eq_ignore_ascii_case("revoke"))
         })
         .map(|(account, accesses)| {
-            let products: Vec<&str> = accesses.iter().map(|r| r.cells[6].as_str()).collect();
+            let products: Vec<&str> = accesses.iter().map(|r| r.cells[PRODUCT].as_str()).collect();
             let per_product: Vec<String> = accesses
                 .iter()
                 .map(|r| {
                     format!(
                         "{} {}",
-                        r.cells[6],
-                        if r.cells[9].is_empty() {
+                        r.cells[PRODUCT],
+                        if r.cells[LAST_ACTIVE].is_empty() {
                             "never"
                         } else {
-                            &r.cells[9]
+                            &r.cells[LAST_ACTIVE]
                         }
                     )
                 })
                 .collect();
             let last = accesses
                 .iter()
-                .map(|r| r.cells[9].clone())
+                .map(|r| r.cells[LAST_ACTIVE].clone())
                 .max()
                 .unwrap_or_default();
             vec![
                 account.to_string(),
-                accesses[0].cells[1].clone(),
+                accesses[0].cells[EMAIL].clone(),
                 products.join("; "),
                 per_product.join("; "),
                 last,

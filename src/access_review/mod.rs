@@ -23,6 +23,8 @@ use serde_json::{json, Value};
 pub use evidence::close;
 pub use population::{population, Access};
 
+use population::at::{ACCOUNT_ID, ADDED, DECISION, LAST_ACTIVE, PRODUCT};
+
 use crate::bundle::manifest::Manifest;
 use crate::problems::{BadInput, Problem, ReadError};
 use crate::support::checksum::sha256_hex as sha256;
@@ -40,7 +42,7 @@ const EVIDENCE: &str = "evidence.json";
 /// (`last_active`, `added`) are left out and the rest compared in any case,
 /// so that saving from Excel is not taken for a changed population.
 fn facts_digest(facts: &[String]) -> String {
-    const DATES: [usize; 2] = [9, 12];
+    const DATES: [usize; 2] = [LAST_ACTIVE, ADDED];
     let kept: Vec<String> = facts
         .iter()
         .enumerate()
@@ -124,13 +126,10 @@ fn decisions_of(folder: &Path) -> HashMap<(String, String), String> {
     let Ok(rows) = read_review(folder) else {
         return HashMap::new();
     };
-    let decision = population::COLUMNS.len() - population::FILLED_IN;
     rows.into_iter()
         .map(|r| {
-            (
-                (r.cells[0].clone(), r.cells[6].clone()),
-                r.cells[decision].to_lowercase(),
-            )
+            let key = (r.cells[ACCOUNT_ID].clone(), r.cells[PRODUCT].clone());
+            (key, r.cells[DECISION].to_lowercase())
         })
         .collect()
 }
@@ -293,11 +292,10 @@ pub fn status(out_dir: &Path, every_days: u32, today: NaiveDate) -> Result<Strin
         .as_str()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map_or(day, |t| t.with_timezone(&Utc).date_naive());
-    let decision = population::COLUMNS.len() - population::FILLED_IN;
     let mut by_product: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for row in read_review(&folder)? {
-        let entry = by_product.entry(row.cells[6].clone()).or_default();
-        if row.cells[decision].is_empty() {
+        let entry = by_product.entry(row.cells[PRODUCT].clone()).or_default();
+        if row.cells[DECISION].is_empty() {
             entry.1 += 1;
         } else {
             entry.0 += 1;

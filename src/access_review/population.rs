@@ -40,6 +40,23 @@ pub const COLUMNS: [&str; 18] = [
 /// change between `start` and `close`.
 pub const FILLED_IN: usize = 3;
 
+/// The positions in [`COLUMNS`] that the review reads by name.
+pub mod at {
+    pub const ACCOUNT_ID: usize = 0;
+    pub const EMAIL: usize = 1;
+    pub const NAME: usize = 2;
+    pub const ORG_ADMIN: usize = 5;
+    pub const PRODUCT: usize = 6;
+    pub const SITES: usize = 7;
+    pub const ROLE: usize = 8;
+    pub const LAST_ACTIVE: usize = 9;
+    pub const ADDED: usize = 12;
+    /// The first of the reviewers' columns: decision, reviewer, note.
+    pub const DECISION: usize = super::COLUMNS.len() - super::FILLED_IN;
+    pub const REVIEWER: usize = DECISION + 1;
+    pub const NOTE: usize = DECISION + 2;
+}
+
 /// One access under review: the facts, as the cells of review.csv.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Access {
@@ -48,16 +65,16 @@ pub struct Access {
 
 impl Access {
     pub fn account_id(&self) -> &str {
-        &self.cells[0]
+        &self.cells[at::ACCOUNT_ID]
     }
 
     pub fn product(&self) -> &str {
-        &self.cells[6]
+        &self.cells[at::PRODUCT]
     }
 
     /// Org admin, or a role that administers the product.
     pub fn privileged(&self) -> bool {
-        self.cells[5] == "true" || self.cells[8].to_lowercase().contains("admin")
+        self.cells[at::ORG_ADMIN] == "true" || self.cells[at::ROLE].to_lowercase().contains("admin")
     }
 }
 
@@ -193,4 +210,30 @@ fn sites_and_roles(access: LazyFrame) -> PolarsResult<SitesAndRoles> {
         }
     }
     Ok(by_pair)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_named_position_is_its_column() {
+        let named = [
+            (at::ACCOUNT_ID, "account_id"),
+            (at::EMAIL, "email"),
+            (at::NAME, "name"),
+            (at::ORG_ADMIN, "org_admin"),
+            (at::PRODUCT, "product"),
+            (at::SITES, "sites"),
+            (at::ROLE, "role"),
+            (at::LAST_ACTIVE, "last_active"),
+            (at::ADDED, "added"),
+            (at::DECISION, "decision"),
+            (at::REVIEWER, "reviewer"),
+            (at::NOTE, "note"),
+        ];
+        for (position, name) in named {
+            assert_eq!(COLUMNS[position], name);
+        }
+    }
 }
