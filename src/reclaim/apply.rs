@@ -228,15 +228,16 @@ impl Session<'_> {
         let path = self.path(template, directory, target.account);
         self.record(action, Phase::Intent, target, String::new())?;
         for attempt in 1..=ATTEMPTS {
-            let why = match self.client.change_once(Method::POST, &path).await {
+            // What the answer said, and whether it was a 409 rather than lost.
+            let (why, conflict) = match self.client.change_once(Method::POST, &path).await {
                 Ok(Changed::Done) => {
                     return self.record(action, Phase::Done, target, String::new())
                 }
                 Ok(Changed::NotFound) => {
                     return self.record(action, Phase::Gone, target, "404".into())
                 }
-                Ok(Changed::Conflict) => "the API answered 409 Conflict".to_string(),
-                Ok(Changed::Lost(why)) => why,
+                Ok(Changed::Conflict) => ("the API answered 409 Conflict".to_string(), true),
+                Ok(Changed::Lost(why)) => (why, false),
                 Err(err) => {
                     self.record(action, Phase::Refused, target, err.to_string())?;
                     return Err(err);
@@ -250,7 +251,7 @@ impl Session<'_> {
             if state == State::Gone {
                 return self.record(action, Phase::Gone, target, detail);
             }
-            if why.contains("409") {
+            if conflict {
                 self.record(action, Phase::Refused, target, detail.clone())?;
                 return Err(PullError::Failed {
                     endpoint: path,
