@@ -165,12 +165,17 @@ where
             })
             .collect()
     });
+    states_or_stop(results)
+}
+
+/// Every thread's state, or the stop that says most: a refusal says more
+/// than a quote met by another thread.
+fn states_or_stop<S, E>(results: Vec<Result<S, Stop<E>>>) -> Result<Vec<S>, Stop<E>> {
     let mut states = Vec::with_capacity(results.len());
     let mut first_stop: Option<Stop<E>> = None;
     for result in results {
         match result {
             Ok(state) => states.push(state),
-            // A refusal says more than a quote met by another thread.
             Err(stop) => match (&first_stop, &stop) {
                 (None, _) | (Some(Stop::Quoted), Stop::Refused(_) | Stop::Unreadable(_)) => {
                     first_stop = Some(stop)
