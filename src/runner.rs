@@ -115,20 +115,10 @@ fn unknown_files_notice(waiting: &import::Waiting) -> Option<String> {
     if waiting.unknown.is_empty() {
         return None;
     }
-    let names: Vec<String> = waiting
-        .unknown
-        .iter()
-        .map(|p| {
-            p.file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
     Some(format!(
         "The drop folder holds files that are no export of admin.atlassian.com, left there unread: {}. \
          Save the users export as CSV (not .xlsx), let downloads finish, and remove what does not belong.",
-        names.join(", ")
+        waiting.unknown_names().join(", ")
     ))
 }
 

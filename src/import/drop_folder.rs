@@ -131,17 +131,13 @@ impl Waiting {
 
     /// The file names of the exports waiting, in import order.
     pub fn names(&self) -> Vec<String> {
-        self.users
-            .iter()
-            .chain(&self.managed)
-            .chain(&self.external)
-            .map(|p| {
-                p.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect()
+        let exports = self.users.iter().chain(&self.managed).chain(&self.external);
+        exports.map(|p| file_name(p)).collect()
+    }
+
+    /// The file names of the files that are no export.
+    pub fn unknown_names(&self) -> Vec<String> {
+        self.unknown.iter().map(|p| file_name(p)).collect()
     }
 
     /// Imports each users export, with the managed and external exports,
@@ -183,15 +179,19 @@ impl Waiting {
             .chain(&self.external)
             .chain(&self.accept_drop);
         for path in files {
-            let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-                continue;
-            };
-            let target = free_name(&done, &name);
+            let target = free_name(&done, &file_name(path));
             std::fs::rename(path, &target)
                 .with_context(|| format!("moving {} to {}", path.display(), target.display()))?;
         }
         Ok(())
     }
+}
+
+/// The last part of `path`, as text.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// `name` in `folder`, or `name` with `-2`, `-3`… before its extension

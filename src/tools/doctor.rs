@@ -98,11 +98,7 @@ fn drop_folder(from: &Path) -> Outcome {
             Outcome::Passed(format!("{} can be read", from.display()))
         }
         Ok(waiting) => {
-            let names: Vec<String> = waiting
-                .unknown
-                .iter()
-                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .collect();
+            let names = waiting.unknown_names();
             Outcome::Passed(format!(
                 "{} can be read; these files are no export of admin.atlassian.com and stay there: {}",
                 from.display(),
