@@ -176,20 +176,12 @@ pub fn source_of(manifest: &Manifest, drop_folder: Option<&Path>) -> Value {
     })
 }
 
-/// The entries of `folder` named by a date (`2026-11-30`), oldest first.
+/// The folders of `folder` named by a date (`2026-11-30`), oldest first.
 fn dated_folders(folder: &Path) -> Vec<(NaiveDate, PathBuf)> {
-    let mut found: Vec<(NaiveDate, PathBuf)> = std::fs::read_dir(folder)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let day =
-                NaiveDate::parse_from_str(&e.file_name().to_string_lossy(), "%Y-%m-%d").ok()?;
-            Some((day, e.path()))
-        })
-        .collect();
-    found.sort();
-    found
+    let days = crate::report::past::dated_reports(folder);
+    days.into_iter()
+        .map(|day| (day, folder.join(day.to_string())))
+        .collect()
 }
 
 /// Writes a new review of `rows` as of `as_of`; refused while a review is
