@@ -531,7 +531,7 @@ fn timed<T>(step: &str, run: impl FnOnce() -> T) -> T {
 }
 
 /// The bundle read as a run reads it for a command that looks at the
-/// accounts (reclaim, the access review): the manifest, the report date,
+/// accounts (reclaim, tokens, the access review): the manifest, the report date,
 /// the context, the account snapshot and the exceptions' review.
 struct Accounts {
     manifest: Manifest,
@@ -589,10 +589,8 @@ pub fn access_review_population(
 
 /// The plan of `org-insights tokens`: the bundle read as a run reads it.
 pub fn tokens_plan(request: &RunRequest, settings: &Tokens) -> Result<TokenPlan, Error> {
-    let mut bundle = load(request)?;
-    let as_of = request.report_date(&mut bundle)?;
-    let context = read_context(request, &mut bundle, as_of)?;
-    if context.api_tokens().is_none() {
+    let read = read_accounts(request)?;
+    if read.context.api_tokens().is_none() {
         return Err(BadInput::about(
             "the input",
             crate::problems::Problem::file(
@@ -603,13 +601,14 @@ pub fn tokens_plan(request: &RunRequest, settings: &Tokens) -> Result<TokenPlan,
         )
         .into());
     }
-    let snapshot =
-        Snapshot::build(&context, &request.privacy).context("taking the account snapshot")?;
-    let review = exceptions::review(&request.exceptions, &snapshot);
-    Ok(
-        crate::tokens::plan(&context, &snapshot, &review, &request.privacy, settings)
-            .context("planning the token revocations")?,
-    )
+    let plan = crate::tokens::plan(
+        &read.context,
+        &read.snapshot,
+        &read.review,
+        &request.privacy,
+        settings,
+    );
+    Ok(plan.context("planning the token revocations")?)
 }
 
 /// Checks a bundle without writing anything; returns the rows per table.
