@@ -3,7 +3,6 @@
 
 use crate::common;
 
-use std::fs;
 use std::path::Path;
 
 use common::{read_json, Cli};
@@ -27,21 +26,6 @@ fn generate(dir: &Path, out: &str, seed: &str, format: &str) {
         .ok();
 }
 
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn the_same_seed_gives_the_same_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -49,16 +33,16 @@ fn the_same_seed_gives_the_same_files() {
         generate(dir.path(), &format!("{format}-a"), "5", format);
         generate(dir.path(), &format!("{format}-b"), "5", format);
         generate(dir.path(), &format!("{format}-c"), "6", format);
-        let a = files(&dir.path().join(format!("{format}-a")));
+        let a = common::files_in(&dir.path().join(format!("{format}-a")));
         assert_eq!(a.len(), 7, "every table");
         assert_eq!(
             a,
-            files(&dir.path().join(format!("{format}-b"))),
+            common::files_in(&dir.path().join(format!("{format}-b"))),
             "{format}"
         );
         assert_ne!(
             a,
-            files(&dir.path().join(format!("{format}-c"))),
+            common::files_in(&dir.path().join(format!("{format}-c"))),
             "{format}"
         );
     }

@@ -557,18 +557,7 @@ fn files_of(data: &Path, out: &Path, as_of: NaiveDate) -> (Value, Vec<(String, V
     let outcome = run(&request, &RunControl::default()).unwrap();
     let mut json = common::read_json(&outcome.report_dir.join("insights.json"));
     json.as_object_mut().unwrap().remove("generated_at");
-    let mut csvs: Vec<(String, Vec<u8>)> = fs::read_dir(outcome.report_dir.join("data"))
-        .unwrap()
-        .flatten()
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    csvs.sort();
-    (json, csvs)
+    (json, common::files_in(&outcome.report_dir.join("data")))
 }
 
 /// The property: the same rows, written in two random mixes of every

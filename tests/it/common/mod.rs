@@ -239,6 +239,20 @@ pub fn assert_no_file_holds(folders: &[&Path], secret: &str) {
     }
 }
 
+/// Each file of `dir` (not below it), by name, with its bytes, sorted.
+pub fn files_in(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 /// A CSV the program wrote for people, without the UTF-8 BOM it must
 /// start with (so that Excel reads it as UTF-8).
 pub fn csv_text(path: &Path) -> String {
