@@ -166,11 +166,10 @@ fn tolerance(max_bad_rows_percent: f64) -> Tolerance {
 impl RunRequest {
     /// `--as-of`, else the latest activity date, else today in the zone.
     fn report_date(&self, bundle: &mut bundle::Bundle) -> Result<NaiveDate, Error> {
-        let latest = match self.as_of {
-            Some(as_of) => return Ok(as_of),
-            None => bundle
-                .latest_activity()
-                .map_err(|err| self.read_error(err))?,
+        let latest = match (self.as_of, bundle.unchecked_activity()) {
+            (Some(as_of), _) => return Ok(as_of),
+            (None, Some(activity)) => insights::latest_activity_date(activity),
+            (None, None) => bundle.latest_activity(),
         };
         Ok(latest.unwrap_or_else(|| Utc::now().with_timezone(&self.timezone).date_naive()))
     }
@@ -458,34 +457,27 @@ fn load(request: &RunRequest) -> Result<bundle::Bundle, Error> {
 }
 
 /// Reads the tables and activity for `as_of`. Activity is checked in the
-/// computing pass's scan; when that finds a cell that is not canonical,
-/// activity is checked in full and read again.
+/// computing pass's scan, which sets its bad rows aside; what it found is
+/// the bundle's, and its problems, when they stop the run, the run's.
 fn read_context(
     request: &RunRequest,
     bundle: &mut bundle::Bundle,
     as_of: NaiveDate,
 ) -> Result<Context, Error> {
-    let context = timed("tables and activity read", || Context::new(bundle, as_of))
+    let mut context = timed("tables and activity read", || Context::new(bundle, as_of))
         .context("reading the bundle")?;
-    if let Some((rows, latest)) = context.activity_checked_in_one_pass() {
-        bundle.activity_checked_in_one_pass(rows, latest);
+    if let Some(problems) = context.take_activity_problems() {
+        return Err(Error::BadInput(
+            request.privacy.conceal_problems(BadInput(problems)),
+        ));
     }
-    if let Some(why) = context.slower_read() {
-        tracing::warn!(reason = %why, "activity was read the slower way");
+    if let Some(checked) = context.activity_checked() {
+        bundle.activity_checked_in_one_pass(
+            checked.rows,
+            checked.latest,
+            checked.set_aside.clone(),
+        );
     }
-    let Some(why) = context.activity_to_check_in_full().map(str::to_string) else {
-        return Ok(context);
-    };
-    // Never silent: a regression here shows only as a doubled run time.
-    tracing::warn!(reason = %why, "activity is checked in full and read again");
-    bundle
-        .check_activity_in_full()
-        .map_err(|bad| Error::BadInput(request.privacy.conceal_problems(bad)))?;
-    let mut context = timed("tables and activity checked in full and read", || {
-        Context::new(bundle, as_of)
-    })
-    .context("reading the bundle")?;
-    context.read_slowly_because(why);
     Ok(context)
 }
 

@@ -319,7 +319,6 @@ fn log_outcome(outcome: &RunOutcome, mail: Option<Duration>) {
     tracing::info!(
         as_of = %outcome.as_of,
         rows = %rows.join(" "),
-        activity_read = outcome.quality.slower_read.as_deref().unwrap_or("one pass"),
         load_ms = ms(outcome.timings.load),
         compute_ms = ms(outcome.timings.compute),
         render_ms = ms(outcome.timings.render),

@@ -19,6 +19,7 @@ use std::fs::File;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use csv::StringRecord;
 
@@ -53,10 +54,35 @@ pub(crate) enum Stop<E> {
     Refused(E),
 }
 
+/// What reading every piece gives: each thread's state, and what places a
+/// record's line in the file.
+pub(crate) struct Pieces<S> {
+    pub(crate) states: Vec<S>,
+    pub(crate) lines: Lines,
+}
+
+/// The line ends before each piece.
+pub(crate) struct Lines(Vec<u64>);
+
+impl Lines {
+    /// The 1-based line of the file a record starts on.
+    pub(crate) fn line(&self, at: PieceLine) -> u64 {
+        self.0.get(at.piece as usize).copied().unwrap_or(0) + at.line
+    }
+}
+
+/// Where a record starts: its piece, and its 1-based line within it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PieceLine {
+    piece: u64,
+    line: u64,
+}
+
 /// Calls `on_record` for every data record of the CSV `file` (its header,
 /// the first line, skipped), on a thread per core, each with its own
-/// state from `new_state`; returns those states. Records come in file
-/// order within a piece; fields are as the file has them ([`Record`]).
+/// state from `new_state`; returns those states, and where each piece's
+/// lines start. Records come in file order within a piece; fields are as
+/// the file has them ([`Record`]).
 /// Empty lines are skipped. The first `Err` stops every thread. Without
 /// `quoted`, a quote character stops the read ([`Stop::Quoted`]); with
 /// it, the pieces are cut outside quoted fields.
@@ -65,7 +91,7 @@ pub(crate) fn for_each_record<S, E>(
     quoted: bool,
     new_state: impl Fn() -> S + Sync,
     on_record: impl Fn(&mut S, &Record) -> Result<(), E> + Sync,
-) -> Result<Vec<S>, Stop<E>>
+) -> Result<Pieces<S>, Stop<E>>
 where
     S: Send,
     E: Send,
@@ -103,7 +129,7 @@ fn for_each_record_in<S, E>(
     quoted: bool,
     new_state: impl Fn() -> S + Sync,
     on_record: impl Fn(&mut S, &Record) -> Result<(), E> + Sync,
-) -> Result<Vec<S>, Stop<E>>
+) -> Result<Pieces<S>, Stop<E>>
 where
     S: Send,
     E: Send,
@@ -123,6 +149,8 @@ where
     };
     let next = AtomicU64::new(0);
     let stopped = AtomicBool::new(false);
+    // Counted as each piece is read: a bad record's line needs them all.
+    let newlines = Mutex::new(vec![0u64; pieces as usize]);
     let worker = || -> Result<S, Stop<E>> {
         let mut state = new_state();
         let mut buffer = Vec::new();
@@ -138,14 +166,13 @@ where
             let read = read_piece(file, len, piece, piece_bytes, quotes, &mut buffer)
                 .map_err(|err| Stop::Unreadable(err.to_string()))
                 .and_then(|lines| {
-                    records(
-                        &buffer[lines],
-                        piece == 0,
-                        quoted,
-                        &mut record,
-                        &mut state,
-                        &on_record,
-                    )
+                    let text = &buffer[lines];
+                    let ends = text.iter().filter(|&&b| b == b'\n').count() as u64;
+                    if let Ok(mut newlines) = newlines.lock() {
+                        newlines[piece as usize] = ends;
+                    }
+                    let piece = PieceText { text, piece };
+                    records(piece, quoted, &mut record, &mut state, &on_record)
                 });
             if let Err(stop) = read {
                 stopped.store(true, Ordering::Relaxed);
@@ -165,7 +192,20 @@ where
             })
             .collect()
     });
-    states_or_stop(results)
+    let states = states_or_stop(results)?;
+    let counts = newlines.into_inner().unwrap_or_default();
+    let newlines_before = counts
+        .iter()
+        .scan(0u64, |before, &count| {
+            let at = *before;
+            *before += count;
+            Some(at)
+        })
+        .collect();
+    Ok(Pieces {
+        states,
+        lines: Lines(newlines_before),
+    })
 }
 
 /// Every thread's state, or the stop that says most: a refusal says more
@@ -263,29 +303,42 @@ fn line_end(buffer: &[u8], from: usize, state: &mut (bool, bool)) -> Option<usiz
     None
 }
 
-/// Calls `on_record` for each record of `lines`, after the first if
-/// `has_header`.
+/// A piece's whole lines, and its number (piece 0 starts with the header).
+#[derive(Clone, Copy)]
+struct PieceText<'t> {
+    text: &'t [u8],
+    piece: u64,
+}
+
+/// Calls `on_record` for each record of `piece`, after the header in
+/// piece 0.
 fn records<S, E>(
-    lines: &[u8],
-    has_header: bool,
+    piece: PieceText,
     quoted: bool,
     record: &mut StringRecord,
     state: &mut S,
     on_record: &impl Fn(&mut S, &Record) -> Result<(), E>,
 ) -> Result<(), Stop<E>> {
-    if !quoted && lines.contains(&b'"') {
+    if !quoted && piece.text.contains(&b'"') {
         return Err(Stop::Quoted);
     }
     // Line ends are `\n` alone, as polars reads them (see [`Record`]).
     let mut reader = csv::ReaderBuilder::new()
-        .has_headers(has_header)
+        .has_headers(piece.piece == 0)
         .flexible(true)
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(lines);
+        .from_reader(piece.text);
     loop {
         match reader.read_record(record) {
             Ok(false) => return Ok(()),
-            Ok(true) => on_record(state, &Record(record)).map_err(Stop::Refused)?,
+            Ok(true) => on_record(
+                state,
+                &Record {
+                    fields: record,
+                    piece,
+                },
+            )
+            .map_err(Stop::Refused)?,
             Err(err) => return Err(Stop::Unreadable(err.to_string())),
         }
     }
@@ -293,27 +346,53 @@ fn records<S, E>(
 
 /// One record's fields. Line ends are `\n` alone, as polars reads them;
 /// the `\r` of a `\r\n` ends the last field, and is left out of it.
-pub(crate) struct Record<'r>(&'r StringRecord);
+pub(crate) struct Record<'r> {
+    fields: &'r StringRecord,
+    piece: PieceText<'r>,
+}
 
 impl Record<'_> {
     pub(crate) fn len(&self) -> usize {
-        self.0.len()
+        self.fields.len()
+    }
+
+    /// Where the record starts ([`Pieces::line`] makes it a line of the
+    /// file). The `csv` crate places a record where the previous one's
+    /// line end was, before any blank lines it skipped: those are counted
+    /// here, on the way of a bad record only.
+    pub(crate) fn at(&self) -> PieceLine {
+        let Some(position) = self.fields.position() else {
+            return PieceLine {
+                piece: self.piece.piece,
+                line: 1,
+            };
+        };
+        let from = (position.byte() as usize).min(self.piece.text.len());
+        let skipped = self.piece.text[from..]
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        PieceLine {
+            piece: self.piece.piece,
+            line: position.line() + skipped,
+        }
     }
 
     /// Whether the record has no value in any of the table's columns (a
-    /// blank line, or one of empty fields): polars reads it as a row of
-    /// nulls, and the contract skips it.
+    /// blank line, or one of empty fields or spaces): the check skips it,
+    /// and so does the contract.
     pub(crate) fn blank(&self, fields: &CsvFields) -> bool {
         self.len() <= fields.width
             && fields
                 .positions
                 .iter()
-                .all(|&(_, i)| self.get(i).is_none_or(str::is_empty))
+                .all(|&(_, i)| self.get(i).is_none_or(|cell| cell.trim().is_empty()))
     }
 
     pub(crate) fn get(&self, index: usize) -> Option<&str> {
-        let field = self.0.get(index)?;
-        if index + 1 == self.0.len() {
+        let field = self.fields.get(index)?;
+        if index + 1 == self.fields.len() {
             return Some(field.strip_suffix('\r').unwrap_or(field));
         }
         Some(field)
@@ -340,7 +419,7 @@ mod tests {
         let path = dir.path().join("activity.csv");
         std::fs::write(&path, text).unwrap();
         let file = File::open(&path).unwrap();
-        let states = for_each_record_in(
+        let pieces = for_each_record_in(
             &file,
             piece_bytes,
             threads,
@@ -348,13 +427,40 @@ mod tests {
             Vec::new,
             |seen, record| {
                 let fields = (0..record.len()).map(|i| record.get(i).unwrap().to_string());
-                seen.push(fields.collect::<Vec<_>>());
+                seen.push((fields.collect::<Vec<_>>(), record.at()));
                 Ok(())
             },
         )?;
-        let mut records: Vec<Vec<String>> = states.into_iter().flatten().collect();
+        let mut records: Vec<Vec<String>> = Vec::new();
+        for (fields, at) in pieces.states.iter().flatten() {
+            // A line of a lone `\r` is a record of one empty field.
+            if fields[0].parse::<u64>().is_err() {
+                records.push(fields.clone());
+                continue;
+            }
+            assert_eq!(
+                Some(pieces.lines.line(*at)),
+                line_starting_with(text, &fields[0]),
+                "the line of record {fields:?} in {piece_bytes}-byte pieces:\n{}",
+                String::from_utf8_lossy(text)
+            );
+            records.push(fields.clone());
+        }
         records.sort_by_key(|fields| fields[0].parse::<u64>().unwrap_or(u64::MAX));
         Ok(records)
+    }
+
+    /// The 1-based line of `text` that starts with the record numbered
+    /// `n` (`n,`), counted by splitting the text at its line ends: the
+    /// reference for [`Record::at`]. Only a record's first line starts
+    /// with digits and a comma in the texts below.
+    fn line_starting_with(text: &[u8], n: &str) -> Option<u64> {
+        let prefix = format!("{n},");
+        let text = String::from_utf8_lossy(text);
+        let text = text.trim_start_matches('\u{feff}');
+        text.split('\n')
+            .position(|line| line.starts_with(&prefix))
+            .map(|i| i as u64 + 1)
     }
 
     /// The same records read by the `csv` crate in one go: the reference.

@@ -7,8 +7,6 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use polars::prelude::*;
-
 use super::found::Found;
 use super::raw::{csv_error_problem, RawTable};
 use crate::problems::{Location, Problem};
@@ -117,7 +115,7 @@ fn content_line(file: &mut File, position: &csv::Position) -> u64 {
 /// Turns a failed scan into a problem. For CSV, the `csv` crate reads the
 /// file again to find the first record it cannot parse (bad UTF-8, a record
 /// with more fields than the header) and names its line.
-pub(super) fn read_failure(raw: &RawTable, err: &PolarsError) -> Problem {
+pub(super) fn read_failure(raw: &RawTable, err: &dyn std::fmt::Display) -> Problem {
     if let Some(path) = &raw.csv_path {
         if let Some(problem) = first_unreadable_record(path, &raw.display) {
             return problem;

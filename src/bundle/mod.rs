@@ -82,39 +82,25 @@ impl Bundle {
     }
 
     /// Records what the computing pass found while checking activity in
-    /// the same scan: every cell canonical, `rows` rows, the latest date.
-    pub fn activity_checked_in_one_pass(&mut self, rows: u64, latest: Option<NaiveDate>) {
+    /// the same scan: `rows` rows (those set aside included), the latest
+    /// date, and the rows set aside.
+    pub fn activity_checked_in_one_pass(
+        &mut self,
+        rows: u64,
+        latest: Option<NaiveDate>,
+        set_aside: SetAside,
+    ) {
         if let Some(loaded) = self.tables.get_mut(&Table::Activity) {
             loaded.unchecked = None;
             loaded.rows = rows;
             loaded.latest_date = latest;
+            loaded.set_aside = set_aside;
         }
     }
 
-    /// Checks activity in full when its check was left to the computing
-    /// pass, which found a cell that is not canonical; its frame is then
-    /// the checked one. The problems found are the run's input errors.
-    pub fn check_activity_in_full(&mut self) -> Result<(), BadInput> {
-        let Some(loaded) = self.tables.get_mut(&Table::Activity) else {
-            return Ok(());
-        };
-        let Some(unchecked) = loaded.unchecked.take() else {
-            return Ok(());
-        };
-        let mut problems = Problems::default();
-        let raw = match unchecked.into_opened() {
-            Ok(raw) => raw,
-            Err(found) => {
-                found.into_iter().for_each(|p| problems.push(p));
-                return problems.into_result();
-            }
-        };
-        let checked = validate::check(raw, &mut problems, self.tolerance);
-        problems.into_result()?;
-        if let Some(checked) = checked {
-            *loaded = LoadedTable::checked(checked);
-        }
-        Ok(())
+    /// The tolerance the bundle was loaded with.
+    pub fn tolerance(&self) -> Tolerance {
+        self.tolerance
     }
 
     /// Data rows of each table present, for logs and the report.
@@ -134,23 +120,13 @@ impl Bundle {
             .collect()
     }
 
-    /// The latest `date` in `activity`, if it has any row. For activity
-    /// left to the computing pass, its dates are read first: when one is
-    /// not canonical, activity is checked in full here.
-    pub fn latest_activity(&mut self) -> Result<Option<NaiveDate>, ReadError> {
-        let Some(loaded) = self.tables.get_mut(&Table::Activity) else {
-            return Ok(None);
-        };
-        if let Some(unchecked) = &loaded.unchecked {
-            match canonical::latest_date(unchecked).context("reading activity's dates")? {
-                Some(latest) => loaded.latest_date = latest,
-                None => self.check_activity_in_full()?,
-            }
-        }
-        Ok(self
-            .tables
+    /// The latest `date` in `activity` once checked, if it has any row
+    /// (for activity left to the computing pass, see
+    /// `insights::latest_activity_date`).
+    pub fn latest_activity(&self) -> Option<NaiveDate> {
+        self.tables
             .get(&Table::Activity)
-            .and_then(|t| t.latest_date))
+            .and_then(|t| t.latest_date)
     }
 }
 
@@ -177,9 +153,9 @@ pub fn load(dir: &Path) -> Result<Bundle, ReadError> {
 
 /// [`load`] for a run that computes the insights next: bad rows are set
 /// aside as `tolerance` allows, and activity is left to the computing
-/// pass, which checks a canonical export in the same scan
-/// (`insights::one_pass`). When it finds a cell that is not canonical, the
-/// run calls [`Bundle::check_activity_in_full`].
+/// pass, which checks it in the same scan as it folds it
+/// (`insights::one_pass`), setting its bad rows aside as `tolerance`
+/// allows too.
 pub fn load_for_computing(dir: &Path, tolerance: Tolerance) -> Result<Bundle, ReadError> {
     load_with(dir, ActivityCheck::WhileComputing, tolerance)
 }

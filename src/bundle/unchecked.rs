@@ -3,10 +3,10 @@
 //!
 //! A plain CSV file is read where it is, through a handle opened at load,
 //! by the record reader (`csv_pieces`), which does not map it; only when
-//! polars must read it (a quoted field, or a cell that sends activity to
-//! the full check) is it copied into the scratch folder first, as every
-//! file polars reads is (see `raw::open`). On an export of gigabytes the
-//! copy took as long as a quarter of the run.
+//! polars must read it (to name the record of a file that cannot be read
+//! through) is it copied into the scratch folder first, as every file
+//! polars reads is (see `raw::open`). On an export of gigabytes the copy
+//! took as long as a quarter of the run.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 
 use polars::prelude::DataType;
 
+use super::lines;
 use super::locate::{Format, TableFile};
 use super::raw::{self, CsvFields, RawTable};
 use crate::problems::Problem;
@@ -22,6 +23,7 @@ use crate::problems::Problem;
 /// Activity not yet checked.
 pub struct UncheckedActivity {
     file: TableFile,
+    display: String,
     scratch: PathBuf,
     csv: Option<CsvSource>,
     /// The file opened by polars: at load for Parquet and `.csv.gz`, on
@@ -67,6 +69,7 @@ impl UncheckedActivity {
             csv
         };
         Ok(UncheckedActivity {
+            display: file.display_name(),
             file: file.clone(),
             scratch: scratch.to_path_buf(),
             csv,
@@ -101,11 +104,29 @@ impl UncheckedActivity {
             .map_err(Vec::as_slice)
     }
 
-    /// [`Self::opened`], for the full check.
+    /// [`Self::opened`], for the check of every table at once.
     pub(super) fn into_opened(self) -> Result<RawTable, Vec<Problem>> {
         match self.opened.into_inner() {
             Some(opened) => opened,
             None => raw::open(&self.file, &self.scratch),
+        }
+    }
+
+    /// The file's name as problems give it.
+    pub(crate) fn display(&self) -> &str {
+        self.display.as_str()
+    }
+
+    /// The problem of a file that could not be read through (`why`): for
+    /// CSV, the first record the `csv` crate cannot parse, named by its
+    /// line, as the check names it.
+    pub(crate) fn unreadable(&self, why: &str) -> Problem {
+        match self.opened() {
+            Ok(raw) => lines::read_failure(raw, &why),
+            Err(found) => found
+                .first()
+                .cloned()
+                .unwrap_or_else(|| Problem::file(self.display(), why)),
         }
     }
 }

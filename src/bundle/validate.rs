@@ -51,7 +51,7 @@ pub enum Tolerance {
 }
 
 impl Tolerance {
-    fn allows(self, bad_rows: u64, rows: u64) -> bool {
+    pub(crate) fn allows(self, bad_rows: u64, rows: u64) -> bool {
         match self {
             Tolerance::Strict => bad_rows == 0,
             Tolerance::Percent(percent) => bad_rows as f64 * 100.0 <= percent * rows as f64,

@@ -10,31 +10,29 @@
 //! state grows with the accounts, not with the rows, and every figure
 //! stays exact: each is a count of distinct accounts with some bit set.
 //!
-//! A canonical export is checked in the same scan ([`super::one_pass`]);
-//! another is checked in full first, and its normalized frame is folded
-//! here ([`gather`]).
+//! Activity is checked in the same scan ([`super::one_pass`]), which
+//! folds it by pair; [`gather`] turns the pairs into the frames the
+//! insights read.
 //!
 //! The same pass counts what data quality reports (rows per product, rows
 //! of unknown accounts, rows after the as-of date) and each account's
 //! latest view of each product (for the snapshot and the seats to reclaim).
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::bits::{
-    month_starts, SiteFacts, AI_MONTHS_SHIFT, CLICKS, GENERATING, MONTHS, OLDER, ROVO_MONTHS_SHIFT,
-    TRELLO_PLAN_SHIFT, UNKNOWN, VIEW_MONTHS_SHIFT, WINDOW_AI_BIT, WINDOW_ANY_BIT,
-    WINDOW_MOBILE_BIT, WINDOW_ROVO_BIT,
+    SiteFacts, AI_MONTHS_SHIFT, OLDER, ROVO_MONTHS_SHIFT, TRELLO_PLAN_SHIFT, UNKNOWN,
+    VIEW_MONTHS_SHIFT, WINDOW_AI_BIT, WINDOW_ANY_BIT, WINDOW_MOBILE_BIT, WINDOW_ROVO_BIT,
 };
 use super::one_pass;
-use super::pair_table::PairTable;
 use super::WINDOW_DAYS;
 use crate::bundle::spec::PLANS;
-use crate::bundle::UncheckedActivity;
-use crate::support::frame::{counts, date_to_days, equals_any, strings};
+use crate::bundle::{SetAside, UncheckedActivity};
+use crate::problems::Problems;
+use crate::support::frame::{counts, strings};
 
 /// What the insights and the data-quality section need from `activity`.
 pub struct ActivityFacts {
@@ -68,15 +66,21 @@ pub struct ActivityFacts {
     /// `last_view`. For seats, so an external user's Trello views count
     /// too (the rule that leaves them out is the active-user figures').
     pub last_views: DataFrame,
-    /// When activity was checked in the same scan ([`gather_in_one_pass`]):
-    /// its rows and latest date, which the bundle did not know.
-    pub checked_in_one_pass: Option<(u64, Option<NaiveDate>)>,
-    /// Why activity was read a slower way than the one pass at its best
-    /// (set by the reader, or by the run that checked it in full).
-    pub slower_read: Option<String>,
+    /// What checking activity in the same scan found, which the bundle did
+    /// not know.
+    pub checked: Checked,
     /// The names of the product codes in `pair`: polars keeps its global
     /// categories only while something refers to them.
     _product_names: Arc<CategoricalMapping>,
+}
+
+/// What the one pass found while checking activity.
+pub struct Checked {
+    /// Rows, those set aside included.
+    pub rows: u64,
+    /// The latest valid date of any row.
+    pub latest: Option<NaiveDate>,
+    pub set_aside: SetAside,
 }
 
 impl ActivityFacts {
@@ -95,11 +99,6 @@ fn pair_key(account: Expr, product: Expr) -> Expr {
         + product.cast(products).to_physical().cast(DataType::UInt64)
 }
 
-/// Whether the row's action is one of `actions`.
-fn action_is(actions: &[&str]) -> Expr {
-    equals_any(col("action"), actions)
-}
-
 /// A 64-bit word, typed as such: an untyped literal could be narrowed to
 /// 32 bits, or fail above `i64::MAX`.
 fn word(value: u64) -> Expr {
@@ -108,11 +107,6 @@ fn word(value: u64) -> Expr {
 
 fn bit(position: u32) -> Expr {
     word(1 << position)
-}
-
-/// `bits` where `condition` holds, else no bit.
-fn bits_if(condition: Expr, bits: Expr) -> Expr {
-    when(condition).then(bits).otherwise(word(0))
 }
 
 /// Whether bit `position` of the 64-bit number `bits` is set.
@@ -133,49 +127,42 @@ pub fn numbered(accounts: LazyFrame) -> LazyFrame {
     accounts.with_row_index("account", None)
 }
 
-/// Folds activity's checked, normalized frame.
+/// Checks and folds activity's raw cells in one scan ([`super::one_pass`]);
+/// `Ok(Err)` with the problems that stop the run (a file that cannot be
+/// read through, or more bad rows than `limits` allow).
 pub fn gather(
-    activity: LazyFrame,
-    accounts: LazyFrame,
-    sites: Option<&SiteFacts>,
-    as_of: NaiveDate,
-    window_start: NaiveDate,
-) -> PolarsResult<ActivityFacts> {
-    let (account_ids, account_count) = account_enum(&accounts)?;
-    // Holding the mapping keeps the product codes' names alive.
-    let product_names = Categories::global().mapping();
-    let rows = packed_rows(activity, account_ids, sites, as_of, window_start)?;
-    let by_pair = fold_pairs(rows, account_count)?;
-    facts_of_pairs(by_pair, accounts, product_names)
-}
-
-/// Checks and folds activity's raw cells in one scan; `Err` with why when
-/// a cell is not canonical and activity is to be checked in full (see
-/// [`super::one_pass`]).
-pub fn gather_in_one_pass(
     activity: &UncheckedActivity,
     accounts: LazyFrame,
     sites: Option<&SiteFacts>,
-    as_of: NaiveDate,
-    window_start: NaiveDate,
-) -> PolarsResult<Result<ActivityFacts, String>> {
+    (as_of, window_start): (NaiveDate, NaiveDate),
+    limits: one_pass::Limits,
+) -> PolarsResult<Result<ActivityFacts, Problems>> {
     let ids = accounts.clone().select([col("account_id")]).collect()?;
     let ids: Vec<Option<&str>> = ids.column("account_id")?.str()?.iter().collect();
     let product_names = Categories::global().mapping();
-    let folded = match one_pass::fold(activity, &ids, sites, as_of, window_start)? {
+    let folded = match one_pass::fold(activity, &ids, sites, as_of, window_start, limits)? {
         Ok(folded) => folded,
-        Err(why) => return Ok(Err(why)),
+        Err(problems) => return Ok(Err(problems)),
     };
-    let mut facts = facts_of_pairs(folded.by_pair, accounts, product_names)?;
-    facts.checked_in_one_pass = Some((folded.rows, folded.latest));
-    Ok(Ok(facts))
+    let checked = Checked {
+        rows: folded.rows,
+        latest: folded.latest,
+        set_aside: folded.set_aside,
+    };
+    Ok(Ok(facts_of_pairs(
+        folded.by_pair,
+        accounts,
+        product_names,
+        checked,
+    )?))
 }
 
-/// The facts of activity folded by pair ([`fold_pairs`]).
+/// The facts of activity folded by pair.
 fn facts_of_pairs(
     by_pair: DataFrame,
     accounts: LazyFrame,
     product_names: Arc<CategoricalMapping>,
+    checked: Checked,
 ) -> PolarsResult<ActivityFacts> {
     let account_types = numbered(accounts).select([col("account"), col("account_type")]);
     let grouped = split_pairs(by_pair, &product_names)?
@@ -195,184 +182,9 @@ fn facts_of_pairs(
         usage,
         per_account,
         last_views,
-        checked_in_one_pass: None,
-        slower_read: None,
+        checked,
         _product_names: product_names,
     })
-}
-
-/// Which rows are Rovo use and AI use, each Trello site's plan rank, and
-/// the site columns those read.
-struct UseRules {
-    rovo: Expr,
-    ai: Expr,
-    trello_plan: Expr,
-    site_number: Vec<Expr>,
-    site_bits: Vec<Expr>,
-}
-
-impl UseRules {
-    /// Rovo use: a successful search, definition, chat or agent, or any
-    /// click or filter, on a Rovo site or on no site. AI use: an `ai` row
-    /// on a site and product with AI on, or on no site. Without `sites`
-    /// neither figure exists, and every Trello site is free.
-    fn new(sites: Option<&SiteFacts>) -> PolarsResult<Self> {
-        let Some(sites) = sites else {
-            return Ok(UseRules {
-                rovo: lit(false),
-                ai: lit(false),
-                trello_plan: lit(0u32),
-                site_number: Vec::new(),
-                site_bits: Vec::new(),
-            });
-        };
-        let sets = SiteSets::new(sites);
-        let rovo = action_is(&GENERATING)
-            .and(col("success"))
-            .or(action_is(&CLICKS))
-            .and(col("site").is_null().or(sets.rovo_site()));
-        let ai = action_is(&["ai"]).and(col("site").is_null().or(sets.ai_on()));
-        let (number, site_bits) = sets.columns()?;
-        Ok(UseRules {
-            rovo,
-            ai,
-            trello_plan: sets.trello_plan(),
-            site_number: vec![number],
-            site_bits,
-        })
-    }
-}
-
-/// The bit of a counted row's month: bit k for k months before as_of's
-/// month, OLDER before those; no bit after as_of.
-fn month_bit(as_of: NaiveDate) -> Expr {
-    let starts = month_starts(as_of);
-    (0..MONTHS).rev().fold(bit(OLDER), |older, k| {
-        when(col("__day").gt_eq(lit(starts[k as usize])))
-            .then(bit(k))
-            .otherwise(older)
-    })
-}
-
-/// Each activity row as its pair's number and the two words of its facts
-/// (see the bit layout above), with whether it is after as_of and its date
-/// when it is a counted view.
-fn packed_rows(
-    activity: LazyFrame,
-    account_ids: DataType,
-    sites: Option<&SiteFacts>,
-    as_of: NaiveDate,
-    window_start: NaiveDate,
-) -> PolarsResult<LazyFrame> {
-    // Dates compared as their day numbers: a date literal would make
-    // polars cast every row's date to a timestamp first.
-    let day = col("date").cast(DataType::Int32);
-    let counted_date = day.clone().lt_eq(lit(date_to_days(as_of)));
-    let in_window = day
-        .clone()
-        .gt_eq(lit(date_to_days(window_start)))
-        .and(counted_date.clone());
-    let rules = UseRules::new(sites)?;
-    // An account's number is its row in `accounts`: the code of its id in
-    // an enum of the ids (a lookup per row, where a join would copy every
-    // row), or UNKNOWN for an account missing from `accounts`.
-    let account = col("account_id")
-        .cast(account_ids)
-        .to_physical()
-        .cast(DataType::UInt64)
-        .fill_null(word(u64::from(UNKNOWN)));
-    // Each row's flags once, as columns every bit below reads.
-    let flagged = activity
-        .with_columns(
-            [account.alias("__account"), day.alias("__day")]
-                .into_iter()
-                .chain(rules.site_number)
-                .collect::<Vec<_>>(),
-        )
-        .with_columns(rules.site_bits)
-        .with_columns([
-            counted_date.clone().alias("__counted"),
-            in_window.alias("__window"),
-            action_is(&["view"]).alias("__view"),
-            rules.rovo.alias("__rovo"),
-            rules.ai.alias("__ai_use"),
-            bits_if(counted_date, month_bit(as_of)).alias("__month"),
-        ]);
-    let (word_a, word_b) = packed_words(window_start, rules.trello_plan);
-    Ok(flagged.select([
-        pair_key(col("__account"), col("product")).alias("pair"),
-        col("__counted").not().cast(DataType::UInt64).alias("after"),
-        when(col("__counted").and(col("__view")))
-            .then(col("date"))
-            .otherwise(lit(NULL).cast(DataType::Date))
-            .alias("last_view"),
-        word_a.alias("a"),
-        word_b.alias("b"),
-    ]))
-}
-
-/// The two words of a flagged row's facts (the bit layout above).
-fn packed_words(window_start: NaiveDate, trello_plan: Expr) -> (Expr, Expr) {
-    let flag = |name: &str| col(name).cast(DataType::UInt64);
-    let window_view = col("__window").and(col("__view"));
-    // 2^(day in the window) for a view in the window.
-    let day_offset = when(window_view.clone())
-        .then(col("__day") - lit(date_to_days(window_start)))
-        .otherwise(lit(0i32))
-        .cast(DataType::UInt32);
-    let window_days = bits_if(window_view.clone(), word(2).pow(day_offset));
-    let trello_plans = bits_if(
-        window_view.and(col("product").eq(lit("trello"))),
-        word(2).pow(trello_plan + lit(TRELLO_PLAN_SHIFT)),
-    );
-    let window_flag = |condition: Expr, position: u32| {
-        col("__window").and(condition).cast(DataType::UInt64) * bit(position)
-    };
-    let months_of = |name: &str, shift: u32| flag(name) * col("__month") * bit(shift);
-
-    let word_a = window_days
-        + flag("__window") * bit(WINDOW_ANY_BIT)
-        + window_flag(col("surface").eq(lit("mobile")), WINDOW_MOBILE_BIT)
-        + window_flag(col("__rovo"), WINDOW_ROVO_BIT)
-        + window_flag(col("__ai_use"), WINDOW_AI_BIT)
-        + months_of("__view", VIEW_MONTHS_SHIFT);
-    let word_b = months_of("__rovo", ROVO_MONTHS_SHIFT)
-        + months_of("__ai_use", AI_MONTHS_SHIFT)
-        + trello_plans;
-    (word_a, word_b)
-}
-
-/// Streams the packed rows into a table indexed by pair (UNKNOWN for an
-/// account missing from `accounts`): one row per account and product.
-fn fold_pairs(rows: LazyFrame, account_count: usize) -> PolarsResult<DataFrame> {
-    let started = std::time::Instant::now();
-    let table = Arc::new(Mutex::new(PairTable::new(account_count, UNKNOWN)));
-    let filling = Arc::clone(&table);
-    rows.sink_batches(
-        PlanCallback::new(move |batch: DataFrame| {
-            let mut table = filling
-                .lock()
-                .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
-            table.add(&batch)?;
-            // Never stop early.
-            Ok(false)
-        }),
-        false,
-        None,
-    )?
-    .collect_with_engine(Engine::Streaming)?;
-    let by_pair = {
-        let mut table = table
-            .lock()
-            .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
-        std::mem::replace(&mut *table, PairTable::new(0, UNKNOWN)).into_frame()?
-    };
-    tracing::debug!(
-        pairs = by_pair.height(),
-        ms = started.elapsed().as_millis() as u64,
-        "activity read, folded by account and product"
-    );
-    Ok(by_pair)
 }
 
 /// Rows per product, those of unknown accounts and those after as_of.
@@ -436,135 +248,6 @@ fn counted_usage(grouped: DataFrame) -> PolarsResult<(DataFrame, DataFrame, Data
         )
         .collect()?;
     Ok((usage, per_account, last_views))
-}
-
-/// The sites `sites` gives a Rovo, AI or Trello plan fact, as numbers: each
-/// row's site is looked up once in an enum of those sites, and each set of
-/// sites is a mask of their numbers, so that testing a row is integer
-/// arithmetic. (A streaming `is_in` per set hashes every row again, and
-/// polars' `replace` holds the whole table in memory.)
-struct SiteSets {
-    /// Sorted; a site's number is its position.
-    sites: Vec<String>,
-    rovo: Vec<u32>,
-    /// Trello sites of each plan above free, by plan index.
-    trello_by_plan: Vec<(u32, Vec<u32>)>,
-    /// For each product, the sites where AI is on for it.
-    ai_by_product: Vec<(String, Vec<u32>)>,
-}
-
-impl SiteSets {
-    fn new(facts: &SiteFacts) -> Self {
-        let mut sites: Vec<String> = facts
-            .rovo_sites
-            .iter()
-            .chain(facts.trello_sites_by_plan.iter().flat_map(|(_, set)| set))
-            .chain(facts.ai_sites_by_product.iter().flat_map(|(_, set)| set))
-            .cloned()
-            .collect();
-        sites.sort();
-        sites.dedup();
-        let numbers = |set: &[String]| -> Vec<u32> {
-            set.iter()
-                .filter_map(|site| sites.binary_search(site).ok())
-                .map(|number| number as u32)
-                .collect()
-        };
-        SiteSets {
-            rovo: numbers(&facts.rovo_sites),
-            trello_by_plan: facts
-                .trello_sites_by_plan
-                .iter()
-                .map(|(rank, set)| (*rank, numbers(set)))
-                .collect(),
-            ai_by_product: facts
-                .ai_sites_by_product
-                .iter()
-                .map(|(product, set)| (product.clone(), numbers(set)))
-                .collect(),
-            sites,
-        }
-    }
-
-    /// Column `__site_bits_k`: bit `n - 64k` for a row on site number `n`
-    /// from `64k` to `64k + 63`, else no bit.
-    fn bits_column(k: usize) -> String {
-        format!("__site_bits_{k}")
-    }
-
-    /// The row's site number (null for a site not in `sites`, or none),
-    /// then its bit in the word of its block of 64 numbers.
-    fn columns(&self) -> PolarsResult<(Expr, Vec<Expr>)> {
-        let names: Vec<&str> = self.sites.iter().map(String::as_str).collect();
-        let frozen = FrozenCategories::new(names)?;
-        let number = col("site")
-            .cast(DataType::from_frozen_categories(frozen))
-            .to_physical()
-            .cast(DataType::UInt32)
-            .alias("__site");
-        let bits = (0..self.sites.len().div_ceil(64))
-            .map(|k| {
-                let first = 64 * k as u32;
-                let in_block = col("__site")
-                    .gt_eq(lit(first))
-                    .and(col("__site").lt(lit(first + 64)))
-                    .fill_null(lit(false));
-                let offset = when(in_block.clone())
-                    .then(col("__site") - lit(first))
-                    .otherwise(lit(0u32));
-                bits_if(in_block, word(2).pow(offset)).alias(Self::bits_column(k))
-            })
-            .collect();
-        Ok((number, bits))
-    }
-
-    /// Whether the row's site is one of `numbers`.
-    fn any_of(numbers: &[u32]) -> Expr {
-        let mut masks: BTreeMap<usize, u64> = BTreeMap::new();
-        for number in numbers {
-            *masks.entry(*number as usize / 64).or_default() |= 1 << (number % 64);
-        }
-        masks.into_iter().fold(lit(false), |any, (k, mask)| {
-            any.or(col(Self::bits_column(k)).and(word(mask)).neq(word(0)))
-        })
-    }
-
-    fn rovo_site(&self) -> Expr {
-        Self::any_of(&self.rovo)
-    }
-
-    /// The rank in [`PLANS`] of the row's Trello site (0, free, if none).
-    fn trello_plan(&self) -> Expr {
-        self.trello_by_plan
-            .iter()
-            .fold(lit(0u32), |lower, (rank, numbers)| {
-                when(Self::any_of(numbers))
-                    .then(lit(*rank))
-                    .otherwise(lower)
-            })
-    }
-
-    /// Whether AI is on for the row's product on its site.
-    fn ai_on(&self) -> Expr {
-        self.ai_by_product
-            .iter()
-            .fold(lit(false), |any, (product, numbers)| {
-                any.or(col("product")
-                    .eq(lit(product.as_str()))
-                    .and(Self::any_of(numbers)))
-            })
-    }
-}
-
-/// An enum of `accounts`' ids in their order, so that an id's code is its
-/// account's number ([`numbered`]), and the number of accounts.
-fn account_enum(accounts: &LazyFrame) -> PolarsResult<(DataType, usize)> {
-    let ids = accounts.clone().select([col("account_id")]).collect()?;
-    let ids = ids.column("account_id")?.str()?;
-    // Ids are checked non-empty and unique; a null would still keep its
-    // place, so that every later id keeps its number.
-    let frozen = FrozenCategories::new(ids.iter().map(Option::unwrap_or_default))?;
-    Ok((DataType::from_frozen_categories(frozen), ids.len()))
 }
 
 /// `by_pair` with its `pair` key taken apart too: `account` (its number,

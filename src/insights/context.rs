@@ -7,12 +7,14 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::activity::{self, ActivityFacts};
+use super::activity::{self, ActivityFacts, Checked};
 use super::bits::SiteFacts;
+use super::one_pass;
 use super::window_start;
 use crate::bundle::spec::PLANS;
 use crate::bundle::{Bundle, Table};
 use crate::insight_key::InsightKey;
+use crate::problems::{Problems, MAX_LISTED};
 use crate::support::frame::strings;
 
 /// What every insight reads: the normalized tables, the as-of date and the
@@ -31,9 +33,8 @@ pub struct Context {
     api_tokens: Option<LazyFrame>,
     events: Option<LazyFrame>,
     activity: Option<ActivityFacts>,
-    /// Activity was left to the computing pass, which could not read it in
-    /// one pass, for this reason.
-    activity_to_check: Option<String>,
+    /// The problems that stop the run, when activity has them.
+    activity_refused: Option<Problems>,
     /// Insights the bundle's source does not record, and the source.
     pub(super) not_recorded: Vec<String>,
     pub(super) source: Option<String>,
@@ -69,7 +70,7 @@ impl Context {
             api_tokens: in_memory(Table::ApiTokens)?,
             events: in_memory(Table::Events)?,
             activity: None,
-            activity_to_check: None,
+            activity_refused: None,
             not_recorded: bundle.manifest.not_recorded.clone(),
             source: bundle.manifest.source.clone(),
             // Single sign-on is part of the managed accounts' figures.
@@ -82,53 +83,32 @@ impl Context {
         };
         if let Some(raw) = bundle.unchecked_activity() {
             let site_facts = ctx.site_facts()?;
-            match activity::gather_in_one_pass(
+            let limits = one_pass::Limits {
+                tolerance: bundle.tolerance(),
+                room: MAX_LISTED,
+            };
+            match activity::gather(
                 raw,
                 ctx.accounts.clone(),
                 site_facts.as_ref(),
-                as_of,
-                ctx.window_start,
+                (as_of, ctx.window_start),
+                limits,
             )? {
                 Ok(facts) => ctx.activity = Some(facts),
-                Err(why) => ctx.activity_to_check = Some(why),
+                Err(problems) => ctx.activity_refused = Some(problems),
             }
-        } else if let Some(activity) = bundle.frame(Table::Activity) {
-            let site_facts = ctx.site_facts()?;
-            ctx.activity = Some(activity::gather(
-                activity,
-                ctx.accounts.clone(),
-                site_facts.as_ref(),
-                as_of,
-                ctx.window_start,
-            )?);
         }
         Ok(ctx)
     }
 
-    /// Why activity, left to the computing pass, is to be checked in full
-    /// (a cell that is not canonical, a column type it does not read), and
-    /// the context made again
-    /// ([`crate::bundle::Bundle::check_activity_in_full`]).
-    pub fn activity_to_check_in_full(&self) -> Option<&str> {
-        self.activity_to_check.as_deref()
+    /// The problems of activity that stop the run, when it has them.
+    pub fn take_activity_problems(&mut self) -> Option<Problems> {
+        self.activity_refused.take()
     }
 
-    /// Why activity was read a slower way than the one pass at its best,
-    /// when it was.
-    pub fn slower_read(&self) -> Option<&str> {
-        self.activity.as_ref()?.slower_read.as_deref()
-    }
-
-    /// Records that activity was read the slow way, and why.
-    pub fn read_slowly_because(&mut self, why: String) {
-        if let Some(activity) = self.activity.as_mut() {
-            activity.slower_read = Some(why);
-        }
-    }
-
-    /// Activity's rows and latest date, when the computing pass checked it.
-    pub fn activity_checked_in_one_pass(&self) -> Option<(u64, Option<NaiveDate>)> {
-        self.activity.as_ref()?.checked_in_one_pass
+    /// What checking activity in the computing pass found.
+    pub fn activity_checked(&self) -> Option<&Checked> {
+        Some(&self.activity.as_ref()?.checked)
     }
 
     /// What the Rovo and AI figures need to know of `sites`.

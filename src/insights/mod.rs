@@ -41,6 +41,7 @@ pub use external_policy::ExternalPolicy;
 pub use external_two_step::ExternalTwoStep;
 pub use managed_authentication::ManagedAuthentication;
 pub use mobile_usage::MobileUsage;
+pub use one_pass::latest_date as latest_activity_date;
 pub use rovo_access::RovoAccess;
 pub use rovo_active::RovoActive;
 pub use trello_by_plan::TrelloByPlan;

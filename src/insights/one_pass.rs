@@ -1,193 +1,144 @@
 //! Activity read once: every cell checked and every row folded in the
-//! same scan of the file.
+//! same scan of the file, for every spelling the contract allows.
 //!
 //! Checking `activity` and folding it each read the whole table, and it is
-//! the one large table. One scan does both: polars reads the file and
-//! hands each morsel's raw cells, on its own threads, to
-//! [`RowRules::pack`], which reads each cell as the contract does
-//! (trimmed; product keys, enums and flags in any case and every boolean
-//! spelling; dates as YYYY-MM-DD), working each rule out once per distinct
-//! value, and packs the row with the bit layout of [`super::activity`]
-//! (its pair, its day and the two words); the pair table folds the packed
-//! rows. A CSV file is read without polars, record by record on every
-//! core, with the same rules ([`csv_records`]).
+//! the one large table. One scan does both, with the rules of
+//! [`rules`], each written once: a CSV file is read record by record on
+//! every core ([`csv_records`]); a Parquet file by polars, which hands
+//! each morsel's cells to [`morsels`]. Every rule works once per distinct
+//! value, so an awkward spelling costs what a canonical one does. Each row
+//! is packed with the bit layout of [`super::activity`] (its pair, its
+//! day and the two words), and the pair table folds the packed rows.
 //!
-//! A bad cell (one the contract sets aside: a bad date, enum, flag or
-//! count, or a row without an account id) stops the scan, and activity is
-//! then checked in full and read as before: every problem is reported as
-//! the check reports it, and the run says, at warn level and on the page,
-//! that it took that slower way.
+//! A row with a bad cell (a bad date, enum, flag or count, or no account
+//! id) is set aside where the scan meets it, each bad cell named with its
+//! line or row ([`set_aside`]), and the rows set aside are held against
+//! `[input] max_bad_rows_percent` at the end, as the contract says.
 
 mod cells;
 mod csv_records;
+mod morsels;
+mod rules;
+mod set_aside;
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use self::cells::*;
-use self::csv_records::CsvStop;
+use self::cells::site_facts;
+use self::set_aside::BadRows;
 use super::bits::{
     month_starts, SiteFacts, AI_MONTHS_SHIFT, CLICKS, GENERATING, MONTHS, OLDER, ROVO_MONTHS_SHIFT,
     TRELLO_PLAN_SHIFT, UNKNOWN, VIEW_MONTHS_SHIFT, WINDOW_AI_BIT, WINDOW_ANY_BIT,
     WINDOW_MOBILE_BIT, WINDOW_ROVO_BIT,
 };
 use super::pair_table::PairTable;
-use crate::bundle::raw::RawTable;
-use crate::bundle::spec::{ACTIONS, DEFAULT_ACTION, DEFAULT_SUCCESS, MIN_COUNT, SURFACES};
-use crate::bundle::{canonical, slice_rows, Format, UncheckedActivity};
-use crate::support::frame::{count_rows, date_to_days, days_to_date};
+use crate::bundle::spec::{Table, ACTIONS, DEFAULT_ACTION, SURFACES};
+use crate::bundle::{SetAside, Tolerance, UncheckedActivity};
+use crate::problems::Problems;
+use crate::support::frame::{date_to_days, days_to_date};
+
+pub use self::csv_records::latest_date;
 
 /// What the one pass found: the rows folded by pair (as
-/// `activity::fold_pairs` gives them), the table's rows and its latest date.
+/// `activity::fold_pairs` gives them), the table's rows (those set aside
+/// included), its latest date, and the rows set aside.
 pub struct Folded {
     pub by_pair: DataFrame,
     pub rows: u64,
     pub latest: Option<NaiveDate>,
+    pub set_aside: SetAside,
 }
 
-/// Why the pass stopped at a cell that is not canonical (the log names
-/// the column, never the value); any stop sends activity to the full
-/// check, which reports what is wrong.
-fn not_canonical(column: &str) -> PolarsError {
-    polars_err!(ComputeError: "a cell of activity's {column} is not in canonical form")
+/// How the one pass holds bad rows: the run's tolerance, and how many
+/// problems may still be listed when they stop it.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub tolerance: Tolerance,
+    pub room: usize,
 }
 
-/// Reads `activity` once, checking and folding every row. `Err` with
-/// why, when a cell is not canonical or a column is of a type this pass
-/// does not read: activity is then to be checked in full and read again,
-/// the slow path, which the run says.
+/// Reads `activity` once, checking and folding every row. `Ok(Err)` with
+/// the problems that stop the run: the file cannot be read through, or
+/// its bad rows are more than `limits` allow.
 ///
 /// A CSV file is read record by record on every core ([`csv_records`]),
 /// with its pieces cut outside quoted fields once a quote is met; Parquet
-/// by polars, which hands each morsel's cells to [`RowRules::pack`].
+/// by polars ([`morsels`]).
 pub fn fold(
     activity: &UncheckedActivity,
     account_ids: &[Option<&str>],
     sites: Option<&SiteFacts>,
     as_of: NaiveDate,
     window_start: NaiveDate,
-) -> PolarsResult<Result<Folded, String>> {
-    let Some(layout) = activity.columns().as_ref().and_then(Layout::new) else {
-        return Ok(Err(
-            "activity has a column of a type the one pass does not read (see the data contract's types)".to_string(),
-        ));
+    limits: Limits,
+) -> PolarsResult<Result<Folded, Problems>> {
+    let unreadable = |why: String| {
+        let mut problems = Problems::default();
+        problems.push(activity.unreadable(&why));
+        problems
+    };
+    let columns = activity.columns().unwrap_or_default();
+    let Some(layout) = Layout::new(&columns) else {
+        return Ok(Err(unreadable(
+            "activity's required columns (account_id, date, product)".to_string(),
+        )));
     };
     let started = std::time::Instant::now();
-    let rules = RowRules::new(layout, account_ids, sites, as_of, window_start);
-    let empty = || {
-        (
-            PairTable::new(account_ids.len(), UNKNOWN),
-            Latest::default(),
-        )
-    };
-    let table = Arc::new(Mutex::new(empty()));
-    let by_polars = |rules: RowRules| -> PolarsResult<()> {
-        let raw = activity
-            .opened()
-            .map_err(|_| polars_err!(ComputeError: "activity could not be opened"))?;
-        scan_cells(raw, rules, &table)
-    };
-    let read = match activity.csv() {
+    let bad = Arc::new(Mutex::new(BadRows::default()));
+    let rules = RowRules::new(layout, account_ids, sites, as_of, window_start, &bad);
+    let table = Arc::new(Mutex::new((
+        PairTable::new(account_ids.len(), UNKNOWN),
+        Latest::default(),
+    )));
+    let (bad, lines) = match activity.csv() {
         Some(csv) => match csv_records::fold(csv, &rules, &table) {
-            Ok(()) => Ok(()),
-            Err(CsvStop::NotCanonical(err)) => Err(err),
-            Err(CsvStop::Quoted) => {
-                // Rows read before the quote was met are folded again,
-                // with the pieces cut outside quoted fields.
-                *table
-                    .lock()
-                    .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))? =
-                    empty();
-                match csv_records::fold_quoted(csv, &rules, &table) {
-                    Ok(()) => Ok(()),
-                    Err(CsvStop::NotCanonical(err)) => Err(err),
-                    Err(CsvStop::Quoted) => {
-                        Err(polars_err!(ComputeError: "activity's quotes could not be followed"))
-                    }
-                }
-            }
+            Ok((bad, lines)) => (bad, Some(lines)),
+            Err(why) => return Ok(Err(unreadable(why))),
         },
-        None => by_polars(rules),
+        None => {
+            let read = activity
+                .opened()
+                .map_err(|found| found.first().map(|p| p.to_string()).unwrap_or_default())
+                .and_then(|raw| morsels::fold(raw, rules, &table).map_err(|e| e.to_string()));
+            if let Err(why) = read {
+                return Ok(Err(unreadable(why)));
+            }
+            (std::mem::take(&mut *lock(&bad)?), None)
+        }
     };
-    if let Err(err) = read {
-        return Ok(Err(format!(
-            "{}, so activity was checked in full and read a second time",
-            err.to_string().trim_start_matches("ComputeError: ").trim()
-        )));
-    }
-    let (pairs, latest) = {
-        let mut table = table
-            .lock()
-            .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
-        std::mem::replace(&mut *table, (PairTable::new(0, UNKNOWN), Latest::default()))
-    };
+    let (pairs, latest) = std::mem::replace(
+        &mut *lock(&table)?,
+        (PairTable::new(0, UNKNOWN), Latest::default()),
+    );
     let by_pair = pairs.into_frame()?;
-    let rows = by_pair.column("rows")?.u64()?.sum().unwrap_or(0);
+    let rows = by_pair.column("rows")?.u64()?.sum().unwrap_or(0) + bad.rows();
+    let latest = latest.0.max(bad.latest);
+    let set_aside = match bad.settle(activity.display(), lines.as_ref(), rows, limits) {
+        Ok(set_aside) => set_aside,
+        Err(problems) => return Ok(Err(problems)),
+    };
     tracing::debug!(
         pairs = by_pair.height(),
+        set_aside = set_aside.rows,
         ms = started.elapsed().as_millis() as u64,
         "activity checked and folded in one pass"
     );
     Ok(Ok(Folded {
         by_pair,
         rows,
-        latest: latest.0.and_then(days_to_date),
+        latest: latest.and_then(days_to_date),
+        set_aside,
     }))
 }
 
-/// The pair table being filled, and the latest date met.
-type Filling = Mutex<(PairTable, Latest)>;
-
-/// Bits of word `a` that only a counted view sets.
-const VIEWED: u64 = ((1u64 << (OLDER + 1)) - 1) << VIEW_MONTHS_SHIFT;
-
-/// Folds `raw`'s cells as polars reads them into `table`: Parquet in
-/// slices of [`slice_rows`] rows (polars maps the file, and the pages it
-/// has read stay in the process's memory until its scan ends: a third of
-/// L's peak when read whole).
-fn scan_cells(raw: &RawTable, rules: RowRules, table: &Arc<Filling>) -> PolarsResult<()> {
-    let inputs: Vec<Expr> = rules.layout.names.iter().map(|name| col(*name)).collect();
-    let as_of = rules.as_of;
-    let packed = map_multiple(
-        move |cells: &mut [Column]| rules.pack(cells),
-        inputs,
-        |_: &Schema, _: &[Field]| Ok(Field::new("packed".into(), packed_type())),
-    );
-    let scan = |frame: LazyFrame| -> PolarsResult<()> {
-        let filling = Arc::clone(table);
-        frame
-            .select([packed.clone().alias("packed")])
-            .sink_batches(
-                PlanCallback::new(move |batch: DataFrame| {
-                    let rows = unpacked(&batch)?;
-                    let mut filling = filling
-                        .lock()
-                        .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
-                    filling.1.add(&rows)?;
-                    filling.0.add_packed(&rows, as_of, VIEWED)?;
-                    Ok(false)
-                }),
-                false,
-                None,
-            )?
-            .collect_with_engine(Engine::Streaming)?;
-        Ok(())
-    };
-    if raw.file.format != Format::Parquet {
-        return scan(raw.cells.clone());
-    }
-    let size = slice_rows();
-    let total = count_rows(raw.cells.clone())?;
-    let mut offset = 0;
-    while offset < total.max(1) {
-        scan(raw.cells.clone().slice(offset as i64, size as IdxSize))?;
-        offset += size;
-    }
-    Ok(())
+/// `mutex`'s value, or an error naming it poisoned (a thread panicked).
+fn lock<T>(mutex: &Mutex<T>) -> PolarsResult<std::sync::MutexGuard<'_, T>> {
+    mutex
+        .lock()
+        .map_err(|_| polars_err!(ComputeError: "a thread of the one pass failed"))
 }
 
 /// The latest date of every row, after as_of too.
@@ -205,100 +156,84 @@ impl Latest {
     }
 }
 
-/// The packed rows of a batch as the pair table reads them, without the
-/// blank lines ([`BLANK_PAIR`]).
-fn unpacked(batch: &DataFrame) -> PolarsResult<DataFrame> {
-    let fields = batch.column("packed")?.struct_()?.fields_as_series();
-    let rows = DataFrame::new_infer_height(fields.into_iter().map(Column::from).collect())?;
-    let kept = rows.column("pair")?.u64()?.not_equal(BLANK_PAIR);
-    if kept.all() {
-        return Ok(rows);
-    }
-    rows.filter(&kept)
-}
-
-/// A packed row: its pair, its day (days since 1970-01-01) and the two
-/// words of the bit layout of `super::activity`. Whether it is after
-/// as_of and its last view follow from the day and word `a`.
-fn packed_type() -> DataType {
-    DataType::Struct(vec![
-        Field::new("pair".into(), DataType::UInt64),
-        Field::new("day".into(), DataType::Int32),
-        Field::new("a".into(), DataType::UInt64),
-        Field::new("b".into(), DataType::UInt64),
-    ])
-}
-
-/// The pair of a blank line, left out of the fold: no account has the
-/// number `UNKNOWN` together with the largest product code.
-const BLANK_PAIR: u64 = u64::MAX;
-
 /// Where each column the pass reads sits among the packing function's
-/// inputs, and how it is typed.
+/// inputs, and how it is read: natively (a Parquet date, boolean or whole
+/// number) or as text, as the check reads any other type.
 struct Layout {
     names: Vec<&'static str>,
+    /// Each column as the pass reads it, in the order of `names`.
+    inputs: Vec<Expr>,
+    account: usize,
+    date: usize,
+    product: usize,
     site: Option<usize>,
     surface: Option<usize>,
     action: Option<usize>,
+    /// With whether the column is native.
     success: Option<(usize, bool)>,
     count: Option<(usize, bool)>,
-    /// Whether `date` is a native date (else text).
+    /// Whether `date` is native (a date, or a datetime read as its date).
     native_date: bool,
+    /// The contract's columns the file has, in the contract's order, with
+    /// their input: the order a bad row's cells are named in.
+    contract_order: Vec<(&'static str, usize)>,
 }
 
-/// `account_id`, `date` and `product` come first, in this order.
-const ACCOUNT: usize = 0;
-const DATE: usize = 1;
-const PRODUCT: usize = 2;
-
 impl Layout {
-    /// `None` for a column type this pass does not read (a timestamp, a
-    /// number where text is expected, …): the full check reads those.
+    /// `None` when a required column is missing (the loader refuses such
+    /// a file first).
     fn new(columns: &BTreeMap<&'static str, DataType>) -> Option<Self> {
-        let text = |name: &str| columns.get(name) == Some(&DataType::String);
-        if !text("account_id") || !text("product") {
-            return None;
-        }
-        let native_date = match columns.get("date")? {
-            DataType::String => false,
-            DataType::Date => true,
-            _ => return None,
-        };
-        let mut names = vec!["account_id", "date", "product"];
-        let mut optional = |name: &'static str, native: fn(&DataType) -> bool| {
+        let mut names = Vec::new();
+        let mut inputs = Vec::new();
+        let mut add = |name: &'static str, native: fn(&DataType) -> bool| {
             let dtype = columns.get(name)?;
             let is_native = native(dtype);
-            (is_native || *dtype == DataType::String).then(|| {
-                names.push(name);
-                (names.len() - 1, is_native)
-            })
+            inputs.push(match dtype {
+                _ if is_native => col(name).cast(native_type(dtype)),
+                DataType::String => col(name),
+                _ => col(name).cast(DataType::String),
+            });
+            names.push(name);
+            Some((names.len() - 1, is_native))
         };
-        let never = |_: &DataType| false;
-        let site = optional("site", never);
-        let surface = optional("surface", never);
-        let action = optional("action", never);
-        let success = optional("success", |d| *d == DataType::Boolean);
-        let count = optional("count", DataType::is_integer);
-        let present = |name: &str| columns.contains_key(name);
-        // A column of another type is read by the full check.
-        let all_read = [
-            ("site", site.is_some()),
-            ("surface", surface.is_some()),
-            ("action", action.is_some()),
-            ("success", success.is_some()),
-            ("count", count.is_some()),
-        ]
-        .iter()
-        .all(|(name, read)| *read || !present(name));
-        all_read.then(|| Layout {
+        let text = |_: &DataType| false;
+        let account = add("account_id", text)?.0;
+        let (date, native_date) = add("date", |d| {
+            matches!(d, DataType::Date | DataType::Datetime(..))
+        })?;
+        let product = add("product", text)?.0;
+        let site = add("site", text).map(|(i, _)| i);
+        let surface = add("surface", text).map(|(i, _)| i);
+        let action = add("action", text).map(|(i, _)| i);
+        let success = add("success", |d| *d == DataType::Boolean);
+        let count = add("count", DataType::is_integer);
+        let contract_order = Table::Activity
+            .columns()
+            .iter()
+            .filter_map(|spec| Some((spec.name, names.iter().position(|n| *n == spec.name)?)))
+            .collect();
+        Some(Layout {
             names,
-            site: site.map(|(i, _)| i),
-            surface: surface.map(|(i, _)| i),
-            action: action.map(|(i, _)| i),
+            inputs,
+            account,
+            date,
+            product,
+            site,
+            surface,
+            action,
             success,
             count,
             native_date,
+            contract_order,
         })
+    }
+}
+
+/// The type a native column is read as: a datetime as its date.
+fn native_type(dtype: &DataType) -> DataType {
+    match dtype {
+        DataType::Datetime(..) => DataType::Date,
+        other => other.clone(),
     }
 }
 
@@ -329,55 +264,47 @@ struct Product {
 }
 
 impl Product {
-    /// The product named `name`, read as the contract reads a key: trimmed
-    /// and lower-cased (`JIRA` is `jira`); refused when that leaves nothing.
-    fn new(name: &str) -> PolarsResult<Self> {
-        let name = name.trim().to_lowercase();
-        if !canonical::key(&name) {
-            return Err(not_canonical("product"));
-        }
-        Ok(Product {
+    /// The product named `name`, read by [`rules::product_key`]; `None`
+    /// for a cell that breaks the rule.
+    fn new(name: &str) -> PolarsResult<Option<Self>> {
+        let Ok(name) = rules::product_key(name) else {
+            return Ok(None);
+        };
+        Ok(Some(Product {
             code: Categories::global().mapping().insert_cat(&name)?,
             trello: name == "trello",
             name: name.into(),
-        })
+        }))
     }
 }
 
 // Codes of a row's cells. An account is its number, [`UNKNOWN`] or
-// [`BLANK`] (no id: only a blank line may have none); a day is days since
-// 1970-01-01 or [`NO_DAY`]; a product its index among the morsel's, or
-// [`EMPTY`]; a site [`NO_SITE`], [`PLAIN_SITE`] (one without facts) or its
-// index in `RowRules::site_facts`; an enum or a flag its index among its
-// values, or [`DEFAULT`] for an empty cell.
+// [`BLANK`] (no id); a day is days since 1970-01-01 or [`NO_DAY`] (none,
+// or a bad one); a product its index among the morsel's, or [`EMPTY`]; a
+// site [`NO_SITE`], [`PLAIN_SITE`] (one without facts) or its index in
+// `RowRules::site_facts`; an enum or a flag its index among its values,
+// [`DEFAULT`] for an empty cell, or [`INVALID`].
 const BLANK: u32 = UNKNOWN - 1;
 const NO_DAY: i32 = i32::MIN;
 const EMPTY: u32 = u32::MAX;
 const NO_SITE: u32 = u32::MAX;
 const PLAIN_SITE: u32 = u32::MAX - 1;
 const DEFAULT: u8 = u8::MAX;
+const INVALID: u8 = u8::MAX - 1;
 
-/// The codes of one morsel's cells, a vector per column, kept by each of
-/// polars' threads from one morsel to the next (fresh vectors per morsel
-/// are pages for the kernel to clear, a tenth of a run).
-#[derive(Default)]
-struct Codes {
-    accounts: Vec<u32>,
-    days: Vec<i32>,
-    products: Vec<u32>,
-    sites: Vec<u32>,
-    surfaces: Vec<u8>,
-    actions: Vec<u8>,
-    success: Vec<u8>,
-}
+/// Bits of word `a` that only a counted view sets.
+const VIEWED: u64 = ((1u64 << (OLDER + 1)) - 1) << VIEW_MONTHS_SHIFT;
 
-thread_local! {
-    static CODES: RefCell<Codes> = RefCell::default();
-}
+/// The pair table being filled, and the latest date met.
+type Filling = Mutex<(PairTable, Latest)>;
 
-/// Everything [`RowRules::pack`] needs, shared by polars' threads.
+/// Everything the readers need to code and pack a row, shared by their
+/// threads.
 struct RowRules {
     layout: Layout,
+    /// The rows the Parquet morsels set aside (the CSV reader's threads
+    /// keep their own).
+    bad: Arc<Mutex<BadRows>>,
     /// Each account id's number, its row in `accounts`. An id of up to 24
     /// bytes is kept inline, so that a lookup compares it without reading
     /// memory elsewhere (a cache miss per row with `String` keys).
@@ -403,6 +330,7 @@ impl RowRules {
         sites: Option<&SiteFacts>,
         as_of: NaiveDate,
         window_start: NaiveDate,
+        bad: &Arc<Mutex<BadRows>>,
     ) -> Self {
         let mut accounts = PlHashMap::with_capacity(account_ids.len());
         for (number, id) in account_ids.iter().enumerate() {
@@ -430,6 +358,7 @@ impl RowRules {
         };
         RowRules {
             layout,
+            bad: Arc::clone(bad),
             accounts,
             sites,
             site_facts,
@@ -454,86 +383,6 @@ impl RowRules {
             .position(|&start| day >= start)
             .map_or(OLDER, |k| k as u32);
         1 << k
-    }
-
-    /// One morsel's raw cells packed row by row (see [`packed_type`]).
-    fn pack(&self, cells: &mut [Column]) -> PolarsResult<Column> {
-        CODES.with(|codes| {
-            let mut codes = codes
-                .try_borrow_mut()
-                .map_err(|_| polars_err!(ComputeError: "the codes of a morsel were in use"))?;
-            self.pack_with(cells, &mut codes)
-        })
-    }
-
-    fn pack_with(&self, cells: &[Column], codes: &mut Codes) -> PolarsResult<Column> {
-        let height = cells[ACCOUNT].len();
-        self.account_numbers(&cells[ACCOUNT], &mut codes.accounts)?;
-        days(&cells[DATE], self.layout.native_date, &mut codes.days)?;
-        let products = products(cells[PRODUCT].str()?, &mut codes.products)?;
-        let optional = |column: Option<usize>| column.map(|i| &cells[i]);
-        self.site_codes(optional(self.layout.site), height, &mut codes.sites)?;
-        enum_codes(
-            optional(self.layout.surface),
-            SURFACES,
-            height,
-            &mut codes.surfaces,
-        )?;
-        enum_codes(
-            optional(self.layout.action),
-            ACTIONS,
-            height,
-            &mut codes.actions,
-        )?;
-        let success = self.layout.success.map(|(i, native)| (&cells[i], native));
-        flags(success, height, &mut codes.success)?;
-        if let Some((i, native)) = self.layout.count {
-            check_counts(&cells[i], native)?;
-        }
-
-        let mut pairs = Vec::with_capacity(height);
-        let mut days = Vec::with_capacity(height);
-        let (mut word_a, mut word_b) = (Vec::with_capacity(height), Vec::with_capacity(height));
-        for row in 0..height {
-            let account = codes.accounts[row];
-            if account == BLANK {
-                if !blank(cells, row) {
-                    return Err(not_canonical("account_id"));
-                }
-                pairs.push(BLANK_PAIR);
-                days.push(NO_DAY);
-                word_a.push(0);
-                word_b.push(0);
-                continue;
-            }
-            let day = codes.days[row];
-            let product = products.get(codes.products[row] as usize);
-            let (Some(product), false) = (product, day == NO_DAY) else {
-                return Err(not_canonical("date or product"));
-            };
-            let action = match codes.actions[row] {
-                DEFAULT => self.default_action,
-                code => self.actions[usize::from(code)],
-            };
-            let succeeded = match codes.success[row] {
-                DEFAULT => DEFAULT_SUCCESS,
-                flag => flag != 0,
-            };
-            let on_mobile = codes.surfaces[row] == self.mobile;
-            let (a, b) = self.words(day, product, codes.sites[row], action, succeeded, on_mobile);
-            pairs.push((u64::from(account) << 32) | u64::from(product.code));
-            days.push(day);
-            word_a.push(a);
-            word_b.push(b);
-        }
-        let fields = [
-            Series::new("pair".into(), pairs),
-            Series::new("day".into(), days),
-            Series::new("a".into(), word_a),
-            Series::new("b".into(), word_b),
-        ];
-        let packed = StructChunked::from_series("packed".into(), height, fields.iter())?;
-        Ok(packed.into_series().into_column())
     }
 
     /// The two words of a row (the bit layout of `super::activity`).
@@ -591,51 +440,27 @@ impl RowRules {
         (a, b)
     }
 
-    /// Each row's account number, [`UNKNOWN`] for an id missing from
-    /// `accounts`, [`BLANK`] for no id.
-    fn account_numbers(&self, ids: &Column, numbers: &mut Vec<u32>) -> PolarsResult<()> {
-        numbers.clear();
-        for id in ids.str()?.iter() {
-            numbers.push(match id {
-                Some(id) => self.account_number(id)?,
-                None => BLANK,
-            });
-        }
-        Ok(())
-    }
-
     /// An account id's number, surrounding spaces aside, [`UNKNOWN`] for
-    /// one missing from `accounts`; refused for an id of spaces, a bad
-    /// row the full check names.
-    fn account_number(&self, id: &str) -> PolarsResult<u32> {
+    /// one missing from `accounts`, [`BLANK`] for an id of spaces (the row
+    /// is set aside).
+    fn account_number(&self, id: &str) -> u32 {
         if let Some(&number) = self.accounts.get(id) {
-            return Ok(number);
+            return number;
         }
-        let id = id.trim();
-        if id.is_empty() {
-            return Err(not_canonical("account_id"));
+        match rules::account_rule(id) {
+            Ok(id) => self.accounts.get(id).copied().unwrap_or(UNKNOWN),
+            Err(_) => BLANK,
         }
-        Ok(self.accounts.get(id).copied().unwrap_or(UNKNOWN))
     }
 
     /// A site's code, surrounding spaces aside: its index in `site_facts`,
     /// or [`PLAIN_SITE`]; [`NO_SITE`] for a cell of spaces.
-    fn site_code(&self, site: &str) -> PolarsResult<u32> {
+    fn site_code(&self, site: &str) -> u32 {
         let site = site.trim();
         if site.is_empty() {
-            return Ok(NO_SITE);
+            return NO_SITE;
         }
         let known = self.sites.as_ref().and_then(|sites| sites.get(site));
-        Ok(known.copied().unwrap_or(PLAIN_SITE))
-    }
-
-    /// Each row's site code; [`NO_SITE`] for every row without the column.
-    fn site_codes(
-        &self,
-        cells: Option<&Column>,
-        height: usize,
-        codes: &mut Vec<u32>,
-    ) -> PolarsResult<()> {
-        optional_text(cells, height, codes, NO_SITE, |site| self.site_code(site))
+        known.copied().unwrap_or(PLAIN_SITE)
     }
 }

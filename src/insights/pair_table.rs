@@ -102,6 +102,11 @@ impl PairTable {
         }
     }
 
+    /// The accounts the table was made for.
+    pub fn accounts(&self) -> usize {
+        self.accounts
+    }
+
     /// Folds in one batch of packed rows: `pair`, `day` (days since
     /// 1970-01-01), `a`, `b`. A row is after as_of when its day is, and its
     /// day is its pair's latest view when word `a` has a bit of `viewed`
@@ -133,40 +138,6 @@ impl PairTable {
             b: b[i],
         });
         self.fold(pairs, rows);
-    }
-
-    /// Folds in one batch of flagged rows: `pair` (account number above,
-    /// product code below), `after` (0 or 1), `last_view` (a date or
-    /// null), `a`, `b`.
-    pub fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
-        // Plain slices: a batch is folded in while polars waits, so this is
-        // the one loop per row worth keeping tight.
-        let words = |name: &str| -> PolarsResult<UInt64Chunked> {
-            Ok(batch.column(name)?.u64()?.rechunk().into_owned())
-        };
-        let (pairs, after, a, b) = (words("pair")?, words("after")?, words("a")?, words("b")?);
-        let last_view = batch.column("last_view")?.cast(&DataType::Int32)?;
-        let last_view = last_view
-            .i32()?
-            .fill_null_with_values(NO_VIEW)?
-            .rechunk()
-            .into_owned();
-        let (pairs, after, last_view, a, b) = (
-            pairs.cont_slice()?,
-            after.cont_slice()?,
-            last_view.cont_slice()?,
-            a.cont_slice()?,
-            b.cont_slice()?,
-        );
-        let rows = (0..pairs.len()).map(|i| PairState {
-            rows: 1,
-            after: after[i] as u32,
-            last_view: last_view[i],
-            a: a[i],
-            b: b[i],
-        });
-        self.fold(pairs, rows);
-        Ok(())
     }
 
     /// Adds each of `rows` to the state of its pair in `pairs`.
@@ -311,19 +282,23 @@ mod tests {
         (u64::from(account) << 32) | u64::from(code)
     }
 
-    fn batch(rows: &[(u64, u64, Option<i32>, u64, u64)]) -> DataFrame {
-        df!(
-            "pair" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-            "after" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
-            "last_view" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
-            "a" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
-            "b" => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
-        )
-        .unwrap()
-        .lazy()
-        .with_column(col("last_view").cast(DataType::Date))
-        .collect()
-        .unwrap()
+    /// In these tests, bit 0 of word `a` is a view, and as_of is day 100.
+    const VIEWED: u64 = 1;
+    const AS_OF: i32 = 100;
+
+    /// Folds packed rows `(pair, day, a, b)` into `table`.
+    fn add(table: &mut PairTable, rows: &[(u64, i32, u64, u64)]) {
+        let pairs: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        let days: Vec<i32> = rows.iter().map(|r| r.1).collect();
+        let a: Vec<u64> = rows.iter().map(|r| r.2).collect();
+        let b: Vec<u64> = rows.iter().map(|r| r.3).collect();
+        let rows = PackedRows {
+            pairs: &pairs,
+            days: &days,
+            a: &a,
+            b: &b,
+        };
+        table.add_packed_rows(rows, AS_OF, VIEWED);
     }
 
     /// The table's rows, sorted by pair, as plain tuples.
@@ -360,32 +335,35 @@ mod tests {
     #[test]
     fn rows_of_a_pair_are_counted_ored_and_maxed_across_batches() {
         let mut table = PairTable::new(3, UNKNOWN);
-        table
-            .add(&batch(&[
-                (pair(0, 7), 0, Some(10), 0b001, 0),
-                (pair(2, 7), 1, None, 0b100, 1),
-                (pair(0, 7), 0, Some(12), 0b010, 0),
-            ]))
-            .unwrap();
-        table
-            .add(&batch(&[
-                (pair(0, 7), 0, Some(11), 0b001, 2),
-                (pair(0, 9), 0, None, 0, 0),
-                (pair(UNKNOWN, 7), 1, Some(3), 0, 0),
-                (pair(UNKNOWN, 7), 0, None, 0b1000, 0),
-            ]))
-            .unwrap();
+        add(
+            &mut table,
+            &[
+                (pair(0, 7), 10, 0b001, 0),
+                (pair(2, 7), 150, 0b100, 1),
+                (pair(0, 7), 12, 0b011, 0),
+            ],
+        );
+        add(
+            &mut table,
+            &[
+                (pair(0, 7), 11, 0b001, 2),
+                (pair(0, 9), 20, 0b010, 0),
+                (pair(UNKNOWN, 7), 3, 0b001, 0),
+                (pair(UNKNOWN, 7), 120, 0b1000, 0),
+            ],
+        );
         // By hand: account 0 on product 7 has three rows, views on days
         // 10, 12 and 11, words 0b011 and 2; account 0 on product 9 one row
-        // without a view; account 2 one row after as_of; unknown accounts
-        // two rows on product 7.
+        // without a view; account 2 one row after as_of, without a view;
+        // unknown accounts two rows on product 7, one after as_of, the
+        // other a view on day 3.
         assert_eq!(
             folded(table),
             vec![
                 (pair(0, 7), 3, 0, Some(12), 0b011, 2),
-                (pair(0, 9), 1, 0, None, 0, 0),
+                (pair(0, 9), 1, 0, None, 0b010, 0),
                 (pair(2, 7), 1, 1, None, 0b100, 1),
-                (pair(UNKNOWN, 7), 2, 1, Some(3), 0b1000, 0),
+                (pair(UNKNOWN, 7), 2, 1, Some(3), 0b1001, 0),
             ]
         );
     }
@@ -395,22 +373,24 @@ mod tests {
         // One block only: the second product met goes to the hash map.
         let mut table = PairTable::new(2, UNKNOWN);
         table.max_blocks = 1;
-        let rows = [
-            (pair(1, 4), 0, Some(5), 1, 0),
-            (pair(1, 5), 0, Some(6), 2, 0),
-            (pair(1, 5), 1, Some(9), 4, 8),
-            (pair(UNKNOWN, 5), 0, None, 0, 0),
-            (pair(1, MAX_DIRECT_CODE + 1), 0, None, 16, 0),
-        ];
-        table.add(&batch(&rows)).unwrap();
+        add(
+            &mut table,
+            &[
+                (pair(1, 4), 5, 1, 0),
+                (pair(1, 5), 6, 0b011, 0),
+                (pair(1, 5), 109, 0b101, 8),
+                (pair(UNKNOWN, 5), 50, 0b10, 0),
+                (pair(1, MAX_DIRECT_CODE + 1), 7, 16, 0),
+            ],
+        );
         assert_eq!(table.codes, vec![4]);
         assert_eq!(
             folded(table),
             vec![
                 (pair(1, 4), 1, 0, Some(5), 1, 0),
-                (pair(1, 5), 2, 1, Some(9), 6, 8),
+                (pair(1, 5), 2, 1, Some(109), 0b111, 8),
                 (pair(1, MAX_DIRECT_CODE + 1), 1, 0, None, 16, 0),
-                (pair(UNKNOWN, 5), 1, 0, None, 0, 0),
+                (pair(UNKNOWN, 5), 1, 0, None, 0b10, 0),
             ]
         );
     }

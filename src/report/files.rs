@@ -322,11 +322,6 @@ fn warnings(quality: &DataQuality, exceptions: &Review) -> Vec<String> {
         ));
     }
     lines.extend(quality.source_notes.iter().cloned());
-    if let Some(why) = &quality.slower_read {
-        lines.push(format!(
-            "Activity was read the slower way: {why}. The figures are the same; an export in the contract's canonical spelling (trimmed, lower-case keys, no quotes) is read in one pass."
-        ));
-    }
     lines.extend(exceptions.unknown().map(|r| {
         format!(
             "The exception for {} (owner {}) names no account of the bundle: remove it from the configuration.",

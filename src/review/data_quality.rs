@@ -41,10 +41,6 @@ pub struct DataQuality {
     /// the page only.
     #[serde(skip)]
     pub source_notes: Vec<String>,
-    /// Why activity was read a slower way than it could be, when it was:
-    /// for the page and the run's log line.
-    #[serde(skip)]
-    pub slower_read: Option<String>,
 }
 
 impl DataQuality {
@@ -103,7 +99,6 @@ pub fn assess(bundle: &Bundle, ctx: &Context, privacy: &Privacy) -> PolarsResult
         set_aside_rows,
         bad_rows,
         source_notes: bundle.manifest.notes.clone(),
-        slower_read: ctx.slower_read().map(str::to_string),
         ..Default::default()
     };
     quality.accounts_without_email =

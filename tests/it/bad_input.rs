@@ -60,7 +60,7 @@ fn assert_rejected(case: &Case, needles: &[&str]) {
     assert!(!case.out().exists(), "nothing is written on bad input");
     let (code, check_stderr) = case.check();
     assert_eq!(code, 2);
-    // The run also warns when it reads activity the slower way.
+    // The run's own warnings aside, its words are the check's.
     let problems: String = stderr
         .lines()
         .filter(|line| !line.contains(" WARN "))

@@ -397,43 +397,25 @@ fn a_bundle_written_by_import_takes_one_scan() {
 }
 
 #[test]
-fn the_page_and_the_log_say_when_activity_was_read_the_slower_way_and_why() {
-    let dir = tempfile::tempdir().unwrap();
-    let quality = |report: &Path| {
-        let page = fs::read_to_string(report.join("index.html")).unwrap();
-        page[page.find("id=\"data_quality\"").unwrap()..].to_string()
-    };
-    // Every spelling read in the one pass: nothing to say.
-    let sample = Path::new(&common::sample()).to_path_buf();
-    let (one, _) = report(dir.path(), &sample, "one", Some("2026-11-10"));
-    assert!(!quality(&one).contains("read the slower way"));
-    // A bad cell sends activity to the full check and a second read.
-    let data = dir.path().join("data");
-    four_hundred_views(&data, &[(200, "count=-3")], &[], false);
-    let (two, log) = report(dir.path(), &data, "two", Some("2026-11-30"));
-    let said = quality(&two);
-    assert!(
-        said.contains("Activity was read the slower way: a cell of activity&#x27;s count"),
-        "{said}"
-    );
-    assert!(
-        said.contains("checked in full and read a second time"),
-        "{said}"
-    );
-    // Never silent: a warning with the reason, and the run's log line.
-    let warning = log
-        .lines()
-        .find(|l| l.contains("activity is checked in full and read again"))
-        .unwrap_or_else(|| panic!("no warning in {log}"));
-    assert!(
-        warning.contains("WARN") && warning.contains("count is not in canonical form"),
-        "{warning}"
-    );
-    let line = log.lines().find(|l| l.contains("report written")).unwrap();
-    assert!(
-        line.contains("activity_read=") && line.contains("checked in full"),
-        "{line}"
-    );
+fn a_bad_row_is_set_aside_in_the_one_pass_without_a_second_read() {
+    for quoted in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        four_hundred_views(&data, &[(200, "count=-3")], &[], quoted);
+        let (out, log) = report(dir.path(), &data, "out", Some("2026-11-30"));
+        let pass = log
+            .lines()
+            .find(|l| l.contains(ONE_PASS))
+            .unwrap_or_else(|| panic!("quoted {quoted}: no one pass in {log}"));
+        assert!(pass.contains("set_aside=1"), "{pass}");
+        assert!(!log.contains("checked in full"), "{log}");
+        assert!(!log.contains("read again"), "{log}");
+        let set_aside = common::csv_text(&out.join("data/bad_rows.csv"));
+        assert!(
+            set_aside.contains("activity,200,count,'-3,a whole number >= 1"),
+            "{set_aside}"
+        );
+    }
 }
 
 /// A bundle of five accounts on Jira and 400 activity rows, canonical but

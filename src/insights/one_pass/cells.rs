@@ -1,11 +1,14 @@
-//! Reading the cells of an activity row in the one pass: each column's
-//! cells turned into the codes the fold packs (a day, a product, a site,
-//! an enum, a flag), a cell that is not in its canonical form reported as
-//! such, and a count checked.
+//! A Parquet morsel's cells coded column by column for the fold (a day, a
+//! product, a site, an enum, a flag, whether a count keeps its row), each
+//! by its rule of [`super::rules`], once per distinct value; a bad cell
+//! gets a code that sets its row aside.
 
 use polars::prelude::*;
 
+use super::rules::*;
 use super::*;
+use crate::bundle::raw::RawTable;
+use crate::bundle::spec::MIN_COUNT;
 
 /// [`repeated_text`] of an optional column: `empty` for every row when
 /// the file does not have it.
@@ -14,16 +17,14 @@ pub(super) fn optional_text<'a, T: Copy>(
     height: usize,
     codes: &mut Vec<T>,
     empty: T,
-    code: impl FnMut(&'a str) -> PolarsResult<T>,
+    code: impl FnMut(&'a str) -> T,
 ) -> PolarsResult<()> {
     codes.clear();
     match cells {
         Some(cells) => repeated_text(cells.str()?, codes, empty, code),
-        None => {
-            codes.resize(height, empty);
-            Ok(())
-        }
+        None => codes.resize(height, empty),
     }
+    Ok(())
 }
 
 /// The most distinct cells of a morsel whose codes are kept by their view.
@@ -42,8 +43,8 @@ pub(super) fn repeated_text<'a, T: Copy>(
     cells: &'a StringChunked,
     codes: &mut Vec<T>,
     empty: T,
-    mut code: impl FnMut(&'a str) -> PolarsResult<T>,
-) -> PolarsResult<()> {
+    mut code: impl FnMut(&'a str) -> T,
+) {
     let mut by_text: PlHashMap<&'a str, T> = PlHashMap::new();
     for array in cells.downcast_iter() {
         let mut by_view: PlHashMap<u128, T> = PlHashMap::new();
@@ -60,7 +61,7 @@ pub(super) fn repeated_text<'a, T: Copy>(
             let found = match by_text.get(text) {
                 Some(&found) => found,
                 None => {
-                    let found = if text.is_empty() { empty } else { code(text)? };
+                    let found = if text.is_empty() { empty } else { code(text) };
                     by_text.insert(text, found);
                     found
                 }
@@ -71,14 +72,6 @@ pub(super) fn repeated_text<'a, T: Copy>(
             codes.push(found);
         }
     }
-    Ok(())
-}
-
-/// Whether row `row` has no cell at all (polars reads a blank line so).
-pub(super) fn blank(cells: &[Column], row: usize) -> bool {
-    cells
-        .iter()
-        .all(|column| column.get(row).is_ok_and(|v| v.is_null()))
 }
 
 /// `sites`' facts, and the index of each site among them.
@@ -117,8 +110,8 @@ pub(super) fn site_facts(facts: &SiteFacts) -> (PlHashMap<String, u32>, Vec<Site
     (index, sites)
 }
 
-/// Each row's date as days since 1970-01-01, [`NO_DAY`] for an empty cell
-/// (which only a blank line may have).
+/// Each row's date as days since 1970-01-01, [`NO_DAY`] for an empty or
+/// bad cell (either sets the row aside).
 pub(super) fn days(cells: &Column, native: bool, days: &mut Vec<i32>) -> PolarsResult<()> {
     days.clear();
     if native {
@@ -126,57 +119,50 @@ pub(super) fn days(cells: &Column, native: bool, days: &mut Vec<i32>) -> PolarsR
         days.extend(dates.iter().map(|day| day.unwrap_or(NO_DAY)));
         return Ok(());
     }
-    repeated_text(cells.str()?, days, NO_DAY, day_code)
-}
-
-/// A date as days since 1970-01-01, surrounding spaces aside; refused
-/// unless written YYYY-MM-DD.
-pub(super) fn day_code(cell: &str) -> PolarsResult<i32> {
-    canonical::day(cell.trim()).ok_or_else(|| not_canonical("date"))
+    repeated_text(cells.str()?, days, NO_DAY, |cell| {
+        day_code(cell).unwrap_or(NO_DAY)
+    });
+    Ok(())
 }
 
 /// The products met in a morsel, and each row's index among them
-/// ([`EMPTY`] for none, which only a blank line may have).
+/// ([`EMPTY`] for none, or a cell of spaces: the row is set aside).
 pub(super) fn products(cells: &StringChunked, codes: &mut Vec<u32>) -> PolarsResult<Vec<Product>> {
     codes.clear();
     let mut products = Vec::new();
-    repeated_text(cells, codes, EMPTY, |name| {
-        products.push(Product::new(name)?);
-        Ok((products.len() - 1) as u32)
-    })?;
-    Ok(products)
+    let mut failed = None;
+    repeated_text(cells, codes, EMPTY, |name| match Product::new(name) {
+        Ok(Some(product)) => {
+            products.push(product);
+            (products.len() - 1) as u32
+        }
+        Ok(None) => EMPTY,
+        Err(err) => {
+            failed = Some(err);
+            EMPTY
+        }
+    });
+    match failed {
+        Some(err) => Err(err),
+        None => Ok(products),
+    }
 }
 
 /// Each row's position in `values`, [`DEFAULT`] for an empty cell and for
-/// every row without the column.
+/// every row without the column, [`INVALID`] for a bad one.
 pub(super) fn enum_codes(
     cells: Option<&Column>,
     values: &[&str],
     height: usize,
     codes: &mut Vec<u8>,
 ) -> PolarsResult<()> {
-    let column = cells.map_or("", |cells| cells.name().as_str());
     optional_text(cells, height, codes, DEFAULT, |cell| {
-        enum_code(cell, values, column)
+        enum_code(cell, values).unwrap_or(INVALID)
     })
 }
 
-/// A value's position in `values` (those of `column`), in any case and
-/// surrounding spaces aside, as the contract reads an enum; [`DEFAULT`]
-/// for a cell of spaces; refused if absent.
-pub(super) fn enum_code(cell: &str, values: &[&str], column: &str) -> PolarsResult<u8> {
-    let cell = cell.trim();
-    if cell.is_empty() {
-        return Ok(DEFAULT);
-    }
-    match values.iter().position(|v| v.eq_ignore_ascii_case(cell)) {
-        Some(code) => Ok(code as u8),
-        None => Err(not_canonical(column)),
-    }
-}
-
 /// Each row's flag (0 or 1), [`DEFAULT`] for an empty cell and for every
-/// row without the column.
+/// row without the column, [`INVALID`] for a bad one.
 pub(super) fn flags(
     cells: Option<(&Column, bool)>,
     height: usize,
@@ -191,48 +177,73 @@ pub(super) fn flags(
                 .iter()
                 .map(|flag| flag.map_or(DEFAULT, u8::from)),
         ),
-        Some((cells, false)) => repeated_text(cells.str()?, codes, DEFAULT, flag_code)?,
+        Some((cells, false)) => repeated_text(cells.str()?, codes, DEFAULT, |cell| {
+            flag_code(cell).unwrap_or(INVALID)
+        }),
     }
     Ok(())
 }
 
-/// A flag as 0 or 1, in any of the contract's spellings and any case,
-/// surrounding spaces aside; [`DEFAULT`] for a cell of spaces; refused
-/// otherwise.
-pub(super) fn flag_code(cell: &str) -> PolarsResult<u8> {
-    let cell = cell.trim();
-    if cell.is_empty() {
-        return Ok(DEFAULT);
+/// Whether each row's count keeps it (1) or sets it aside (0); every row
+/// keeps it without the column.
+pub(super) fn counts(
+    cells: Option<(&Column, bool)>,
+    height: usize,
+    kept: &mut Vec<u8>,
+) -> PolarsResult<()> {
+    kept.clear();
+    match cells {
+        None => kept.resize(height, 1),
+        Some((cells, true)) => {
+            let counts = cells.cast(&DataType::Int64)?;
+            let counts = counts.i64()?.iter();
+            kept.extend(counts.map(|n| u8::from(n.is_none_or(|n| n >= MIN_COUNT))));
+        }
+        Some((cells, false)) => repeated_text(cells.str()?, kept, 1, |cell| {
+            u8::from(count_rule(cell).is_ok())
+        }),
     }
-    canonical::flag(&cell.to_ascii_lowercase())
-        .map(u8::from)
-        .ok_or_else(|| not_canonical("success"))
+    Ok(())
 }
 
-/// Counts are not part of any figure, but each must be a whole number of
-/// at least [`MIN_COUNT`].
-pub(super) fn check_counts(cells: &Column, native: bool) -> PolarsResult<()> {
-    let canonical = if native {
-        let counts = cells.cast(&DataType::Int64)?;
-        let mut numbers = counts.i64()?.iter();
-        numbers.all(|n| n.is_none_or(|n| n >= MIN_COUNT))
-    } else {
-        cells
-            .str()?
-            .iter()
-            .all(|cell| cell.is_none_or(count_is_canonical))
+/// The latest valid date of a Parquet activity, as days since 1970-01-01
+/// (a bad date is left out: its row is set aside).
+pub(super) fn latest_parquet_date(raw: &RawTable) -> PolarsResult<Option<i32>> {
+    let latest = match raw.columns.get("date") {
+        Some(DataType::Date | DataType::Datetime(..)) => col("date").cast(DataType::Date),
+        Some(_) => col("date").cast(DataType::String).map_with_fmt_str(
+            |cells: Column| {
+                let days = cells.str()?.iter().map(|cell| day_code(cell?).ok());
+                Ok(Column::new(cells.name().clone(), days.collect::<Vec<_>>()))
+            },
+            |_, field| Ok(Field::new(field.name().clone(), DataType::Int32)),
+            "valid_day",
+        ),
+        None => return Ok(None),
     };
-    if canonical {
-        Ok(())
-    } else {
-        Err(not_canonical("count"))
+    let scan = raw
+        .cells
+        .clone()
+        .select([latest.max().cast(DataType::Int32).alias("latest")]);
+    let found = LazyFrame::collect_all_with_engine(
+        vec![scan.logical_plan],
+        Engine::Streaming,
+        OptFlags::default(),
+    )?;
+    match found.first() {
+        Some(found) => Ok(found.column("latest")?.i32()?.get(0)),
+        None => Ok(None),
     }
 }
 
-/// Whether a count written as text is empty or canonical.
-pub(super) fn count_is_canonical(cell: &str) -> bool {
-    let cell = cell.trim();
-    cell.is_empty() || canonical::count(cell, MIN_COUNT.unsigned_abs())
+/// A cell of a morsel as text, as the check shows it: empty for none.
+pub(super) fn cell_text(cells: &Column, row: usize) -> String {
+    match cells.get(row) {
+        Ok(AnyValue::Null) | Err(_) => String::new(),
+        Ok(AnyValue::String(text)) => text.to_string(),
+        Ok(AnyValue::StringOwned(text)) => text.to_string(),
+        Ok(value) => value.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -252,9 +263,8 @@ mod tests {
         let mut names: Vec<String> = Vec::new();
         repeated_text(&both, &mut codes, u32::MAX, |text| {
             names.push(text.to_string());
-            Ok(names.len() as u32 - 1)
-        })
-        .unwrap();
+            names.len() as u32 - 1
+        });
         assert_eq!(codes, [0, 1]);
         assert_eq!(
             names,

@@ -2,79 +2,120 @@
 //! without polars' CSV reader.
 //!
 //! polars' reader builds a column of strings for every cell of a morsel,
-//! and [`RowRules::pack`] then reads them back: on a CSV export, polars'
-//! reader was nearly half of a run. Here each thread reads whole lines of
-//! the file with the `csv` crate (`bundle::csv_pieces`), codes each cell
-//! as it reads it, and folds its packed rows in batches. A file with a
-//! quote character is left to polars, which follows quoted fields across
-//! lines.
+//! and the rules then read them back: on a CSV export, polars' reader was
+//! nearly half of a run. Here each thread reads whole lines of the file
+//! with the `csv` crate (`bundle::csv_pieces`), codes each cell by its
+//! rule as it reads it, sets a bad record aside with its line, and folds
+//! its packed rows in batches. The first quote character met sends the
+//! read back to the start, with the pieces cut outside quoted fields.
 
+use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::cells::{count_is_canonical, day_code, enum_code, flag_code};
-use super::{not_canonical, Filling, Product, RowRules, DEFAULT, NO_SITE, VIEWED};
-use crate::bundle::csv_pieces::{for_each_record, Record, Stop};
+use super::rules::{
+    account_rule, breaks, count_rule, day_code, enum_code, flag_code, Invalid, Rule,
+};
+use super::set_aside::{BadRows, Place};
+use super::{Filling, Product, RowRules, DEFAULT, NO_SITE, VIEWED};
+use crate::bundle::csv_pieces::{for_each_record, Lines, Record, Stop};
 use crate::bundle::raw::CsvFields;
 use crate::bundle::spec::{ACTIONS, DEFAULT_SUCCESS, SURFACES};
-use crate::bundle::CsvSource;
+use crate::bundle::{CsvSource, UncheckedActivity};
 use crate::insights::pair_table::PackedRows;
-
-/// Why the records were not all folded.
-pub(super) enum CsvStop {
-    /// The file has a quote character: it is to be read again by
-    /// [`fold_quoted`].
-    Quoted,
-    /// A cell is not canonical, or the file cannot be read as this
-    /// reader reads it: activity is to be checked in full.
-    NotCanonical(PolarsError),
-}
+use crate::support::frame::days_to_date;
 
 /// Rows a thread packs before it folds them into the shared table.
 const BATCH_ROWS: usize = 1 << 16;
 
-/// Folds every record of the CSV file `csv` into `table`; stops at the
-/// first quote character.
-pub(super) fn fold(csv: &CsvSource, rules: &RowRules, table: &Filling) -> Result<(), CsvStop> {
-    fold_with(csv, rules, table, false)
-}
-
-/// [`fold`] for a file whose fields may be quoted: the pieces are cut
-/// outside quoted fields (see [`crate::bundle::csv_pieces`]).
-pub(super) fn fold_quoted(
+/// Folds every record of the CSV file `csv` into `table`, following
+/// quoted fields once a quote is met; gives the rows set aside and what
+/// places their lines. `Err` with why the file could not be read through.
+pub(super) fn fold(
     csv: &CsvSource,
     rules: &RowRules,
     table: &Filling,
-) -> Result<(), CsvStop> {
-    fold_with(csv, rules, table, true)
+) -> Result<(BadRows, Lines), String> {
+    match fold_with(csv, rules, table, false) {
+        // Rows read before the quote was met are folded again, with the
+        // pieces cut outside quoted fields.
+        Err(None) => {
+            reset(table).map_err(|err| err.to_string())?;
+            fold_with(csv, rules, table, true)
+                .map_err(|why| why.unwrap_or_else(|| "quotes that could be followed".to_string()))
+        }
+        read => read.map_err(Option::unwrap_or_default),
+    }
 }
 
+/// Empties the table and the latest date of a read cut short.
+fn reset(table: &Filling) -> PolarsResult<()> {
+    let mut filling = super::lock(table)?;
+    let accounts = filling.0.accounts();
+    *filling = (
+        super::PairTable::new(accounts, super::UNKNOWN),
+        super::Latest::default(),
+    );
+    Ok(())
+}
+
+/// [`fold`] with the pieces cut at any line end, or outside quoted fields
+/// with `quoted`. `Err(None)` when a quote was met without `quoted`.
 fn fold_with(
     csv: &CsvSource,
     rules: &RowRules,
     table: &Filling,
     quoted: bool,
-) -> Result<(), CsvStop> {
-    let Some(columns) = Columns::new(rules, &csv.fields) else {
-        let disagree = polars_err!(ComputeError: "activity's header and columns disagree");
-        return Err(CsvStop::NotCanonical(disagree));
-    };
+) -> Result<(BadRows, Lines), Option<String>> {
+    let columns = Columns::new(rules, &csv.fields)
+        .ok_or_else(|| Some("a header whose columns agree with the table's".to_string()))?;
     let new_coder = || RowCoder::new(rules, &columns);
     let add = |coder: &mut RowCoder, record: &Record| coder.add(record, table);
-    let coders = for_each_record(&csv.file, quoted, new_coder, add);
-    let flushed = coders.and_then(|coders| {
-        coders
-            .into_iter()
-            .try_for_each(|mut coder| coder.flush(table))
-            .map_err(Stop::Refused)
-    });
-    if flushed.is_ok() {
-        tracing::debug!(quoted, "activity's CSV read record by record");
+    let pieces = for_each_record(&csv.file, quoted, new_coder, add).map_err(|stop| match stop {
+        Stop::Quoted => None,
+        Stop::Unreadable(why) | Stop::Refused(why) => Some(why),
+    })?;
+    let mut bad = BadRows::default();
+    for mut coder in pieces.states {
+        coder.flush(table).map_err(|err| Some(err.to_string()))?;
+        bad.merge(std::mem::take(&mut coder.bad));
     }
-    flushed.map_err(|stop| match stop {
-        Stop::Quoted => CsvStop::Quoted,
-        Stop::Unreadable(why) => CsvStop::NotCanonical(polars_err!(ComputeError: "{why}")),
-        Stop::Refused(err) => CsvStop::NotCanonical(err),
-    })
+    tracing::debug!(quoted, "activity's CSV read record by record");
+    Ok((bad, pieces.lines))
+}
+
+/// The latest valid date of activity, read as the one pass reads it (rows
+/// set aside for another cell count too, as the check counts them);
+/// `None` without a dated row, or when the file cannot be read through:
+/// the fold then names the problem.
+pub fn latest_date(activity: &UncheckedActivity) -> Option<NaiveDate> {
+    let day = match activity.csv() {
+        Some(csv) => {
+            let latest = latest_csv_date(csv, false);
+            let latest = match latest {
+                Err(Stop::Quoted) => latest_csv_date(csv, true),
+                read => read,
+            };
+            latest.ok()?
+        }
+        None => super::cells::latest_parquet_date(activity.opened().ok()?).ok()?,
+    };
+    day.and_then(days_to_date)
+}
+
+/// [`latest_date`] of a CSV file, following quotes with `quoted`.
+fn latest_csv_date(csv: &CsvSource, quoted: bool) -> Result<Option<i32>, Stop<()>> {
+    let date = csv.fields.position("date").ok_or(Stop::Refused(()))?;
+    let pieces = for_each_record(
+        &csv.file,
+        quoted,
+        || None,
+        |latest: &mut Option<i32>, record: &Record| {
+            let day = record.get(date).and_then(|cell| day_code(cell).ok());
+            *latest = (*latest).max(day);
+            Ok(())
+        },
+    )?;
+    Ok(pieces.states.into_iter().flatten().max())
 }
 
 /// The position of each column the pass reads among a record's fields.
@@ -88,34 +129,51 @@ struct Columns {
     action: Option<usize>,
     success: Option<usize>,
     count: Option<usize>,
+    /// The contract's columns the file has, in the contract's order, with
+    /// their fields: the order a bad row's cells are named in.
+    contract_order: Vec<(&'static str, usize)>,
 }
 
 impl Columns {
     /// `None` if the layout and the header disagree (they are made from
     /// the same header, so never in practice).
     fn new(rules: &RowRules, fields: &CsvFields) -> Option<Self> {
-        let at = |name: &str| fields.position(name);
+        let layout = &rules.layout;
+        let at = |input: usize| fields.position(layout.names.get(input)?);
         // `Some(None)`: the file does not have the column.
-        let read = |index: Option<usize>| match index {
+        let read = |input: Option<usize>| match input {
             None => Some(None),
-            Some(i) => at(rules.layout.names[i]).map(Some),
+            Some(i) => at(i).map(Some),
         };
+        let contract_order = layout
+            .contract_order
+            .iter()
+            .map(|&(name, input)| Some((name, at(input)?)))
+            .collect::<Option<Vec<_>>>()?;
         Some(Columns {
             fields: fields.clone(),
-            account: at("account_id")?,
-            date: at("date")?,
-            product: at("product")?,
-            site: read(rules.layout.site)?,
-            surface: read(rules.layout.surface)?,
-            action: read(rules.layout.action)?,
-            success: read(rules.layout.success.map(|(i, _)| i))?,
-            count: read(rules.layout.count.map(|(i, _)| i))?,
+            account: at(layout.account)?,
+            date: at(layout.date)?,
+            product: at(layout.product)?,
+            site: read(layout.site)?,
+            surface: read(layout.surface)?,
+            action: read(layout.action)?,
+            success: read(layout.success.map(|(i, _)| i))?,
+            count: read(layout.count.map(|(i, _)| i))?,
+            contract_order,
         })
     }
 }
 
-/// One thread's coding of records: the codes of the cells it has met, and
-/// the rows packed since its last fold.
+/// A row coded and packed, before its account is numbered.
+struct PackedRow {
+    product_code: u32,
+    day: i32,
+    words: (u64, u64),
+}
+
+/// One thread's coding of records: the codes of the cells it has met, the
+/// rows packed since its last fold, and the rows it set aside.
 struct RowCoder<'r> {
     rules: &'r RowRules,
     columns: &'r Columns,
@@ -127,6 +185,7 @@ struct RowCoder<'r> {
     surfaces: Repeated<u8>,
     actions: Repeated<u8>,
     success: Repeated<u8>,
+    counts: Repeated<()>,
     /// The packed rows since the last fold; `pairs` holds only the
     /// product's code until [`Self::number_accounts`].
     pairs: Vec<u64>,
@@ -138,6 +197,7 @@ struct RowCoder<'r> {
     a: Vec<u64>,
     b: Vec<u64>,
     latest: Option<i32>,
+    bad: BadRows,
 }
 
 impl<'r> RowCoder<'r> {
@@ -152,6 +212,7 @@ impl<'r> RowCoder<'r> {
             surfaces: Repeated::default(),
             actions: Repeated::default(),
             success: Repeated::default(),
+            counts: Repeated::default(),
             pairs: Vec::with_capacity(BATCH_ROWS),
             ids: String::new(),
             id_ends: Vec::with_capacity(BATCH_ROWS),
@@ -159,77 +220,108 @@ impl<'r> RowCoder<'r> {
             a: Vec::with_capacity(BATCH_ROWS),
             b: Vec::with_capacity(BATCH_ROWS),
             latest: None,
+            bad: BadRows::default(),
         }
     }
 
-    /// Checks and packs one record, folding the batch when it is full.
-    fn add(&mut self, record: &Record, table: &Filling) -> PolarsResult<()> {
+    /// Checks and packs one record, folding the batch when it is full; a
+    /// record with a bad cell is set aside. `Err` for a record polars
+    /// could not read (more fields than the header).
+    fn add(&mut self, record: &Record, table: &Filling) -> Result<(), String> {
         let columns = self.columns;
-        // Every cell is read trimmed, as the contract reads it.
-        let cell = |index: usize| record.get(index).unwrap_or("").trim();
-        let account = cell(columns.account);
-        if record.len() != columns.fields.width || account.is_empty() {
-            return if record.blank(&columns.fields) {
-                Ok(())
-            } else {
-                Err(not_canonical("account_id, or a line's fields"))
-            };
+        if record.len() > columns.fields.width {
+            return Err(format!(
+                "a record of {} fields, where the header has {}",
+                record.len(),
+                columns.fields.width
+            ));
         }
-        let rules = self.rules;
+        let account = record.get(columns.account).unwrap_or("");
+        let Ok(account) = account_rule(account) else {
+            if !record.blank(&columns.fields) {
+                self.set_aside(record);
+            }
+            return Ok(());
+        };
+        let Ok(row) = self.code(record) else {
+            self.set_aside(record);
+            return Ok(());
+        };
+        // The account's number goes above the product's code at the fold.
+        self.pairs.push(u64::from(row.product_code));
+        self.ids.push_str(account);
+        self.id_ends.push(self.ids.len());
+        self.packed_days.push(row.day);
+        self.a.push(row.words.0);
+        self.b.push(row.words.1);
+        self.latest = self.latest.max(Some(row.day));
+        if self.pairs.len() >= BATCH_ROWS {
+            self.flush(table).map_err(|err| err.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Codes a record's cells (but its account) by their rules, each once
+    /// per distinct value, and packs them.
+    fn code(&mut self, record: &Record) -> Rule<PackedRow> {
+        let (columns, rules) = (self.columns, self.rules);
+        // A field the record lacks is empty, as polars reads it.
+        let cell = |index: usize| record.get(index).unwrap_or("");
+        let optional = |column: Option<usize>| column.map_or("", cell);
         let day = self.days.code(cell(columns.date), day_code)?;
         let products = &mut self.products;
         let product = self.product_index.code(cell(columns.product), |name| {
-            products.push(Product::new(name)?);
+            let product = Product::new(name).ok().flatten().ok_or(Invalid)?;
+            products.push(product);
             Ok((products.len() - 1) as u32)
         })?;
-        let optional = |column: Option<usize>| column.map_or("", cell);
         let site = match optional(columns.site) {
             "" => NO_SITE,
-            site => self.sites.code(site, |site| rules.site_code(site))?,
+            site => self.sites.code(site, |site| Ok(rules.site_code(site)))?,
         };
         let surface = match optional(columns.surface) {
             "" => DEFAULT,
-            surface => self
-                .surfaces
-                .code(surface, |cell| enum_code(cell, SURFACES, "surface"))?,
+            surface => self.surfaces.code(surface, |c| enum_code(c, SURFACES))?,
         };
         let action = match optional(columns.action) {
             "" => rules.default_action,
             action => {
-                let code = self
-                    .actions
-                    .code(action, |cell| enum_code(cell, ACTIONS, "action"))?;
-                rules.actions[usize::from(code)]
+                let code = self.actions.code(action, |c| enum_code(c, ACTIONS))?;
+                match code {
+                    DEFAULT => rules.default_action,
+                    code => rules.actions[usize::from(code)],
+                }
             }
         };
         let succeeded = match optional(columns.success) {
             "" => DEFAULT_SUCCESS,
-            flag => self.success.code(flag, flag_code)? != 0,
+            flag => match self.success.code(flag, flag_code)? {
+                DEFAULT => DEFAULT_SUCCESS,
+                flag => flag != 0,
+            },
         };
-        if !count_is_canonical(optional(columns.count)) {
-            return Err(not_canonical("count"));
+        match optional(columns.count) {
+            "" => {}
+            count => self.counts.code(count, count_rule)?,
         }
         let product = &self.products[product as usize];
-        let (a, b) = rules.words(
+        let on_mobile = surface == rules.mobile;
+        Ok(PackedRow {
+            product_code: product.code,
             day,
-            product,
-            site,
-            action,
-            succeeded,
-            surface == rules.mobile,
-        );
-        // The account's number goes above the product's code at the fold.
-        self.pairs.push(u64::from(product.code));
-        self.ids.push_str(account);
-        self.id_ends.push(self.ids.len());
-        self.packed_days.push(day);
-        self.a.push(a);
-        self.b.push(b);
-        self.latest = self.latest.max(Some(day));
-        if self.pairs.len() >= BATCH_ROWS {
-            self.flush(table)?;
-        }
-        Ok(())
+            words: rules.words(day, product, site, action, succeeded, on_mobile),
+        })
+    }
+
+    /// Sets a record aside, naming each of its bad cells.
+    fn set_aside(&mut self, record: &Record) {
+        let cell = |index: usize| record.get(index).unwrap_or("");
+        let named = self.columns.contract_order.iter().filter_map(|&(name, i)| {
+            let value = cell(i);
+            breaks(name, value).then(|| (name, value.to_string()))
+        });
+        let day = day_code(cell(self.columns.date)).ok();
+        self.bad.add(Place::Csv(record.at()), named, day);
     }
 
     /// Puts each packed row's account number above its product's code.
@@ -237,22 +329,19 @@ impl<'r> RowCoder<'r> {
     /// each one waits for memory, and a short loop of independent lookups
     /// lets the processor wait for several at once (looked up as each
     /// record was read, they were most of the time of a run on L).
-    fn number_accounts(&mut self) -> PolarsResult<()> {
+    fn number_accounts(&mut self) {
         let mut start = 0;
         for (pair, &end) in self.pairs.iter_mut().zip(&self.id_ends) {
-            let number = self.rules.account_number(&self.ids[start..end])?;
+            let number = self.rules.account_number(&self.ids[start..end]);
             start = end;
             *pair |= u64::from(number) << 32;
         }
-        Ok(())
     }
 
     /// Folds the rows packed so far into `table`.
     fn flush(&mut self, table: &Filling) -> PolarsResult<()> {
-        self.number_accounts()?;
-        let mut filling = table
-            .lock()
-            .map_err(|_| polars_err!(ComputeError: "the pair table was poisoned"))?;
+        self.number_accounts();
+        let mut filling = super::lock(table)?;
         let rows = PackedRows {
             pairs: &self.pairs,
             days: &self.packed_days,
@@ -292,7 +381,9 @@ impl<T> Default for Repeated<T> {
 }
 
 impl<T: Copy> Repeated<T> {
-    fn code(&mut self, cell: &str, new: impl FnOnce(&str) -> PolarsResult<T>) -> PolarsResult<T> {
+    /// `cell`'s code by its rule `new`, run once per distinct cell; a bad
+    /// cell is not kept (there are few).
+    fn code(&mut self, cell: &str, new: impl FnOnce(&str) -> Rule<T>) -> Rule<T> {
         if let Some(code) = self.last.filter(|_| self.last_text == cell) {
             return Ok(code);
         }
