@@ -44,5 +44,6 @@ mod report_size;
 mod sample;
 mod schedule;
 mod seat_reclaim;
+mod set_aside;
 mod smtp_auth;
 mod tokens;
