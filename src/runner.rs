@@ -319,6 +319,11 @@ fn log_outcome(outcome: &RunOutcome, mail: Option<Duration>) {
     tracing::info!(
         as_of = %outcome.as_of,
         rows = %rows.join(" "),
+        activity_read = %if outcome.quality.activity_read_again.is_some() {
+            "twice"
+        } else {
+            "once"
+        },
         load_ms = ms(outcome.timings.load),
         compute_ms = ms(outcome.timings.compute),
         render_ms = ms(outcome.timings.render),

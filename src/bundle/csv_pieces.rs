@@ -6,14 +6,15 @@
 //! every page of a mapped file read stays in the process's memory until
 //! the mapping goes. Here each thread holds one piece at a time.
 //!
-//! Pieces are cut at line ends, which is exact only when no field is
-//! quoted: a quoted field may hold a line end. So the first quote
-//! character met stops the read ([`Stop::Quoted`]), and the caller reads
-//! the file again with `quoted` set: a first pass counts the
-//! quote characters up to each piece's cut, and since RFC 4180 doubles a
-//! quote inside a quoted field, the parity of that count says whether the
-//! cut falls inside a quoted field; each piece then starts and ends at the
-//! first line end outside quotes, and the `csv` crate reads its fields.
+//! Pieces are cut at line ends outside quoted fields: a quoted field may
+//! hold a line end. Whether a cut falls inside a quoted field is the
+//! parity of the quote characters before it (RFC 4180 doubles a quote
+//! inside a quoted field). The read speculates, as DuckDB's parallel
+//! reader does, that no cut does, and counts each piece's quotes as it
+//! reads it; the counts then verify the guess. When a cut did fall inside
+//! a quoted field (a line end in a field, right at a cut), the read says so
+//! ([`Stop::Misread`], with where every cut falls), and the caller reads
+//! again with the cuts known.
 
 use std::fs::File;
 use std::ops::Range;
@@ -46,8 +47,9 @@ const TAIL_BYTES: usize = 64 << 10;
 /// Why a read stopped before the file's end.
 #[derive(Debug)]
 pub(crate) enum Stop<E> {
-    /// A quote character: lines may not be records.
-    Quoted,
+    /// A cut fell inside a quoted field: some lines were not records. The
+    /// file is to be read again with these cuts.
+    Misread(Cuts),
     /// The file could not be read, or a record is not UTF-8.
     Unreadable(String),
     /// What `on_record` returned for a record.
@@ -65,6 +67,19 @@ pub(crate) struct Pieces<S> {
 pub(crate) struct Lines(Vec<u64>);
 
 impl Lines {
+    /// The lines of pieces holding `ends` line ends each.
+    fn of_counts(ends: impl Iterator<Item = u64>) -> Self {
+        let mut before = 0u64;
+        Lines(
+            ends.map(|count| {
+                let at = before;
+                before += count;
+                at
+            })
+            .collect(),
+        )
+    }
+
     /// The 1-based line of the file a record starts on.
     pub(crate) fn line(&self, at: PieceLine) -> u64 {
         self.0.get(at.piece as usize).copied().unwrap_or(0) + at.line
@@ -78,17 +93,76 @@ pub(crate) struct PieceLine {
     line: u64,
 }
 
+/// Whether each piece's cut (byte k × piece size − 1) falls inside a
+/// quoted field, one entry per piece and one for the file's end.
+#[derive(Debug, Clone)]
+pub(crate) struct Cuts(Vec<bool>);
+
+impl Cuts {
+    /// The cuts of pieces whose quote characters are `quotes`: the parity
+    /// of those before each.
+    fn of_counts(quotes: &[u64]) -> Self {
+        let mut inside = false;
+        let mut cuts = Vec::with_capacity(quotes.len() + 1);
+        for count in quotes {
+            cuts.push(inside);
+            inside ^= count % 2 == 1;
+        }
+        cuts.push(inside);
+        Cuts(cuts)
+    }
+
+    fn any_inside(&self) -> bool {
+        self.0.iter().any(|&inside| inside)
+    }
+
+    fn of_piece(&self, piece: u64) -> (bool, bool) {
+        let at = |k: u64| self.0.get(k as usize).copied().unwrap_or(false);
+        (at(piece), at(piece + 1))
+    }
+}
+
+/// What a thread counts of a piece as it reads it.
+#[derive(Debug, Clone, Copy, Default)]
+struct PieceCount {
+    /// Line ends among its lines: what places a record's line.
+    ends: u64,
+    /// Quote characters from its cut to the next: what places the cuts.
+    quotes: u64,
+    /// Quote characters from its cut to the line end its lines start
+    /// after, when it has one (every piece but the first).
+    quotes_to_start: Option<u64>,
+}
+
+impl PieceCount {
+    /// Read without the cuts, a piece starts after the first line end
+    /// from its cut, taken to be outside quotes (as it is in any file
+    /// whose fields hold no line end): the cuts when that was wrong for a
+    /// piece, `None` when the guess held for every piece.
+    fn misread(counts: &[PieceCount]) -> Option<Cuts> {
+        let mut before = 0u64;
+        let mut misread = false;
+        for count in counts {
+            if let Some(to_start) = count.quotes_to_start {
+                misread |= (before + to_start) % 2 == 1;
+            }
+            before += count.quotes;
+        }
+        let quotes: Vec<u64> = counts.iter().map(|count| count.quotes).collect();
+        misread.then(|| Cuts::of_counts(&quotes))
+    }
+}
+
 /// Calls `on_record` for every data record of the CSV `file` (its header,
 /// the first line, skipped), on a thread per core, each with its own
 /// state from `new_state`; returns those states, and where each piece's
 /// lines start. Records come in file order within a piece; fields are as
-/// the file has them ([`Record`]).
-/// Empty lines are skipped. The first `Err` stops every thread. Without
-/// `quoted`, a quote character stops the read ([`Stop::Quoted`]); with
-/// it, the pieces are cut outside quoted fields.
+/// the file has them ([`Record`]). Empty lines are skipped. The first
+/// `Err` stops every thread. Without `cuts`, no cut is taken to fall
+/// inside a quoted field, and [`Stop::Misread`] says when one did.
 pub(crate) fn for_each_record<S, E>(
     file: &File,
-    quoted: bool,
+    cuts: Option<&Cuts>,
     new_state: impl Fn() -> S + Sync,
     on_record: impl Fn(&mut S, &Record) -> Result<(), E> + Sync,
 ) -> Result<Pieces<S>, Stop<E>>
@@ -97,36 +171,46 @@ where
     E: Send,
 {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for_each_record_in(file, piece_bytes(), threads, quoted, new_state, on_record)
+    for_each_record_in(file, piece_bytes(), threads, cuts, new_state, on_record)
 }
 
-/// Whether each piece's cut (byte k × `size` − 1, and 0) falls inside a
-/// quoted field: the parity of the quote characters before it, one entry
-/// per piece and one for the file's end.
-fn quote_parity(file: &File, len: u64, size: u64, pieces: u64) -> std::io::Result<Vec<bool>> {
-    let mut parity = Vec::with_capacity(pieces as usize + 1);
+/// Where each piece's cut falls, from a sequential count of the file's
+/// quote characters: for a read that stopped before it counted them all.
+fn counted_cuts(file: &File, len: u64, size: u64, pieces: u64) -> std::io::Result<Cuts> {
+    let mut quotes = Vec::with_capacity(pieces as usize);
     let mut buffer = vec![0u8; 1 << 20];
-    let (mut quotes, mut at) = (0u64, 0u64);
-    for piece in 0..=pieces {
-        let cut = (piece * size).saturating_sub(1).min(len);
-        while at < cut {
-            let n = (cut - at).min(buffer.len() as u64) as usize;
+    let mut at = 0u64;
+    for piece in 0..pieces {
+        let (_, end) = quote_range(piece, size, len);
+        let mut count = 0u64;
+        while at < end {
+            let n = (end - at).min(buffer.len() as u64) as usize;
             file.read_exact_at(&mut buffer[..n], at)?;
-            quotes += buffer[..n].iter().filter(|&&b| b == b'"').count() as u64;
+            count += quote_count(&buffer[..n]);
             at += n as u64;
         }
-        parity.push(quotes % 2 == 1);
+        quotes.push(count);
     }
-    Ok(parity)
+    Ok(Cuts::of_counts(&quotes))
+}
+
+/// The bytes whose quotes piece `piece` counts: from its cut to the next.
+fn quote_range(piece: u64, size: u64, len: u64) -> (u64, u64) {
+    let cut = |k: u64| (k * size).saturating_sub(1).min(len);
+    (cut(piece), cut(piece + 1))
+}
+
+fn quote_count(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'"').count() as u64
 }
 
 /// [`for_each_record`] in pieces of about `piece_bytes` taken in turn by
-/// up to `threads` threads; with `quoted`, cut outside quoted fields.
+/// up to `threads` threads.
 fn for_each_record_in<S, E>(
     file: &File,
     piece_bytes: u64,
     threads: usize,
-    quoted: bool,
+    cuts: Option<&Cuts>,
     new_state: impl Fn() -> S + Sync,
     on_record: impl Fn(&mut S, &Record) -> Result<(), E> + Sync,
 ) -> Result<Pieces<S>, Stop<E>>
@@ -139,18 +223,11 @@ where
         .map_err(|err| Stop::Unreadable(err.to_string()))?
         .len();
     let pieces = len.div_ceil(piece_bytes);
-    let parity = if quoted {
-        Some(
-            quote_parity(file, len, piece_bytes, pieces)
-                .map_err(|err| Stop::Unreadable(err.to_string()))?,
-        )
-    } else {
-        None
-    };
     let next = AtomicU64::new(0);
     let stopped = AtomicBool::new(false);
-    // Counted as each piece is read: a bad record's line needs them all.
-    let newlines = Mutex::new(vec![0u64; pieces as usize]);
+    // Counted as each piece is read: a bad record's line needs the line
+    // ends, the guess about the cuts the quotes.
+    let counts = Mutex::new(vec![PieceCount::default(); pieces as usize]);
     let worker = || -> Result<S, Stop<E>> {
         let mut state = new_state();
         let mut buffer = Vec::new();
@@ -160,19 +237,24 @@ where
             if piece >= pieces || stopped.load(Ordering::Relaxed) {
                 return Ok(state);
             }
-            let quotes = parity
-                .as_ref()
-                .map(|p| (p[piece as usize], p[piece as usize + 1]));
+            let quotes = cuts.map(|cuts| cuts.of_piece(piece));
             let read = read_piece(file, len, piece, piece_bytes, quotes, &mut buffer)
                 .map_err(|err| Stop::Unreadable(err.to_string()))
                 .and_then(|lines| {
-                    let text = &buffer[lines];
-                    let ends = text.iter().filter(|&&b| b == b'\n').count() as u64;
-                    if let Ok(mut newlines) = newlines.lock() {
-                        newlines[piece as usize] = ends;
+                    let (from, to) = quote_range(piece, piece_bytes, len);
+                    let counted = &buffer[..((to - from) as usize).min(buffer.len())];
+                    let text = &buffer[lines.clone()];
+                    let count = PieceCount {
+                        ends: text.iter().filter(|&&b| b == b'\n').count() as u64,
+                        quotes: quote_count(counted),
+                        quotes_to_start: (piece > 0 && !lines.is_empty())
+                            .then(|| quote_count(&buffer[..lines.start])),
+                    };
+                    if let Ok(mut counts) = counts.lock() {
+                        counts[piece as usize] = count;
                     }
                     let piece = PieceText { text, piece };
-                    records(piece, quoted, &mut record, &mut state, &on_record)
+                    records(piece, &mut record, &mut state, &on_record)
                 });
             if let Err(stop) = read {
                 stopped.store(true, Ordering::Relaxed);
@@ -192,42 +274,38 @@ where
             })
             .collect()
     });
-    let states = states_or_stop(results)?;
-    let counts = newlines.into_inner().unwrap_or_default();
-    let newlines_before = counts
-        .iter()
-        .scan(0u64, |before, &count| {
-            let at = *before;
-            *before += count;
-            Some(at)
-        })
-        .collect();
+    let counts = counts.into_inner().unwrap_or_default();
+    let states = match (states_or_stop(results), cuts) {
+        (read, Some(_)) => read?,
+        (Ok(states), None) => {
+            if let Some(found) = PieceCount::misread(&counts) {
+                return Err(Stop::Misread(found));
+            }
+            states
+        }
+        // A stop may come of a cut guessed wrong. The read stopped before
+        // its counts were whole, so the cuts are counted again; any cut
+        // inside a quoted field sends the file to a read with the cuts,
+        // which then meets the stop again if it was the file's own.
+        (Err(stop), None) => {
+            let found = counted_cuts(file, len, piece_bytes, pieces)
+                .map_err(|err| Stop::Unreadable(err.to_string()))?;
+            return Err(if found.any_inside() {
+                Stop::Misread(found)
+            } else {
+                stop
+            });
+        }
+    };
     Ok(Pieces {
         states,
-        lines: Lines(newlines_before),
+        lines: Lines::of_counts(counts.iter().map(|count| count.ends)),
     })
 }
 
-/// Every thread's state, or the stop that says most: a refusal says more
-/// than a quote met by another thread.
+/// Every thread's state, or the first stop.
 fn states_or_stop<S, E>(results: Vec<Result<S, Stop<E>>>) -> Result<Vec<S>, Stop<E>> {
-    let mut states = Vec::with_capacity(results.len());
-    let mut first_stop: Option<Stop<E>> = None;
-    for result in results {
-        match result {
-            Ok(state) => states.push(state),
-            Err(stop) => match (&first_stop, &stop) {
-                (None, _) | (Some(Stop::Quoted), Stop::Refused(_) | Stop::Unreadable(_)) => {
-                    first_stop = Some(stop)
-                }
-                _ => {}
-            },
-        }
-    }
-    match first_stop {
-        Some(stop) => Err(stop),
-        None => Ok(states),
-    }
+    results.into_iter().collect()
 }
 
 /// Reads piece `piece` into `buffer` and gives the range of its whole
@@ -237,7 +315,7 @@ fn states_or_stop<S, E>(results: Vec<Result<S, Stop<E>>>) -> Result<Vec<S>, Stop
 /// next piece's such byte; both ends are found by the same rule, so every
 /// line belongs to exactly one piece. With `quotes` (whether each of the
 /// two bytes falls inside a quoted field), only a line end outside quotes
-/// counts.
+/// counts; without, any line end.
 fn read_piece(
     file: &File,
     len: u64,
@@ -250,11 +328,12 @@ fn read_piece(
     let to = ((piece + 1) * size).min(len);
     buffer.resize((to - from) as usize, 0);
     file.read_exact_at(buffer, from)?;
-    let (quoted_at_start, quoted_at_end) = quotes.unwrap_or_default();
+    let (inside_at_start, inside_at_end) = quotes.unwrap_or_default();
+    let follow = quotes.is_some();
     let start = if piece == 0 {
         0
     } else {
-        match line_end(buffer, 0, &mut (quoted_at_start, quotes.is_some())) {
+        match line_end(buffer, 0, &mut (inside_at_start, follow)) {
             Some(end) => end + 1,
             // The line that holds the whole piece started before it.
             None => return Ok(0..0),
@@ -266,7 +345,7 @@ fn read_piece(
     // The piece's last line ends at the first line end from its last byte.
     let mut searched = buffer.len() - 1;
     let mut at = to;
-    let mut state = (quoted_at_end, quotes.is_some());
+    let mut state = (inside_at_end, follow);
     loop {
         if let Some(end) = line_end(buffer, searched, &mut state) {
             return Ok(start..end + 1);
@@ -314,14 +393,10 @@ struct PieceText<'t> {
 /// piece 0.
 fn records<S, E>(
     piece: PieceText,
-    quoted: bool,
     record: &mut StringRecord,
     state: &mut S,
     on_record: &impl Fn(&mut S, &Record) -> Result<(), E>,
 ) -> Result<(), Stop<E>> {
-    if !quoted && piece.text.contains(&b'"') {
-        return Err(Stop::Quoted);
-    }
     // Line ends are `\n` alone, as polars reads them (see [`Record`]).
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(piece.piece == 0)
@@ -404,16 +479,20 @@ mod tests {
     use super::*;
 
     /// Every record of `text` (header skipped), as each thread read them,
-    /// put in file order by their first field (a line number).
+    /// put in file order by their first field (a line number), read as
+    /// the callers read: again with the cuts when the guess was wrong.
     fn read(text: &[u8], piece_bytes: u64, threads: usize) -> Result<Vec<Vec<String>>, Stop<()>> {
-        read_with(text, piece_bytes, threads, false)
+        match read_with(text, piece_bytes, threads, None) {
+            Err(Stop::Misread(cuts)) => read_with(text, piece_bytes, threads, Some(&cuts)),
+            read => read,
+        }
     }
 
     fn read_with(
         text: &[u8],
         piece_bytes: u64,
         threads: usize,
-        quoted: bool,
+        cuts: Option<&Cuts>,
     ) -> Result<Vec<Vec<String>>, Stop<()>> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("activity.csv");
@@ -423,7 +502,7 @@ mod tests {
             &file,
             piece_bytes,
             threads,
-            quoted,
+            cuts,
             Vec::new,
             |seen, record| {
                 let fields = (0..record.len()).map(|i| record.get(i).unwrap().to_string());
@@ -553,7 +632,7 @@ mod tests {
             let expected = read_whole(&text);
             for piece_bytes in [1, 2, 3, 5, 8, 13, 40, 1 << 20] {
                 let threads = rng.usize(1..4);
-                let records = read_with(&text, piece_bytes, threads, true).unwrap();
+                let records = read(&text, piece_bytes, threads).unwrap();
                 assert_eq!(
                     records,
                     expected,
@@ -565,15 +644,33 @@ mod tests {
     }
 
     #[test]
-    fn a_quote_anywhere_stops_the_read() {
-        let mut text = b"n,word\n".to_vec();
+    fn quotes_without_line_ends_inside_are_read_once_on_the_guess() {
+        // Quoted fields, none holding a line end: whatever the piece size,
+        // the guess holds, though most cuts fall inside quotes.
+        let mut text = b"\"n\",\"word\"\n".to_vec();
         for n in 0..100 {
+            text.extend_from_slice(format!("{n},\"a, \"\"b\"\" c\"\r\n").as_bytes());
+        }
+        for piece_bytes in [1, 2, 7, 16, 1 << 20] {
+            let records = read_with(&text, piece_bytes, 2, None).unwrap();
+            assert_eq!(records, read_whole(&text), "{piece_bytes}");
+        }
+    }
+
+    #[test]
+    fn a_line_end_inside_a_quoted_field_at_a_cut_is_a_misread() {
+        let mut text = b"n,word\n".to_vec();
+        for n in 0..20 {
             text.extend_from_slice(format!("{n},plain\n").as_bytes());
         }
-        text.extend_from_slice(b"100,\"two\nlines\"\n");
-        for piece_bytes in [1, 16, 1 << 20] {
-            assert!(matches!(read(&text, piece_bytes, 2), Err(Stop::Quoted)));
-        }
+        text.extend_from_slice(b"20,\"two\nlines\"\n21,after\n");
+        // The cut of a piece of 4 bytes falls on every line, the one
+        // inside the quoted field too.
+        let Err(Stop::Misread(cuts)) = read_with(&text, 4, 2, None) else {
+            panic!("the guess cannot hold");
+        };
+        assert!(cuts.any_inside());
+        assert_eq!(read(&text, 4, 2).unwrap(), read_whole(&text));
     }
 
     #[test]
@@ -587,7 +684,7 @@ mod tests {
             &file,
             2,
             2,
-            false,
+            None,
             || (),
             |_, record| match record.get(0) {
                 Some("2") => Err("two"),

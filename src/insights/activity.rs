@@ -81,6 +81,9 @@ pub struct Checked {
     /// The latest valid date of any row.
     pub latest: Option<NaiveDate>,
     pub set_aside: SetAside,
+    /// Why activity was read a second time, when it was: said at warn
+    /// level, in the run's log line and on the page.
+    pub read_again: Option<&'static str>,
 }
 
 impl ActivityFacts {
@@ -148,6 +151,7 @@ pub fn gather(
         rows: folded.rows,
         latest: folded.latest,
         set_aside: folded.set_aside,
+        read_again: folded.read_again,
     };
     Ok(Ok(facts_of_pairs(
         folded.by_pair,

@@ -50,6 +50,8 @@ pub struct Folded {
     pub rows: u64,
     pub latest: Option<NaiveDate>,
     pub set_aside: SetAside,
+    /// Why the file was read a second time, when it was.
+    pub read_again: Option<&'static str>,
 }
 
 /// How the one pass holds bad rows: the run's tolerance, and how many
@@ -93,9 +95,9 @@ pub fn fold(
         PairTable::new(account_ids.len(), UNKNOWN),
         Latest::default(),
     )));
-    let (bad, lines) = match activity.csv() {
+    let (bad, lines, read_again) = match activity.csv() {
         Some(csv) => match csv_records::fold(csv, &rules, &table) {
-            Ok((bad, lines)) => (bad, Some(lines)),
+            Ok((bad, lines, read_again)) => (bad, Some(lines), read_again),
             Err(why) => return Ok(Err(unreadable(why))),
         },
         None => {
@@ -106,7 +108,7 @@ pub fn fold(
             if let Err(why) = read {
                 return Ok(Err(unreadable(why)));
             }
-            (std::mem::take(&mut *lock(&bad)?), None)
+            (std::mem::take(&mut *lock(&bad)?), None, None)
         }
     };
     let (pairs, latest) = std::mem::replace(
@@ -131,6 +133,7 @@ pub fn fold(
         rows,
         latest: latest.and_then(days_to_date),
         set_aside,
+        read_again,
     }))
 }
 

@@ -322,6 +322,11 @@ fn warnings(quality: &DataQuality, exceptions: &Review) -> Vec<String> {
         ));
     }
     lines.extend(quality.source_notes.iter().cloned());
+    if let Some(why) = &quality.activity_read_again {
+        lines.push(format!(
+            "Activity was read the slower way: {why}. The figures are the same."
+        ));
+    }
     lines.extend(exceptions.unknown().map(|r| {
         format!(
             "The exception for {} (owner {}) names no account of the bundle: remove it from the configuration.",

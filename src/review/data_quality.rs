@@ -41,6 +41,10 @@ pub struct DataQuality {
     /// the page only.
     #[serde(skip)]
     pub source_notes: Vec<String>,
+    /// Why activity was read a second time, when it was: for the page and
+    /// the run's log line.
+    #[serde(skip)]
+    pub activity_read_again: Option<String>,
 }
 
 impl DataQuality {
@@ -99,6 +103,10 @@ pub fn assess(bundle: &Bundle, ctx: &Context, privacy: &Privacy) -> PolarsResult
         set_aside_rows,
         bad_rows,
         source_notes: bundle.manifest.notes.clone(),
+        activity_read_again: ctx
+            .activity_checked()
+            .and_then(|checked| checked.read_again)
+            .map(str::to_string),
         ..Default::default()
     };
     quality.accounts_without_email =

@@ -275,7 +275,7 @@ fn a_padded_account_id_in_a_csv_without_quotes_is_read_in_the_one_pass() {
 }
 
 #[test]
-fn a_quote_late_in_a_csv_is_read_again_following_quotes_and_counts_every_row_once() {
+fn a_quote_late_in_a_csv_is_read_once_on_the_guess_and_counts_every_row_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     unquoted_canonical_sample(&data);
@@ -287,21 +287,23 @@ fn a_quote_late_in_a_csv_is_read_again_following_quotes_and_counts_every_row_onc
     lines[last] = lines[last].replacen("acme.atlassian.net", "\"acme.atlassian.net\"", 1);
     assert!(lines[last].contains('"'), "{}", lines[last]);
     fs::write(data.join("activity.csv"), lines.join("\n") + "\n").unwrap();
-    // Small pieces: rows before the quote are read, and then read again.
+    // Small pieces: the quoted field holds no line end, so every piece's
+    // first line end is a record's, and the guess holds: one read.
     let env = [("ORG_INSIGHTS_CSV_PIECE_BYTES", "40")];
     let (log, _) = assert_the_sample_s_figures(dir.path(), &data, Some("2026-11-10"), &env);
     assert!(log.contains(ONE_PASS), "{log}");
-    // Record by record on every core, following the quotes: no slower path.
     assert!(
         log.lines()
-            .any(|l| l.contains(RECORD_BY_RECORD) && l.contains("quoted=true")),
+            .any(|l| l.contains(RECORD_BY_RECORD) && l.contains("cut_outside_quotes=false")),
         "{log}"
     );
     assert!(!log.contains("read the slower way"), "{log}");
+    let line = log.lines().find(|l| l.contains("report written")).unwrap();
+    assert!(line.contains("activity_read=once"), "{line}");
 }
 
 #[test]
-fn every_field_quoted_with_line_ends_inside_is_read_in_one_pass() {
+fn every_field_quoted_with_line_ends_inside_gives_the_same_figures_and_says_a_second_read() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     unquoted_canonical_sample(&data);
@@ -324,9 +326,23 @@ fn every_field_quoted_with_line_ends_inside_is_read_in_one_pass() {
     fs::write(data.join("activity.csv"), quoted.join("\r\n") + "\r\n").unwrap();
     for pieces in ["7", "64", "4096"] {
         let env = [("ORG_INSIGHTS_CSV_PIECE_BYTES", pieces)];
-        let (log, _) = assert_the_sample_s_figures(dir.path(), &data, Some("2026-11-10"), &env);
+        assert_the_sample_s_figures(dir.path(), &data, Some("2026-11-10"), &env);
+        let (report, log) = report_with(dir.path(), &data, pieces, Some("2026-11-10"), &env);
         assert!(log.contains(ONE_PASS), "{pieces}: {log}");
-        assert!(!log.contains("checked in full"), "{pieces}: {log}");
+        // Where a cut met a line end inside a quoted field (at every
+        // 7 bytes, surely), the file is read again, and the run says so
+        // at warn level, in its log line and on the page.
+        let again = log.contains("read the slower way");
+        assert!(again || pieces != "7", "{log}");
+        let line = log.lines().find(|l| l.contains("report written")).unwrap();
+        let read = if again { "twice" } else { "once" };
+        assert!(line.contains(&format!("activity_read={read}")), "{line}");
+        let page = fs::read_to_string(report.join("index.html")).unwrap();
+        assert_eq!(
+            page.contains("a line end inside a quoted field"),
+            again,
+            "{pieces}"
+        );
     }
 }
 

@@ -187,7 +187,9 @@ fn set_aside(dir: &Path, file: &str, place: &str) -> Vec<String> {
 
 #[test]
 fn the_run_sets_aside_exactly_the_cells_check_names_in_every_spelling() {
-    let forms: [(&str, &str, fn(&Path)); 3] = [
+    // The file's name, what places a row in it, and how to write it.
+    type Form = (&'static str, &'static str, fn(&Path));
+    let forms: [Form; 3] = [
         ("activity.csv", "line", csv),
         ("activity.parquet", "row", |data| parquet(data, false)),
         ("activity.parquet", "row", |data| parquet(data, true)),

@@ -17,7 +17,7 @@ use super::rules::{
 };
 use super::set_aside::{BadRows, Place};
 use super::{Filling, Product, RowRules, DEFAULT, NO_SITE, VIEWED};
-use crate::bundle::csv_pieces::{for_each_record, Lines, Record, Stop};
+use crate::bundle::csv_pieces::{for_each_record, Cuts, Lines, Record, Stop};
 use crate::bundle::raw::CsvFields;
 use crate::bundle::spec::{ACTIONS, DEFAULT_SUCCESS, SURFACES};
 use crate::bundle::{CsvSource, UncheckedActivity};
@@ -27,23 +27,52 @@ use crate::support::frame::days_to_date;
 /// Rows a thread packs before it folds them into the shared table.
 const BATCH_ROWS: usize = 1 << 16;
 
-/// Folds every record of the CSV file `csv` into `table`, following
-/// quoted fields once a quote is met; gives the rows set aside and what
-/// places their lines. `Err` with why the file could not be read through.
+/// Folds every record of the CSV file `csv` into `table`; gives the rows
+/// set aside, what places their lines, and why the file was read twice
+/// when it was. `Err` with why the file could not be read through.
+///
+/// The pieces are first cut at the first line end after each cut, as if
+/// no field held a line end; when one did, right at a cut, the rows are
+/// folded again with the pieces cut outside quoted fields, which the run
+/// says at warn level.
 pub(super) fn fold(
     csv: &CsvSource,
     rules: &RowRules,
     table: &Filling,
-) -> Result<(BadRows, Lines), String> {
-    match fold_with(csv, rules, table, false) {
-        // Rows read before the quote was met are folded again, with the
-        // pieces cut outside quoted fields.
-        Err(None) => {
+) -> Result<(BadRows, Lines, Option<&'static str>), String> {
+    match fold_with(csv, rules, table, None) {
+        Err(Misread::At(cuts)) => {
+            tracing::warn!(reason = READ_AGAIN, "activity was read the slower way");
             reset(table).map_err(|err| err.to_string())?;
-            fold_with(csv, rules, table, true)
-                .map_err(|why| why.unwrap_or_else(|| "quotes that could be followed".to_string()))
+            let (bad, lines) =
+                fold_with(csv, rules, table, Some(&cuts)).map_err(Misread::into_why)?;
+            Ok((bad, lines, Some(READ_AGAIN)))
         }
-        read => read.map_err(Option::unwrap_or_default),
+        read => {
+            let (bad, lines) = read.map_err(Misread::into_why)?;
+            Ok((bad, lines, None))
+        }
+    }
+}
+
+/// Why a CSV is read a second time.
+const READ_AGAIN: &str = "activity's CSV holds a line end inside a quoted field where the read \
+     cut the file into pieces, so it was read a second time with its pieces cut outside quoted fields";
+
+/// Why a fold did not end.
+enum Misread {
+    /// A cut fell inside a quoted field; these are the cuts.
+    At(Cuts),
+    /// The file could not be read through, and why.
+    Unreadable(String),
+}
+
+impl Misread {
+    fn into_why(self) -> String {
+        match self {
+            Misread::At(_) => "pieces that could be cut outside quoted fields".to_string(),
+            Misread::Unreadable(why) => why,
+        }
     }
 }
 
@@ -58,28 +87,33 @@ fn reset(table: &Filling) -> PolarsResult<()> {
     Ok(())
 }
 
-/// [`fold`] with the pieces cut at any line end, or outside quoted fields
-/// with `quoted`. `Err(None)` when a quote was met without `quoted`.
+/// [`fold`] with the pieces cut at the first line end after each cut, or
+/// outside quoted fields with `cuts`.
 fn fold_with(
     csv: &CsvSource,
     rules: &RowRules,
     table: &Filling,
-    quoted: bool,
-) -> Result<(BadRows, Lines), Option<String>> {
-    let columns = Columns::new(rules, &csv.fields)
-        .ok_or_else(|| Some("a header whose columns agree with the table's".to_string()))?;
+    cuts: Option<&Cuts>,
+) -> Result<(BadRows, Lines), Misread> {
+    let columns = Columns::new(rules, &csv.fields).ok_or_else(|| {
+        Misread::Unreadable("a header whose columns agree with the table's".to_string())
+    })?;
     let new_coder = || RowCoder::new(rules, &columns);
     let add = |coder: &mut RowCoder, record: &Record| coder.add(record, table);
-    let pieces = for_each_record(&csv.file, quoted, new_coder, add).map_err(|stop| match stop {
-        Stop::Quoted => None,
-        Stop::Unreadable(why) | Stop::Refused(why) => Some(why),
+    let pieces = for_each_record(&csv.file, cuts, new_coder, add).map_err(|stop| match stop {
+        Stop::Misread(cuts) => Misread::At(cuts),
+        Stop::Unreadable(why) | Stop::Refused(why) => Misread::Unreadable(why),
     })?;
     let mut bad = BadRows::default();
     for mut coder in pieces.states {
-        coder.flush(table).map_err(|err| Some(err.to_string()))?;
+        let flushed = coder.flush(table);
+        flushed.map_err(|err| Misread::Unreadable(err.to_string()))?;
         bad.merge(std::mem::take(&mut coder.bad));
     }
-    tracing::debug!(quoted, "activity's CSV read record by record");
+    tracing::debug!(
+        cut_outside_quotes = cuts.is_some(),
+        "activity's CSV read record by record"
+    );
     Ok((bad, pieces.lines))
 }
 
@@ -90,9 +124,8 @@ fn fold_with(
 pub fn latest_date(activity: &UncheckedActivity) -> Option<NaiveDate> {
     let day = match activity.csv() {
         Some(csv) => {
-            let latest = latest_csv_date(csv, false);
-            let latest = match latest {
-                Err(Stop::Quoted) => latest_csv_date(csv, true),
+            let latest = match latest_csv_date(csv, None) {
+                Err(Stop::Misread(cuts)) => latest_csv_date(csv, Some(&cuts)),
                 read => read,
             };
             latest.ok()?
@@ -102,12 +135,13 @@ pub fn latest_date(activity: &UncheckedActivity) -> Option<NaiveDate> {
     day.and_then(days_to_date)
 }
 
-/// [`latest_date`] of a CSV file, following quotes with `quoted`.
-fn latest_csv_date(csv: &CsvSource, quoted: bool) -> Result<Option<i32>, Stop<()>> {
+/// [`latest_date`] of a CSV file, its pieces cut outside quoted fields
+/// with `cuts`.
+fn latest_csv_date(csv: &CsvSource, cuts: Option<&Cuts>) -> Result<Option<i32>, Stop<()>> {
     let date = csv.fields.position("date").ok_or(Stop::Refused(()))?;
     let pieces = for_each_record(
         &csv.file,
-        quoted,
+        cuts,
         || None,
         |latest: &mut Option<i32>, record: &Record| {
             let day = record.get(date).and_then(|cell| day_code(cell).ok());
