@@ -135,6 +135,26 @@ struct PieceCount {
 }
 
 impl PieceCount {
+    /// The counts of a piece read into `buffer`: its lines are `lines`,
+    /// its quotes are counted up to `cut` (the next piece's cut). The two
+    /// ranges nearly match: one loop counts both where they do.
+    fn of(buffer: &[u8], lines: &Range<usize>, cut: usize, piece: u64) -> Self {
+        let cut = cut.min(buffer.len());
+        let both = lines.start.min(cut)..lines.end.min(cut).max(lines.start.min(cut));
+        let (mut ends, mut quotes) = (0u64, 0u64);
+        for &b in &buffer[both.clone()] {
+            ends += u64::from(b == b'\n');
+            quotes += u64::from(b == b'"');
+        }
+        let to_start = quote_count(&buffer[..both.start]);
+        let ends_after = &buffer[both.end.max(lines.start)..lines.end];
+        PieceCount {
+            ends: ends + ends_after.iter().filter(|&&b| b == b'\n').count() as u64,
+            quotes: quotes + to_start + quote_count(&buffer[both.end..cut.max(both.end)]),
+            quotes_to_start: (piece > 0 && !lines.is_empty()).then_some(to_start),
+        }
+    }
+
     /// Read without the cuts, a piece starts after the first line end
     /// from its cut, taken to be outside quotes (as it is in any file
     /// whose fields hold no line end): the cuts when that was wrong for a
@@ -242,18 +262,14 @@ where
                 .map_err(|err| Stop::Unreadable(err.to_string()))
                 .and_then(|lines| {
                     let (from, to) = quote_range(piece, piece_bytes, len);
-                    let counted = &buffer[..((to - from) as usize).min(buffer.len())];
-                    let text = &buffer[lines.clone()];
-                    let count = PieceCount {
-                        ends: text.iter().filter(|&&b| b == b'\n').count() as u64,
-                        quotes: quote_count(counted),
-                        quotes_to_start: (piece > 0 && !lines.is_empty())
-                            .then(|| quote_count(&buffer[..lines.start])),
-                    };
+                    let count = PieceCount::of(&buffer, &lines, (to - from) as usize, piece);
                     if let Ok(mut counts) = counts.lock() {
                         counts[piece as usize] = count;
                     }
-                    let piece = PieceText { text, piece };
+                    let piece = PieceText {
+                        text: &buffer[lines],
+                        piece,
+                    };
                     records(piece, &mut record, &mut state, &on_record)
                 });
             if let Err(stop) = read {

@@ -219,7 +219,6 @@ struct RowCoder<'r> {
     surfaces: Repeated<u8>,
     actions: Repeated<u8>,
     success: Repeated<u8>,
-    counts: Repeated<()>,
     /// The packed rows since the last fold; `pairs` holds only the
     /// product's code until [`Self::number_accounts`].
     pairs: Vec<u64>,
@@ -246,7 +245,6 @@ impl<'r> RowCoder<'r> {
             surfaces: Repeated::default(),
             actions: Repeated::default(),
             success: Repeated::default(),
-            counts: Repeated::default(),
             pairs: Vec::with_capacity(BATCH_ROWS),
             ids: String::new(),
             id_ends: Vec::with_capacity(BATCH_ROWS),
@@ -334,10 +332,8 @@ impl<'r> RowCoder<'r> {
                 flag => flag != 0,
             },
         };
-        match optional(columns.count) {
-            "" => {}
-            count => self.counts.code(count, count_rule)?,
-        }
+        // Counts vary row to row: plain digits are read faster than looked up.
+        count_rule(optional(columns.count))?;
         let product = &self.products[product as usize];
         let on_mobile = surface == rules.mobile;
         Ok(PackedRow {
