@@ -136,22 +136,14 @@ struct PieceCount {
 
 impl PieceCount {
     /// The counts of a piece read into `buffer`: its lines are `lines`,
-    /// its quotes are counted up to `cut` (the next piece's cut). The two
-    /// ranges nearly match: one loop counts both where they do.
+    /// its quotes are counted up to `cut` (the next piece's cut).
     fn of(buffer: &[u8], lines: &Range<usize>, cut: usize, piece: u64) -> Self {
         let cut = cut.min(buffer.len());
-        let both = lines.start.min(cut)..lines.end.min(cut).max(lines.start.min(cut));
-        let (mut ends, mut quotes) = (0u64, 0u64);
-        for &b in &buffer[both.clone()] {
-            ends += u64::from(b == b'\n');
-            quotes += u64::from(b == b'"');
-        }
-        let to_start = quote_count(&buffer[..both.start]);
-        let ends_after = &buffer[both.end.max(lines.start)..lines.end];
         PieceCount {
-            ends: ends + ends_after.iter().filter(|&&b| b == b'\n').count() as u64,
-            quotes: quotes + to_start + quote_count(&buffer[both.end..cut.max(both.end)]),
-            quotes_to_start: (piece > 0 && !lines.is_empty()).then_some(to_start),
+            ends: memchr::memchr_iter(b'\n', &buffer[lines.clone()]).count() as u64,
+            quotes: quote_count(&buffer[..cut]),
+            quotes_to_start: (piece > 0 && !lines.is_empty())
+                .then(|| quote_count(&buffer[..lines.start])),
         }
     }
 
@@ -220,8 +212,10 @@ fn quote_range(piece: u64, size: u64, len: u64) -> (u64, u64) {
     (cut(piece), cut(piece + 1))
 }
 
+/// The quote characters of `bytes`, counted as memchr counts line ends
+/// (a vector loop, where a plain loop took a few percent of a run).
 fn quote_count(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'"').count() as u64
+    memchr::memchr_iter(b'"', bytes).count() as u64
 }
 
 /// [`for_each_record`] in pieces of about `piece_bytes` taken in turn by

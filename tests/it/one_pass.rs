@@ -468,19 +468,10 @@ fn four_hundred_views(to: &Path, bad: &[(usize, &str)], dropped: &[usize], quote
         ];
         if let Some((_, edit)) = bad.iter().find(|(at, _)| *at == line) {
             let (column, value) = edit.split_once('=').unwrap();
-            let k = [
-                "date",
-                "account_id",
-                "product",
-                "site",
-                "surface",
-                "action",
-                "success",
-                "count",
-            ]
-            .iter()
-            .position(|c| *c == column)
-            .unwrap();
+            let k = common::ACTIVITY_COLUMNS
+                .iter()
+                .position(|c| *c == column)
+                .unwrap();
             cells[k] = value.to_string();
         }
         let cells: Vec<String> = if quoted {

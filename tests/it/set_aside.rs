@@ -11,16 +11,7 @@ use std::path::Path;
 use common::Cli;
 use polars::prelude::*;
 
-const HEADER: [&str; 8] = [
-    "date",
-    "account_id",
-    "product",
-    "site",
-    "surface",
-    "action",
-    "success",
-    "count",
-];
+const HEADER: [&str; 8] = common::ACTIVITY_COLUMNS;
 const GOOD: [&str; 8] = ["2026-11-10", "a1", "jira", "s1", "web", "view", "true", "1"];
 
 /// Cells the contract allows and cells it refuses, each put in a good row
@@ -160,9 +151,13 @@ fn set_aside(dir: &Path, file: &str, place: &str) -> Vec<String> {
         "[input]\nmax_bad_rows_percent = 100\n",
     )
     .unwrap();
+    // Small Parquet slices and CSV pieces: rows and lines are placed
+    // across them.
     Cli::new(dir)
         .report("data", "out")
         .args(["--as-of", "2026-11-30"])
+        .env("ORG_INSIGHTS_SLICE_ROWS", "7")
+        .env("ORG_INSIGHTS_CSV_PIECE_BYTES", "64")
         .run()
         .code(0);
     let text = common::csv_text(&dir.join("out/2026-11-30/data/bad_rows.csv"));

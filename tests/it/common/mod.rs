@@ -176,6 +176,18 @@ impl Ran {
 }
 
 /// The bundled sample bundle, fixtures/sample, as a path.
+/// The columns of activity, in the contract's order.
+pub const ACTIVITY_COLUMNS: [&str; 8] = [
+    "date",
+    "account_id",
+    "product",
+    "site",
+    "surface",
+    "action",
+    "success",
+    "count",
+];
+
 pub fn sample() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/sample")
