@@ -42,9 +42,9 @@ use crate::support::frame::{date_to_days, days_to_date};
 
 pub use self::csv_records::latest_date;
 
-/// What the one pass found: the rows folded by pair (as
-/// `activity::fold_pairs` gives them), the table's rows (those set aside
-/// included), its latest date, and the rows set aside.
+/// What the one pass found: the rows folded by pair (one row per account
+/// and product, as `PairTable::into_frame` gives them), the table's rows
+/// (those set aside included), its latest date, and the rows set aside.
 pub struct Folded {
     pub by_pair: DataFrame,
     pub rows: u64,
