@@ -221,3 +221,39 @@ fn above_the_limit_the_run_stops_with_the_check_s_first_fifty_problems() {
     assert_eq!(ran.stderr_text(), expected);
     assert!(!dir.path().join("out").exists());
 }
+
+#[test]
+fn without_as_of_the_report_date_is_the_latest_valid_date_of_any_row() {
+    // The latest row's count is bad (the row is set aside, but its date
+    // is valid, as the check reads it); a later date that does not exist
+    // counts nowhere.
+    let text = "date,account_id,product,count\n\
+                2026-11-18,a1,jira,1\n\
+                2026-11-20,a1,jira,0\n\
+                2026-11-31,a2,jira,1\n\
+                2026-11-19,a2,jira,1\n";
+    for pieces in ["16", "4096"] {
+        let dir = tempfile::tempdir().unwrap();
+        write_bundle(&dir.path().join("data"), |data| {
+            fs::write(data.join("activity.csv"), text).unwrap()
+        });
+        fs::write(
+            dir.path().join("org-insights.toml"),
+            "[input]\nmax_bad_rows_percent = 50\n",
+        )
+        .unwrap();
+        Cli::new(dir.path())
+            .report("data", "out")
+            .env("ORG_INSIGHTS_CSV_PIECE_BYTES", pieces)
+            .run()
+            .code(0);
+        assert!(
+            dir.path().join("out/2026-11-20/insights.json").exists(),
+            "{pieces}: {:?}",
+            fs::read_dir(dir.path().join("out"))
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name())
+                .collect::<Vec<_>>()
+        );
+    }
+}
