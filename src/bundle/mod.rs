@@ -1,6 +1,7 @@
 //! Loading an export bundle: finding its table files, reading them lazily
 //! with polars and checking every cell against the data contract.
 
+pub(crate) mod activity_rules;
 pub(crate) mod canonical;
 pub(crate) mod csv_pieces;
 mod found;

@@ -4,6 +4,7 @@
 
 use polars::prelude::*;
 
+use super::activity_rules;
 use super::spec::{Kind, FALSE_WORDS, TRUE_WORDS};
 use crate::support::frame::equals_any;
 
@@ -295,6 +296,28 @@ fn read_text(kind: Kind, trimmed: Expr, lower: Expr) -> (Expr, Expr) {
             )
         }
     }
+}
+
+/// True where activity's cell of `name` (of source type `dtype`) breaks
+/// its rule in [`super::activity_rules`]: the cell as text, as the one
+/// pass reads it (a datetime as its date).
+pub(super) fn activity_invalid(name: &'static str, dtype: &DataType) -> Expr {
+    let cells = match dtype {
+        DataType::Datetime(..) => col(name).cast(DataType::Date),
+        _ => col(name),
+    };
+    cells.cast(DataType::String).map_with_fmt_str(
+        move |cells: Column| {
+            let flags: BooleanChunked = cells
+                .str()?
+                .iter()
+                .map(|cell| Some(activity_rules::breaks(name, cell.unwrap_or(""))))
+                .collect();
+            Ok(flags.with_name(cells.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+        "activity_rule",
+    )
 }
 
 /// The shape of an RFC 3339 time; the day is checked apart, as a date.

@@ -12,7 +12,8 @@ use polars::prelude::*;
 use super::found::{collect_cell_problems, collect_duplicate_ids, repeated_id};
 use super::lines::{place_lines, read_failure};
 use super::plan::{
-    any_invalid, email_domain, plan_column, shortcut_flag, with_helpers, ColumnPlan,
+    activity_invalid, any_invalid, email_domain, plan_column, shortcut_flag, with_helpers,
+    ColumnPlan,
 };
 use super::raw::RawTable;
 use super::scan::{read_stats, scan_parsed_copy, summarize};
@@ -87,7 +88,13 @@ fn column_plans(raw: &RawTable) -> Vec<ColumnPlan> {
         .iter()
         .map(|spec| {
             let source = raw.columns.get(spec.name);
-            plan_column(spec.name, spec.kind, spec.cell_required(), source)
+            let mut plan = plan_column(spec.name, spec.kind, spec.cell_required(), source);
+            // Activity's cells are judged by the rules the run's one pass
+            // reads them with, so that both find the same bad cells.
+            if let (Table::Activity, Some(dtype)) = (raw.file.table, source) {
+                plan.invalid = Some(activity_invalid(spec.name, dtype));
+            }
+            plan
         })
         .collect()
 }

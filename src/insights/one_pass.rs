@@ -3,7 +3,7 @@
 //!
 //! Checking `activity` and folding it each read the whole table, and it is
 //! the one large table. One scan does both, with the rules of
-//! [`rules`], each written once: a CSV file is read record by record on
+//! `bundle/activity_rules.rs`, each written once: a CSV file is read record by record on
 //! every core ([`csv_records`]); a Parquet file by polars, which hands
 //! each morsel's cells to [`morsels`]. Every rule works once per distinct
 //! value, so an awkward spelling costs what a canonical one does. Each row
@@ -18,7 +18,6 @@
 mod cells;
 mod csv_records;
 mod morsels;
-mod rules;
 mod set_aside;
 
 use std::collections::BTreeMap;
@@ -35,6 +34,7 @@ use super::bits::{
     WINDOW_MOBILE_BIT, WINDOW_ROVO_BIT,
 };
 use super::pair_table::PairTable;
+use crate::bundle::activity_rules::{self as rules, DEFAULT};
 use crate::bundle::spec::{Table, ACTIONS, DEFAULT_ACTION, SURFACES};
 use crate::bundle::{SetAside, Tolerance, UncheckedActivity};
 use crate::problems::Problems;
@@ -292,7 +292,6 @@ const NO_DAY: i32 = i32::MIN;
 const EMPTY: u32 = u32::MAX;
 const NO_SITE: u32 = u32::MAX;
 const PLAIN_SITE: u32 = u32::MAX - 1;
-const DEFAULT: u8 = u8::MAX;
 const INVALID: u8 = u8::MAX - 1;
 
 /// Bits of word `a` that only a counted view sets.

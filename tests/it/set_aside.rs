@@ -1,7 +1,8 @@
 //! Activity's bad rows, set aside by the run's one pass, held against
-//! `org-insights check`, which checks activity as it checks every table
-//! (with polars): for every awkward cell, both must find the same bad
-//! cells in the same words, in CSV and in Parquet, typed or as text.
+//! `org-insights check`, which reads activity as it reads every table
+//! (with polars, judging each cell by the same rules): for every awkward
+//! cell, both must find the same bad cells, placed on the same lines and
+//! rows, in the same words, in CSV and in Parquet, typed or as text.
 
 use crate::common;
 

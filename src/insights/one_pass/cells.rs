@@ -5,8 +5,8 @@
 
 use polars::prelude::*;
 
-use super::rules::*;
 use super::*;
+use crate::bundle::activity_rules::*;
 use crate::bundle::raw::RawTable;
 use crate::bundle::spec::MIN_COUNT;
 

@@ -12,11 +12,11 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::rules::{
-    account_rule, breaks, count_rule, day_code, enum_code, flag_code, Invalid, Rule,
-};
 use super::set_aside::{BadRows, Place};
 use super::{Filling, Product, RowRules, DEFAULT, NO_SITE, VIEWED};
+use crate::bundle::activity_rules::{
+    account_rule, breaks, count_rule, day_code, enum_code, flag_code, Invalid, Rule,
+};
 use crate::bundle::csv_pieces::{for_each_record, Cuts, Lines, Record, Stop};
 use crate::bundle::raw::CsvFields;
 use crate::bundle::spec::{ACTIONS, DEFAULT_SUCCESS, SURFACES};

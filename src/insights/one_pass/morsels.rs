@@ -9,9 +9,9 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use super::cells::*;
-use super::rules::breaks;
 use super::set_aside::{BadRows, Place};
 use super::{Filling, RowRules, BLANK, DEFAULT, INVALID, NO_DAY, NO_SITE, VIEWED};
+use crate::bundle::activity_rules::breaks;
 use crate::bundle::raw::{RawTable, ROW};
 use crate::bundle::slice_rows;
 use crate::bundle::spec::{ACTIONS, DEFAULT_SUCCESS, SURFACES};

@@ -1,26 +1,30 @@
 //! The rules of an activity row, each written once: how every cell of
 //! activity is read as the contract reads it (trimmed; product keys, enums
 //! and flags in any case and every boolean spelling; dates as
-//! YYYY-MM-DD), and when it breaks the contract. The CSV record reader and
-//! the Parquet morsels both code their cells with these, and a row found
-//! bad is named cell by cell with [`breaks`].
+//! YYYY-MM-DD), and when it breaks the contract. The run's one pass
+//! (`insights::one_pass`: the CSV record reader and the Parquet morsels)
+//! codes its cells with these, and names a bad row cell by cell with
+//! [`breaks`]; `check` flags activity's bad cells with [`breaks`] too
+//! (see `validate`).
 
 use polars::prelude::*;
 
-use super::DEFAULT;
-use crate::bundle::canonical;
-use crate::bundle::spec::{ACTIONS, MIN_COUNT, SURFACES};
+use super::canonical;
+use super::spec::{ACTIONS, MIN_COUNT, SURFACES};
+
+/// The code of an empty enum or flag cell: its column's default.
+pub(crate) const DEFAULT: u8 = u8::MAX;
 
 /// A cell that breaks the contract: its row is set aside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Invalid;
+pub(crate) struct Invalid;
 
 /// What a rule makes of one cell.
-pub(super) type Rule<T> = Result<T, Invalid>;
+pub(crate) type Rule<T> = Result<T, Invalid>;
 
 /// An account id, surrounding spaces aside; refused when that leaves
 /// nothing (the column is required).
-pub(super) fn account_rule(id: &str) -> Rule<&str> {
+pub(crate) fn account_rule(id: &str) -> Rule<&str> {
     let id = id.trim();
     if id.is_empty() {
         Err(Invalid)
@@ -31,13 +35,13 @@ pub(super) fn account_rule(id: &str) -> Rule<&str> {
 
 /// A date as days since 1970-01-01, surrounding spaces aside; refused
 /// unless written YYYY-MM-DD (an empty cell too: the column is required).
-pub(super) fn day_code(cell: &str) -> Rule<i32> {
+pub(crate) fn day_code(cell: &str) -> Rule<i32> {
     canonical::day(cell.trim()).ok_or(Invalid)
 }
 
 /// A product key as the contract reads it: trimmed and lower-cased
 /// (`JIRA` is `jira`); refused when that leaves nothing.
-pub(super) fn product_key(cell: &str) -> Rule<String> {
+pub(crate) fn product_key(cell: &str) -> Rule<String> {
     let key = cell.trim().to_lowercase();
     if key.is_empty() {
         Err(Invalid)
@@ -49,7 +53,7 @@ pub(super) fn product_key(cell: &str) -> Rule<String> {
 /// A value's position in `values`, in any case and surrounding spaces
 /// aside, as the contract reads an enum; [`DEFAULT`] for a cell of
 /// spaces; refused if absent.
-pub(super) fn enum_code(cell: &str, values: &[&str]) -> Rule<u8> {
+pub(crate) fn enum_code(cell: &str, values: &[&str]) -> Rule<u8> {
     let cell = cell.trim();
     if cell.is_empty() {
         return Ok(DEFAULT);
@@ -67,7 +71,7 @@ pub(super) fn enum_code(cell: &str, values: &[&str]) -> Rule<u8> {
 /// A flag as 0 or 1, in any of the contract's spellings and any case,
 /// surrounding spaces aside; [`DEFAULT`] for a cell of spaces; refused
 /// otherwise.
-pub(super) fn flag_code(cell: &str) -> Rule<u8> {
+pub(crate) fn flag_code(cell: &str) -> Rule<u8> {
     let cell = cell.trim();
     if cell.is_empty() {
         return Ok(DEFAULT);
@@ -81,7 +85,7 @@ pub(super) fn flag_code(cell: &str) -> Rule<u8> {
 /// are in no figure, but a bad one sets its row aside. Plain digits are
 /// read here; any other spelling as the check reads it, by polars' cast
 /// to a whole number, so that both agree on `+3` or `1e3`.
-pub(super) fn count_rule(cell: &str) -> Rule<()> {
+pub(crate) fn count_rule(cell: &str) -> Rule<()> {
     let cell = cell.trim();
     if cell.is_empty() || canonical::count(cell, MIN_COUNT.unsigned_abs()) {
         return Ok(());
@@ -99,7 +103,7 @@ pub(super) fn count_rule(cell: &str) -> Rule<()> {
 /// Whether `cell` of activity's column `column` breaks the contract: the
 /// rule of each column, applied to a row already found bad, to name every
 /// cell of it that is.
-pub(super) fn breaks(column: &str, cell: &str) -> bool {
+pub(crate) fn breaks(column: &str, cell: &str) -> bool {
     match column {
         "date" => day_code(cell).is_err(),
         "account_id" => account_rule(cell).is_err(),
