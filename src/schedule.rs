@@ -62,7 +62,11 @@ pub async fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
 
     let (fired, mut ticks) = mpsc::unbounded_channel();
     let missed = daemon.config.catch_up && missed_a_run(&daemon.config, Utc::now());
-    schedule_after(&scheduler, &daemon.config.schedule, Utc::now(), &fired).await?;
+    let mut next = schedule_after(&scheduler, &daemon.config.schedule, Utc::now(), &fired).await?;
+    // The scheduler crate can lose a one-shot job added just before its
+    // time ("Error getting … from job code"), and the schedule would then
+    // stop: past its time and a grace, the loop takes the run as fired.
+    let mut handled: Option<DateTime<Utc>> = None;
     scheduler.start().await.context("starting the scheduler")?;
     if run_now || missed {
         if missed && !run_now {
@@ -82,14 +86,25 @@ pub async fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
                 break;
             }
             Some(at) = ticks.recv() => {
+                // A job the loop already took as fired (see below).
+                if handled.is_some_and(|handled| at <= handled) {
+                    continue;
+                }
                 // Times are kept in whole seconds, rounded down: a job can
                 // fire up to a second early. Wait for the exact time.
                 if let Ok(early) = (at - Utc::now()).to_std() {
                     tokio::time::sleep(early).await;
                 }
+                handled = Some(at);
                 // After a long pause (a suspended machine) missed ticks are
                 // not run one after another: the next follows now.
-                schedule_after(&scheduler, &daemon.config.schedule, at.max(Utc::now()), &fired).await?;
+                next = schedule_after(&scheduler, &daemon.config.schedule, at.max(Utc::now()), &fired).await?;
+                tokio::spawn(run_guarded(daemon.clone(), "schedule"));
+            }
+            _ = tokio::time::sleep(overdue_in(next)) => {
+                tracing::warn!(at = %next, "the scheduler did not fire this run: running it now");
+                handled = Some(next);
+                next = schedule_after(&scheduler, &daemon.config.schedule, next.max(Utc::now()), &fired).await?;
                 tokio::spawn(run_guarded(daemon.clone(), "schedule"));
             }
         }
@@ -114,16 +129,26 @@ pub async fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How long after a run's time the loop waits for its job to fire before
+/// it takes the job as lost.
+const FIRE_GRACE: Duration = Duration::from_secs(3);
+
+/// The time from now until the run at `at` is overdue.
+fn overdue_in(at: DateTime<Utc>) -> Duration {
+    (at - Utc::now()).to_std().unwrap_or_default() + FIRE_GRACE
+}
+
 /// Hands the scheduler a one-shot job for the first run after `after`; the
-/// job reports its time on `fired`. Retried a few times: without a next job
-/// the schedule would stop, so failing here stops the program (exit 1, for
-/// systemd to restart it) rather than leave it idle.
+/// job reports its time on `fired`. Gives the run's time. Retried a few
+/// times: without a next job the schedule would stop, so failing here
+/// stops the program (exit 1, for systemd to restart it) rather than leave
+/// it idle.
 async fn schedule_after(
     scheduler: &JobScheduler,
     schedule: &Schedule,
     after: DateTime<Utc>,
     fired: &mpsc::UnboundedSender<DateTime<Utc>>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<DateTime<Utc>> {
     let at = schedule
         .next_after(after)
         .context("the cron expression has no future run")?;
@@ -145,7 +170,7 @@ async fn schedule_after(
         match added {
             Ok(()) => {
                 tracing::debug!(next = %at, "next run scheduled");
-                return Ok(());
+                return Ok(at);
             }
             Err(err) if tries < 3 => {
                 tracing::warn!(error = %err, "scheduling the next run failed; trying again");
