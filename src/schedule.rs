@@ -96,16 +96,12 @@ pub async fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
                     tokio::time::sleep(early).await;
                 }
                 handled = Some(at);
-                // After a long pause (a suspended machine) missed ticks are
-                // not run one after another: the next follows now.
-                next = schedule_after(&scheduler, &daemon.config.schedule, at.max(Utc::now()), &fired).await?;
-                tokio::spawn(run_guarded(daemon.clone(), "schedule"));
+                next = run_and_schedule_next(&scheduler, &daemon, at, &fired).await?;
             }
             _ = tokio::time::sleep(overdue_in(next)) => {
                 tracing::warn!(at = %next, "the scheduler did not fire this run: running it now");
                 handled = Some(next);
-                next = schedule_after(&scheduler, &daemon.config.schedule, next.max(Utc::now()), &fired).await?;
-                tokio::spawn(run_guarded(daemon.clone(), "schedule"));
+                next = run_and_schedule_next(&scheduler, &daemon, next, &fired).await?;
             }
         }
     }
@@ -127,6 +123,21 @@ pub async fn serve(config: Config, run_now: bool) -> anyhow::Result<()> {
         .context("waiting for the report writer")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Schedules the run after the one of `at` and starts this one; gives the
+/// next run's time. After a long pause (a suspended machine) missed runs
+/// are not run one after another: the next follows now.
+async fn run_and_schedule_next(
+    scheduler: &JobScheduler,
+    daemon: &Arc<Daemon>,
+    at: DateTime<Utc>,
+    fired: &mpsc::UnboundedSender<DateTime<Utc>>,
+) -> anyhow::Result<DateTime<Utc>> {
+    let after = at.max(Utc::now());
+    let next = schedule_after(scheduler, &daemon.config.schedule, after, fired).await?;
+    tokio::spawn(run_guarded(daemon.clone(), "schedule"));
+    Ok(next)
 }
 
 /// How long after a run's time the loop waits for its job to fire before

@@ -136,9 +136,16 @@ pub fn assess(bundle: &Bundle, ctx: &Context, privacy: &Privacy) -> PolarsResult
         quality.activity_after_as_of = facts.rows_after_as_of;
     }
 
-    let Some(access) = bundle.frame(Table::ProductAccess) else {
-        return Ok(quality);
-    };
+    if let Some(access) = bundle.frame(Table::ProductAccess) {
+        quality.unknown_products = unknown_products(access, ctx)?;
+    }
+    Ok(quality)
+}
+
+/// Products of activity and `sites` that no row of `access` names, with
+/// their rows.
+fn unknown_products(access: LazyFrame, ctx: &Context) -> PolarsResult<Vec<UnknownProduct>> {
+    let mut found = Vec::new();
     let named = access
         .select([col("product")])
         .unique(None, UniqueKeepStrategy::Any)
@@ -148,7 +155,7 @@ pub fn assess(bundle: &Bundle, ctx: &Context, privacy: &Privacy) -> PolarsResult
     let mut unknown = |table: Table, rows_by_product: Vec<(String, u64)>| {
         for (product, rows) in rows_by_product {
             if !named.contains(&product) {
-                quality.unknown_products.push(UnknownProduct {
+                found.push(UnknownProduct {
                     table: table.name().to_string(),
                     product,
                     rows,
@@ -173,7 +180,7 @@ pub fn assess(bundle: &Bundle, ctx: &Context, privacy: &Privacy) -> PolarsResult
                 .collect(),
         );
     }
-    Ok(quality)
+    Ok(found)
 }
 
 /// The rows `bundle` set aside, in table and line order, with names and
